@@ -1,0 +1,48 @@
+/** The `leastpath` command line: parse flags, call the library, render. Exit codes live in exit-codes.ts. */
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { makeContext, type Context, type Io } from './context.js';
+import { EXIT_FAILURE, reportError } from './exit-codes.js';
+import { registerCommands } from './commands.js';
+
+const defaultIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
+  let code = 0;
+  const program = new Command('leastpath')
+    .description('least-privilege AWS egress from VPC Flow Logs, as policy-as-code')
+    .option('--root <dir>', 'repository root (default: the current directory)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
+    .showHelpAfterError(false);
+
+  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now);
+  registerCommands(program, context, (c) => {
+    code = c;
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0 through the same path.
+      return err.exitCode === 0 ? 0 : EXIT_FAILURE;
+    }
+    return reportError(err, io.stderr);
+  }
+}
+
+/** A `--format` option restricted to the given choices. */
+export function formatOption(choices: string[], fallback: string): Option {
+  return new Option('--format <format>', 'output format').choices(choices).default(fallback);
+}
+
+export function requireEnv(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError('--env E is required');
+  return value;
+}

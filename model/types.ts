@@ -1,0 +1,187 @@
+/**
+ * The plain data model every stage works on: what policies/ and observed/ say, after schema checks and
+ * normalisation. Readers in model/ build it from files; nothing here does IO.
+ */
+import type { PortSpec } from '../core/ports.js';
+import type { YamlSource } from '../core/yaml-source.js';
+
+export type Mode = 'audit' | 'enforce';
+export type ObservedPolicy = 'adopt' | 'review' | 'ignore';
+export type Engine = 'duckdb' | 'athena';
+
+/** policies/guardrails.yaml (all optional; defaults per the contract). Guardrails may only tighten. */
+export interface Guardrails {
+  exceptions: {
+    /** Destinations outside the VPC broader than this IPv4 prefix length need an exception (default 24). */
+    maxPrefixIPv4: number;
+    /** Same for IPv6 (default 56). */
+    maxPrefixIPv6: number;
+    /** A port range wider than this many ports needs an exception (default 1). */
+    maxPorts: number;
+    /** `all` protocols needs an exception (default true; cannot be turned off). */
+    allProtocols: boolean;
+    /** An exception may expire at most this many days ahead (default 180). */
+    maxDays: number;
+    /** Every exception must name a ticket (default false). */
+    requireTicket: boolean;
+  };
+  /** Exceptions expiring within this many days are listed in plan and PR bodies (default 30). */
+  expiringSoonDays: number;
+}
+
+export interface WorkloadSelector {
+  cidrs: string[];
+  interfaces: string[];
+  instances: string[];
+  subnets: string[];
+  /** An existing security group to adopt (import) instead of creating one. */
+  securityGroup?: string;
+}
+
+export interface AthenaConfig {
+  database: string;
+  table: string;
+  workgroup: string;
+  outputLocation?: string;
+}
+
+export interface QuarantineEntry {
+  subnet: string;
+  networkAcl: string;
+  reason: string;
+  /** Forensics CIDRs still allowed, numbered before the deny pair. */
+  allow: string[];
+}
+
+/** policies/<env>/environment.yaml */
+export interface EnvironmentConfig {
+  environment: string;
+  account: string;
+  region: string;
+  vpc: string;
+  /** The VPC's CIDR blocks: destinations inside them never need an exception. Absent: every CIDR counts as outside. */
+  vpcCidrs: string[];
+  mode: Mode;
+  promoteFrom: string | null;
+  soakDays: number;
+  flowLogs: {
+    engine: Engine;
+    /** Paths, globs or s3:// URLs as written, relative to environment.yaml. */
+    files: string[];
+    athena?: AthenaConfig;
+  };
+  window: { days: number; retainDays: number };
+  /** Workload name -> how its records are recognised. Sorted by name. */
+  workloads: Record<string, WorkloadSelector>;
+  endpoints: { routeTables: string[]; subnets: string[] };
+  quarantine: QuarantineEntry[];
+  quotas: { rulesPerGroup: number; naclRulesPerDirection: number };
+}
+
+export type Destination =
+  | { kind: 'workload'; workload: string }
+  | { kind: 'service'; service: string }
+  | { kind: 'prefixList'; prefixList: string }
+  | { kind: 'cidrs'; cidrs: string[] };
+
+export interface ExceptionBlock {
+  reason: string;
+  owner: string;
+  /** YYYY-MM-DD */
+  expires: string;
+  ticket?: string;
+}
+
+export interface IntentRule {
+  /** Index in the file's `egress` list, for positions in findings. */
+  index: number;
+  to: Destination;
+  /** Parsed ports; a `service` without ports gets tcp/443. */
+  ports: PortSpec[];
+  why: string;
+  exception?: ExceptionBlock;
+}
+
+export interface DenyRule {
+  index: number;
+  to: Destination;
+  /** Empty: every protocol and port. */
+  ports: PortSpec[];
+  why: string;
+}
+
+/** policies/<env>/workloads/<workload>.yaml */
+export interface WorkloadIntent {
+  workload: string;
+  owner: string;
+  observed: ObservedPolicy;
+  egress: IntentRule[];
+  deny: DenyRule[];
+}
+
+export interface PrefixList {
+  name: string;
+  cidrs: string[];
+  why: string;
+  /** Max entries reserved (counts against the rules quota of every group that references it). Default: the entry count. */
+  maxEntries: number;
+}
+
+export type DecidedBy = 'tcp-flags' | 'flow-direction' | 'reverse-flow' | 'listening-port' | 'well-known-port';
+
+export interface ObservedEgress {
+  destination: string;
+  protocol: string;
+  port?: number;
+  service: string | null;
+  flows: number;
+  bytes: number;
+  firstSeen: string;
+  lastSeen: string;
+  decidedBy: DecidedBy;
+}
+
+export interface ObservedRejected {
+  destination: string;
+  protocol: string;
+  port?: number;
+  flows: number;
+  lastSeen: string;
+}
+
+/** observed/<env>/<workload>.yaml */
+export interface ObservedFile {
+  workload: string;
+  environment: string;
+  window: { from: string; to: string };
+  source: { engine: Engine; records: number; skippedWindows: number };
+  egress: ObservedEgress[];
+  rejected: ObservedRejected[];
+}
+
+/** A model value together with the YAML it was read from (for positions in findings). */
+export interface Sourced<T> {
+  value: T;
+  source: YamlSource;
+}
+
+export interface EnvironmentPolicies {
+  name: string;
+  environment: Sourced<EnvironmentConfig>;
+  /** Named prefix lists; empty when prefix-lists.yaml is absent. */
+  prefixLists: Record<string, PrefixList>;
+  prefixListsSource?: YamlSource;
+  /** Workload name -> intent, sorted by name. */
+  workloads: Map<string, Sourced<WorkloadIntent>>;
+  /** Workload name -> observed evidence (absent until observe ran). */
+  observed: Map<string, Sourced<ObservedFile>>;
+}
+
+/** Everything under policies/ and observed/ of one repository. */
+export interface Repo {
+  root: string;
+  guardrails: Guardrails;
+  guardrailsSource?: YamlSource;
+  /** Environment name -> its policies, sorted by name. */
+  environments: Map<string, EnvironmentPolicies>;
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { contains, formatAddress, hostCidr, parseCidr } from '../../core/cidr.js';
+
+describe('parseCidr', () => {
+  it('canonicalises IPv4 and IPv6 and notices host bits', () => {
+    expect(parseCidr('10.0.0.1/24')).toMatchObject({ text: '10.0.0.0/24', hostBitsSet: true, family: 4 });
+    expect(parseCidr('2001:DB8:0:0:1::1')).toMatchObject({ text: '2001:db8::1:0:0:1/128', hostBitsSet: false, family: 6 });
+    expect(parseCidr('::/0')?.text).toBe('::/0');
+  });
+  it('refuses what is not a CIDR', () => {
+    for (const bad of ['300.1.1.1/8', '10.0.0.0/33', 'fe80::1%eth0', 'example.com', '10.0.0/8', '']) {
+      expect(parseCidr(bad), bad).toBeUndefined();
+    }
+  });
+  it('contains compares networks of one family only', () => {
+    expect(contains(parseCidr('10.0.0.0/8')!, parseCidr('10.2.3.0/24')!)).toBe(true);
+    expect(contains(parseCidr('10.2.3.0/24')!, parseCidr('10.0.0.0/8')!)).toBe(false);
+    expect(contains(parseCidr('0.0.0.0/0')!, parseCidr('::/128')!)).toBe(false);
+  });
+  it('formats IPv6 per RFC 5952 (longest zero run compressed)', () => {
+    expect(hostCidr('2001:0db8:0000:0000:0001:0000:0000:0001')).toBe('2001:db8::1:0:0:1/128');
+    expect(formatAddress(6, 0n)).toBe('::');
+    expect(hostCidr('10.20.1.11')).toBe('10.20.1.11/32');
+  });
+});
