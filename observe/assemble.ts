@@ -1,0 +1,208 @@
+/**
+ * Pure assembly of observe's result: query rows -> one ObservedFile per workload, merged with what the
+ * previous run kept (retainDays), sorted, and rendered to the contract's YAML byte for byte.
+ */
+import { compareCidr, hostCidr, parseCidr } from '../core/cidr.js';
+import { protocolFromNumber } from '../core/ports.js';
+import type { DecidedBy, Engine, ObservedEgress, ObservedFile, ObservedRejected } from '../model/types.js';
+import { DECISION_RANK } from './sql.js';
+
+/** One row of the observe query, with numbers as numbers and times as epoch seconds. */
+export interface ObserveRow {
+  kind: 'egress' | 'rejected' | 'stats';
+  workload: string;
+  raddr: string | null;
+  proto: number | null;
+  rport: number | null;
+  flows: number;
+  bytes: number;
+  firstSeen: number | null;
+  lastSeen: number | null;
+  rank: number;
+  svc: string | null;
+}
+
+export interface ObserveWindow {
+  /** First and last day of the window, YYYY-MM-DD (both inclusive). */
+  from: string;
+  to: string;
+}
+
+export interface SourceStats {
+  engine: Engine;
+  records: number;
+  skippedWindows: number;
+  nodata: number;
+  incomplete: number;
+}
+
+/** Maps an address to the AWS service that publishes it (ip-ranges), when the record did not say. */
+export type ServiceLookup = (destination: string) => string | null;
+
+export interface AssembleInput {
+  environment: string;
+  workloads: readonly string[];
+  window: ObserveWindow;
+  retainDays: number;
+  rows: readonly ObserveRow[];
+  engine: Engine;
+  /** What the previous run wrote, per workload (absent the first time). */
+  previous: ReadonlyMap<string, ObservedFile>;
+  serviceOf?: ServiceLookup;
+}
+
+const PORTED = new Set([6, 17, 132]);
+
+/** Statistics of the scan from the rows of kind `stats`. */
+export function sourceStats(rows: readonly ObserveRow[], engine: Engine): SourceStats {
+  const by = (status: string) => rows.find((r) => r.kind === 'stats' && r.workload === status);
+  return {
+    engine,
+    records: rows.filter((r) => r.kind === 'stats').reduce((n, r) => n + r.flows, 0),
+    skippedWindows: by('SKIPDATA')?.flows ?? 0,
+    nodata: by('NODATA')?.flows ?? 0,
+    incomplete: rows.filter((r) => r.kind === 'stats').reduce((n, r) => n + r.bytes, 0),
+  };
+}
+
+/** Builds the observed file of every workload of the environment. */
+export function assembleObserved(input: AssembleInput): Map<string, ObservedFile> {
+  const stats = sourceStats(input.rows, input.engine);
+  const out = new Map<string, ObservedFile>();
+  for (const workload of [...input.workloads].sort()) {
+    const egress = new Map<string, ObservedEgress>();
+    const rejected = new Map<string, ObservedRejected>();
+    for (const row of input.rows) {
+      if (row.workload !== workload || row.kind === 'stats' || row.raddr === null || row.proto === null) continue;
+      const destination = hostCidr(row.raddr);
+      if (!destination) continue;
+      const protocol = String(protocolFromNumber(row.proto));
+      const port = PORTED.has(row.proto) && row.rport !== null && row.rport > 0 ? row.rport : undefined;
+      const key = entryKey(destination, protocol, port);
+      if (row.kind === 'egress') {
+        const next: ObservedEgress = {
+          destination,
+          protocol,
+          ...(port !== undefined ? { port } : {}),
+          service: row.svc ?? input.serviceOf?.(destination) ?? null,
+          flows: row.flows,
+          bytes: row.bytes,
+          firstSeen: day(row.firstSeen),
+          lastSeen: day(row.lastSeen),
+          decidedBy: DECISION_RANK[row.rank - 1] ?? 'well-known-port',
+        };
+        egress.set(key, mergeEgress(egress.get(key), next));
+      } else {
+        const prev = rejected.get(key);
+        const last = day(row.lastSeen);
+        rejected.set(key, {
+          destination,
+          protocol,
+          ...(port !== undefined ? { port } : {}),
+          flows: (prev?.flows ?? 0) + row.flows,
+          lastSeen: prev && prev.lastSeen > last ? prev.lastSeen : last,
+        });
+      }
+    }
+    // Keep what an earlier run saw and this window did not, while it was last seen within retainDays.
+    const keepFrom = addDays(input.window.to, -(input.retainDays - 1));
+    for (const e of input.previous.get(workload)?.egress ?? []) {
+      const key = entryKey(e.destination, e.protocol, e.port);
+      if (!egress.has(key) && e.lastSeen >= keepFrom && e.lastSeen <= input.window.to) egress.set(key, e);
+    }
+    out.set(workload, {
+      workload,
+      environment: input.environment,
+      window: { ...input.window },
+      source: { engine: input.engine, records: stats.records, skippedWindows: stats.skippedWindows },
+      egress: [...egress.values()].sort(compareEntries),
+      rejected: [...rejected.values()].sort(compareEntries),
+    });
+  }
+  return out;
+}
+
+/** Two rows for one entry (one address written two ways): add up, keep the strongest decision. */
+function mergeEgress(a: ObservedEgress | undefined, b: ObservedEgress): ObservedEgress {
+  if (!a) return b;
+  const rank = (d: DecidedBy) => DECISION_RANK.indexOf(d);
+  return {
+    ...a,
+    service: a.service ?? b.service,
+    flows: a.flows + b.flows,
+    bytes: a.bytes + b.bytes,
+    firstSeen: a.firstSeen < b.firstSeen ? a.firstSeen : b.firstSeen,
+    lastSeen: a.lastSeen > b.lastSeen ? a.lastSeen : b.lastSeen,
+    decidedBy: rank(a.decidedBy) <= rank(b.decidedBy) ? a.decidedBy : b.decidedBy,
+  };
+}
+
+function entryKey(destination: string, protocol: string, port: number | undefined): string {
+  return `${destination}|${protocol}|${port ?? ''}`;
+}
+
+const PROTOCOL_ORDER: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
+
+/** Sort order of the contract: destination (IPv4 first, numerically), protocol, port. */
+export function compareEntries(a: { destination: string; protocol: string; port?: number }, b: typeof a): number {
+  const ca = parseCidr(a.destination);
+  const cb = parseCidr(b.destination);
+  const byDest = ca && cb ? compareCidr(ca, cb) : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0;
+  if (byDest !== 0) return byDest;
+  const pa = PROTOCOL_ORDER[a.protocol] ?? Number(a.protocol);
+  const pb = PROTOCOL_ORDER[b.protocol] ?? Number(b.protocol);
+  if (pa !== pb) return pa - pb;
+  return (a.port ?? -1) - (b.port ?? -1);
+}
+
+/** UTC date of an epoch second. */
+export function day(epochSeconds: number | null): string {
+  return new Date((epochSeconds ?? 0) * 1000).toISOString().slice(0, 10);
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function epochOf(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) / 1000;
+}
+
+export const OBSERVED_MARKER = '# generated by leastpath observe: do not edit';
+
+/** The contract's YAML for an observed file: fixed key order, one entry per block, no timestamps. */
+export function renderObservedYaml(o: ObservedFile): string {
+  const lines = [
+    OBSERVED_MARKER,
+    `workload: ${o.workload}`,
+    `environment: ${o.environment}`,
+    `window: { from: ${o.window.from}, to: ${o.window.to} }`,
+    `source: { engine: ${o.source.engine}, records: ${o.source.records}, skippedWindows: ${o.source.skippedWindows} }`,
+  ];
+  if (o.egress.length === 0) lines.push('egress: []');
+  else {
+    lines.push('egress:');
+    for (const e of o.egress) {
+      lines.push(`  - destination: ${e.destination}`);
+      lines.push(`    protocol: ${e.protocol}`);
+      if (e.port !== undefined) lines.push(`    port: ${e.port}`);
+      lines.push(`    service: ${e.service ?? 'null'}`);
+      lines.push(`    flows: ${e.flows}`);
+      lines.push(`    bytes: ${e.bytes}`);
+      lines.push(`    firstSeen: ${e.firstSeen}`);
+      lines.push(`    lastSeen: ${e.lastSeen}`);
+      lines.push(`    decidedBy: ${e.decidedBy}`);
+    }
+  }
+  if (o.rejected.length === 0) lines.push('rejected: []');
+  else {
+    lines.push('rejected:');
+    for (const r of o.rejected) {
+      const port = r.port !== undefined ? `, port: ${r.port}` : '';
+      lines.push(`  - { destination: ${r.destination}, protocol: ${r.protocol}${port}, flows: ${r.flows}, lastSeen: ${r.lastSeen} }`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,205 @@
+/**
+ * The embedded engine: DuckDB reads the flow-log files (text, gzip, Parquet; local paths, globs, s3:// URLs)
+ * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { InputError, UsageError } from '../core/errors.js';
+import { columnName, fieldType, QUERY_COLUMNS } from './fields.js';
+import { fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
+import type { SqlParam } from './sql.js';
+
+export interface MalformedLine {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface DuckDbSession {
+  connection: DuckDBConnection;
+  files: FlowLogFile[];
+  close(): void;
+}
+
+/** A file where more than this share of lines is malformed is rejected as a whole. */
+export const GARBAGE_SHARE = 0.5;
+
+/** Opens DuckDB with no extension downloads (nothing leaves this machine) (dates are computed without time zones). */
+export async function openDuckDb(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+  });
+  const connection = await instance.connect();
+  return { instance, connection };
+}
+
+/** Quotes a string as a SQL literal (file paths only; values from users go in as parameters). */
+export function sqlString(s: string): string {
+  if (/[\0\n\r]/.test(s)) throw new InputError(`file path contains a control character: ${JSON.stringify(s)}`);
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Expands the environment's file patterns (relative to `baseDir`) into files, sorted. */
+export async function resolveFiles(
+  connection: DuckDBConnection,
+  patterns: readonly string[],
+  baseDir: string,
+  root: string,
+): Promise<FlowLogFile[]> {
+  const out = new Map<string, FlowLogFile>();
+  for (const pattern of patterns) {
+    const remote = /^s3:\/\//i.test(pattern);
+    if (remote) await requireS3(connection, pattern);
+    const abs = remote ? pattern : resolve(baseDir, pattern);
+    const reader = await connection.runAndReadAll(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`);
+    const found = reader.getRows().map((r) => String(r[0]));
+    if (found.length === 0) {
+      throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, { file: displayPath(resolve(baseDir, 'environment.yaml'), root), path: 'flowLogs.files' });
+    }
+    for (const path of found) {
+      const kind = fileKind(path);
+      if (!kind) continue;
+      out.set(path, { path, kind, display: remote ? path : displayPath(path, root) });
+    }
+  }
+  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** DuckDB reads s3:// only through its httpfs extension; say plainly what to do when it is not installed. */
+async function requireS3(connection: DuckDBConnection, pattern: string): Promise<void> {
+  try {
+    await connection.run('LOAD httpfs');
+  } catch {
+    throw new UsageError(
+      `${pattern}: reading s3:// with the duckdb engine needs DuckDB's httpfs extension, which is not installed here. ` +
+        'Install it once where the network allows (duckdb -c "INSTALL httpfs"), or copy the files locally ' +
+        '(aws s3 sync) and point flowLogs.files at them, or set flowLogs.engine: athena.',
+    );
+  }
+}
+
+export function displayPath(path: string, root: string): string {
+  const rel = relative(root, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
+}
+
+/** Creates the `flow_logs` view over the files: one read per header layout, unioned by column name. */
+export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<void> {
+  const groups = new Map<string, { layout: TextLayout; files: FlowLogFile[] }>();
+  const parquet: FlowLogFile[] = [];
+  for (const f of files) {
+    if (f.kind === 'parquet') {
+      parquet.push(f);
+      continue;
+    }
+    const layout = layoutFromFirstLine(await readFirstLine(f), f);
+    const key = `${layout.header}:${layout.fields.join(' ')}`;
+    const g = groups.get(key) ?? { layout, files: [] };
+    g.files.push(f);
+    groups.set(key, g);
+  }
+  const selects: string[] = [];
+  for (const { layout, files: fs } of groups.values()) {
+    const columns = layout.fields.map((f) => `${sqlString(columnName(f))}: ${sqlString(fieldType(f))}`).join(', ');
+    const list = `[${fs.map((f) => sqlString(f.path)).join(', ')}]`;
+    const source =
+      `read_csv(${list}, delim = ' ', quote = '', escape = '', header = ${layout.header}, auto_detect = false, ` +
+      `columns = {${columns}}, nullstr = '-', ignore_errors = true, store_rejects = true, filename = true, ` +
+      `compression = 'auto', null_padding = false)`;
+    selects.push(projection(source, new Set(layout.fields)));
+  }
+  if (parquet.length > 0) {
+    const list = `[${parquet.map((f) => sqlString(f.path)).join(', ')}]`;
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
+    const present = new Set(described.getRows().map((r) => String(r[0]).replace(/_/g, '-')));
+    selects.push(projection(`read_parquet(${list}, union_by_name = true, filename = true)`, present, true));
+  }
+  if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
+  await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
+}
+
+/** The Athena table's columns from one source; absent fields are NULL, `-` in Parquet is NULL too. */
+function projection(source: string, present: Set<string>, cast = false): string {
+  const cols = QUERY_COLUMNS.map((f) => {
+    const col = columnName(f);
+    const type = fieldType(f);
+    if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;
+    if (!cast) return `"${col}"`;
+    return `TRY_CAST(NULLIF(CAST("${col}" AS VARCHAR), '-') AS ${type}) AS "${col}"`;
+  });
+  const day = present.has('start') ? `strftime(epoch_ms(CAST("start" AS BIGINT) * 1000), '%Y/%m/%d')` : 'CAST(NULL AS VARCHAR)';
+  return `SELECT ${cols.join(', ')}, ${day} AS "day", filename FROM ${source}`;
+}
+
+/** Runs a prepared statement with positional parameters and returns rows as objects. */
+export async function query(connection: DuckDBConnection, sql: string, params: readonly SqlParam[]): Promise<Record<string, DuckDBValue>[]> {
+  const stmt = await connection.prepare(sql);
+  params.forEach((v, i) => {
+    if (typeof v === 'number') {
+      if (Number.isInteger(v)) stmt.bindBigInt(i + 1, BigInt(v));
+      else stmt.bindDouble(i + 1, v);
+    } else {
+      stmt.bindVarchar(i + 1, v);
+    }
+  });
+  const reader = await stmt.runAndReadAll();
+  return reader.getRowObjects();
+}
+
+/** Lines DuckDB refused (wrong field count, a number that is not one), with file and line. */
+export async function readRejects(connection: DuckDBConnection, root: string): Promise<MalformedLine[]> {
+  const exists = await connection.runAndReadAll(
+    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'",
+  );
+  if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return [];
+  const rows = await connection.runAndReadAll(`
+    SELECT DISTINCT s.file_path, e.line, e.error_message
+    FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
+    ORDER BY s.file_path, e.line`);
+  return rows.getRows().map((r) => ({
+    file: displayPath(String(r[0]), root),
+    line: Number(r[1]),
+    message: firstLine(String(r[2])),
+  }));
+}
+
+/** Fails naming the file when most of its lines are malformed: that is not a flow log. */
+export async function checkGarbage(connection: DuckDBConnection, files: readonly FlowLogFile[], malformed: readonly MalformedLine[]): Promise<void> {
+  const perFile = new Map<string, number>();
+  for (const m of malformed) perFile.set(m.file, (perFile.get(m.file) ?? 0) + 1);
+  for (const f of files) {
+    const bad = perFile.get(f.display);
+    if (!bad) continue;
+    const r = await connection.runAndReadAll(
+      `SELECT count(*) FROM read_csv(${sqlString(f.path)}, delim = '\x01', quote = '', escape = '', header = false, ` +
+        `auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto')`,
+    );
+    const lines = Number(r.getRows()[0]?.[0] ?? 0);
+    if (lines > 0 && bad / lines > GARBAGE_SHARE) {
+      throw new InputError(`${bad} of ${lines} lines are not flow-log records: not a flow log, or the header does not match`, {
+        file: f.display,
+      });
+    }
+  }
+}
+
+/** When a scan fails, finds the file that fails on its own, so the error can name it. */
+export async function findFailingFile(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<{ file: FlowLogFile; message: string } | undefined> {
+  for (const f of files) {
+    try {
+      const src =
+        f.kind === 'parquet'
+          ? `read_parquet(${sqlString(f.path)})`
+          : `read_csv(${sqlString(f.path)}, delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto')`;
+      await connection.runAndReadAll(`SELECT count(*) FROM ${src}`);
+    } catch (err) {
+      return { file: f, message: firstLine((err as Error).message) };
+    }
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}

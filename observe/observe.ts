@@ -1,0 +1,137 @@
+/**
+ * observe, the stage: `readObservations` gathers query rows from an engine, `assembleObserved` decides the
+ * files (pure), `writeObserved` is the one step that writes. Engines share observe/sql.ts.
+ */
+import { dirname, join } from 'node:path';
+import { writeFilesAtomic } from '../core/atomic.js';
+import { bits, parseCidr } from '../core/cidr.js';
+import { InputError } from '../core/errors.js';
+import { assertSafeName } from '../core/names.js';
+import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
+import { addDays, day, epochOf, renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
+import {
+  checkGarbage,
+  createFlowLogsView,
+  findFailingFile,
+  openDuckDb,
+  query,
+  readRejects,
+  resolveFiles,
+  type MalformedLine,
+} from './duckdb.js';
+import { renderObserveQuery, type ObserveQueryInput, type WorkloadMatch } from './sql.js';
+
+/** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
+export const LOOKBACK_SECONDS = 86_400;
+
+export interface Observation {
+  rows: ObserveRow[];
+  malformed: MalformedLine[];
+  files: number;
+}
+
+/** The window that ends on `to` (inclusive) and spans `days` days. */
+export function windowEnding(to: string, days: number): ObserveWindow {
+  return { from: addDays(to, -(days - 1)), to };
+}
+
+/** The query input for an environment's workloads and window. */
+export function queryInput(relation: string, workloads: Record<string, WorkloadSelector>, window: ObserveWindow): ObserveQueryInput {
+  const winFrom = epochOf(window.from);
+  const winTo = epochOf(addDays(window.to, 1));
+  const scanFrom = winFrom - LOOKBACK_SECONDS;
+  return {
+    relation,
+    workloads: Object.keys(workloads)
+      .sort()
+      .map((name) => workloadMatch(name, workloads[name]!)),
+    dayFrom: day(scanFrom).replace(/-/g, '/'),
+    dayTo: window.to.replace(/-/g, '/'),
+    scanFrom,
+    winFrom,
+    winTo,
+  };
+}
+
+/** A selector in the forms the SQL compares: integer ranges for IPv4, hex prefixes for IPv6. */
+export function workloadMatch(workload: string, sel: WorkloadSelector): WorkloadMatch {
+  const m: WorkloadMatch = { workload, v4: [], v6: [], interfaces: [...sel.interfaces], instances: [...sel.instances], subnets: [...sel.subnets] };
+  for (const text of sel.cidrs) {
+    const c = parseCidr(text);
+    if (!c) continue;
+    const hostBits = BigInt(bits(c.family) - c.prefix);
+    if (c.family === 4) {
+      m.v4.push({ lo: Number(c.network), hi: Number(c.network + (1n << hostBits) - 1n) });
+    } else {
+      const hex = c.network.toString(16).padStart(32, '0');
+      const full = Math.floor(c.prefix / 4);
+      const rem = c.prefix % 4;
+      if (rem === 0) {
+        m.v6.push({ hex: hex.slice(0, full), nibLo: 0, nibHi: 15 });
+      } else {
+        const nib = parseInt(hex[full]!, 16);
+        m.v6.push({ hex: hex.slice(0, full), nibLo: nib, nibHi: nib + (1 << (4 - rem)) - 1 });
+      }
+    }
+  }
+  return m;
+}
+
+/** Reads the environment's flow logs with DuckDB and runs the observe query over them. */
+export async function readObservationsDuckDb(opts: {
+  root: string;
+  environmentFile: string;
+  config: EnvironmentConfig;
+  window: ObserveWindow;
+}): Promise<Observation> {
+  const { instance, connection } = await openDuckDb();
+  try {
+    const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
+    await createFlowLogsView(connection, files);
+    const q = renderObserveQuery(queryInput('flow_logs', opts.config.workloads, opts.window));
+    let raw;
+    try {
+      raw = await query(connection, q.sql, q.params);
+    } catch (err) {
+      const failing = await findFailingFile(connection, files);
+      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+      throw err;
+    }
+    const malformed = await readRejects(connection, opts.root);
+    await checkGarbage(connection, files, malformed);
+    return { rows: raw.map(toRow), malformed, files: files.length };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A query row (DuckDB values or Athena strings) as an ObserveRow. */
+export function toRow(r: Record<string, unknown>): ObserveRow {
+  const num = (v: unknown) => (v === null || v === undefined || v === '' ? null : Number(v));
+  return {
+    kind: String(r.kind) as ObserveRow['kind'],
+    workload: String(r.workload),
+    raddr: r.raddr === null || r.raddr === undefined || r.raddr === '' ? null : String(r.raddr),
+    proto: num(r.proto),
+    rport: num(r.rport),
+    flows: num(r.flows) ?? 0,
+    bytes: num(r.bytes) ?? 0,
+    firstSeen: num(r.first_seen),
+    lastSeen: num(r.last_seen),
+    rank: num(r.rank) ?? 0,
+    svc: r.svc === null || r.svc === undefined || r.svc === '' ? null : String(r.svc),
+  };
+}
+
+/** Writes observed/<env>/<workload>.yaml for every workload at once (all or none; unchanged files untouched). */
+export async function writeObserved(root: string, environment: string, files: ReadonlyMap<string, ObservedFile>) {
+  assertSafeName('environment', environment);
+  const planned = [...files.values()].map((o) => ({
+    path: join(root, 'observed', environment, `${assertSafeName('workload', o.workload)}.yaml`),
+    content: renderObservedYaml(o),
+  }));
+  return writeFilesAtomic(planned);
+}
+
+export type { Engine };

@@ -1,0 +1,318 @@
+/**
+ * The observe query: one SQL text that runs unchanged on DuckDB (embedded) and on Amazon Athena (Trino).
+ * It uses only functions both engines share (split_part, strpos, lpad, substr, replace, try_cast, bool_or,
+ * FILTER, row_number, VALUES), so the text the tests run on DuckDB is the text Athena gets. Every value
+ * comes in as a `?` parameter; the only identifier, the relation, is validated before it is quoted.
+ *
+ * What it decides is domain.md "Which side is the destination": for every conversation (the records of one
+ * 5-tuple, both directions, on every interface that logged them) it decides who initiated, in the order
+ * tcp-flags, reverse-flow, listening-port, well-known-port (flow-direction for portless protocols), and
+ * keeps the connections a workload initiated: established (accepted both ways) -> egress, stopped by a
+ * REJECT -> rejected.
+ */
+import { UsageError } from '../core/errors.js';
+
+export type SqlParam = string | number;
+
+/** How one workload's records are recognised, in the forms the SQL compares. */
+export interface WorkloadMatch {
+  workload: string;
+  /** IPv4 CIDRs as inclusive integer ranges. */
+  v4: { lo: number; hi: number }[];
+  /** IPv6 CIDRs as a hex prefix (32-digit form) plus the allowed values of the next nibble. */
+  v6: { hex: string; nibLo: number; nibHi: number }[];
+  interfaces: string[];
+  instances: string[];
+  subnets: string[];
+}
+
+export interface ObserveQueryInput {
+  /** Relation to read: `flow_logs` (DuckDB view) or `database.table` (Athena). */
+  relation: string;
+  workloads: WorkloadMatch[];
+  /** Partition filter on the `day` column (`YYYY/MM/DD`, inclusive). */
+  dayFrom: string;
+  dayTo: string;
+  /** Records starting before this (epoch s) are not read: the look-back for handshakes before the window. */
+  scanFrom: number;
+  /** The observation window [winFrom, winTo) in epoch seconds. */
+  winFrom: number;
+  winTo: number;
+}
+
+export interface RenderedQuery {
+  sql: string;
+  params: SqlParam[];
+}
+
+/** Ports below this, or in KNOWN_SERVICE_PORTS, are service ports; the rest are ephemeral. */
+export const WELL_KNOWN_BELOW = 1024;
+
+/** Registered service ports above 1023 that clients commonly connect to. */
+export const KNOWN_SERVICE_PORTS = [
+  1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672,
+  6379, 6443, 7000, 7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092,
+  9093, 9094, 9200, 9300, 9418, 9443, 10250, 11211, 15672, 27017, 50051,
+];
+
+/**
+ * The longest record aggregation interval (600 s). A conversation whose first record starts this close to
+ * the start of the scan may have begun before it, so its record order says nothing about who spoke first.
+ */
+export const MAX_AGGREGATION_SECONDS = 600;
+
+/** Ranks of the deciding rule, strongest first; the output names the strongest that decided any connection. */
+export const DECISION_RANK = ['tcp-flags', 'reverse-flow', 'listening-port', 'well-known-port', 'flow-direction'] as const;
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Quotes `name` or `db.name` after checking each part is a plain identifier (never user text in SQL). */
+export function quoteRelation(relation: string): string {
+  const parts = relation.split('.');
+  if (parts.length > 2 || parts.some((p) => !IDENT.test(p))) {
+    throw new UsageError(`table name ${JSON.stringify(relation)} must be [A-Za-z_][A-Za-z0-9_]* or database.table`);
+  }
+  return parts.map((p) => `"${p}"`).join('.');
+}
+
+/** The 32-hex-digit form of an IPv6 address column, in functions DuckDB and Trino share. */
+export function ipv6HexExpr(col: string): string {
+  // Make `::` inner (pad a leading/trailing group), count groups, expand `::`, then pad each group to 4.
+  const edged = `(CASE WHEN ${col} LIKE '::%' THEN '0' ELSE '' END || ${col} || CASE WHEN ${col} LIKE '%::' THEN '0' ELSE '' END)`;
+  const colons = `(length(${edged}) - length(replace(${edged}, ':', '')))`;
+  const full =
+    `(CASE WHEN strpos(${edged}, '::') > 0 ` +
+    `THEN replace(${edged}, '::', ':' || lpad('', CAST(2 * (8 - ${colons}) AS INTEGER), '0:')) ELSE ${edged} END)`;
+  const groups = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `lpad(split_part(${full}, ':', ${i}), 4, '0')`);
+  return `lower(${groups.join(' || ')})`;
+}
+
+/** An IPv4 address column as an integer (NULL when it is not a dotted quad). */
+export function ipv4IntExpr(col: string): string {
+  const octet = (i: number) => `try_cast(split_part(${col}, '.', ${i}) AS BIGINT)`;
+  return `(${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)})`;
+}
+
+/** Builds the observe query and its parameters, in the order the `?` marks appear. */
+export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
+  const params: SqlParam[] = [];
+  const p = (v: SqlParam) => {
+    params.push(v);
+    return '?';
+  };
+  const rel = quoteRelation(input.relation);
+
+  // Selector tables; an empty one is a typed zero-row SELECT (VALUES cannot be empty).
+  const table = (name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: SqlParam[][]) => {
+    if (rows.length === 0) {
+      return `${name} AS (SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE 1 = 0)`;
+    }
+    const values = rows.map((r) => `(${r.map((v, i) => `CAST(${p(v)} AS ${cols[i]![1]})`).join(', ')})`).join(', ');
+    return `${name} AS (SELECT * FROM (VALUES ${values}) AS t (${cols.map(([c]) => c).join(', ')}))`;
+  };
+  const rowsOf = <T>(pick: (w: WorkloadMatch) => T[], shape: (w: WorkloadMatch, x: T) => SqlParam[]) =>
+    input.workloads.flatMap((w) => pick(w).map((x) => shape(w, x)));
+
+  const rec = `rec AS (
+  SELECT interface_id AS iface, instance_id AS inst, subnet_id AS subnet, flow_direction AS fdir,
+    srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
+    coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
+    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status
+  FROM ${rel}
+  WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
+    AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
+)`;
+
+  const winFrom = () => p(input.winFrom);
+  const conv = `conv AS (
+  SELECT log_status, iface, inst, subnet, fdir, srcaddr, dstaddr, src, dst, sport, dport, proto, action,
+    count(*) AS n,
+    count(*) FILTER (WHERE start >= ${winFrom()}) AS n_win,
+    coalesce(sum(bytes) FILTER (WHERE start >= ${winFrom()}), 0) AS bytes_win,
+    min(start) FILTER (WHERE start >= ${winFrom()}) AS first_win,
+    max(start) FILTER (WHERE start >= ${winFrom()}) AS last_win,
+    min(start) AS first_any,
+    bool_or(flags % 4 >= 2 AND flags % 32 < 16) AS syn,
+    bool_or(flags % 4 >= 2 AND flags % 32 >= 16) AS synack,
+    max(svc) AS svc
+  FROM rec
+  GROUP BY log_status, iface, inst, subnet, fdir, srcaddr, dstaddr, src, dst, sport, dport, proto, action
+)`;
+
+  const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
+  const selInst = table('sel_inst', [['workload', 'VARCHAR'], ['inst', 'VARCHAR']], rowsOf((w) => w.instances, (w, x) => [w.workload, x]));
+  const selSubnet = table('sel_subnet', [['workload', 'VARCHAR'], ['subnet', 'VARCHAR']], rowsOf((w) => w.subnets, (w, x) => [w.workload, x]));
+  const selV4 = table('sel_v4', [['workload', 'VARCHAR'], ['lo', 'BIGINT'], ['hi', 'BIGINT']], rowsOf((w) => w.v4, (w, x) => [w.workload, x.lo, x.hi]));
+  const selV6 = table(
+    'sel_v6',
+    [['workload', 'VARCHAR'], ['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']],
+    rowsOf((w) => w.v6, (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi]),
+  );
+
+  const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
+  const isService = (col: string) => `(${col} < ${WELL_KNOWN_BELOW} OR ${col} IN (${knownPorts}))`;
+  const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
+
+  const rest = `
+-- The records that can be used: one flow, complete, accepted or rejected. (The rest is counted in stats.)
+ok AS (
+  SELECT * FROM conv
+  WHERE log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
+    AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL
+),
+-- Each logged interface's own addresses: exact from flow-direction; without it (v2), per address family the
+-- address that occurs in most of the interface's records (a NAT gateway's own address, not its clients').
+iface_addr AS (
+  SELECT DISTINCT iface, CASE WHEN fdir = 'egress' THEN srcaddr ELSE dstaddr END AS addr
+  FROM ok WHERE fdir IN ('egress', 'ingress')
+  UNION
+  SELECT iface, addr FROM (
+    SELECT iface, addr, row_number() OVER (PARTITION BY iface, strpos(addr, ':') > 0 ORDER BY sum(n) DESC, addr) AS rk
+    FROM (
+      SELECT iface, srcaddr AS addr, n FROM ok WHERE fdir IS NULL
+      UNION ALL
+      SELECT iface, dstaddr AS addr, n FROM ok WHERE fdir IS NULL
+    ) a
+    GROUP BY iface, addr
+  ) r WHERE rk = 1
+),
+wl_iface AS (
+  SELECT workload, iface FROM sel_iface
+  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_inst s ON c.inst = s.inst
+  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_subnet s ON c.subnet = s.subnet
+),
+addrs AS (
+  SELECT src AS addr FROM ok UNION SELECT dst AS addr FROM ok
+),
+addr_num AS (
+  SELECT addr,
+    CASE WHEN strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4,
+    CASE WHEN strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6
+  FROM addrs
+),
+-- Addresses of each workload: its interfaces' own addresses, and the addresses inside its CIDRs.
+wl_addr AS (
+  SELECT w.workload, a.addr FROM wl_iface w JOIN iface_addr a ON a.iface = w.iface
+  UNION
+  SELECT s.workload, a.addr FROM addr_num a JOIN sel_v4 s ON a.v4 BETWEEN s.lo AND s.hi
+  UNION
+  SELECT s.workload, a.addr FROM addr_num a JOIN sel_v6 s
+    ON substr(a.v6, 1, length(s.hex)) = s.hex
+    AND strpos('0123456789abcdef', substr(a.v6, length(s.hex) + 1, 1)) - 1 BETWEEN s.nib_lo AND s.nib_hi
+),
+-- Ports each address is seen listening on: a SYN arrived, it sent a SYN-ACK, or accepted peers came from two or
+-- more different ports (a client's ephemeral port talks to one server port; a server port to many client ports).
+listening AS (
+  SELECT addr, port, proto FROM (
+    SELECT dst AS addr, dport AS port, proto, sport AS other FROM ok WHERE action = 'ACCEPT'
+    UNION ALL
+    SELECT src AS addr, sport AS port, proto, dport AS other FROM ok WHERE action = 'ACCEPT'
+  ) l
+  WHERE port > 0
+  GROUP BY addr, port, proto
+  HAVING count(DISTINCT other) >= 2
+  UNION SELECT dst, dport, proto FROM ok WHERE syn AND action = 'ACCEPT' AND dport > 0
+  UNION SELECT src, sport, proto FROM ok WHERE synack AND action = 'ACCEPT' AND sport > 0
+),
+-- Every record seen from each workload it touches: out = the workload sent it, in = it received it.
+side AS (
+  SELECT w.workload, 'out' AS dir, c.src AS laddr, c.sport AS lport, c.dst AS raddr, c.dport AS rport, c.proto, c.action,
+    c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
+    (o.iface IS NOT NULL) AS own
+  FROM ok c JOIN wl_addr w ON w.addr = c.src
+  LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.src
+  UNION ALL
+  SELECT w.workload, 'in' AS dir, c.dst AS laddr, c.dport AS lport, c.src AS raddr, c.sport AS rport, c.proto, c.action,
+    c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
+    (o.iface IS NOT NULL) AS own
+  FROM ok c JOIN wl_addr w ON w.addr = c.dst
+  LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.dst
+),
+-- One row per conversation (workload, local end, remote end, protocol), both directions folded together.
+cv AS (
+  SELECT workload, laddr, lport, raddr, rport, proto,
+    bool_or((dir = 'out' AND syn) OR (dir = 'in' AND synack)) AS l_flags,
+    bool_or((dir = 'in' AND syn) OR (dir = 'out' AND synack)) AS r_flags,
+    bool_or(dir = 'out' AND action = 'ACCEPT') AS out_ok,
+    bool_or(dir = 'in' AND action = 'ACCEPT') AS in_ok,
+    bool_or(action = 'REJECT' AND n_win > 0) AS rejected,
+    min(first_any) FILTER (WHERE dir = 'out') AS out_first,
+    min(first_any) FILTER (WHERE dir = 'in') AS in_first,
+    coalesce(sum(n_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own), 0) AS own_flows,
+    coalesce(sum(bytes_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own), 0) AS own_bytes,
+    min(first_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own) AS own_first,
+    max(last_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own) AS own_last,
+    coalesce(sum(n_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own), 0) AS other_flows,
+    coalesce(sum(bytes_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own), 0) AS other_bytes,
+    min(first_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own) AS other_first,
+    max(last_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own) AS other_last,
+    coalesce(sum(n_win) FILTER (WHERE action = 'REJECT'), 0) AS rej_flows,
+    max(last_win) FILTER (WHERE action = 'REJECT') AS rej_last,
+    max(svc) FILTER (WHERE dir = 'out' AND svc <> 'AMAZON') AS svc
+  FROM side
+  GROUP BY workload, laddr, lport, raddr, rport, proto
+),
+decided AS (
+  SELECT cv.*,
+    CASE
+      WHEN l_flags AND NOT r_flags THEN 'L:tcp-flags'
+      WHEN r_flags AND NOT l_flags THEN 'R:tcp-flags'
+      WHEN out_first < in_first AND out_first >= ${scanGuard()} THEN 'L:reverse-flow'
+      WHEN in_first < out_first AND in_first >= ${scanGuard()} THEN 'R:reverse-flow'
+      WHEN lport = 0 AND rport = 0 THEN CASE WHEN out_first IS NOT NULL THEN 'L:flow-direction' END
+      WHEN rl.addr IS NOT NULL AND ll.addr IS NULL THEN 'L:listening-port'
+      WHEN ll.addr IS NOT NULL AND rl.addr IS NULL THEN 'R:listening-port'
+      WHEN ${isService('rport')} AND NOT ${isService('lport')} THEN 'L:well-known-port'
+      WHEN ${isService('lport')} AND NOT ${isService('rport')} THEN 'R:well-known-port'
+      WHEN rport < lport THEN 'L:well-known-port'
+      WHEN lport < rport THEN 'R:well-known-port'
+    END AS decision
+  FROM cv
+  LEFT JOIN listening rl ON rl.addr = cv.raddr AND rl.port = cv.rport AND rl.proto = cv.proto
+  LEFT JOIN listening ll ON ll.addr = cv.laddr AND ll.port = cv.lport AND ll.proto = cv.proto
+),
+mine AS (
+  SELECT d.*, substr(decision, 3) AS decided_by,
+    CASE substr(decision, 3)
+      WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
+      WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
+  FROM decided d
+  WHERE decision LIKE 'L:%'
+    AND raddr NOT LIKE '169.254.%' AND lower(raddr) NOT LIKE 'fe8%' AND lower(raddr) NOT LIKE 'fe9%'
+    AND lower(raddr) NOT LIKE 'fea%' AND lower(raddr) NOT LIKE 'feb%' AND lower(raddr) NOT LIKE 'ff%'
+    AND raddr NOT IN ('255.255.255.255', '0.0.0.0', '::')
+    AND NOT (strpos(raddr, ':') = 0 AND try_cast(split_part(raddr, '.', 1) AS BIGINT) BETWEEN 224 AND 239)
+),
+egress AS (
+  SELECT workload, raddr, proto, rport,
+    CASE WHEN sum(own_flows) > 0 THEN sum(own_flows) ELSE sum(other_flows) END AS flows,
+    CASE WHEN sum(own_flows) > 0 THEN sum(own_bytes) ELSE sum(other_bytes) END AS bytes,
+    CASE WHEN sum(own_flows) > 0 THEN min(own_first) ELSE min(other_first) END AS first_seen,
+    CASE WHEN sum(own_flows) > 0 THEN max(own_last) ELSE max(other_last) END AS last_seen,
+    min(rank) AS rank, max(svc) AS svc
+  FROM mine
+  WHERE out_ok AND in_ok AND (own_flows + other_flows) > 0
+  GROUP BY workload, raddr, proto, rport
+),
+rejected AS (
+  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_seen
+  FROM mine
+  WHERE rejected
+  GROUP BY workload, raddr, proto, rport
+)
+SELECT 'egress' AS kind, workload, raddr, proto, rport, flows, bytes, first_seen, last_seen, rank, svc FROM egress
+UNION ALL
+SELECT 'rejected' AS kind, workload, raddr, proto, rport, flows, 0 AS bytes, NULL AS first_seen, last_seen, 0 AS rank, NULL AS svc
+FROM rejected
+UNION ALL
+SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NULL AS proto, NULL AS rport,
+  sum(n_win) AS flows, sum(CASE WHEN log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
+    OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
+FROM conv
+GROUP BY log_status
+ORDER BY kind, workload, raddr, proto, rport`;
+
+  const sql = `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6].join(',\n')},${rest}\n`;
+  return { sql, params };
+}
