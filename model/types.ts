@@ -175,6 +175,11 @@ export interface EnvironmentPolicies {
   workloads: Map<string, Sourced<WorkloadIntent>>;
   /** Workload name -> observed evidence (absent until observe ran). */
   observed: Map<string, Sourced<ObservedFile>>;
+  /**
+   * Files of this environment that exist but are left out of the model because of YAML or schema errors
+   * (repository-relative); rules skip conclusions like "no such workload" that such a file could change.
+   */
+  unloaded: string[];
 }
 
 /** Everything under policies/ and observed/ of one repository. */
@@ -184,4 +189,6 @@ export interface Repo {
   guardrailsSource?: YamlSource;
   /** Environment name -> its policies, sorted by name. */
   environments: Map<string, EnvironmentPolicies>;
+  /** Every environment folder under policies/, sorted, including those not loaded (`--env`, or a broken environment.yaml). */
+  environmentNames: string[];
 }

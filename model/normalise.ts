@@ -1,0 +1,225 @@
+/**
+ * Step two of validation: schema-valid file data -> the model types, with the contract's defaults filled in.
+ * Pure functions; they trust the schema for shapes and leave semantic checks to validate/rules.
+ */
+import { parsePortSpec, type PortSpec } from '../core/ports.js';
+import type {
+  DecidedBy,
+  Destination,
+  DenyRule,
+  Engine,
+  EnvironmentConfig,
+  ExceptionBlock,
+  Guardrails,
+  IntentRule,
+  Mode,
+  ObservedFile,
+  ObservedPolicy,
+  PrefixList,
+  WorkloadIntent,
+  WorkloadSelector,
+} from './types.js';
+
+/** The contract's defaults; guardrails.yaml may only tighten them. */
+export const DEFAULT_GUARDRAILS: Guardrails = {
+  exceptions: { maxPrefixIPv4: 24, maxPrefixIPv6: 56, maxPorts: 1, allProtocols: true, maxDays: 180, requireTicket: false },
+  expiringSoonDays: 30,
+};
+
+/** What a `service` rule without ports allows: HTTPS to the endpoint. */
+export const SERVICE_DEFAULT_PORT: PortSpec = { protocol: 'tcp', from: 443, to: 443 };
+
+export interface RawGuardrails {
+  exceptions?: Partial<Guardrails['exceptions']>;
+  expiringSoonDays?: number;
+}
+
+export interface RawDestination {
+  workload?: string;
+  service?: string;
+  prefixList?: string;
+  cidrs?: string[];
+}
+
+export interface RawEgressRule {
+  to: RawDestination;
+  ports?: string[];
+  why?: string;
+  exception?: ExceptionBlock;
+}
+
+export interface RawDenyRule {
+  to: RawDestination;
+  ports?: string[];
+  why?: string;
+}
+
+export interface RawWorkload {
+  workload: string;
+  owner: string;
+  observed: ObservedPolicy;
+  egress: RawEgressRule[];
+  deny?: RawDenyRule[];
+}
+
+export interface RawEnvironment {
+  environment: string;
+  account: string;
+  region: string;
+  vpc: string;
+  vpcCidrs?: string[];
+  mode?: Mode;
+  promoteFrom?: string | null;
+  soakDays?: number;
+  flowLogs: { engine: Engine; files?: string[]; athena?: EnvironmentConfig['flowLogs']['athena'] };
+  window?: { days?: number; retainDays?: number };
+  workloads: Record<string, Partial<WorkloadSelector>>;
+  endpoints?: { routeTables?: string[]; subnets?: string[] };
+  quarantine?: { subnet: string; networkAcl: string; reason?: string; allow?: string[] }[];
+  quotas?: { rulesPerGroup?: number; naclRulesPerDirection?: number };
+}
+
+export interface RawPrefixLists {
+  prefixLists: Record<string, { cidrs: string[]; why?: string; maxEntries?: number }>;
+}
+
+interface RawObservedEntry {
+  destination: string;
+  protocol: string | number;
+  port?: number;
+  flows: number;
+}
+
+export interface RawObserved {
+  workload: string;
+  environment: string;
+  window: { from: string; to: string };
+  source: ObservedFile['source'];
+  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
+  rejected: (RawObservedEntry & { lastSeen: string })[];
+}
+
+/**
+ * Guardrails with defaults filled in. A value that would loosen a default is replaced by the default, so no
+ * stage can be weakened by it; validate reports it (rule guardrails-tighten-only).
+ */
+export function normaliseGuardrails(raw: RawGuardrails | undefined): Guardrails {
+  const d = DEFAULT_GUARDRAILS.exceptions;
+  const e = raw?.exceptions ?? {};
+  return {
+    exceptions: {
+      maxPrefixIPv4: Math.max(e.maxPrefixIPv4 ?? d.maxPrefixIPv4, d.maxPrefixIPv4),
+      maxPrefixIPv6: Math.max(e.maxPrefixIPv6 ?? d.maxPrefixIPv6, d.maxPrefixIPv6),
+      maxPorts: Math.min(e.maxPorts ?? d.maxPorts, d.maxPorts),
+      allProtocols: true,
+      maxDays: Math.min(e.maxDays ?? d.maxDays, d.maxDays),
+      requireTicket: e.requireTicket ?? d.requireTicket,
+    },
+    expiringSoonDays: raw?.expiringSoonDays ?? DEFAULT_GUARDRAILS.expiringSoonDays,
+  };
+}
+
+export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
+  const workloads: Record<string, WorkloadSelector> = {};
+  for (const name of Object.keys(raw.workloads).sort()) {
+    const s = raw.workloads[name]!;
+    workloads[name] = {
+      cidrs: s.cidrs ?? [],
+      interfaces: s.interfaces ?? [],
+      instances: s.instances ?? [],
+      subnets: s.subnets ?? [],
+      ...(s.securityGroup !== undefined ? { securityGroup: s.securityGroup } : {}),
+    };
+  }
+  return {
+    environment: raw.environment,
+    account: raw.account,
+    region: raw.region,
+    vpc: raw.vpc,
+    vpcCidrs: raw.vpcCidrs ?? [],
+    mode: raw.mode ?? 'audit',
+    promoteFrom: raw.promoteFrom ?? null,
+    soakDays: raw.soakDays ?? 0,
+    flowLogs: {
+      engine: raw.flowLogs.engine,
+      files: raw.flowLogs.files ?? [],
+      ...(raw.flowLogs.athena !== undefined ? { athena: raw.flowLogs.athena } : {}),
+    },
+    window: { days: raw.window?.days ?? 14, retainDays: raw.window?.retainDays ?? 30 },
+    workloads,
+    endpoints: { routeTables: raw.endpoints?.routeTables ?? [], subnets: raw.endpoints?.subnets ?? [] },
+    quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
+    quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
+  };
+}
+
+export function normaliseWorkload(raw: RawWorkload): WorkloadIntent {
+  return {
+    workload: raw.workload,
+    owner: raw.owner,
+    observed: raw.observed,
+    egress: raw.egress.map((r, index): IntentRule => {
+      const to = normaliseDestination(r.to);
+      const ports = r.ports === undefined && to.kind === 'service' ? [{ ...SERVICE_DEFAULT_PORT }] : parsePorts(r.ports ?? []);
+      return { index, to, ports, why: r.why ?? '', ...(r.exception !== undefined ? { exception: normaliseException(r.exception) } : {}) };
+    }),
+    deny: (raw.deny ?? []).map((r, index): DenyRule => ({ index, to: normaliseDestination(r.to), ports: parsePorts(r.ports ?? []), why: r.why ?? '' })),
+  };
+}
+
+export function normalisePrefixLists(raw: RawPrefixLists): Record<string, PrefixList> {
+  const out: Record<string, PrefixList> = {};
+  for (const name of Object.keys(raw.prefixLists).sort()) {
+    const p = raw.prefixLists[name]!;
+    out[name] = { name, cidrs: p.cidrs, why: p.why ?? '', maxEntries: p.maxEntries ?? p.cidrs.length };
+  }
+  return out;
+}
+
+export function normaliseObserved(raw: RawObserved): ObservedFile {
+  return {
+    workload: raw.workload,
+    environment: raw.environment,
+    window: raw.window,
+    source: raw.source,
+    egress: raw.egress.map((e) => ({
+      destination: e.destination,
+      protocol: String(e.protocol),
+      ...(e.port !== undefined ? { port: e.port } : {}),
+      service: e.service ?? null,
+      flows: e.flows,
+      bytes: e.bytes,
+      firstSeen: e.firstSeen,
+      lastSeen: e.lastSeen,
+      decidedBy: e.decidedBy,
+    })),
+    rejected: raw.rejected.map((r) => ({
+      destination: r.destination,
+      protocol: String(r.protocol),
+      ...(r.port !== undefined ? { port: r.port } : {}),
+      flows: r.flows,
+      lastSeen: r.lastSeen,
+    })),
+  };
+}
+
+function normaliseDestination(to: RawDestination): Destination {
+  if (to.workload !== undefined) return { kind: 'workload', workload: to.workload };
+  if (to.service !== undefined) return { kind: 'service', service: to.service };
+  if (to.prefixList !== undefined) return { kind: 'prefixList', prefixList: to.prefixList };
+  return { kind: 'cidrs', cidrs: to.cidrs ?? [] };
+}
+
+function normaliseException(e: ExceptionBlock): ExceptionBlock {
+  return { reason: e.reason, owner: e.owner, expires: e.expires, ...(e.ticket !== undefined ? { ticket: e.ticket } : {}) };
+}
+
+/** Port specs that parse; the others are reported by the ports-valid rule, which reads the file's own text. */
+function parsePorts(texts: readonly string[]): PortSpec[] {
+  const out: PortSpec[] = [];
+  for (const t of texts) {
+    const p = parsePortSpec(t);
+    if (!('error' in p)) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * Rule tests run the real CLI over a small organisation written to a temp folder. `org()` starts from a valid
+ * base (one environment `dev`, workloads web and api) and overrides or removes files.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { expect } from 'vitest';
+import { main } from '../../cli/main.js';
+import type { Finding } from '../../core/findings.js';
+
+export const TODAY = '2026-11-23';
+
+export type Files = Record<string, string | null>;
+
+export const BASE: Record<string, string> = {
+  'policies/dev/environment.yaml': `environment: dev
+account: "111111111111"
+region: eu-west-1
+vpc: vpc-0a1b2c3d
+vpcCidrs: [10.20.0.0/16]
+mode: enforce
+flowLogs:
+  engine: duckdb
+  files: [../../flow-logs/dev/*.log.gz]
+workloads:
+  web: { cidrs: [10.20.1.0/24] }
+  api: { interfaces: [eni-0aa11bb2] }
+`,
+  'policies/dev/prefix-lists.yaml': `prefixLists:
+  card-partner: { cidrs: [203.0.113.0/28], why: card processor }
+`,
+  'policies/dev/workloads/web.yaml': web(`  - to: { workload: api }
+    ports: [tcp/8080]
+    why: renders pages from the API
+`),
+  'policies/dev/workloads/api.yaml': `workload: api
+owner: team-api
+observed: adopt
+egress:
+  - to: { service: s3 }
+    why: reads objects
+`,
+};
+
+/** web.yaml with these egress lines (indented, starting on line 5) and optional deny lines after `deny:`. */
+export function web(egress: string, deny?: string): string {
+  return `workload: web\nowner: team-web\nobserved: adopt\negress:\n${egress}${deny !== undefined ? `deny:\n${deny}` : ''}`;
+}
+
+/** environment.yaml of the base with `extra` lines appended. */
+export function devEnvironment(extra: string): string {
+  return `${BASE['policies/dev/environment.yaml']}${extra}`;
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string[];
+}
+
+/** Writes the base organisation with `files` applied (null removes a file) and runs `leastpath --root DIR ...args`. */
+export async function runOrg(files: Files, args: string[] = ['validate']): Promise<Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-validate-'));
+  try {
+    const all: Files = { ...BASE, ...files };
+    for (const [rel, content] of Object.entries(all)) {
+      if (content === null) continue;
+      await mkdir(dirname(join(dir, rel)), { recursive: true });
+      await writeFile(join(dir, rel), content);
+    }
+    return await runCli(['--root', dir, ...args]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runCli(argv: string[]): Promise<Run> {
+  let stdout = '';
+  const stderr: string[] = [];
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: TODAY }, new Date('2000-01-01T00:00:00Z'));
+  return { code, stdout, stderr };
+}
+
+/** Runs validate and expects exit `code` and a text finding line that starts with `prefix` (`file:line:col: path: `). */
+export async function expectFinding(files: Files, prefix: string, code = 1): Promise<string> {
+  const run = await runOrg(files);
+  const line = run.stderr.find((l) => l.startsWith(prefix));
+  expect(line, `no line starting with ${prefix} in:\n${run.stderr.join('\n')}`).toBeDefined();
+  expect(run.code, run.stderr.join('\n')).toBe(code);
+  return line!;
+}
+
+/** Runs validate --format json and expects exit 0 and no finding of `rule`. */
+export async function expectClean(files: Files, rule: string): Promise<void> {
+  const run = await runOrg(files, ['validate', '--format', 'json']);
+  const doc = JSON.parse(run.stdout) as { findings: Finding[] };
+  expect(doc.findings.filter((f) => f.rule === rule || f.severity === 'error')).toEqual([]);
+  expect(run.code).toBe(0);
+}
