@@ -1,9 +1,46 @@
 /** Registers each command; the command bodies live with their stage and return an exit code. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { formatObserveSummary, runObserve } from '../observe/command.js';
+import { validateCommand } from '../validate/command.js';
+import type { ValidateFormat } from '../validate/render.js';
 import type { Context } from './context.js';
+import { EXIT_OK } from './exit-codes.js';
+import { formatOption, requireEnv } from './main.js';
+import { runPipeline } from './run.js';
 
 export type SetExit = (code: number) => void;
 
-export function registerCommands(_program: Command, _context: () => Context, _setExit: SetExit): void {
-  // Commands are added here as their stages land.
+export function registerCommands(program: Command, context: () => Context, setExit: SetExit): void {
+  program
+    .command('validate')
+    .description('schema (ajv) and semantic checks of policies/ and observed/')
+    .option('--env <env>', 'only this environment')
+    .addOption(formatOption(['text', 'json', 'github'], 'text'))
+    .action(async (opts: { env?: string; format: ValidateFormat }) => {
+      setExit(await validateCommand(context(), opts));
+    });
+
+  program
+    .command('observe')
+    .description('flow logs -> observed/E/*.yaml for the window ending at --to')
+    .requiredOption('--env <env>', 'environment')
+    .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
+    .addOption(new Option('--engine <engine>', 'query engine (default: flowLogs.engine)').choices(['duckdb', 'athena']))
+    .addOption(formatOption(['text', 'json'], 'text'))
+    .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
+      const ctx = context();
+      const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
+      for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
+      ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('run')
+    .description('the whole pipeline over every environment: validate, observe, and the later stages')
+    .option('--env <env>', 'only this environment')
+    .option('--to <date>', 'last day of the observation window, YYYY-MM-DD (default: today, UTC)')
+    .action(async (opts: { env?: string; to?: string }) => {
+      setExit(await runPipeline(context(), opts));
+    });
 }

@@ -53,12 +53,15 @@ export interface AssembleInput {
 
 const PORTED = new Set([6, 17, 132]);
 
+/** Log statuses of well-formed records (malformed lines and incomplete rows are not records). */
+const RECORD_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
+
 /** Statistics of the scan from the rows of kind `stats`. */
 export function sourceStats(rows: readonly ObserveRow[], engine: Engine): SourceStats {
   const by = (status: string) => rows.find((r) => r.kind === 'stats' && r.workload === status);
   return {
     engine,
-    records: rows.filter((r) => r.kind === 'stats').reduce((n, r) => n + r.flows, 0),
+    records: rows.filter((r) => r.kind === 'stats' && RECORD_STATUSES.has(r.workload)).reduce((n, r) => n + r.flows, 0),
     skippedWindows: by('SKIPDATA')?.flows ?? 0,
     nodata: by('NODATA')?.flows ?? 0,
     incomplete: rows.filter((r) => r.kind === 'stats').reduce((n, r) => n + r.bytes, 0),
@@ -141,17 +144,13 @@ function entryKey(destination: string, protocol: string, port: number | undefine
   return `${destination}|${protocol}|${port ?? ''}`;
 }
 
-const PROTOCOL_ORDER: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
-
-/** Sort order of the contract: destination (IPv4 first, numerically), protocol, port. */
+/** Sort order of the contract: destination (IPv4 first, numerically), protocol name, port (absent first). */
 export function compareEntries(a: { destination: string; protocol: string; port?: number }, b: typeof a): number {
   const ca = parseCidr(a.destination);
   const cb = parseCidr(b.destination);
   const byDest = ca && cb ? compareCidr(ca, cb) : a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0;
   if (byDest !== 0) return byDest;
-  const pa = PROTOCOL_ORDER[a.protocol] ?? Number(a.protocol);
-  const pb = PROTOCOL_ORDER[b.protocol] ?? Number(b.protocol);
-  if (pa !== pb) return pa - pb;
+  if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
   return (a.port ?? -1) - (b.port ?? -1);
 }
 

@@ -84,8 +84,15 @@ export function displayPath(path: string, root: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
 }
 
-/** Creates the `flow_logs` view over the files: one read per header layout, unioned by column name. */
-export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<void> {
+/**
+ * Creates the `flow_logs` view over the files: one read per header layout, unioned by column name.
+ *
+ * Every field is read as text and checked here, not by the CSV reader: DuckDB quietly accepts a line with an
+ * extra trailing field equal to its null string (`-`), so the reader gets no null string, one spare column
+ * catches extra fields, and short lines are padded with NULL (a real field is never empty). A malformed line
+ * keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is counted.
+ */
+export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[], countFrom = 0): Promise<void> {
   const groups = new Map<string, { layout: TextLayout; files: FlowLogFile[] }>();
   const parquet: FlowLogFile[] = [];
   for (const f of files) {
@@ -101,35 +108,87 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
   }
   const selects: string[] = [];
   for (const { layout, files: fs } of groups.values()) {
-    const columns = layout.fields.map((f) => `${sqlString(columnName(f))}: ${sqlString(fieldType(f))}`).join(', ');
     const list = `[${fs.map((f) => sqlString(f.path)).join(', ')}]`;
-    const source =
-      `read_csv(${list}, delim = ' ', quote = '', escape = '', header = ${layout.header}, auto_detect = false, ` +
-      `columns = {${columns}}, nullstr = '-', ignore_errors = true, store_rejects = true, filename = true, ` +
-      `compression = 'auto', null_padding = false)`;
-    selects.push(projection(source, new Set(layout.fields)));
+    selects.push(textProjection(`read_csv(${list}, ${textReadOptions(layout)}, filename = true)`, layout.fields, countFrom));
   }
   if (parquet.length > 0) {
     const list = `[${parquet.map((f) => sqlString(f.path)).join(', ')}]`;
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
     const present = new Set(described.getRows().map((r) => String(r[0]).replace(/_/g, '-')));
-    selects.push(projection(`read_parquet(${list}, union_by_name = true, filename = true)`, present, true));
+    selects.push(parquetProjection(`read_parquet(${list}, union_by_name = true, filename = true)`, present));
   }
   if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
 }
 
-/** The Athena table's columns from one source; absent fields are NULL, `-` in Parquet is NULL too. */
-function projection(source: string, present: Set<string>, cast = false): string {
+const EXTRA = '__extra';
+
+/** read_csv options for a text layout: all text, a spare column, short lines padded, nothing read as NULL. */
+function textReadOptions(layout: TextLayout): string {
+  const columns = [...layout.fields.map((f) => `${sqlString(columnName(f))}: 'VARCHAR'`), `'${EXTRA}': 'VARCHAR'`].join(', ');
+  return (
+    `delim = ' ', quote = '', escape = '', header = ${layout.header}, auto_detect = false, columns = {${columns}}, ` +
+    `nullstr = '', null_padding = true, ignore_errors = true, store_rejects = true, compression = 'auto'`
+  );
+}
+
+/** SQL that is true when a text row is not a well-formed record of its layout. */
+function malformedExpr(fields: readonly string[]): string {
+  const checks = [`"${EXTRA}" IS NOT NULL`];
+  for (const f of fields) {
+    const col = `"${columnName(f)}"`;
+    checks.push(`${col} IS NULL`);
+    const type = fieldType(f);
+    if (type !== 'VARCHAR') checks.push(`(${col} <> '-' AND TRY_CAST(${col} AS ${type}) IS NULL)`);
+  }
+  return `(${checks.join(' OR ')})`;
+}
+
+/** The Athena table's columns from a text source; `-` is NULL; malformed rows are marked, not dropped. */
+function textProjection(source: string, fields: readonly string[], countFrom: number): string {
+  const present = new Set(fields);
+  const bad = malformedExpr(fields);
   const cols = QUERY_COLUMNS.map((f) => {
     const col = columnName(f);
     const type = fieldType(f);
     if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;
-    if (!cast) return `"${col}"`;
+    const value = type === 'VARCHAR' ? `NULLIF("${col}", '-')` : `TRY_CAST(NULLIF("${col}", '-') AS ${type})`;
+    if (f === 'log-status') return `CASE WHEN ${bad} THEN 'MALFORMED:' || filename ELSE ${value} END AS "${col}"`;
+    if (f === 'start') return `CASE WHEN ${bad} THEN CAST(${countFrom} AS BIGINT) ELSE ${value} END AS "${col}"`;
+    return `${value} AS "${col}"`;
+  });
+  const start = present.has('start')
+    ? `CASE WHEN ${bad} THEN CAST(${countFrom} AS BIGINT) ELSE TRY_CAST(NULLIF("start", '-') AS BIGINT) END`
+    : 'CAST(NULL AS BIGINT)';
+  return `SELECT ${cols.join(', ')}, strftime(epoch_ms(${start} * 1000), '%Y/%m/%d') AS "day", filename FROM ${source}`;
+}
+
+/** The Athena table's columns from Parquet (names with underscores); absent fields are NULL. */
+function parquetProjection(source: string, present: Set<string>): string {
+  const cols = QUERY_COLUMNS.map((f) => {
+    const col = columnName(f);
+    const type = fieldType(f);
+    if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;
     return `TRY_CAST(NULLIF(CAST("${col}" AS VARCHAR), '-') AS ${type}) AS "${col}"`;
   });
-  const day = present.has('start') ? `strftime(epoch_ms(CAST("start" AS BIGINT) * 1000), '%Y/%m/%d')` : 'CAST(NULL AS VARCHAR)';
+  const day = present.has('start') ? `strftime(epoch_ms(TRY_CAST("start" AS BIGINT) * 1000), '%Y/%m/%d')` : 'CAST(NULL AS VARCHAR)';
   return `SELECT ${cols.join(', ')}, ${day} AS "day", filename FROM ${source}`;
+}
+
+/** Line numbers of the malformed rows of one text file (only run for files known to hold some). */
+export async function malformedLines(connection: DuckDBConnection, file: FlowLogFile, root: string): Promise<MalformedLine[]> {
+  const layout = layoutFromFirstLine(await readFirstLine(file), file);
+  const offset = layout.header ? 1 : 0;
+  // A single-file scan keeps file order (preserve_insertion_order), so row_number() is the line.
+  const rows = await connection.runAndReadAll(
+    `SELECT n FROM (SELECT row_number() OVER () AS n, ${malformedExpr(layout.fields)} AS bad ` +
+      `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout)})) WHERE bad ORDER BY n`,
+  );
+  return rows.getRows().map((r) => ({
+    file: displayPath(file.path, root),
+    line: Number(r[0]) + offset,
+    message: 'a field is missing, extra or not a number',
+  }));
 }
 
 /** Runs a prepared statement with positional parameters and returns rows as objects. */
@@ -147,15 +206,16 @@ export async function query(connection: DuckDBConnection, sql: string, params: r
   return reader.getRowObjects();
 }
 
-/** Lines DuckDB refused (wrong field count, a number that is not one), with file and line. */
+/** Lines DuckDB refused (wrong field count, a number that is not one), one per file and line. */
 export async function readRejects(connection: DuckDBConnection, root: string): Promise<MalformedLine[]> {
   const exists = await connection.runAndReadAll(
     "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'",
   );
   if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return [];
   const rows = await connection.runAndReadAll(`
-    SELECT DISTINCT s.file_path, e.line, e.error_message
+    SELECT s.file_path, e.line, min(e.error_message)
     FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
+    GROUP BY s.file_path, e.line
     ORDER BY s.file_path, e.line`);
   return rows.getRows().map((r) => ({
     file: displayPath(String(r[0]), root),

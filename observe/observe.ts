@@ -13,13 +13,16 @@ import {
   checkGarbage,
   createFlowLogsView,
   findFailingFile,
+  malformedLines,
   openDuckDb,
   query,
   readRejects,
   resolveFiles,
   type MalformedLine,
 } from './duckdb.js';
-import { renderObserveQuery, type ObserveQueryInput, type WorkloadMatch } from './sql.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FlowLogFile } from './sources.js';
+import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
 export const LOOKBACK_SECONDS = 86_400;
@@ -36,7 +39,12 @@ export function windowEnding(to: string, days: number): ObserveWindow {
 }
 
 /** The query input for an environment's workloads and window. */
-export function queryInput(relation: string, workloads: Record<string, WorkloadSelector>, window: ObserveWindow): ObserveQueryInput {
+export function queryInput(
+  relation: string,
+  workloads: Record<string, WorkloadSelector>,
+  window: ObserveWindow,
+  vpcCidrs: readonly string[] = [],
+): ObserveQueryInput {
   const winFrom = epochOf(window.from);
   const winTo = epochOf(addDays(window.to, 1));
   const scanFrom = winFrom - LOOKBACK_SECONDS;
@@ -45,6 +53,7 @@ export function queryInput(relation: string, workloads: Record<string, WorkloadS
     workloads: Object.keys(workloads)
       .sort()
       .map((name) => workloadMatch(name, workloads[name]!)),
+    vpc: rangeMatch(vpcCidrs),
     dayFrom: day(scanFrom).replace(/-/g, '/'),
     dayTo: window.to.replace(/-/g, '/'),
     scanFrom,
@@ -55,23 +64,28 @@ export function queryInput(relation: string, workloads: Record<string, WorkloadS
 
 /** A selector in the forms the SQL compares: integer ranges for IPv4, hex prefixes for IPv6. */
 export function workloadMatch(workload: string, sel: WorkloadSelector): WorkloadMatch {
-  const m: WorkloadMatch = { workload, v4: [], v6: [], interfaces: [...sel.interfaces], instances: [...sel.instances], subnets: [...sel.subnets] };
-  for (const text of sel.cidrs) {
+  return { workload, ...rangeMatch(sel.cidrs), interfaces: [...sel.interfaces], instances: [...sel.instances], subnets: [...sel.subnets] };
+}
+
+/** CIDRs as inclusive integer ranges (IPv4) and as a hex prefix plus the allowed next nibble (IPv6). */
+export function rangeMatch(cidrs: readonly string[]): RangeMatch {
+  const m: RangeMatch = { v4: [], v6: [] };
+  for (const text of cidrs) {
     const c = parseCidr(text);
     if (!c) continue;
     const hostBits = BigInt(bits(c.family) - c.prefix);
     if (c.family === 4) {
       m.v4.push({ lo: Number(c.network), hi: Number(c.network + (1n << hostBits) - 1n) });
+      continue;
+    }
+    const hex = c.network.toString(16).padStart(32, '0');
+    const full = Math.floor(c.prefix / 4);
+    const rem = c.prefix % 4;
+    if (rem === 0) {
+      m.v6.push({ hex: hex.slice(0, full), nibLo: 0, nibHi: 15 });
     } else {
-      const hex = c.network.toString(16).padStart(32, '0');
-      const full = Math.floor(c.prefix / 4);
-      const rem = c.prefix % 4;
-      if (rem === 0) {
-        m.v6.push({ hex: hex.slice(0, full), nibLo: 0, nibHi: 15 });
-      } else {
-        const nib = parseInt(hex[full]!, 16);
-        m.v6.push({ hex: hex.slice(0, full), nibLo: nib, nibHi: nib + (1 << (4 - rem)) - 1 });
-      }
+      const nib = parseInt(hex[full]!, 16);
+      m.v6.push({ hex: hex.slice(0, full), nibLo: nib, nibHi: nib + (1 << (4 - rem)) - 1 });
     }
   }
   return m;
@@ -87,8 +101,9 @@ export async function readObservationsDuckDb(opts: {
   const { instance, connection } = await openDuckDb();
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
-    await createFlowLogsView(connection, files);
-    const q = renderObserveQuery(queryInput('flow_logs', opts.config.workloads, opts.window));
+    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
+    await createFlowLogsView(connection, files, input.winFrom);
+    const q = renderObserveQuery(input);
     let raw;
     try {
       raw = await query(connection, q.sql, q.params);
@@ -97,13 +112,32 @@ export async function readObservationsDuckDb(opts: {
       if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
       throw err;
     }
-    const malformed = await readRejects(connection, opts.root);
+    const rows = raw.map(toRow);
+    const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);
-    return { rows: raw.map(toRow), malformed, files: files.length };
+    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length };
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+const MALFORMED = 'MALFORMED:';
+
+function isMalformedStats(r: ObserveRow): boolean {
+  return r.kind === 'stats' && r.workload.startsWith(MALFORMED);
+}
+
+/** Malformed lines with file and line: those the CSV reader refused, and those the view marked. */
+async function collectMalformed(connection: DuckDBConnection, files: readonly FlowLogFile[], rows: readonly ObserveRow[], root: string): Promise<MalformedLine[]> {
+  const found = new Map<string, MalformedLine>();
+  for (const m of await readRejects(connection, root)) found.set(`${m.file}:${m.line}`, m);
+  const marked = new Set(rows.filter(isMalformedStats).map((r) => r.workload.slice(MALFORMED.length)));
+  for (const f of files) {
+    if (!marked.has(f.path)) continue;
+    for (const m of await malformedLines(connection, f, root)) if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
+  }
+  return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }
 
 /** A query row (DuckDB values or Athena strings) as an ObserveRow. */

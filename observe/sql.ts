@@ -15,21 +15,25 @@ import { UsageError } from '../core/errors.js';
 export type SqlParam = string | number;
 
 /** How one workload's records are recognised, in the forms the SQL compares. */
-export interface WorkloadMatch {
+export interface WorkloadMatch extends RangeMatch {
   workload: string;
-  /** IPv4 CIDRs as inclusive integer ranges. */
-  v4: { lo: number; hi: number }[];
-  /** IPv6 CIDRs as a hex prefix (32-digit form) plus the allowed values of the next nibble. */
-  v6: { hex: string; nibLo: number; nibHi: number }[];
   interfaces: string[];
   instances: string[];
   subnets: string[];
+}
+
+/** CIDRs in the forms the SQL compares. */
+export interface RangeMatch {
+  v4: { lo: number; hi: number }[];
+  v6: { hex: string; nibLo: number; nibHi: number }[];
 }
 
 export interface ObserveQueryInput {
   /** Relation to read: `flow_logs` (DuckDB view) or `database.table` (Athena). */
   relation: string;
   workloads: WorkloadMatch[];
+  /** The VPC's CIDRs: when an interface's own address is in doubt (v2), the address inside the VPC is it. */
+  vpc: RangeMatch;
   /** Partition filter on the `day` column (`YYYY/MM/DD`, inclusive). */
   dayFrom: string;
   dayTo: string;
@@ -149,6 +153,9 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
     rowsOf((w) => w.v6, (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi]),
   );
 
+  const vpc4 = table('vpc_v4', [['lo', 'BIGINT'], ['hi', 'BIGINT']], input.vpc.v4.map((x) => [x.lo, x.hi]));
+  const vpc6 = table('vpc_v6', [['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']], input.vpc.v6.map((x) => [x.hex, x.nibLo, x.nibHi]));
+
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
   const isService = (col: string) => `(${col} < ${WELL_KNOWN_BELOW} OR ${col} IN (${knownPorts}))`;
   const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
@@ -160,27 +167,6 @@ ok AS (
   WHERE log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
     AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL
 ),
--- Each logged interface's own addresses: exact from flow-direction; without it (v2), per address family the
--- address that occurs in most of the interface's records (a NAT gateway's own address, not its clients').
-iface_addr AS (
-  SELECT DISTINCT iface, CASE WHEN fdir = 'egress' THEN srcaddr ELSE dstaddr END AS addr
-  FROM ok WHERE fdir IN ('egress', 'ingress')
-  UNION
-  SELECT iface, addr FROM (
-    SELECT iface, addr, row_number() OVER (PARTITION BY iface, strpos(addr, ':') > 0 ORDER BY sum(n) DESC, addr) AS rk
-    FROM (
-      SELECT iface, srcaddr AS addr, n FROM ok WHERE fdir IS NULL
-      UNION ALL
-      SELECT iface, dstaddr AS addr, n FROM ok WHERE fdir IS NULL
-    ) a
-    GROUP BY iface, addr
-  ) r WHERE rk = 1
-),
-wl_iface AS (
-  SELECT workload, iface FROM sel_iface
-  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_inst s ON c.inst = s.inst
-  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_subnet s ON c.subnet = s.subnet
-),
 addrs AS (
   SELECT src AS addr FROM ok UNION SELECT dst AS addr FROM ok
 ),
@@ -189,6 +175,61 @@ addr_num AS (
     CASE WHEN strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4,
     CASE WHEN strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6
   FROM addrs
+),
+in_vpc AS (
+  SELECT a.addr FROM addr_num a JOIN vpc_v4 r ON a.v4 BETWEEN r.lo AND r.hi
+  UNION
+  SELECT a.addr FROM addr_num a JOIN vpc_v6 r ON substr(a.v6, 1, length(r.hex)) = r.hex
+    AND strpos('0123456789abcdef', substr(a.v6, length(r.hex) + 1, 1)) - 1 BETWEEN r.nib_lo AND r.nib_hi
+),
+-- Each logged interface's own addresses. With flow-direction: exact. Without it (v2): per address family, the
+-- address in most of the interface's records (a NAT gateway's own address, not its clients'); when two tie (an
+-- interface that talks to one peer only), the one that is not another interface's own address, and of those
+-- the one inside the VPC.
+exact_addr AS (
+  SELECT DISTINCT iface, CASE WHEN fdir = 'egress' THEN srcaddr ELSE dstaddr END AS addr
+  FROM ok WHERE fdir IN ('egress', 'ingress')
+),
+addr_count AS (
+  SELECT iface, strpos(addr, ':') > 0 AS v6, addr, sum(n) AS c
+  FROM (
+    SELECT iface, srcaddr AS addr, n FROM ok WHERE fdir IS NULL
+    UNION ALL
+    SELECT iface, dstaddr AS addr, n FROM ok WHERE fdir IS NULL
+  ) a
+  GROUP BY iface, strpos(addr, ':') > 0, addr
+),
+top_addr AS (
+  SELECT iface, v6, addr, count(*) OVER (PARTITION BY iface, v6) AS tied
+  FROM (SELECT iface, v6, addr, c, max(c) OVER (PARTITION BY iface, v6) AS top FROM addr_count) t
+  WHERE c = top
+),
+owned AS (
+  SELECT iface, addr FROM exact_addr
+  UNION
+  SELECT iface, addr FROM top_addr WHERE tied = 1
+),
+tie_left AS (
+  SELECT t.iface, t.v6, t.addr, (v.addr IS NOT NULL) AS inside
+  FROM top_addr t
+  LEFT JOIN owned o ON o.addr = t.addr AND o.iface <> t.iface
+  LEFT JOIN in_vpc v ON v.addr = t.addr
+  WHERE t.tied > 1 AND o.addr IS NULL
+),
+tie_pick AS (
+  SELECT iface, addr, count(*) OVER (PARTITION BY iface, v6) AS left_n
+  FROM (SELECT l.*, bool_or(inside) OVER (PARTITION BY iface, v6) AS any_inside FROM tie_left l) x
+  WHERE inside OR NOT any_inside
+),
+iface_addr AS (
+  SELECT iface, addr FROM owned
+  UNION
+  SELECT iface, addr FROM tie_pick WHERE left_n = 1
+),
+wl_iface AS (
+  SELECT workload, iface FROM sel_iface
+  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_inst s ON c.inst = s.inst
+  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_subnet s ON c.subnet = s.subnet
 ),
 -- Addresses of each workload: its interfaces' own addresses, and the addresses inside its CIDRs.
 wl_addr AS (
@@ -248,9 +289,15 @@ cv AS (
     max(last_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own) AS other_last,
     coalesce(sum(n_win) FILTER (WHERE action = 'REJECT'), 0) AS rej_flows,
     max(last_win) FILTER (WHERE action = 'REJECT') AS rej_last,
-    max(svc) FILTER (WHERE dir = 'out' AND svc <> 'AMAZON') AS svc
+    max(svc) FILTER (WHERE dir = 'out' AND svc <> 'AMAZON') AS svc,
+    bool_or(own) AS seen_own
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
+),
+-- Local addresses whose own interface is logged. Their conversations must show on it: one seen only on another
+-- interface is that interface's translated view (v2 records on a NAT gateway show instance -> NAT address).
+logged AS (
+  SELECT DISTINCT workload, laddr FROM side WHERE own
 ),
 decided AS (
   SELECT cv.*,
@@ -277,7 +324,8 @@ mine AS (
       WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
       WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
   FROM decided d
-  WHERE decision LIKE 'L:%'
+  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
+  WHERE decision LIKE 'L:%' AND (d.seen_own OR lg.laddr IS NULL)
     AND raddr NOT LIKE '169.254.%' AND lower(raddr) NOT LIKE 'fe8%' AND lower(raddr) NOT LIKE 'fe9%'
     AND lower(raddr) NOT LIKE 'fea%' AND lower(raddr) NOT LIKE 'feb%' AND lower(raddr) NOT LIKE 'ff%'
     AND raddr NOT IN ('255.255.255.255', '0.0.0.0', '::')
@@ -313,6 +361,6 @@ FROM conv
 GROUP BY log_status
 ORDER BY kind, workload, raddr, proto, rport`;
 
-  const sql = `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6].join(',\n')},${rest}\n`;
+  const sql = `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, vpc4, vpc6].join(',\n')},${rest}\n`;
   return { sql, params };
 }

@@ -60,23 +60,33 @@ describe('observe: which side is the destination', () => {
     expect(rejectedKeys(web)).toEqual(['10.0.10.5/32 tcp/5432']);
   });
 
-  it('NAT gateway: records on the NAT interface are attributed to the instance by pkt-srcaddr, never to the NAT', async () => {
-    const NAT = '10.0.0.220';
-    const I = '10.0.3.31';
-    const { files } = await observeScenario({
-      workloads: { batch: { instances: ['i-0batch'] } },
-      records: [
-        // only the NAT's interface is logged here; the instance's own interface shows up once for its address
-        { 'interface-id': 'eni-0b', 'instance-id': 'i-0batch', srcaddr: I, dstaddr: '10.0.10.9', srcport: 40100, dstport: 443, protocol: 6, start: T0 - 3600, 'tcp-flags': 2, 'flow-direction': 'egress', action: 'REJECT' },
-        { 'interface-id': 'eni-0nat', srcaddr: I, dstaddr: NAT, 'pkt-srcaddr': I, 'pkt-dstaddr': '203.0.113.5', srcport: 40200, dstport: 443, protocol: 6, start: T0, 'tcp-flags': 3, 'flow-direction': 'ingress' },
-        { 'interface-id': 'eni-0nat', srcaddr: NAT, dstaddr: '203.0.113.5', 'pkt-srcaddr': NAT, 'pkt-dstaddr': '203.0.113.5', srcport: 6000, dstport: 443, protocol: 6, start: T0, 'tcp-flags': 3, 'flow-direction': 'egress' },
-        { 'interface-id': 'eni-0nat', srcaddr: '203.0.113.5', dstaddr: NAT, 'pkt-srcaddr': '203.0.113.5', 'pkt-dstaddr': NAT, srcport: 443, dstport: 6000, protocol: 6, start: T0, 'tcp-flags': 19, 'flow-direction': 'ingress' },
-        { 'interface-id': 'eni-0nat', srcaddr: NAT, dstaddr: I, 'pkt-srcaddr': '203.0.113.5', 'pkt-dstaddr': I, srcport: 443, dstport: 40200, protocol: 6, start: T0, 'tcp-flags': 19, 'flow-direction': 'egress' },
-      ],
-    });
-    expect(egressKeys(files.get('batch'))).toEqual(['203.0.113.5/32 tcp/443']);
-    // counted once, from the NAT's record of the instance's packets; never as egress to the NAT's own address
+  // AWS's NAT gateway example: on the NAT's interface, instance -> NAT (pkt-dstaddr the real host), NAT -> host,
+  // host -> NAT, NAT -> instance (pkt-srcaddr the real host).
+  // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html#flow-log-example-nat
+  const NAT = '10.0.0.220';
+  const I = '10.0.3.31';
+  const EXT = '203.0.113.5';
+  const natRecords = (pkt: boolean) => [
+    { 'interface-id': 'eni-0nat', srcaddr: I, dstaddr: NAT, ...(pkt ? { 'pkt-srcaddr': I, 'pkt-dstaddr': EXT, 'flow-direction': 'ingress', 'tcp-flags': 3 } : {}), srcport: 40200, dstport: 443, protocol: 6, start: T0 },
+    { 'interface-id': 'eni-0nat', srcaddr: NAT, dstaddr: EXT, ...(pkt ? { 'pkt-srcaddr': NAT, 'pkt-dstaddr': EXT, 'flow-direction': 'egress', 'tcp-flags': 3 } : {}), srcport: 6000, dstport: 443, protocol: 6, start: T0 },
+    { 'interface-id': 'eni-0nat', srcaddr: EXT, dstaddr: NAT, ...(pkt ? { 'pkt-srcaddr': EXT, 'pkt-dstaddr': NAT, 'flow-direction': 'ingress', 'tcp-flags': 19 } : {}), srcport: 443, dstport: 6000, protocol: 6, start: T0 },
+    { 'interface-id': 'eni-0nat', srcaddr: NAT, dstaddr: I, ...(pkt ? { 'pkt-srcaddr': EXT, 'pkt-dstaddr': I, 'flow-direction': 'egress', 'tcp-flags': 19 } : {}), srcport: 443, dstport: 40200, protocol: 6, start: T0 },
+  ];
+
+  it('NAT gateway (pkt-* fields): the NAT interface\'s records count for the instance, with the real destination', async () => {
+    // Only the NAT's subnet is logged: pkt-dstaddr still names the real destination.
+    const { files } = await observeScenario({ workloads: { batch: { cidrs: ['10.0.3.0/24'] } }, records: natRecords(true) });
+    expect(egressKeys(files.get('batch'))).toEqual([`${EXT}/32 tcp/443`]);
     expect(files.get('batch')!.egress[0]).toMatchObject({ flows: 1, decidedBy: 'tcp-flags' });
-    expect(files.size).toBe(1);
+  });
+
+  it('NAT gateway (v2): the instance -> NAT-address leg is never egress when the instance\'s own interface shows the real destination', async () => {
+    const own = [
+      { version: 2, 'interface-id': 'eni-0batch', srcaddr: I, dstaddr: EXT, srcport: 40200, dstport: 443, protocol: 6, start: T0 },
+      { version: 2, 'interface-id': 'eni-0batch', srcaddr: EXT, dstaddr: I, srcport: 443, dstport: 40200, protocol: 6, start: T0 },
+    ];
+    const { files } = await observeScenario({ fields: V2, workloads: { batch: { interfaces: ['eni-0batch'] } }, records: [...own, ...natRecords(false)] });
+    expect(egressKeys(files.get('batch'))).toEqual([`${EXT}/32 tcp/443`]);
+    expect(files.get('batch')!.egress[0]!.flows).toBe(1);
   });
 });

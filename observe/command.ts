@@ -1,0 +1,105 @@
+/** `leastpath observe --env E [--to DATE] [--engine duckdb|athena]`: flow logs -> observed/E/*.yaml. */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { loadRepoOrThrow } from '../model/read-repo.js';
+import type { Engine, ObservedFile } from '../model/types.js';
+import { assembleObserved, sourceStats } from './assemble.js';
+import { runAthenaQuery } from './athena.js';
+import { awsServiceLookup } from './aws-ranges.js';
+import { queryInput, readObservationsDuckDb, toRow, windowEnding, writeObserved, type Observation } from './observe.js';
+import { renderObserveQuery } from './sql.js';
+
+export interface ObserveOptions {
+  root: string;
+  env: string;
+  today: string;
+  to?: string;
+  engine?: Engine;
+  /** Injected in tests; by default an AthenaClient for the environment's region. */
+  athenaClient?: AthenaClient;
+}
+
+export interface ObserveResult {
+  environment: string;
+  window: { from: string; to: string };
+  engine: Engine;
+  files: number;
+  records: number;
+  skippedWindows: number;
+  malformed: { file: string; line: number; message: string }[];
+  written: string[];
+  unchanged: string[];
+  workloads: { workload: string; egress: number; rejected: number }[];
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Runs observe for one environment and writes its observed files (all of them, or none). */
+export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
+  const to = opts.to ?? opts.today;
+  if (!DATE.test(to) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw new UsageError(`--to must be a date YYYY-MM-DD, got ${JSON.stringify(to)}`);
+  const { repo } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
+  const env = repo.environments.get(opts.env);
+  if (!env) throw new UsageError(`environment ${JSON.stringify(opts.env)} could not be loaded`);
+  const config = env.environment.value;
+  const engine = opts.engine ?? config.flowLogs.engine;
+  const window = windowEnding(to, config.window.days);
+
+  let observation: Observation;
+  if (engine === 'duckdb') {
+    if (config.flowLogs.files.length === 0) throw new UsageError(`${env.environment.source.file}: flowLogs.files is empty: the duckdb engine needs files to read`);
+    observation = await readObservationsDuckDb({
+      root: opts.root,
+      environmentFile: join(opts.root, env.environment.source.file),
+      config,
+      window,
+    });
+  } else {
+    const athena = config.flowLogs.athena;
+    if (!athena) throw new UsageError(`${env.environment.source.file}: flowLogs.athena is not set: the athena engine needs database, table and workgroup`);
+    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
+    const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
+    const rows = await runAthenaQuery({ client, config: athena, sql: q.sql, params: q.params });
+    observation = { rows: rows.map(toRow), malformed: [], files: 0 };
+  }
+
+  const previous = new Map<string, ObservedFile>([...env.observed].map(([name, o]) => [name, o.value]));
+  const files = assembleObserved({
+    environment: opts.env,
+    workloads: [...env.workloads.keys()],
+    window,
+    retainDays: config.window.retainDays,
+    rows: observation.rows,
+    engine,
+    previous,
+    serviceOf: awsServiceLookup(config.region),
+  });
+  const written = await writeObserved(opts.root, opts.env, files);
+  const stats = sourceStats(observation.rows, engine);
+  const rel = (p: string) => p.slice(opts.root.length + 1).split('\\').join('/');
+  return {
+    environment: opts.env,
+    window,
+    engine,
+    files: observation.files,
+    records: stats.records,
+    skippedWindows: stats.skippedWindows,
+    malformed: observation.malformed,
+    written: written.written.map(rel),
+    unchanged: written.unchanged.map(rel),
+    workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
+  };
+}
+
+/** The human summary of an observe run. */
+export function formatObserveSummary(r: ObserveResult): string {
+  const lines = [
+    `observe ${r.environment}: ${r.window.from} .. ${r.window.to} (${r.engine}), ${r.records} records from ${r.files} files` +
+      (r.skippedWindows > 0 ? `, ${r.skippedWindows} SKIPDATA windows (the window has holes)` : '') +
+      (r.malformed.length > 0 ? `, ${r.malformed.length} malformed lines skipped` : ''),
+  ];
+  for (const w of r.workloads) lines.push(`  ${w.workload}: ${w.egress} egress destinations, ${w.rejected} rejected`);
+  lines.push(`  ${r.written.length} file(s) written, ${r.unchanged.length} unchanged`);
+  return `${lines.join('\n')}\n`;
+}

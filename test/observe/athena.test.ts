@@ -1,0 +1,122 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceError } from '../../core/errors.js';
+import { executionParameter, runAthenaQuery } from '../../observe/athena.js';
+import { createFlowLogsView, openDuckDb, query } from '../../observe/duckdb.js';
+import { queryInput, windowEnding } from '../../observe/observe.js';
+import { renderObserveQuery } from '../../observe/sql.js';
+import { line, T0, V5 } from './helpers.js';
+
+const athena = mockClient(AthenaClient);
+afterEach(() => athena.reset());
+
+const config = { database: 'flowlogs', table: 'vpc_flow_logs', workgroup: 'leastpath-readonly', outputLocation: 's3://bucket/athena/' };
+const selectors = { web: { cidrs: ['10.0.1.0/24'], interfaces: [], instances: [], subnets: [] } };
+
+describe('athena engine', () => {
+  it('sends the observe SQL with every value as a quoted execution parameter, polls, and pages through results', async () => {
+    const q = renderObserveQuery(queryInput('flowlogs.vpc_flow_logs', selectors, windowEnding('2026-11-21', 14)));
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce({ QueryExecution: { Status: { State: 'QUEUED' } } })
+      .resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } })
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const cols = ['kind', 'workload', 'raddr'].map((Name) => ({ Name, Type: 'varchar' }));
+    athena
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 })
+      .resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: cols },
+          Rows: [
+            { Data: [{ VarCharValue: 'kind' }, { VarCharValue: 'workload' }, { VarCharValue: 'raddr' }] },
+            { Data: [{ VarCharValue: 'egress' }, { VarCharValue: 'web' }, { VarCharValue: '203.0.113.10' }] },
+          ],
+        },
+        NextToken: 't2',
+      })
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000, NextToken: 't2' })
+      .resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: cols },
+          Rows: [{ Data: [{ VarCharValue: 'stats' }, { VarCharValue: 'OK' }, {}] }],
+        },
+      });
+    const waits: number[] = [];
+    const rows = await runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: q.sql, params: q.params, sleep: async (ms) => void waits.push(ms) });
+
+    expect(rows).toEqual([
+      { kind: 'egress', workload: 'web', raddr: '203.0.113.10' },
+      { kind: 'stats', workload: 'OK', raddr: null },
+    ]);
+    expect(waits).toEqual([250, 500]);
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(start.QueryString).toBe(q.sql);
+    expect(start.WorkGroup).toBe('leastpath-readonly');
+    expect(start.QueryExecutionContext).toEqual({ Database: 'flowlogs' });
+    expect(start.ResultConfiguration).toEqual({ OutputLocation: 's3://bucket/athena/' });
+    // the partition filter is on the projected `day` column, its values passed as parameters
+    expect(q.sql).toMatch(/WHERE day BETWEEN \? AND \?/);
+    expect(start.ExecutionParameters!.slice(0, 2)).toEqual(["'2026/11/07'", "'2026/11/21'"]);
+    expect(start.ExecutionParameters!.length).toBe(q.params.length);
+    // selector values never reach the query text
+    expect(q.sql).not.toContain('web');
+    expect(q.sql).not.toContain('2026');
+  });
+
+  it('a failed query is a ServiceError with Athena\'s reason', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-2' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: vpc_flow_logs' } } });
+    await expect(
+      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined }),
+    ).rejects.toThrow(new ServiceError('Athena query q-2 failed: TABLE_NOT_FOUND: vpc_flow_logs'));
+  });
+
+  it('a query that runs past its time limit is stopped', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-3' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    await expect(
+      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined, timeoutMs: -1 }),
+    ).rejects.toThrow(/did not finish in time/);
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  it('quotes string parameters as SQL literals and passes numbers bare', () => {
+    expect(executionParameter("it's")).toBe("'it''s'");
+    expect(executionParameter(1762732800)).toBe('1762732800');
+  });
+
+  it('the very text Athena gets runs on DuckDB over a table of the Athena schema', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-athena-sql-'));
+    const file = join(dir, 'a.log.gz');
+    const recs = [
+      { 'interface-id': 'eni-1', srcaddr: '10.0.1.10', dstaddr: '203.0.113.10', srcport: 51514, dstport: 443, protocol: 6, start: T0, 'tcp-flags': 2, 'flow-direction': 'egress' },
+      { 'interface-id': 'eni-1', srcaddr: '203.0.113.10', dstaddr: '10.0.1.10', srcport: 443, dstport: 51514, protocol: 6, start: T0, 'tcp-flags': 18, 'flow-direction': 'ingress' },
+    ];
+    await writeFile(file, gzipSync(`${V5.join(' ')}\n${recs.map((r) => line(V5, r)).join('\n')}\n`));
+    const { instance, connection } = await openDuckDb();
+    try {
+      await createFlowLogsView(connection, [{ path: file, display: 'a.log.gz', kind: 'gzip' }]);
+      await connection.run('CREATE SCHEMA flowlogs');
+      await connection.run('CREATE VIEW flowlogs.vpc_flow_logs AS SELECT * FROM flow_logs');
+      const q = renderObserveQuery(queryInput('flowlogs.vpc_flow_logs', selectors, windowEnding('2026-11-21', 14)));
+      const rows = await query(connection, q.sql, q.params);
+      expect(rows.filter((r) => r.kind === 'egress').map((r) => [r.workload, r.raddr, Number(r.rport)])).toEqual([['web', '203.0.113.10', 443]]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * The example organisation's observed evidence is what its generator intended: observe's result is compared
+ * with the generator's own connection list (examples/scenario.ts), never with observe's earlier output.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exampleTruth, EXAMPLE_ENVS } from '../../examples/scenario.js';
+import { readRepo } from '../../model/read-repo.js';
+import { assembleObserved } from '../../observe/assemble.js';
+import { awsServiceLookup } from '../../observe/aws-ranges.js';
+import { readObservationsDuckDb, windowEnding } from '../../observe/observe.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+describe.each(EXAMPLE_ENVS)('example organisation, %s', (env) => {
+  it('observes exactly the egress and rejections the generator intended, with their counts', async () => {
+    const { repo } = await readRepo(root, { env });
+    const policies = repo.environments.get(env)!;
+    const config = policies.environment.value;
+    const window = windowEnding('2026-11-21', config.window.days);
+    const obs = await readObservationsDuckDb({ root, environmentFile: join(root, policies.environment.source.file), config, window });
+    const files = assembleObserved({
+      environment: env, workloads: [...policies.workloads.keys()], window, retainDays: config.window.retainDays,
+      rows: obs.rows, engine: 'duckdb', previous: new Map(), serviceOf: awsServiceLookup(config.region),
+    });
+    const truth = exampleTruth(env);
+    for (const workload of policies.workloads.keys()) {
+      const o = files.get(workload)!;
+      const strip = <T extends { workload: string }>({ workload: _w, ...rest }: T) => rest;
+      expect(o.egress.map(({ decidedBy: _d, ...e }) => e), `${workload} egress`).toEqual(truth.egress.filter((e) => e.workload === workload).map(strip));
+      expect(o.rejected, `${workload} rejected`).toEqual(truth.rejected.filter((e) => e.workload === workload).map(strip));
+      expect(o.source).toEqual({ engine: 'duckdb', records: truth.records, skippedWindows: truth.skippedWindows });
+      expect(o.window).toEqual(truth.window);
+    }
+    const base = `examples/flow-logs/${env}/`;
+    expect(obs.malformed.map((m) => ({ file: m.file.replace(base, ''), line: m.line }))).toEqual(
+      [...truth.malformedLines].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line)),
+    );
+  });
+});
