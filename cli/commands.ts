@@ -1,12 +1,12 @@
-/** Registers each command; the command bodies live with their stage and return an exit code. */
+/**
+ * Registers each command; the command bodies live with their stage and return an exit code. Stages are
+ * imported when their command runs, so `--help` and `validate` do not load DuckDB or the AWS SDK.
+ */
 import { Option, type Command } from 'commander';
-import { formatObserveSummary, runObserve } from '../observe/command.js';
-import { validateCommand } from '../validate/command.js';
 import type { ValidateFormat } from '../validate/render.js';
 import type { Context } from './context.js';
 import { EXIT_OK } from './exit-codes.js';
 import { formatOption, requireEnv } from './main.js';
-import { runPipeline } from './run.js';
 
 export type SetExit = (code: number) => void;
 
@@ -17,6 +17,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--env <env>', 'only this environment')
     .addOption(formatOption(['text', 'json', 'github'], 'text'))
     .action(async (opts: { env?: string; format: ValidateFormat }) => {
+      const { validateCommand } = await import('../validate/command.js');
       setExit(await validateCommand(context(), opts));
     });
 
@@ -29,6 +30,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
+      const { formatObserveSummary, runObserve } = await import('../observe/command.js');
       const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
@@ -41,6 +43,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--env <env>', 'only this environment')
     .option('--to <date>', 'last day of the observation window, YYYY-MM-DD (default: today, UTC)')
     .action(async (opts: { env?: string; to?: string }) => {
+      const { runPipeline } = await import('./run.js');
       setExit(await runPipeline(context(), opts));
     });
 }

@@ -1,0 +1,51 @@
+import { cp, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+async function exampleCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-run-'));
+  for (const d of ['policies', 'observed', 'examples/flow-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
+  return dir;
+}
+
+async function observedFiles(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const env of await readdir(join(dir, 'observed'))) {
+    for (const f of await readdir(join(dir, 'observed', env))) out.set(`${env}/${f}`, await readFile(join(dir, 'observed', env, f)));
+  }
+  return out;
+}
+
+describe('leastpath run (npm start)', () => {
+  it('runs the whole pipeline over the example and leaves the committed observed/ byte for byte as it is', async () => {
+    const dir = await exampleCopy();
+    const before = await observedFiles(dir);
+    const mtimes = await Promise.all([...before.keys()].map(async (f) => (await stat(join(dir, 'observed', f))).mtimeMs));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: (s) => out.push(s), stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out.join('')).toMatch(/observe dev: 2026-11-08 \.\. 2026-11-21 \(duckdb\), 40989 records from 64 files/);
+    expect(out.join('')).toMatch(/observe dev[\s\S]*observe stg[\s\S]*observe prod/);
+    expect(await observedFiles(dir)).toEqual(before);
+    const after = await Promise.all([...before.keys()].map(async (f) => (await stat(join(dir, 'observed', f))).mtimeMs));
+    expect(after).toEqual(mtimes);
+  });
+
+  it('observe from scratch writes exactly the committed files', async () => {
+    const dir = await exampleCopy();
+    const committed = await observedFiles(dir);
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'observed'), { recursive: true });
+    for (const env of ['dev', 'stg', 'prod']) {
+      const code = await main(['--root', dir, 'observe', '--env', env, '--to', '2026-11-21'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' });
+      expect(code).toBe(0);
+    }
+    expect(await observedFiles(dir)).toEqual(committed);
+  });
+});
