@@ -43,7 +43,7 @@ describe('.github/workflows', () => {
     const ci = await readFile(join(root, '.ci', 'run'), 'utf8');
     const readme = await readFile(join(root, 'README.md'), 'utf8');
     expect(ci).toMatch(/^npm ci\b/m);
-    expect(ci).toMatch(/^npm test$/m);
+    expect(ci).toMatch(/^npm test\b/m);
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm test');
   });
