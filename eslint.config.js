@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'cdktf.out/**', 'coverage/**', '.gen/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'cdktf.out/**', 'coverage/**', '.gen/**', 'bench/.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import type { ValidateFormat } from '../validate/render.js';
 import type { Context } from './context.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { formatOption, requireEnv } from './main.js';
 
 export type SetExit = (code: number) => void;
@@ -45,5 +45,62 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { env?: string; to?: string }) => {
       const { runPipeline } = await import('./run.js');
       setExit(await runPipeline(context(), opts));
+    });
+
+  program
+    .command('plan')
+    .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
+    .requiredOption('--env <env>', 'environment')
+    .addOption(formatOption(['text', 'md', 'json'], 'text'))
+    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' }) => {
+      const ctx = context();
+      const { runPlan } = await import('../generators/plan-command.js');
+      const { renderPlan } = await import('../generators/render-plan.js');
+      const { formatFinding } = await import('../core/findings.js');
+      const { plan, findings } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      for (const f of findings) ctx.stderr(formatFinding(f));
+      ctx.stdout(renderPlan(plan, opts.format));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('synth')
+    .description('CDK for Terraform synth: one stack per environment in DIR/stacks/E/cdk.tf.json')
+    .option('--env <env>', 'only this environment')
+    .option('--out <dir>', 'output directory', 'cdktf.out')
+    .action(async (opts: { env?: string; out: string }) => {
+      const ctx = context();
+      const { runSynth, formatSynthSummary } = await import('../stacks/command.js');
+      const { resolveEnvironment } = await import('../generators/resolve.js');
+      const { formatFinding } = await import('../core/findings.js');
+      const r = await runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);
+      for (const f of r.warnings) ctx.stderr(formatFinding(f));
+      ctx.stdout(formatSynthSummary(r));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('report')
+    .description('rule hits, unused rules, rejects and anomalies over the flow logs of the window')
+    .requiredOption('--env <env>', 'environment')
+    .addOption(formatOption(['md', 'html', 'json'], 'md'))
+    .option('--current <file>', 'count the rules AWS has today: the JSON answer of EC2 DescribeSecurityGroupRules')
+    .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
+    .action(async (opts: { env: string; format: 'md' | 'html' | 'json'; current?: string; to?: string }) => {
+      const ctx = context();
+      const { runReport } = await import('../verify/report-command.js');
+      const { renderReport } = await import('../verify/render-report.js');
+      const { formatFinding } = await import('../core/findings.js');
+      const { report, findings } = await runReport({
+        root: ctx.root,
+        env: requireEnv(opts.env),
+        today: ctx.today,
+        ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.current ? { current: opts.current } : {}),
+      });
+      for (const f of findings) ctx.stderr(formatFinding(f));
+      ctx.stdout(renderReport(report, opts.format));
+      // Anomalies are findings a person must look at; unused rules and rejections are information.
+      setExit(report.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 }

@@ -1,11 +1,16 @@
 /**
  * `leastpath run`: the whole pipeline over every environment (what `npm start` runs on the example):
- * validate, observe each environment, then the later stages as they exist. Prints a short summary.
+ * validate, observe each environment, plan, synth, report (hits, unused rules, anomalies), then the later stages as they exist. Prints a short summary.
  */
 import { formatFinding, hasErrors } from '../core/findings.js';
 import { ValidationFailed } from '../core/errors.js';
 import { loadRepo } from '../model/read-repo.js';
+import { runPlan } from '../generators/plan-command.js';
+import { resolveEnvironment } from '../generators/resolve.js';
+import { formatSynthSummary, runSynth } from '../stacks/command.js';
+import { breakLine } from '../generators/render-plan.js';
 import { formatObserveSummary, runObserve } from '../observe/command.js';
+import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
 import { EXIT_OK } from './exit-codes.js';
@@ -26,6 +31,16 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   for (const env of promotionOrder(repo)) {
     const r = await runObserve({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
     ctx.stdout(formatObserveSummary(r));
+  }
+  for (const env of promotionOrder(repo)) {
+    const { plan } = await runPlan({ root: ctx.root, env, today: ctx.today });
+    ctx.stdout(`plan ${env}: ${plan.summary.rules} rules (${plan.summary.intent} intent, ${plan.summary.observed} observed); ${breakLine(plan)}\n`);
+  }
+  const synth = await runSynth({ root: ctx.root, today: ctx.today, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);
+  ctx.stdout(formatSynthSummary(synth));
+  for (const env of promotionOrder(repo)) {
+    const { report } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+    ctx.stdout(reportSummaryLine(report));
   }
   ctx.stdout(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return EXIT_OK;

@@ -4,6 +4,7 @@
  */
 import { parsePortSpec, type PortSpec } from '../core/ports.js';
 import type {
+  AnomalyThresholds,
   DecidedBy,
   Destination,
   DenyRule,
@@ -24,6 +25,18 @@ import type {
 export const DEFAULT_GUARDRAILS: Guardrails = {
   exceptions: { maxPrefixIPv4: 24, maxPrefixIPv6: 56, maxPorts: 1, allProtocols: true, maxDays: 180, requireTicket: false },
   expiringSoonDays: 30,
+};
+
+/**
+ * The report's anomaly thresholds. A beacon every 5 minutes for 2 hours is 24 connections; keep-alive pools are
+ * one connection however long they stay open; 100 MB and ten times the usual day keep nightly jobs quiet.
+ */
+export const DEFAULT_ANOMALIES: AnomalyThresholds = {
+  volumeFactor: 10,
+  volumeMinBytes: 100_000_000,
+  beaconMinFlows: 20,
+  beaconMaxJitter: 0.1,
+  beaconMaxBytesPerFlow: 16_384,
 };
 
 /** What a `service` rule without ports allows: HTTPS to the endpoint. */
@@ -77,6 +90,7 @@ export interface RawEnvironment {
   endpoints?: { routeTables?: string[]; subnets?: string[] };
   quarantine?: { subnet: string; networkAcl: string; reason?: string; allow?: string[] }[];
   quotas?: { rulesPerGroup?: number; naclRulesPerDirection?: number };
+  anomalies?: Partial<AnomalyThresholds>;
 }
 
 export interface RawPrefixLists {
@@ -95,6 +109,7 @@ export interface RawObserved {
   environment: string;
   window: { from: string; to: string };
   source: ObservedFile['source'];
+  addresses?: string[];
   egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
 }
@@ -150,6 +165,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     endpoints: { routeTables: raw.endpoints?.routeTables ?? [], subnets: raw.endpoints?.subnets ?? [] },
     quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
+    anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
   };
 }
 
@@ -182,6 +198,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
     environment: raw.environment,
     window: raw.window,
     source: raw.source,
+    ...(raw.addresses !== undefined ? { addresses: [...raw.addresses] } : {}),
     egress: raw.egress.map((e) => ({
       destination: e.destination,
       protocol: String(e.protocol),

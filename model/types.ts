@@ -76,6 +76,25 @@ export interface EnvironmentConfig {
   endpoints: { routeTables: string[]; subnets: string[] };
   quarantine: QuarantineEntry[];
   quotas: { rulesPerGroup: number; naclRulesPerDirection: number };
+  /**
+   * Thresholds of the report's anomaly triage. normalise fills in the defaults; absent only in a config built by
+   * hand (tests, benchmarks), where the defaults apply.
+   */
+  anomalies?: AnomalyThresholds;
+}
+
+/** When the report flags a destination (environment.yaml `anomalies`; defaults in model/normalise.ts). */
+export interface AnomalyThresholds {
+  /** Volume: a day's bytes sent to one external address at least this many times its baseline (median day)... */
+  volumeFactor: number;
+  /** ...and at least this many bytes. */
+  volumeMinBytes: number;
+  /** Beacon: at least this many connections to one destination... */
+  beaconMinFlows: number;
+  /** ...whose start-to-start gaps vary less than this (coefficient of variation: stddev / mean)... */
+  beaconMaxJitter: number;
+  /** ...moving at most this many bytes each (both directions). */
+  beaconMaxBytesPerFlow: number;
 }
 
 export type Destination =
@@ -155,6 +174,8 @@ export interface ObservedFile {
   environment: string;
   window: { from: string; to: string };
   source: { engine: Engine; records: number; skippedWindows: number };
+  /** The workload's own addresses seen in the window (absent in files written before leastpath recorded them). */
+  addresses?: string[];
   egress: ObservedEgress[];
   rejected: ObservedRejected[];
 }

@@ -21,7 +21,7 @@ import {
   type MalformedLine,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { FlowLogFile } from './sources.js';
+import { checkGzipComplete, type FlowLogFile } from './sources.js';
 import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
@@ -102,16 +102,22 @@ export async function readObservationsDuckDb(opts: {
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
-    await createFlowLogsView(connection, files, input.winFrom);
     const q = renderObserveQuery(input);
+    // Alongside the query: DuckDB does not notice a truncated gzip.
+    const complete = checkGzipComplete(files);
+    complete.catch(() => undefined);
     let raw;
     try {
+      await createFlowLogsView(connection, files, input.winFrom);
       raw = await query(connection, q.sql, q.params);
     } catch (err) {
+      if (err instanceof InputError) throw err;
+      // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
       const failing = await findFailingFile(connection, files);
       if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
       throw err;
     }
+    await complete;
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);

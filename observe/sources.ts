@@ -2,7 +2,10 @@
  * Finding the flow-log files of an environment and reading the header line of each: the header, not an
  * assumed order, decides which column is which. Files without a header are the v2 default format.
  */
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/errors.js';
 import { DEFAULT_FORMAT, normaliseField } from './fields.js';
@@ -76,6 +79,21 @@ function gunzipPrefix(head: Buffer, file: FlowLogFile): Promise<string> {
     });
     z.end(head);
   });
+}
+
+/**
+ * Decompresses every local gzip file to its end and fails naming the first that is truncated or corrupt.
+ * DuckDB reads a truncated gzip as far as it goes without a word, which would turn a half-delivered file
+ * into a quietly shorter observation.
+ */
+export async function checkGzipComplete(files: readonly FlowLogFile[]): Promise<void> {
+  for (const f of files) {
+    if (f.kind !== 'gzip' || /^[a-z][a-z0-9+.-]*:\/\//i.test(f.path)) continue;
+    const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+    await pipeline(createReadStream(f.path), createGunzip(), sink).catch((err: Error) => {
+      throw new InputError(`truncated or corrupt gzip: ${err.message}`, { file: f.display });
+    });
+  }
 }
 
 /** Reads the layout from the first line: a header of known field names, or a v2 default-format record. */

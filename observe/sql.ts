@@ -70,6 +70,15 @@ export const DECISION_RANK = ['tcp-flags', 'reverse-flow', 'listening-port', 'we
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * SQL true when the remote address `raddr` is one a security group never sees: link-local (instance metadata,
+ * Time Sync, the ECS credentials address), multicast, broadcast and unspecified addresses.
+ */
+export const ROUTABLE_REMOTE = `raddr NOT LIKE '169.254.%' AND lower(raddr) NOT LIKE 'fe8%' AND lower(raddr) NOT LIKE 'fe9%'
+    AND lower(raddr) NOT LIKE 'fea%' AND lower(raddr) NOT LIKE 'feb%' AND lower(raddr) NOT LIKE 'ff%'
+    AND raddr NOT IN ('255.255.255.255', '0.0.0.0', '::')
+    AND NOT (strpos(raddr, ':') = 0 AND try_cast(split_part(raddr, '.', 1) AS BIGINT) BETWEEN 224 AND 239)`;
+
 /** Quotes `name` or `db.name` after checking each part is a plain identifier (never user text in SQL). */
 export function quoteRelation(relation: string): string {
   const parts = relation.split('.');
@@ -97,6 +106,18 @@ export function ipv4IntExpr(col: string): string {
   return `(${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)})`;
 }
 
+/**
+ * A CTE `name AS (...)` of parameter rows with typed columns; an empty one is a typed zero-row SELECT (VALUES
+ * cannot be empty).
+ */
+export function valuesCte(name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: readonly (readonly SqlParam[])[], p: (v: SqlParam) => string): string {
+  if (rows.length === 0) {
+    return `${name} AS (SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE 1 = 0)`;
+  }
+  const values = rows.map((r) => `(${r.map((v, i) => `CAST(${p(v)} AS ${cols[i]![1]})`).join(', ')})`).join(', ');
+  return `${name} AS (SELECT * FROM (VALUES ${values}) AS t (${cols.map(([c]) => c).join(', ')}))`;
+}
+
 /** Builds the observe query and its parameters, in the order the `?` marks appear. */
 export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   const params: SqlParam[] = [];
@@ -104,16 +125,65 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
     params.push(v);
     return '?';
   };
+  const shared = renderConversationCtes(input, p);
+  const tail = `,
+mine AS (
+  SELECT d.*, substr(decision, 3) AS decided_by,
+    CASE substr(decision, 3)
+      WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
+      WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
+  FROM decided d
+  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
+  WHERE decision LIKE 'L:%' AND (d.seen_own OR lg.laddr IS NULL)
+    AND ${ROUTABLE_REMOTE}
+),
+egress AS (
+  SELECT workload, raddr, proto, rport,
+    CASE WHEN sum(own_flows) > 0 THEN sum(own_flows) ELSE sum(other_flows) END AS flows,
+    CASE WHEN sum(own_flows) > 0 THEN sum(own_bytes) ELSE sum(other_bytes) END AS bytes,
+    CASE WHEN sum(own_flows) > 0 THEN min(own_first) ELSE min(other_first) END AS first_seen,
+    CASE WHEN sum(own_flows) > 0 THEN max(own_last) ELSE max(other_last) END AS last_seen,
+    min(rank) AS rank, max(svc) AS svc
+  FROM mine
+  WHERE out_ok AND in_ok AND (own_flows + other_flows) > 0
+  GROUP BY workload, raddr, proto, rport
+),
+rejected AS (
+  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_seen
+  FROM mine
+  WHERE rejected
+  GROUP BY workload, raddr, proto, rport
+)
+SELECT 'egress' AS kind, workload, raddr, proto, rport, flows, bytes, first_seen, last_seen, rank, svc FROM egress
+UNION ALL
+SELECT 'rejected' AS kind, workload, raddr, proto, rport, flows, 0 AS bytes, NULL AS first_seen, last_seen, 0 AS rank, NULL AS svc
+FROM rejected
+UNION ALL
+SELECT DISTINCT 'address' AS kind, workload, laddr AS raddr, NULL AS proto, NULL AS rport, 0 AS flows, 0 AS bytes,
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
+FROM cv
+WHERE seen_own_win
+UNION ALL
+SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NULL AS proto, NULL AS rport,
+  sum(n_win) AS flows, sum(CASE WHEN log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
+    OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
+FROM conv
+GROUP BY log_status
+ORDER BY kind, workload, raddr, proto, rport`;
+  return { sql: `${shared}${tail}\n`, params };
+}
+
+/**
+ * The conversation CTEs observe and report share, up to `decided` (one row per conversation of a workload with
+ * who initiated it) and `logged`: records, conversations, selectors, each interface's own addresses, workload
+ * addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
+ * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
+ */
+export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string): string {
   const rel = quoteRelation(input.relation);
 
-  // Selector tables; an empty one is a typed zero-row SELECT (VALUES cannot be empty).
-  const table = (name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: SqlParam[][]) => {
-    if (rows.length === 0) {
-      return `${name} AS (SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE 1 = 0)`;
-    }
-    const values = rows.map((r) => `(${r.map((v, i) => `CAST(${p(v)} AS ${cols[i]![1]})`).join(', ')})`).join(', ');
-    return `${name} AS (SELECT * FROM (VALUES ${values}) AS t (${cols.map(([c]) => c).join(', ')}))`;
-  };
+  const table = (name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: SqlParam[][]) => valuesCte(name, cols, rows, p);
   const rowsOf = <T>(pick: (w: WorkloadMatch) => T[], shape: (w: WorkloadMatch, x: T) => SqlParam[]) =>
     input.workloads.flatMap((w) => pick(w).map((x) => shape(w, x)));
 
@@ -127,9 +197,15 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
 )`;
 
+  // Instance and subnet ids matter only to selectors that name them. When no workload does, they are left out of
+  // conv's key: two long strings fewer in the largest hash table, and conv is the same conversations.
+  const byInst = input.workloads.some((w) => w.instances.length > 0);
+  const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
+  const convKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []),
+    'fdir', 'srcaddr', 'dstaddr', 'src', 'dst', 'sport', 'dport', 'proto', 'action'].join(', ');
   const winFrom = () => p(input.winFrom);
   const conv = `conv AS (
-  SELECT log_status, iface, inst, subnet, fdir, srcaddr, dstaddr, src, dst, sport, dport, proto, action,
+  SELECT ${convKey},
     count(*) AS n,
     count(*) FILTER (WHERE start >= ${winFrom()}) AS n_win,
     coalesce(sum(bytes) FILTER (WHERE start >= ${winFrom()}), 0) AS bytes_win,
@@ -138,9 +214,12 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
     min(start) AS first_any,
     bool_or(flags % 4 >= 2 AND flags % 32 < 16) AS syn,
     bool_or(flags % 4 >= 2 AND flags % 32 >= 16) AS synack,
-    max(svc) AS svc
+    max(svc) AS svc,
+    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.)
+    (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
+      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL) AS usable
   FROM rec
-  GROUP BY log_status, iface, inst, subnet, fdir, srcaddr, dstaddr, src, dst, sport, dport, proto, action
+  GROUP BY ${convKey}
 )`;
 
   const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
@@ -161,14 +240,10 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
 
   const rest = `
--- The records that can be used: one flow, complete, accepted or rejected. (The rest is counted in stats.)
-ok AS (
-  SELECT * FROM conv
-  WHERE log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
-    AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL
-),
+-- The usable conversations are read as conv WHERE usable, not as a CTE of their own: a CTE read more than once is
+-- stored, and that copy would be as large as conv.
 addrs AS (
-  SELECT src AS addr FROM ok UNION SELECT dst AS addr FROM ok
+  SELECT src AS addr FROM conv WHERE usable UNION SELECT dst AS addr FROM conv WHERE usable
 ),
 addr_num AS (
   SELECT addr,
@@ -188,14 +263,14 @@ in_vpc AS (
 -- the one inside the VPC.
 exact_addr AS (
   SELECT DISTINCT iface, CASE WHEN fdir = 'egress' THEN srcaddr ELSE dstaddr END AS addr
-  FROM ok WHERE fdir IN ('egress', 'ingress')
+  FROM conv WHERE usable AND fdir IN ('egress', 'ingress')
 ),
 addr_count AS (
   SELECT iface, strpos(addr, ':') > 0 AS v6, addr, sum(n) AS c
   FROM (
-    SELECT iface, srcaddr AS addr, n FROM ok WHERE fdir IS NULL
+    SELECT iface, srcaddr AS addr, n FROM conv WHERE usable AND fdir IS NULL
     UNION ALL
-    SELECT iface, dstaddr AS addr, n FROM ok WHERE fdir IS NULL
+    SELECT iface, dstaddr AS addr, n FROM conv WHERE usable AND fdir IS NULL
   ) a
   GROUP BY iface, strpos(addr, ':') > 0, addr
 ),
@@ -227,9 +302,9 @@ iface_addr AS (
   SELECT iface, addr FROM tie_pick WHERE left_n = 1
 ),
 wl_iface AS (
-  SELECT workload, iface FROM sel_iface
-  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_inst s ON c.inst = s.inst
-  UNION SELECT s.workload, c.iface FROM ok c JOIN sel_subnet s ON c.subnet = s.subnet
+  SELECT workload, iface FROM sel_iface${byInst ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_inst s ON c.inst = s.inst WHERE c.usable` : ''}${bySubnet ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_subnet s ON c.subnet = s.subnet WHERE c.usable` : ''}
 ),
 -- Addresses of each workload: its interfaces' own addresses, and the addresses inside its CIDRs.
 wl_addr AS (
@@ -245,29 +320,31 @@ wl_addr AS (
 -- more different ports (a client's ephemeral port talks to one server port; a server port to many client ports).
 listening AS (
   SELECT addr, port, proto FROM (
-    SELECT dst AS addr, dport AS port, proto, sport AS other FROM ok WHERE action = 'ACCEPT'
+    SELECT dst AS addr, dport AS port, proto, sport AS other FROM conv WHERE usable AND action = 'ACCEPT'
     UNION ALL
-    SELECT src AS addr, sport AS port, proto, dport AS other FROM ok WHERE action = 'ACCEPT'
+    SELECT src AS addr, sport AS port, proto, dport AS other FROM conv WHERE usable AND action = 'ACCEPT'
   ) l
   WHERE port > 0
   GROUP BY addr, port, proto
   HAVING count(DISTINCT other) >= 2
-  UNION SELECT dst, dport, proto FROM ok WHERE syn AND action = 'ACCEPT' AND dport > 0
-  UNION SELECT src, sport, proto FROM ok WHERE synack AND action = 'ACCEPT' AND sport > 0
+  UNION SELECT dst, dport, proto FROM conv WHERE usable AND syn AND action = 'ACCEPT' AND dport > 0
+  UNION SELECT src, sport, proto FROM conv WHERE usable AND synack AND action = 'ACCEPT' AND sport > 0
 ),
 -- Every record seen from each workload it touches: out = the workload sent it, in = it received it.
 side AS (
   SELECT w.workload, 'out' AS dir, c.src AS laddr, c.sport AS lport, c.dst AS raddr, c.dport AS rport, c.proto, c.action,
     c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
     (o.iface IS NOT NULL) AS own
-  FROM ok c JOIN wl_addr w ON w.addr = c.src
+  FROM conv c JOIN wl_addr w ON w.addr = c.src
   LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.src
+  WHERE c.usable
   UNION ALL
   SELECT w.workload, 'in' AS dir, c.dst AS laddr, c.dport AS lport, c.src AS raddr, c.sport AS rport, c.proto, c.action,
     c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
     (o.iface IS NOT NULL) AS own
-  FROM ok c JOIN wl_addr w ON w.addr = c.dst
+  FROM conv c JOIN wl_addr w ON w.addr = c.dst
   LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.dst
+  WHERE c.usable
 ),
 -- One row per conversation (workload, local end, remote end, protocol), both directions folded together.
 cv AS (
@@ -290,22 +367,24 @@ cv AS (
     coalesce(sum(n_win) FILTER (WHERE action = 'REJECT'), 0) AS rej_flows,
     max(last_win) FILTER (WHERE action = 'REJECT') AS rej_last,
     max(svc) FILTER (WHERE dir = 'out' AND svc <> 'AMAZON') AS svc,
-    bool_or(own) AS seen_own
+    bool_or(own) AS seen_own,
+    bool_or(own AND n_win > 0) AS seen_own_win
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
 ),
 -- Local addresses whose own interface is logged. Their conversations must show on it: one seen only on another
 -- interface is that interface's translated view (v2 records on a NAT gateway show instance -> NAT address).
+-- (Read from cv, not side: side then has one reader, so DuckDB streams it into cv instead of storing it.)
 logged AS (
-  SELECT DISTINCT workload, laddr FROM side WHERE own
+  SELECT DISTINCT workload, laddr FROM cv WHERE seen_own
 ),
 decided AS (
   SELECT cv.*,
     CASE
       WHEN l_flags AND NOT r_flags THEN 'L:tcp-flags'
       WHEN r_flags AND NOT l_flags THEN 'R:tcp-flags'
-      WHEN out_first < in_first AND out_first >= ${scanGuard()} THEN 'L:reverse-flow'
-      WHEN in_first < out_first AND in_first >= ${scanGuard()} THEN 'R:reverse-flow'
+      WHEN out_first < in_first AND out_first > ${scanGuard()} THEN 'L:reverse-flow'
+      WHEN in_first < out_first AND in_first > ${scanGuard()} THEN 'R:reverse-flow'
       WHEN lport = 0 AND rport = 0 THEN CASE WHEN out_first IS NOT NULL THEN 'L:flow-direction' END
       WHEN rl.addr IS NOT NULL AND ll.addr IS NULL THEN 'L:listening-port'
       WHEN ll.addr IS NOT NULL AND rl.addr IS NULL THEN 'R:listening-port'
@@ -317,50 +396,7 @@ decided AS (
   FROM cv
   LEFT JOIN listening rl ON rl.addr = cv.raddr AND rl.port = cv.rport AND rl.proto = cv.proto
   LEFT JOIN listening ll ON ll.addr = cv.laddr AND ll.port = cv.lport AND ll.proto = cv.proto
-),
-mine AS (
-  SELECT d.*, substr(decision, 3) AS decided_by,
-    CASE substr(decision, 3)
-      WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
-      WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
-  FROM decided d
-  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
-  WHERE decision LIKE 'L:%' AND (d.seen_own OR lg.laddr IS NULL)
-    AND raddr NOT LIKE '169.254.%' AND lower(raddr) NOT LIKE 'fe8%' AND lower(raddr) NOT LIKE 'fe9%'
-    AND lower(raddr) NOT LIKE 'fea%' AND lower(raddr) NOT LIKE 'feb%' AND lower(raddr) NOT LIKE 'ff%'
-    AND raddr NOT IN ('255.255.255.255', '0.0.0.0', '::')
-    AND NOT (strpos(raddr, ':') = 0 AND try_cast(split_part(raddr, '.', 1) AS BIGINT) BETWEEN 224 AND 239)
-),
-egress AS (
-  SELECT workload, raddr, proto, rport,
-    CASE WHEN sum(own_flows) > 0 THEN sum(own_flows) ELSE sum(other_flows) END AS flows,
-    CASE WHEN sum(own_flows) > 0 THEN sum(own_bytes) ELSE sum(other_bytes) END AS bytes,
-    CASE WHEN sum(own_flows) > 0 THEN min(own_first) ELSE min(other_first) END AS first_seen,
-    CASE WHEN sum(own_flows) > 0 THEN max(own_last) ELSE max(other_last) END AS last_seen,
-    min(rank) AS rank, max(svc) AS svc
-  FROM mine
-  WHERE out_ok AND in_ok AND (own_flows + other_flows) > 0
-  GROUP BY workload, raddr, proto, rport
-),
-rejected AS (
-  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_seen
-  FROM mine
-  WHERE rejected
-  GROUP BY workload, raddr, proto, rport
-)
-SELECT 'egress' AS kind, workload, raddr, proto, rport, flows, bytes, first_seen, last_seen, rank, svc FROM egress
-UNION ALL
-SELECT 'rejected' AS kind, workload, raddr, proto, rport, flows, 0 AS bytes, NULL AS first_seen, last_seen, 0 AS rank, NULL AS svc
-FROM rejected
-UNION ALL
-SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NULL AS proto, NULL AS rport,
-  sum(n_win) AS flows, sum(CASE WHEN log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
-    OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
-FROM conv
-GROUP BY log_status
-ORDER BY kind, workload, raddr, proto, rport`;
+)`;
 
-  const sql = `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, vpc4, vpc6].join(',\n')},${rest}\n`;
-  return { sql, params };
+  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, vpc4, vpc6].join(',\n')},${rest}`;
 }

@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,8 +15,9 @@ import { ServiceError } from '../../core/errors.js';
 import { executionParameter, runAthenaQuery } from '../../observe/athena.js';
 import { createFlowLogsView, openDuckDb, query } from '../../observe/duckdb.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
-import { renderObserveQuery } from '../../observe/sql.js';
-import { line, T0, V5 } from './helpers.js';
+import { fileKind } from '../../observe/sources.js';
+import { renderObserveQuery, type SqlParam } from '../../observe/sql.js';
+import { exchange, line, observeOrg, statusRecord, T0, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
 
 const athena = mockClient(AthenaClient);
 afterEach(() => athena.reset());
@@ -118,5 +119,93 @@ describe('athena engine', () => {
       connection.closeSync();
       instance.closeSync();
     }
+  });
+});
+
+/** Athena's execution parameters back to values: quoted strings, bare numbers. */
+function fromExecutionParameter(p: string): SqlParam {
+  return p.startsWith("'") ? p.slice(1, -1).replace(/''/g, "'") : Number(p);
+}
+
+/**
+ * An Athena that answers with DuckDB: the SQL and the execution parameters it receives run over the same files
+ * as a table of the Athena schema, and the rows come back as Athena gives them (strings, NULL as no value,
+ * the column names repeated as the first row).
+ */
+function athenaOverDuckDb(root: string) {
+  let rows: Record<string, unknown>[] = [];
+  athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string; ExecutionParameters?: string[]; QueryExecutionContext?: { Database?: string } }) => {
+    const { instance, connection } = await openDuckDb();
+    try {
+      const files = (await readdir(join(root, 'logs'))).sort().map((name) => {
+        const path = join(root, 'logs', name);
+        return { path, display: name, kind: fileKind(path)! };
+      });
+      await createFlowLogsView(connection, files);
+      await connection.run(`CREATE SCHEMA ${input.QueryExecutionContext!.Database}`);
+      await connection.run(`CREATE VIEW ${input.QueryExecutionContext!.Database}.vpc_flow_logs AS SELECT * FROM flow_logs`);
+      rows = await query(connection, input.QueryString, (input.ExecutionParameters ?? []).map(fromExecutionParameter));
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    return { QueryExecutionId: 'q-parity' };
+  });
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).callsFake(async () => {
+    const names = Object.keys(rows[0] ?? { kind: null });
+    const cell = (v: unknown) => (v === null || v === undefined ? {} : { VarCharValue: String(v) });
+    return {
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: names.map((Name) => ({ Name, Type: 'varchar' })) },
+        Rows: [{ Data: names.map((n) => ({ VarCharValue: n })) }, ...rows.map((r) => ({ Data: names.map((n) => cell(r[n])) }))],
+      },
+    };
+  });
+}
+
+describe('athena engine: runObserve writes what the duckdb engine writes for the same records', () => {
+  it.each([
+    ['v5 records', V5],
+    ['v2 records', V2],
+  ])('%s', async (_name, fields) => {
+    const WEB = '10.0.1.10';
+    const API = '10.0.2.20';
+    const records: Rec[] = [
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 51514, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 51515, dst: '203.0.113.10', dport: 443, start: T0 + 86_400, flags: [3, 19] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40000, dst: API, dport: 8080, start: T0, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0e5f6a7b', side: 'dst', src: WEB, sport: 40000, dst: API, dport: 8080, start: T0, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40001, dst: '52.218.1.10', dport: 443, start: T0, flags: [2, 18], extra: { 'pkt-dst-aws-service': 'S3' } }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: '2001:db8:1::10', sport: 40002, dst: '2001:DB8:5::7', dport: 443, start: T0, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 0, dst: '10.0.5.5', dport: 0, protocol: 1, start: T0 }),
+      ...exchange({ eni: 'eni-0a1b2c3d', side: 'dst', src: '198.51.100.5', sport: 50000, dst: WEB, dport: 443, start: T0, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40003, dst: '10.0.10.5', dport: 5432, start: T0, flags: [2, 0], action: 'REJECT' }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40004, dst: '203.0.113.11', dport: 443, start: WIN_FROM - 600, flags: [2, 18] }),
+      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40004, dst: '203.0.113.11', dport: 443, start: WIN_FROM + 600 }),
+      statusRecord('eni-0a1b2c3d', 'NODATA', T0 + 600),
+      statusRecord('eni-0e5f6a7b', 'SKIPDATA', T0 + 600),
+    ];
+    const root = await writeOrg({
+      athena: true,
+      workloads: { web: { cidrs: ['10.0.1.0/24', '2001:db8:1::/64'] }, api: { interfaces: ['eni-0e5f6a7b'] } },
+      logs: [{ name: 'a.log.gz', fields, records }],
+    });
+    const paths = ['observed/dev/api.yaml', 'observed/dev/web.yaml'];
+    const viaDuckDb = await observeOrg(root, { engine: 'duckdb' });
+    expect(viaDuckDb.written).toEqual(paths);
+    const duck = await Promise.all(paths.map((p) => readFile(join(root, p), 'utf8')));
+    expect(duck[1]).toContain('destination: 2001:db8:5::7/128');
+
+    athenaOverDuckDb(root);
+    const viaAthena = await observeOrg(root, { engine: 'athena', athenaClient: new AthenaClient({ region: 'eu-west-1' }) });
+    expect(viaAthena.written).toEqual(paths);
+    const ath = await Promise.all(paths.map((p) => readFile(join(root, p), 'utf8')));
+    expect(ath.map((t) => t.replace('engine: athena', 'engine: duckdb'))).toEqual(duck);
+    expect(ath[1]).toContain('engine: athena');
+    expect({ ...viaAthena, engine: 'duckdb', files: 0, written: [] }).toEqual({ ...viaDuckDb, files: 0, written: [] });
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(start.QueryExecutionContext).toEqual({ Database: 'flowlogs' });
+    expect(start.QueryString).toContain('"flowlogs"."vpc_flow_logs"');
   });
 });

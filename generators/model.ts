@@ -1,0 +1,163 @@
+/**
+ * The resolved rule model: what the generators decide from policies/ and observed/, and the only input of the
+ * stacks (Terraform rendering), the what-if replay, the hit counts and the PR bodies. Plain data, no IO.
+ */
+import type { Protocol } from '../core/ports.js';
+import type { DecidedBy, ExceptionBlock, Mode } from '../model/types.js';
+
+/** The one destination of an egress rule, as AWS models it. */
+export type Peer =
+  /** `cidr_ipv4` / `cidr_ipv6` (canonical text). */
+  | { kind: 'cidr'; cidr: string }
+  /** `referenced_security_group_id`: another workload's group. */
+  | { kind: 'workload'; workload: string }
+  /** `referenced_security_group_id`: the security group of an interface endpoint. */
+  | { kind: 'endpoint'; service: string }
+  /** `prefix_list_id`: a customer-managed list (from prefix-lists.yaml, or made by compaction). */
+  | { kind: 'prefixList'; name: string }
+  /** `prefix_list_id`: the AWS-managed list of a gateway endpoint's service (s3, dynamodb). */
+  | { kind: 'awsPrefixList'; service: string };
+
+export type Provenance = 'intent' | 'observed';
+
+/** Where a rule comes from, for findings and PR bodies. */
+export interface RuleSource {
+  /** Repository-relative file. */
+  file: string;
+  /** Path inside it, e.g. `egress[2]` or `egress[14]` of the observed file. */
+  path: string;
+}
+
+/** What the flow logs showed for an observed rule (summed over the destinations it covers). */
+export interface Evidence {
+  flows: number;
+  bytes: number;
+  firstSeen: string;
+  lastSeen: string;
+  decidedBy: DecidedBy;
+  /** The observed /32 and /128 destinations the rule stands for (more than one after compaction). */
+  destinations: string[];
+}
+
+export interface ResolvedRule {
+  workload: string;
+  peer: Peer;
+  protocol: Protocol;
+  /** For tcp/udp; both absent = every port. For icmp/icmpv6 absent = every type. */
+  fromPort?: number;
+  toPort?: number;
+  provenance: Provenance;
+  /** The `why` of the intent rule, or what was seen for an observed one. */
+  why: string;
+  source: RuleSource;
+  exception?: ExceptionBlock;
+  evidence?: Evidence;
+}
+
+export interface QuotaUse {
+  workload: string;
+  limit: number;
+  /** Rules of the group. */
+  rules: number;
+  /** Extra units from referenced prefix lists: each counts its max entries, less the one rule it is. */
+  prefixListEntries: number;
+  used: number;
+}
+
+export interface ResolvedGroup {
+  workload: string;
+  owner: string;
+  /** Existing group to adopt (import) instead of creating one. */
+  adoptId?: string;
+  rules: ResolvedRule[];
+  quota: QuotaUse;
+}
+
+export interface ResolvedPrefixList {
+  name: string;
+  family: 4 | 6;
+  entries: { cidr: string; description: string }[];
+  maxEntries: number;
+  why: string;
+  origin: 'policy' | 'compaction';
+}
+
+export interface ResolvedEndpoint {
+  service: string;
+  type: 'Gateway' | 'Interface';
+  /** Gateway: the route tables it is attached to. */
+  routeTables: string[];
+  /** Interface: the subnets of its network interfaces. */
+  subnets: string[];
+  /** Workloads whose rules use it (an interface endpoint's group admits 443 from their groups). */
+  workloads: string[];
+  /** Why it exists: the intent rules or observed traffic that asked for it. */
+  why: string;
+}
+
+/** One `aws_network_acl_rule` of a quarantine. */
+export interface NaclRule {
+  subnet: string;
+  networkAcl: string;
+  ruleNumber: number;
+  egress: boolean;
+  action: 'allow' | 'deny';
+  cidr: string;
+  reason: string;
+}
+
+/** An observed destination that was not turned into a rule, and why. */
+export interface NotAdopted {
+  workload: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  flows: number;
+  reason: 'review' | 'ignore' | 'denied' | 'covered' | 'aws-service';
+  /** For `denied`: the deny entry's why; for `covered`: the rule that covers it; for `aws-service`: the endpoint. */
+  detail: string;
+}
+
+/** What compaction did to fit a group into its quota. */
+export interface CompactionReport {
+  workload: string;
+  protocol: Protocol;
+  port?: number;
+  /** Destinations before, CIDRs after. */
+  before: number;
+  after: number;
+  /** Addresses the merged CIDRs allow that were never observed. */
+  extraAddresses: string;
+  merged: { cidr: string; covers: string[] }[];
+}
+
+export interface ExceptionUse {
+  workload: string;
+  file: string;
+  path: string;
+  destination: string;
+  ports: string;
+  reason: string;
+  owner: string;
+  ticket?: string;
+  expires: string;
+  daysLeft: number;
+  expiringSoon: boolean;
+}
+
+export interface ResolvedEnvironment {
+  environment: string;
+  account: string;
+  region: string;
+  vpc: string;
+  mode: Mode;
+  groups: ResolvedGroup[];
+  prefixLists: ResolvedPrefixList[];
+  endpoints: ResolvedEndpoint[];
+  quarantine: NaclRule[];
+  notAdopted: NotAdopted[];
+  compaction: CompactionReport[];
+  exceptions: ExceptionUse[];
+  /** Problems that do not stop the plan (a quota that compaction could not meet is an error finding instead). */
+  warnings: string[];
+}

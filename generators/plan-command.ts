@@ -1,0 +1,84 @@
+/**
+ * `leastpath plan --env E [--format text|md|json]`: the edge of the generate stage. Loads the repository,
+ * resolves, replays the observed flows, and compares with the rules of the committed baseline (git HEAD).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ValidationFailed, UsageError } from '../core/errors.js';
+import { hasErrors, type Finding } from '../core/findings.js';
+import { loadRepoOrThrow, readRepo } from '../model/read-repo.js';
+import type { ObservedFile, Repo } from '../model/types.js';
+import { replay } from '../verify/what-if.js';
+import type { ResolvedEnvironment } from './model.js';
+import { assemblePlan, type PlanDocument } from './plan.js';
+import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.js';
+
+const run = promisify(execFile);
+
+export interface PlanOptions {
+  root: string;
+  env: string;
+  today: string;
+  /** Compare with the committed baseline (default true). */
+  baseline?: boolean;
+}
+
+export interface PlanResult {
+  plan: PlanDocument;
+  findings: Finding[];
+}
+
+/** Resolves one environment of a loaded repository. */
+export function resolveFromRepo(repo: Repo, env: string, today: string): ResolveResult {
+  const policies = repo.environments.get(env);
+  if (!policies) throw new UsageError(`unknown environment ${JSON.stringify(env)}`);
+  return resolveEnvironment({ env: policies, guardrails: repo.guardrails, today });
+}
+
+export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
+  const { repo, findings: warnings } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
+  const { resolved, findings } = resolveFromRepo(repo, opts.env, opts.today);
+  if (hasErrors(findings)) throw new ValidationFailed(findings);
+  const env = repo.environments.get(opts.env)!;
+  const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
+  const whatIf = replay(resolved, observed, matchContext(env));
+  const baseline = opts.baseline === false ? null : await committedBaseline(opts.root, opts.env, opts.today);
+  return { plan: assemblePlan(resolved, whatIf, baseline), findings: [...warnings, ...findings] };
+}
+
+/**
+ * The resolution of the same environment as committed at HEAD: policies/ and observed/ are exported from git
+ * into a temp folder and resolved there. No git, no HEAD, or an invalid baseline: no comparison.
+ */
+export async function committedBaseline(root: string, env: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
+  let head: string;
+  try {
+    head = (await run('git', ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();
+  } catch {
+    return null;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-baseline-'));
+  try {
+    const tar = join(dir, 'baseline.tar');
+    try {
+      await run('git', ['-C', root, 'archive', '--format=tar', '-o', tar, 'HEAD', '--', 'policies', 'observed']);
+    } catch {
+      // observed/ may not be committed yet
+      try {
+        await run('git', ['-C', root, 'archive', '--format=tar', '-o', tar, 'HEAD', '--', 'policies']);
+      } catch {
+        return null;
+      }
+    }
+    await run('tar', ['-xf', tar, '-C', dir]);
+    const { repo, findings } = await readRepo(dir, { env }).catch(() => ({ repo: undefined, findings: [] as Finding[] }));
+    if (!repo || hasErrors(findings) || !repo.environments.has(env)) return null;
+    const { resolved } = resolveFromRepo(repo, env, today);
+    return { label: `HEAD (${head.slice(0, 12)})`, resolved };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The plan document: resolved rules, exceptions, quota use, the what-if replay and the change against the
+ * committed baseline, in the contract's JSON shape. Pure; rendered to text and markdown in render-plan.ts.
+ */
+import type { WhatIf } from '../verify/what-if.js';
+import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
+import { compareRules, ruleKey } from './resolve.js';
+
+export interface PlanRule {
+  workload: string;
+  /** A CIDR, or the intent form of the peer: `workload:api`, `service:s3`, `prefixList:card-partner`. */
+  destination: string;
+  protocol: string;
+  /** `443`, `8000-8100`, or `all` (every port, every ICMP type, or every protocol). */
+  ports: string;
+  provenance: 'intent' | 'observed';
+  why: string;
+  /** `file path`, where the rule comes from. */
+  source: string;
+  exception?: { reason: string; owner: string; expires: string; ticket?: string };
+  flows?: number;
+  lastSeen?: string;
+  /** Observed destinations a merged (compacted) rule stands for. */
+  covers?: string[];
+}
+
+export interface PlanDocument {
+  environment: string;
+  mode: string;
+  account: string;
+  region: string;
+  vpc: string;
+  summary: { workloads: number; rules: number; intent: number; observed: number; breaksFlows: number; breaksWorkloads: number };
+  rules: PlanRule[];
+  whatIf: WhatIf;
+  exceptions: ExceptionUse[];
+  quota: QuotaUse[];
+  prefixLists: ResolvedPrefixList[];
+  endpoints: ResolvedEndpoint[];
+  quarantine: NaclRule[];
+  notAdopted: NotAdopted[];
+  compaction: CompactionReport[];
+  changes: { baseline: string | null; added: PlanRule[]; removed: PlanRule[] };
+}
+
+/** The destination of a rule as plan and PR bodies print it. */
+export function peerText(p: Peer): string {
+  switch (p.kind) {
+    case 'cidr':
+      return p.cidr;
+    case 'workload':
+      return `workload:${p.workload}`;
+    case 'endpoint':
+    case 'awsPrefixList':
+      return `service:${p.service}`;
+    case 'prefixList':
+      return `prefixList:${p.name}`;
+  }
+}
+
+export function portsText(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>): string {
+  if (r.fromPort === undefined || r.toPort === undefined) return 'all';
+  return r.fromPort === r.toPort ? String(r.fromPort) : `${r.fromPort}-${r.toPort}`;
+}
+
+export function planRule(r: ResolvedRule): PlanRule {
+  return {
+    workload: r.workload,
+    destination: peerText(r.peer),
+    protocol: String(r.protocol),
+    ports: portsText(r),
+    provenance: r.provenance,
+    why: r.why,
+    source: `${r.source.file} ${r.source.path}`,
+    ...(r.exception ? { exception: { ...r.exception } } : {}),
+    ...(r.evidence ? { flows: r.evidence.flows, lastSeen: r.evidence.lastSeen } : {}),
+    ...(r.evidence && r.evidence.destinations.length > 1 ? { covers: [...r.evidence.destinations] } : {}),
+  };
+}
+
+/** Builds the plan from the resolution, the replay and (when there is one) the committed baseline's resolution. */
+export function assemblePlan(resolved: ResolvedEnvironment, whatIf: WhatIf, baseline: { label: string; resolved: ResolvedEnvironment } | null): PlanDocument {
+  const rules = resolved.groups.flatMap((g) => g.rules).sort(compareRules);
+  const changes = baseline ? diffRules(baseline.resolved, rules) : { added: [], removed: [] };
+  return {
+    environment: resolved.environment,
+    mode: resolved.mode,
+    account: resolved.account,
+    region: resolved.region,
+    vpc: resolved.vpc,
+    summary: {
+      workloads: resolved.groups.length,
+      rules: rules.length,
+      intent: rules.filter((r) => r.provenance === 'intent').length,
+      observed: rules.filter((r) => r.provenance === 'observed').length,
+      breaksFlows: whatIf.deniedFlows,
+      breaksWorkloads: whatIf.deniedWorkloads,
+    },
+    rules: rules.map(planRule),
+    whatIf,
+    exceptions: resolved.exceptions,
+    quota: resolved.groups.map((g) => g.quota),
+    prefixLists: resolved.prefixLists,
+    endpoints: resolved.endpoints,
+    quarantine: resolved.quarantine,
+    notAdopted: resolved.notAdopted,
+    compaction: resolved.compaction,
+    changes: { baseline: baseline?.label ?? null, ...changes },
+  };
+}
+
+/** Rules added and removed against the baseline, by rule identity (workload, destination, protocol, ports). */
+export function diffRules(before: ResolvedEnvironment, after: readonly ResolvedRule[]): { added: PlanRule[]; removed: PlanRule[] } {
+  const old = before.groups.flatMap((g) => g.rules);
+  const oldKeys = new Set(old.map(ruleKey));
+  const newKeys = new Set(after.map(ruleKey));
+  return {
+    added: after.filter((r) => !oldKeys.has(ruleKey(r))).map(planRule),
+    removed: old.filter((r) => !newKeys.has(ruleKey(r))).sort(compareRules).map(planRule),
+  };
+}

@@ -1,0 +1,137 @@
+/** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
+import type { PlanDocument, PlanRule } from './plan.js';
+
+export type PlanFormat = 'text' | 'md' | 'json';
+
+export function renderPlan(plan: PlanDocument, format: PlanFormat): string {
+  if (format === 'json') return `${JSON.stringify(plan, null, 2)}\n`;
+  return format === 'md' ? renderMarkdown(plan) : renderText(plan);
+}
+
+/** The headline a reviewer reads first. */
+export function breakLine(plan: PlanDocument): string {
+  const w = plan.whatIf;
+  if (w.denied.length === 0) return `This change would break no observed flow (${w.replayed} destinations, ${w.flows} flows replayed).`;
+  return (
+    `This change would break ${w.deniedFlows} flows of ${w.deniedWorkloads} workload${w.deniedWorkloads === 1 ? '' : 's'} ` +
+    `(${w.denied.length} of ${w.replayed} observed destinations).`
+  );
+}
+
+function ruleLine(r: PlanRule): string {
+  const ports = r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`;
+  const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
+  const seen = r.flows !== undefined ? ` [${r.flows} flows, last ${r.lastSeen}]` : '';
+  return `${r.workload.padEnd(12)} ${r.destination.padEnd(28)} ${ports.padEnd(14)} ${r.provenance.padEnd(8)} ${r.why}${ex}${seen}`;
+}
+
+function renderText(p: PlanDocument): string {
+  const out: string[] = [];
+  out.push(`plan ${p.environment} (${p.mode}${p.mode === 'audit' ? ': plan and report only, the stack takes nothing over' : ''})`);
+  out.push(breakLine(p));
+  for (const d of p.whatIf.denied) {
+    out.push(`  BREAKS ${d.workload} -> ${d.destination} ${d.protocol}${d.port !== undefined ? `/${d.port}` : ''}: ${d.flows} flows, last ${d.lastSeen} (${d.reason})`);
+  }
+  out.push('');
+  out.push(`rules: ${p.summary.rules} (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads`);
+  for (const r of p.rules) out.push(`  ${ruleLine(r)}`);
+  if (p.changes.baseline !== null) {
+    out.push('');
+    out.push(`changes against ${p.changes.baseline}: ${p.changes.added.length} added, ${p.changes.removed.length} removed`);
+    for (const r of p.changes.added) out.push(`  + ${ruleLine(r)}`);
+    for (const r of p.changes.removed) out.push(`  - ${ruleLine(r)}`);
+  }
+  out.push('');
+  out.push('quota (rule units per security group):');
+  for (const q of p.quota) out.push(`  ${q.workload.padEnd(12)} ${q.used}/${q.limit}${q.prefixListEntries ? ` (${q.rules} rules + ${q.prefixListEntries} prefix-list entries)` : ''}`);
+  if (p.compaction.length > 0) {
+    out.push('');
+    out.push('compaction (to fit the quota):');
+    for (const c of p.compaction) {
+      out.push(`  ${c.workload} ${String(c.protocol)}${c.port !== undefined ? `/${c.port}` : ''}: ${c.before} destinations -> ${c.after} CIDRs, ${c.extraAddresses} addresses allowed that were never observed`);
+    }
+  }
+  if (p.exceptions.length > 0) {
+    out.push('');
+    out.push('exceptions:');
+    for (const e of p.exceptions) {
+      out.push(`  ${e.workload} ${e.destination} ${e.ports}: ${e.reason} (${e.owner}${e.ticket ? `, ${e.ticket}` : ''}) expires ${e.expires}, ${e.daysLeft} days${e.expiringSoon ? ' EXPIRING SOON' : ''}`);
+    }
+  }
+  if (p.endpoints.length > 0) {
+    out.push('');
+    out.push('endpoints:');
+    for (const e of p.endpoints) out.push(`  ${e.service} (${e.type}) for ${e.workloads.join(', ')}`);
+  }
+  if (p.quarantine.length > 0) {
+    out.push('');
+    out.push('quarantine (NACL rules; a NACL change drops established connections at once):');
+    for (const q of p.quarantine) out.push(`  ${q.networkAcl} #${q.ruleNumber} ${q.egress ? 'egress ' : 'ingress'} ${q.action.padEnd(5)} ${q.cidr} (${q.subnet}: ${q.reason})`);
+  }
+  const listed = p.notAdopted.filter((n) => n.reason === 'review' || n.reason === 'denied');
+  if (listed.length > 0) {
+    out.push('');
+    out.push('observed but not adopted:');
+    for (const n of listed) out.push(`  ${n.workload} ${n.destination} ${n.protocol}${n.port !== undefined ? `/${n.port}` : ''}: ${n.flows} flows (${n.reason}: ${n.detail})`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function renderMarkdown(p: PlanDocument): string {
+  const out: string[] = [];
+  out.push(`### Plan for \`${p.environment}\` (${p.mode})`);
+  out.push('');
+  out.push(`**${breakLine(p)}**`);
+  if (p.whatIf.denied.length > 0) {
+    out.push('');
+    out.push('| workload | destination | port | flows | last seen | why not allowed |');
+    out.push('|---|---|---|---:|---|---|');
+    for (const d of p.whatIf.denied) {
+      out.push(`| ${d.workload} | ${d.destination} | ${d.protocol}${d.port !== undefined ? `/${d.port}` : ''} | ${d.flows} | ${d.lastSeen} | ${d.reason} |`);
+    }
+  }
+  out.push('');
+  out.push(`${p.summary.rules} rules (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads.`);
+  if (p.changes.baseline !== null) {
+    out.push('');
+    out.push(`#### Changes against ${p.changes.baseline}: ${p.changes.added.length} added, ${p.changes.removed.length} removed`);
+    if (p.changes.added.length + p.changes.removed.length > 0) {
+      out.push('');
+      out.push('| | workload | destination | ports | why | flows |');
+      out.push('|---|---|---|---|---|---:|');
+      for (const [sign, list] of [['+', p.changes.added], ['−', p.changes.removed]] as const) {
+        for (const r of list) {
+          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`} | ${esc(r.why)} | ${r.flows ?? ''} |`);
+        }
+      }
+    }
+  }
+  out.push('');
+  out.push('#### Quota');
+  out.push('');
+  out.push('| security group | used | limit |');
+  out.push('|---|---:|---:|');
+  for (const q of p.quota) out.push(`| ${q.workload} | ${q.used} | ${q.limit} |`);
+  const soon = p.exceptions.filter((e) => e.expiringSoon);
+  if (p.exceptions.length > 0) {
+    out.push('');
+    out.push(`#### Exceptions (${soon.length} expiring within the guard-rail window)`);
+    out.push('');
+    out.push('| workload | destination | ports | reason | owner | expires |');
+    out.push('|---|---|---|---|---|---|');
+    for (const e of p.exceptions) out.push(`| ${e.workload} | ${esc(e.destination)} | ${e.ports} | ${esc(e.reason)} | ${esc(e.owner)} | ${e.expires}${e.expiringSoon ? ' ⚠' : ''} |`);
+  }
+  if (p.compaction.length > 0) {
+    out.push('');
+    out.push('#### Compaction');
+    out.push('');
+    for (const c of p.compaction) {
+      out.push(`- ${c.workload} ${String(c.protocol)}${c.port !== undefined ? `/${c.port}` : ''}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${c.extraAddresses} addresses never observed (the fewest possible for the rules left in the quota).`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

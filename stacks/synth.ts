@@ -1,0 +1,45 @@
+/**
+ * Synthesis: one cdktf App with one stack per environment, written by cdktf itself into a directory. This is
+ * the same code path `npx cdktf synth` runs through cdktf.json and stacks/app.ts, so both write the same bytes.
+ *
+ * What cdktf writes, and why it is deterministic here:
+ * - `manifest.json`: the cdktf version, and per stack its name, construct path and relative paths. Stable.
+ * - `stacks/<env>/cdk.tf.json`: keys sorted by cdktf (json-stable-stringify); our arrays are sorted by the
+ *   renderer; `"//"` metadata holds the cdktf version, stack name, backend kind, construct paths and ids. Stable.
+ * - Varying, and pinned: the default local backend's path (process.cwd(), an absolute path of this machine:
+ *   the renderer gives a relative one), and construct stack traces (absolute source paths: `stackTraces: false`;
+ *   cdktf 0.21 records none for resources anyway).
+ * - Never written: timestamps or random ids (cdktf 0.21 has none in the JSON output).
+ */
+import { App } from 'cdktf';
+import type { ResolvedEnvironment } from '../generators/model.js';
+import { renderStack, StackError } from './render.js';
+
+/** The files cdktf writes, relative to the output directory, with forward slashes. */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** `stacks/<env>/cdk.tf.json`, cdktf's layout. */
+export function stackFile(environment: string): string {
+  return `stacks/${environment}/cdk.tf.json`;
+}
+
+/** Builds the App: one stack per environment, in name order. */
+export function buildApp(envs: readonly ResolvedEnvironment[], outDir: string): App {
+  const names = envs.map((e) => e.environment);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new StackError(`environment ${JSON.stringify(dup)} is given twice`);
+  // JSON, not HCL: the artifact is Terraform JSON. cdktf lets SYNTH_HCL_OUTPUT=true in the environment override
+  // this; runSynth then finds no cdk.tf.json and says so. The App creates `outDir` in its constructor.
+  const app = new App({ outdir: outDir, stackTraces: false, hclOutput: false });
+  for (const env of [...envs].sort((a, b) => (a.environment < b.environment ? -1 : 1))) renderStack(app, env);
+  return app;
+}
+
+/**
+ * Renders every environment and lets cdktf write `manifest.json` and `stacks/<env>/cdk.tf.json` into `outDir`.
+ * Returns the files written, relative to `outDir`. Writes in place: `runSynth` calls it on a temp dir.
+ */
+export function synthesize(envs: readonly ResolvedEnvironment[], outDir: string): string[] {
+  buildApp(envs, outDir).synth();
+  return [MANIFEST_FILE, ...envs.map((e) => stackFile(e.environment)).sort()];
+}

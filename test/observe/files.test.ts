@@ -1,0 +1,207 @@
+/**
+ * Flow-log files: the header decides the layout (headerless = v2 default, any field order, Parquet with
+ * underscores); broken input fails naming the file and leaves observed/ as it was; a few bad lines are skipped
+ * and reported with file and line.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { InputError, UsageError } from '../../core/errors.js';
+import {
+  errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
+} from './helpers.js';
+
+const WEB = '10.0.1.10';
+const web = { web: { cidrs: ['10.0.1.0/24'] } };
+
+/** Traffic of web: a handshake to 203.0.113.10:443, a UDP exchange to 10.0.0.53:53, an ICMP echo. */
+const traffic = (extra: Rec = {}): Rec[] => [
+  ...exchange({ eni: 'eni-0web', src: WEB, sport: 51514, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18], extra }),
+  ...exchange({ eni: 'eni-0web', src: WEB, sport: 40000, dst: '10.0.0.53', dport: 53, protocol: 17, start: T0 + 60, extra }),
+  ...exchange({ eni: 'eni-0web', src: WEB, sport: 0, dst: '10.0.5.5', dport: 0, protocol: 1, start: T0 + 120, extra }),
+];
+
+/** v3-v5 fields in an order of their own, hyphenated, with fields observe does not read. */
+const SHUFFLED = [
+  'log-status', 'flow-direction', 'dstport', 'az-id', 'tcp-flags', 'srcaddr', 'vpc-id', 'action', 'end', 'pkt-dstaddr', 'protocol',
+  'instance-id', 'bytes', 'region', 'srcport', 'traffic-path', 'subnet-id', 'type', 'interface-id', 'pkt-src-aws-service',
+  'start', 'sublocation-type', 'dstaddr', 'pkt-srcaddr', 'packets', 'pkt-dst-aws-service', 'account-id', 'version', 'reject-reason',
+];
+const V3_V5_VALUES: Rec = { 'vpc-id': 'vpc-1', 'az-id': 'euw1-az1', region: 'eu-west-1', type: 'IPv4', 'traffic-path': 1 };
+
+describe('layouts: the header, not an assumed order, decides', () => {
+  it('the same records in every layout give the same observed file', async () => {
+    const layouts: [string, LogFile][] = [
+      ['v5 header', { name: 'a.log.gz', records: traffic() }],
+      ['headerless v2 default format', { name: 'a.log.gz', fields: V2, header: false, records: traffic({ version: 2 }) }],
+      ['v2 with its header, plain text', { name: 'a.log', fields: V2, records: traffic({ version: 2 }) }],
+      ['v3-v5 fields in any order', { name: 'a.log.gz', fields: SHUFFLED, records: traffic(V3_V5_VALUES) }],
+      ['Parquet, underscore names', { name: 'a.parquet', fields: V5, records: traffic() }],
+      ['Parquet, any order, v3-v5 fields', { name: 'a.parquet', fields: SHUFFLED, records: traffic(V3_V5_VALUES) }],
+    ];
+    const results = new Map<string, unknown>();
+    for (const [name, file] of layouts) {
+      const { files, malformed } = await observeScenario({ workloads: web, files: [file] });
+      expect(malformed, name).toEqual([]);
+      const o = files.get('web')!;
+      // v2 has no tcp-flags: the decision differs, nothing else does
+      results.set(name, { ...o, egress: o.egress.map(({ decidedBy: _d, ...e }) => e) });
+      expect(o.egress.map((e) => `${e.destination} ${e.protocol}${e.port ? `/${e.port}` : ''} ${e.flows} ${e.bytes}`), name).toEqual([
+        '10.0.0.53/32 udp/53 1 1000',
+        '10.0.5.5/32 icmp 1 1000',
+        '203.0.113.10/32 tcp/443 1 1000',
+      ]);
+    }
+    const first = results.get('v5 header');
+    for (const [name, r] of results) expect(r, name).toEqual(first);
+  });
+
+  it('text, gzip and Parquet files of different layouts are read together', async () => {
+    const { files } = await observeScenario({
+      workloads: web,
+      files: [
+        { name: 'a.log.gz', fields: V2, header: false, records: exchange({ eni: 'eni-0web', src: WEB, sport: 40001, dst: '203.0.113.1', dport: 443, start: T0, extra: { version: 2 } }) },
+        { name: 'b.log', fields: SHUFFLED, records: exchange({ eni: 'eni-0web', src: WEB, sport: 40002, dst: '203.0.113.2', dport: 443, start: T0, flags: [2, 18] }) },
+        { name: 'c.parquet', records: exchange({ eni: 'eni-0web', src: WEB, sport: 40003, dst: '203.0.113.3', dport: 443, start: T0, flags: [2, 18] }) },
+      ],
+    });
+    expect(files.get('web')!.egress.map((e) => e.destination)).toEqual(['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32']);
+  });
+
+  it('an unknown header field fails with an InputError naming the file and line 1', async () => {
+    const fields = [...V5.slice(0, 5), 'dst-port-name', ...V5.slice(5)];
+    const err = await thrown(() => observeScenario({ workloads: web, fields, records: traffic() }));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where).toMatchObject({ file: 'logs/a.log.gz', line: 1 });
+    expect(errorLine(err)).toMatch(/^logs\/a\.log\.gz:1:1: .*unknown field "dst-port-name"/);
+  });
+
+  it('a headerless first line that is not a v2 record fails naming the file and line 1', async () => {
+    const err = await thrown(() => observeScenario({ workloads: web, fields: V5, header: false, records: traffic() }));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where).toMatchObject({ file: 'logs/a.log.gz', line: 1 });
+  });
+});
+
+describe('malformed lines: a few are skipped and reported with file and line', () => {
+  const good = traffic();
+  it.each([
+    ['with a header line', true, 2],
+    ['headerless v2', false, 1],
+  ])('%s', async (_name, header, firstLine) => {
+    const fields = header ? V5 : V2;
+    const recs = header ? good : traffic({ version: 2 });
+    const ln = (r: Rec) => line(fields, r);
+    const sample = recs[0]!;
+    const lines: (Rec | string)[] = [
+      recs[0]!, recs[1]!,
+      ln(sample).split(' ').slice(0, -3).join(' '), // too few fields
+      recs[2]!,
+      `${ln(sample)} -`, // an extra '-' field
+      recs[3]!,
+      `${ln(sample)} extra`, // an extra word
+      ln({ ...sample, dstport: 'https' }), // a non-numeric port
+      recs[4]!, recs[5]!,
+    ];
+    const { files, malformed } = await observeScenario({ workloads: web, fields, header, records: lines });
+    const at = (i: number) => firstLine + i;
+    expect(malformed.map((m) => [m.file, m.line])).toEqual([
+      ['logs/a.log.gz', at(2)], ['logs/a.log.gz', at(4)], ['logs/a.log.gz', at(6)], ['logs/a.log.gz', at(7)],
+    ]);
+    for (const m of malformed) expect(m.message).not.toBe('');
+    const o = files.get('web')!;
+    expect(o.egress.map((e) => e.destination)).toEqual(['10.0.0.53/32', '10.0.5.5/32', '203.0.113.10/32']);
+    // malformed lines are not records
+    expect(o.source.records).toBe(6);
+  });
+
+  it('runObserve reports them in its result and still writes', async () => {
+    const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: [...good.slice(0, 2), 'garbage line', ...good.slice(2)] }] });
+    const r = await observeOrg(root);
+    expect(r.malformed.map((m) => [m.file, m.line])).toEqual([['logs/a.log.gz', 4]]);
+    expect(r.written).toEqual(['observed/dev/web.yaml']);
+  });
+});
+
+describe('broken files: observe fails naming the file, and observed/ stays as it was', () => {
+  /** Enough records that half of the gzip is a real cut inside the data. */
+  const many = Array.from({ length: 300 }, (_, i) =>
+    exchange({ eni: 'eni-0web', src: WEB, sport: 33000 + i * 7, dst: `203.0.113.${i % 200}`, dport: 443, start: T0 + i * 61, flags: [2, 18], bytes: [100 + i * 13, 5000 + i * 17] })).flat();
+
+  async function orgWithObserved(): Promise<{ root: string; path: string; bytes: Buffer; mtime: number }> {
+    const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: traffic() }] });
+    await observeOrg(root);
+    const path = join(root, 'observed/dev/web.yaml');
+    return { root, path, bytes: await readFile(path), mtime: (await stat(path)).mtimeMs };
+  }
+
+  async function expectUntouched(o: { path: string; bytes: Buffer; mtime: number }) {
+    expect((await readFile(o.path)).equals(o.bytes)).toBe(true);
+    expect((await stat(o.path)).mtimeMs).toBe(o.mtime);
+  }
+
+  it('a truncated gzip (a valid .log.gz cut in half)', async () => {
+    const o = await orgWithObserved();
+    const full = gzipSync(logText(V5, many));
+    await writeFile(join(o.root, 'logs/b.log.gz'), full.subarray(0, Math.floor(full.length / 2)));
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where?.file).toBe('logs/b.log.gz');
+    expect(errorLine(err)).toMatch(/^logs\/b\.log\.gz:/);
+    await expectUntouched(o);
+  });
+
+  it('a gzip with a corrupted byte in the middle', async () => {
+    const o = await orgWithObserved();
+    const bad = Buffer.from(gzipSync(logText(V5, many)));
+    bad[Math.floor(bad.length / 2)]! ^= 0xff;
+    await writeFile(join(o.root, 'logs/b.log.gz'), bad);
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where?.file).toBe('logs/b.log.gz');
+    await expectUntouched(o);
+  });
+
+  it('a truncated Parquet file', async () => {
+    const o = await orgWithObserved();
+    await writeLogFiles(join(o.root, 'tmp'), [{ name: 'b.parquet', records: many }]);
+    const full = await readFile(join(o.root, 'tmp/b.parquet'));
+    await writeFile(join(o.root, 'logs/b.parquet'), full.subarray(0, Math.floor(full.length / 2)));
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where?.file).toBe('logs/b.parquet');
+    await expectUntouched(o);
+  });
+
+  it('a file that is mostly garbage', async () => {
+    const o = await orgWithObserved();
+    const junk = [V5.join(' '), line(V5, traffic()[0]!), ...Array.from({ length: 9 }, (_, i) => `GET /index-${i}.html HTTP/1.1 200 ${i}`)];
+    await writeFile(join(o.root, 'logs/junk.log'), `${junk.join('\n')}\n`);
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where?.file).toBe('logs/junk.log');
+    expect(errorLine(err)).toMatch(/^logs\/junk\.log:.*not a flow log/);
+    await expectUntouched(o);
+  });
+
+  it('a .gz that is not gzip at all', async () => {
+    const o = await orgWithObserved();
+    await writeFile(join(o.root, 'logs/c.log.gz'), logText(V5, traffic()));
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where?.file).toBe('logs/c.log.gz');
+    await expectUntouched(o);
+  });
+
+  it('s3:// with the duckdb engine and no httpfs says what to do instead (and reads nothing from the network)', async () => {
+    const root = await writeOrg({ patterns: ['s3://leastpath-flow-logs/AWSLogs/111111111111/vpcflowlogs/**/*.log.gz'], logs: [] });
+    const err = await thrown(() => observeOrg(root));
+    expect(err).toBeInstanceOf(UsageError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('s3://leastpath-flow-logs/');
+    expect(msg).toMatch(/httpfs/);
+    expect(msg).toMatch(/aws s3 sync/);
+    expect(msg).toMatch(/engine: athena/);
+  });
+});

@@ -1,0 +1,135 @@
+/** `runSynth`: a real repository in a temp folder, a fixture resolver, and the atomic writer. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { App } from 'cdktf';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { ValidationFailed } from '../../core/errors.js';
+import type { ResolvedEnvironment } from '../../generators/model.js';
+import { runSynth, type Resolver } from '../../stacks/command.js';
+import { StackError } from '../../stacks/render.js';
+import { BASE, TODAY } from '../validate/org.js';
+import { emptyEnv, group, removeTemps, richEnv, rule, tempDir } from './fixtures.js';
+
+/** The validate tests' base organisation, with a second environment `stg` made from `dev`. */
+async function repo(): Promise<string> {
+  const root = await tempDir('leastpath-synth-repo-');
+  const files: Record<string, string> = { ...BASE };
+  for (const [rel, content] of Object.entries(BASE)) {
+    files[rel.replace('policies/dev/', 'policies/stg/')] = content.replace('environment: dev', 'environment: stg');
+  }
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+  return root;
+}
+
+/** Resolves every environment to the rich fixture renamed, or to what `overrides` says. */
+function fixtureResolver(overrides: Record<string, ResolvedEnvironment> = {}): Resolver {
+  return ({ env }) => ({ resolved: overrides[env.name] ?? { ...richEnv(), environment: env.name }, findings: [] });
+}
+
+/** Every file under `dir` with its bytes, for before/after comparisons. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const path = join(entry.parentPath, entry.name);
+      out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
+    }
+  }
+  return out;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+afterAll(removeTemps);
+
+describe('runSynth', () => {
+  it('writes DIR/stacks/<env>/cdk.tf.json for every environment and the manifest, and says what it wrote', async () => {
+    const root = await repo();
+    const r = await runSynth({ root, today: TODAY }, fixtureResolver());
+    expect(r.environments).toEqual(['dev', 'stg']);
+    expect(r.written).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/dev/cdk.tf.json', 'cdktf.out/stacks/stg/cdk.tf.json']);
+    expect(r.unchanged).toEqual([]);
+    const dev = JSON.parse(await readFile(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'), 'utf8')) as { '//': { metadata: { stackName: string } } };
+    expect(dev['//'].metadata.stackName).toBe('dev');
+    // Nothing is left beside the output directory.
+    expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
+  });
+
+  it('does not rewrite unchanged files', async () => {
+    const root = await repo();
+    await runSynth({ root, today: TODAY }, fixtureResolver());
+    const file = join(root, 'cdktf.out/stacks/dev/cdk.tf.json');
+    const before = (await stat(file)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await runSynth({ root, today: TODAY }, fixtureResolver());
+    expect(again.written).toEqual([]);
+    expect(again.unchanged).toHaveLength(3);
+    expect((await stat(file)).mtimeMs).toBe(before);
+  });
+
+  it('--env writes that stack only, leaves the others and the manifest alone', async () => {
+    const root = await repo();
+    await runSynth({ root, today: TODAY }, fixtureResolver());
+    const stg = join(root, 'cdktf.out/stacks/stg/cdk.tf.json');
+    const stgBefore = await readFile(stg, 'utf8');
+    const audit = { ...richEnv(), mode: 'audit' as const };
+    const r = await runSynth({ root, today: TODAY, env: 'dev' }, fixtureResolver({ dev: audit }));
+    expect(r.written).toEqual(['cdktf.out/stacks/dev/cdk.tf.json']);
+    expect(await readFile(stg, 'utf8')).toBe(stgBefore);
+  });
+
+  it('--out DIR writes there, relative to the root', async () => {
+    const root = await repo();
+    const r = await runSynth({ root, today: TODAY, env: 'stg', out: 'build/tf' }, fixtureResolver());
+    expect(r.written).toEqual(['build/tf/stacks/stg/cdk.tf.json']);
+    expect(r.out).toBe('build/tf');
+  });
+
+  it('stops on resolver errors and writes nothing', async () => {
+    const root = await repo();
+    const failing: Resolver = ({ env }) => ({
+      resolved: { ...richEnv(), environment: env.name },
+      findings: [{ rule: 'quota', severity: 'error', file: `policies/${env.name}/workloads/web.yaml`, line: 1, col: 1, path: '<root>', message: 'over quota' }],
+    });
+    await expect(runSynth({ root, today: TODAY }, failing)).rejects.toThrow(ValidationFailed);
+    expect(await readdir(root)).not.toContain('cdktf.out');
+  });
+
+  it('an environment the stack refuses leaves an existing output byte-identical', async () => {
+    const root = await repo();
+    await runSynth({ root, today: TODAY }, fixtureResolver());
+    const out = join(root, 'cdktf.out');
+    const before = await snapshot(out);
+    // dev renders fine (and differently from before); stg breaks a guard rail after dev was built.
+    const open = emptyEnv({ environment: 'stg', groups: [group('web', [rule('web', { kind: 'cidr', cidr: '0.0.0.0/0' }, 'all')])] });
+    await expect(runSynth({ root, today: TODAY }, fixtureResolver({ dev: { ...richEnv(), mode: 'audit' }, stg: open }))).rejects.toThrow(StackError);
+    expect(await snapshot(out)).toEqual(before);
+    expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
+  });
+
+  it('a failure in the middle of cdktf synth leaves an existing output byte-identical', async () => {
+    const root = await repo();
+    await runSynth({ root, today: TODAY }, fixtureResolver());
+    const out = join(root, 'cdktf.out');
+    const before = await snapshot(out);
+    // cdktf has written part of the new output (one stack file, changed) when it fails.
+    vi.spyOn(App.prototype, 'synth').mockImplementation(function (this: App) {
+      mkdirSync(join(this.outdir, 'stacks/dev'), { recursive: true });
+      writeFileSync(join(this.outdir, 'stacks/dev/cdk.tf.json'), '{"//": "half a file');
+      throw new Error('disk full');
+    });
+    await expect(runSynth({ root, today: TODAY }, fixtureResolver({ dev: { ...richEnv(), mode: 'audit' } }))).rejects.toThrow('disk full');
+    expect(await snapshot(out)).toEqual(before);
+    expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
+  });
+
+  it('refuses an environment name that cannot be a folder', async () => {
+    const root = await repo();
+    await expect(runSynth({ root, today: TODAY, env: '../x' }, fixtureResolver())).rejects.toThrow(/must match/);
+  });
+});

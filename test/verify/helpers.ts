@@ -1,0 +1,84 @@
+/** Test helpers for report: a small repository with inline flow-log records, run through the real query. */
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { WorkloadSelector } from '../../model/types.js';
+import { runReport } from '../../verify/report-command.js';
+import type { ReportDocument, ReportRule } from '../../verify/report.js';
+import { writeLogFiles, type LogFile } from '../observe/helpers.js';
+
+export const TODAY = '2026-11-23';
+
+export interface ReportOrg {
+  logs: LogFile[];
+  /** Default: web = 10.0.1.0/24 with group sg-0web, api = eni-0api with group sg-0api. */
+  workloads?: Record<string, Partial<WorkloadSelector>>;
+  /** policies/dev/workloads/<name>.yaml `egress:` lines (default `egress: []`). */
+  egress?: Record<string, string>;
+  prefixLists?: string;
+  /** environment.yaml `anomalies:` value (flow style). */
+  anomalies?: string;
+  /** The --current file's content (written to current.json). */
+  current?: unknown;
+  days?: number;
+}
+
+export const WORKLOADS: Record<string, Partial<WorkloadSelector>> = {
+  web: { cidrs: ['10.0.1.0/24'], securityGroup: 'sg-0web00000000000a' },
+  api: { interfaces: ['eni-0api'], securityGroup: 'sg-0api00000000000a' },
+};
+
+export async function writeReportOrg(org: ReportOrg): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'leastpath-report-'));
+  const workloads = org.workloads ?? WORKLOADS;
+  const files: Record<string, string> = {
+    'policies/dev/environment.yaml': [
+      'environment: dev',
+      'account: "111111111111"',
+      'region: eu-west-1',
+      'vpc: vpc-0a1b2c3d',
+      'vpcCidrs: [10.0.0.0/16]',
+      'mode: audit',
+      `flowLogs: { engine: duckdb, files: ["../../logs/*"] }`,
+      `window: { days: ${org.days ?? 14}, retainDays: 30 }`,
+      `workloads: ${JSON.stringify(workloads)}`,
+      ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
+      '',
+    ].join('\n'),
+  };
+  if (org.prefixLists) files['policies/dev/prefix-lists.yaml'] = org.prefixLists;
+  for (const name of Object.keys(workloads)) {
+    const egress = org.egress?.[name];
+    files[`policies/dev/workloads/${name}.yaml`] = `workload: ${name}\nowner: team-${name}\nobserved: review\n${egress ? `egress:\n${egress}` : 'egress: []\n'}`;
+  }
+  if (org.current !== undefined) files['current.json'] = JSON.stringify(org.current);
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+  await writeLogFiles(join(root, 'logs'), org.logs);
+  return root;
+}
+
+/** `leastpath report --env dev --to 2026-11-21 [--current current.json]` on a repository from writeReportOrg. */
+export async function reportOf(org: ReportOrg): Promise<ReportDocument> {
+  const root = await writeReportOrg(org);
+  const { report } = await runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', ...(org.current !== undefined ? { current: join(root, 'current.json') } : {}) });
+  return report;
+}
+
+/** `group direction peer ports` of a rule, for compact assertions. */
+export function ruleKey(r: ReportRule): string {
+  const ports = r.protocol === '-1' ? 'all' : r.fromPort === null ? r.protocol : `${r.protocol}/${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ''}`;
+  return `${r.group} ${r.direction} ${r.peer} ${ports}`;
+}
+
+/** Rule key -> hits (null: not counted). */
+export function hitsByRule(doc: ReportDocument): Record<string, number | null> {
+  return Object.fromEntries(doc.rules.map((r) => [`${ruleKey(r)}${r.ruleId ? ` ${r.ruleId}` : ''}`, r.hits]));
+}
+
+/** A DescribeSecurityGroupRules entry. */
+export function sgRule(id: string, group: string, egress: boolean, protocol: string, from: number | undefined, to: number | undefined, peer: Record<string, unknown>) {
+  return { SecurityGroupRuleId: id, GroupId: group, IsEgress: egress, IpProtocol: protocol, ...(from !== undefined ? { FromPort: from, ToPort: to } : { FromPort: -1, ToPort: -1 }), ...peer };
+}

@@ -1,0 +1,85 @@
+/** The report document rendered as JSON (one document), markdown (PR bodies) or one self-contained HTML page. */
+import { renderReportHtml } from './render-html.js';
+import { formatBytes, rulePorts, type ReportDocument } from './report.js';
+
+export type ReportFormat = 'json' | 'md' | 'html';
+
+export function renderReport(doc: ReportDocument, format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(doc, null, 2)}\n`;
+    case 'md':
+      return renderReportMarkdown(doc);
+    case 'html':
+      return renderReportHtml(doc);
+  }
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function renderReportMarkdown(doc: ReportDocument): string {
+  const s = doc.summary;
+  const out: string[] = [];
+  out.push(`## leastpath report: ${doc.environment}`);
+  out.push('');
+  out.push(
+    `Counted: ${doc.window.counted}. Rules: ${doc.rulesFrom === 'resolved' ? 'the resolved rules (what leastpath writes)' : `\`${doc.rulesFrom}\` (DescribeSecurityGroupRules)`}.`,
+  );
+  out.push('');
+  out.push(
+    `**${s.hits}** hits on ${s.counted} counted rules, **${s.unused}** unused, ${s.notCounted} not counted; **${s.rejected}** rejected destinations; **${s.anomalies}** anomalies.`,
+  );
+  out.push('');
+
+  out.push('### Unused rules');
+  out.push('');
+  if (doc.unused.length === 0) out.push('None: every counted rule admitted traffic in the window.');
+  else {
+    out.push('| group | direction | peer | ports | why |', '|---|---|---|---|---|');
+    for (const r of doc.unused) out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${cell(r.why ?? '')} |`);
+  }
+  out.push('');
+
+  const notCounted = doc.rules.filter((r) => !r.counted);
+  if (notCounted.length > 0) {
+    out.push('### Not counted (never "unused")');
+    out.push('');
+    out.push('| group | direction | peer | ports | why not |', '|---|---|---|---|---|');
+    for (const r of notCounted) out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${cell(r.notCounted ?? '')} |`);
+    out.push('');
+  }
+
+  out.push('### Rejected');
+  out.push('');
+  if (doc.rejected.length === 0) out.push('Nothing was rejected in the window.');
+  else {
+    out.push('| workload | destination | ports | flows | last seen |', '|---|---|---|---:|---|');
+    for (const r of doc.rejected) {
+      out.push(`| ${r.workload} | ${r.destination} | ${r.protocol}${r.port !== undefined ? `/${r.port}` : ''} | ${r.flows} | ${r.lastSeen} |`);
+    }
+  }
+  out.push('');
+
+  out.push('### Anomalies (a triage list, not proof)');
+  out.push('');
+  if (doc.anomalies.length === 0) out.push('None.');
+  else {
+    out.push('| kind | workload | destination | port | flows | bytes | why |', '|---|---|---|---|---:|---:|---|');
+    for (const a of doc.anomalies) {
+      out.push(`| ${a.kind} | ${a.workload} | ${a.destination} | ${a.protocol}${a.port !== undefined ? `/${a.port}` : ''} | ${a.flows} | ${formatBytes(a.bytes)} | ${cell(a.why)} |`);
+    }
+  }
+  out.push('');
+
+  out.push('<details><summary>Hits per rule</summary>');
+  out.push('');
+  out.push('| group | direction | peer | ports | hits | last hit |', '|---|---|---|---|---:|---|');
+  for (const r of doc.rules) {
+    out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.lastHit ?? '-'} |`);
+  }
+  out.push('');
+  out.push('</details>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,129 @@
+/**
+ * `leastpath report --env E [--format md|html|json] [--current FILE] [--to DATE]`: the edge of the report.
+ * Loads the repository, takes the rules to count (resolved, or AWS's current ones from a file), runs the report
+ * query on the environment's engine, and assembles the document; rendering is verify/render-report.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ValidationFailed, InputError, UsageError } from '../core/errors.js';
+import { hasErrors, type Finding } from '../core/findings.js';
+import { resolveFromRepo } from '../generators/plan-command.js';
+import { loadRepoOrThrow } from '../model/read-repo.js';
+import { DEFAULT_ANOMALIES } from '../model/normalise.js';
+import type { EnvironmentConfig } from '../model/types.js';
+import { createFlowLogsView, findFailingFile, openDuckDb, query, resolveFiles } from '../observe/duckdb.js';
+import { queryInput, windowEnding } from '../observe/observe.js';
+import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
+import {
+  assembleReport,
+  parseCurrentRules,
+  ruleMatches,
+  rulesFromCurrent,
+  rulesFromResolved,
+  toReportRow,
+  type ReportDocument,
+  type ReportRow,
+  type RuleToCount,
+} from './report.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface ReportOptions {
+  root: string;
+  env: string;
+  today: string;
+  /** Last day of the window (default today). */
+  to?: string;
+  /** DescribeSecurityGroupRules JSON (a path, relative to the working directory). */
+  current?: string;
+}
+
+export interface ReportResult {
+  report: ReportDocument;
+  findings: Finding[];
+}
+
+export async function runReport(opts: ReportOptions): Promise<ReportResult> {
+  const to = opts.to ?? opts.today;
+  if (!DATE.test(to) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw new UsageError(`--to must be a date YYYY-MM-DD, got ${JSON.stringify(to)}`);
+  const { repo, findings: warnings } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
+  const env = repo.environments.get(opts.env);
+  if (!env) throw new UsageError(`environment ${JSON.stringify(opts.env)} could not be loaded`);
+  const config = env.environment.value;
+  const window = windowEnding(to, config.window.days);
+
+  let rules: RuleToCount[];
+  let rulesFrom: string;
+  const findings: Finding[] = [...warnings];
+  if (opts.current) {
+    const path = resolve(opts.current);
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--current ${opts.current}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    });
+    rules = rulesFromCurrent(parseCurrentRules(text, opts.current), config, env.prefixLists);
+    rulesFrom = opts.current;
+  } else {
+    const resolved = resolveFromRepo(repo, opts.env, opts.today);
+    if (hasErrors(resolved.findings)) throw new ValidationFailed(resolved.findings);
+    findings.push(...resolved.findings);
+    rules = rulesFromResolved(resolved.resolved);
+    rulesFrom = 'resolved';
+  }
+
+  const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
+  const input = (relation: string): ReportQueryInput => ({
+    ...queryInput(relation, config.workloads, window, config.vpcCidrs),
+    rules: ruleMatches(rules),
+    thresholds,
+  });
+  const rows =
+    config.flowLogs.engine === 'athena'
+      ? await readReportAthena(config, input)
+      : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
+  return { report: assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds }), findings };
+}
+
+async function readReportDuckDb(
+  root: string,
+  environmentFile: string,
+  config: EnvironmentConfig,
+  input: (relation: string) => ReportQueryInput,
+): Promise<ReportRow[]> {
+  if (config.flowLogs.files.length === 0) throw new UsageError(`${environmentFile}: flowLogs.files is empty: the duckdb engine needs files to read`);
+  const { instance, connection } = await openDuckDb();
+  try {
+    const files = await resolveFiles(connection, config.flowLogs.files, dirname(environmentFile), root);
+    const q = renderReportQuery(input('flow_logs'));
+    try {
+      await createFlowLogsView(connection, files, input('flow_logs').winFrom);
+      return (await query(connection, q.sql, q.params)).map(toReportRow);
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      const failing = await findFailingFile(connection, files);
+      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+      throw err;
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function readReportAthena(config: EnvironmentConfig, input: (relation: string) => ReportQueryInput): Promise<ReportRow[]> {
+  const athena = config.flowLogs.athena;
+  if (!athena) throw new UsageError('flowLogs.athena is not set: the athena engine needs database, table and workgroup');
+  const { AthenaClient } = await import('@aws-sdk/client-athena');
+  const { runAthenaQuery } = await import('../observe/athena.js');
+  const q = renderReportQuery(input(`${athena.database}.${athena.table}`));
+  const rows = await runAthenaQuery({ client: new AthenaClient({ region: config.region }), config: athena, sql: q.sql, params: q.params });
+  return rows.map(toReportRow);
+}
+
+/** The one-line summary `run` prints per environment. */
+export function reportSummaryLine(r: ReportDocument): string {
+  const s = r.summary;
+  return (
+    `report ${r.environment}: ${r.window.from} .. ${r.window.to}: ${s.hits} hits counted on ${s.counted} rules` +
+    `${s.notCounted > 0 ? ` (${s.notCounted} not counted)` : ''}, ${s.unused} unused, ${s.rejected} rejected, ${s.anomalies} anomalies\n`
+  );
+}

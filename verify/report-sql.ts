@@ -1,0 +1,273 @@
+/**
+ * The report query: rule hits, daily egress per destination, rejections and anomaly candidates, in one SQL text
+ * that runs on DuckDB and on Athena (Trino), like the observe query it builds on: it appends its CTEs to the
+ * conversation CTEs of observe/sql.ts (records, workload attribution, initiator decision), uses only functions
+ * both engines share (lag, row_number, stddev_pop, bool_or, FILTER), and binds every value as a `?` parameter.
+ *
+ * A rule's hit is a flow-log record the rule admitted: log-status OK and ACCEPT, logged on an interface of the
+ * rule's workload with that interface's own address as the workload's end, on the initiator's side (egress: a
+ * record the workload sent in a conversation it initiated; ingress: a record it received in one the peer
+ * initiated; responses ride on connection state and hit no rule), the peer inside the rule's CIDRs, prefix-list
+ * entries or referenced workload's addresses, and the protocol (-1 all) and port range matching.
+ */
+import {
+  renderConversationCtes,
+  ROUTABLE_REMOTE,
+  valuesCte,
+  type ObserveQueryInput,
+  type RangeMatch,
+  type RenderedQuery,
+  type SqlParam,
+} from '../observe/sql.js';
+
+export const DAY_SECONDS = 86_400;
+
+/** One countable rule, in the forms the SQL compares. */
+export interface RuleMatch {
+  /** Index of the rule in the report's rule list. */
+  id: number;
+  workload: string;
+  direction: 'egress' | 'ingress';
+  /** IANA number; -1 = every protocol. */
+  protocol: number;
+  /** Port range for tcp/udp; null = every port. */
+  fromPort: number | null;
+  toPort: number | null;
+  /** Peer CIDRs (a CIDR rule, or a prefix list's entries). */
+  peer: RangeMatch;
+  /** Peer workloads (a referenced group). */
+  peerWorkloads: string[];
+}
+
+export interface AnomalyThresholds {
+  /** A day's bytes to one destination at least this many times the baseline is a volume anomaly. */
+  volumeFactor: number;
+  /** ...and at least this many bytes. */
+  volumeMinBytes: number;
+  /** A beacon has at least this many connections... */
+  beaconMinFlows: number;
+  /** ...whose start-to-start gaps have a coefficient of variation (stddev / mean) below this... */
+  beaconMaxJitter: number;
+  /** ...and that move at most this many bytes each (both directions). */
+  beaconMaxBytesPerFlow: number;
+}
+
+export interface ReportQueryInput extends ObserveQueryInput {
+  rules: RuleMatch[];
+  thresholds: AnomalyThresholds;
+}
+
+/** Builds the report query and its parameters, in the order the `?` marks appear. */
+export function renderReportQuery(input: ReportQueryInput): RenderedQuery {
+  const params: SqlParam[] = [];
+  const p = (v: SqlParam) => {
+    params.push(v);
+    return '?';
+  };
+  const shared = renderConversationCtes(input, p);
+  const t = input.thresholds;
+  const rule = valuesCte(
+    'rule',
+    [['rid', 'BIGINT'], ['workload', 'VARCHAR'], ['direction', 'VARCHAR'], ['proto', 'BIGINT'], ['from_port', 'BIGINT'], ['to_port', 'BIGINT']],
+    // -1 stands for "every port" (a NULL cannot be a typed parameter on both engines).
+    input.rules.map((r) => [r.id, r.workload, r.direction, r.protocol, r.fromPort ?? -1, r.toPort ?? -1]),
+    p,
+  );
+  const ruleV4 = valuesCte('rule_v4', [['rid', 'BIGINT'], ['lo', 'BIGINT'], ['hi', 'BIGINT']], input.rules.flatMap((r) => r.peer.v4.map((x) => [r.id, x.lo, x.hi])), p);
+  const ruleV6 = valuesCte(
+    'rule_v6',
+    [['rid', 'BIGINT'], ['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']],
+    input.rules.flatMap((r) => r.peer.v6.map((x) => [r.id, x.hex, x.nibLo, x.nibHi])),
+    p,
+  );
+  const ruleWl = valuesCte('rule_wl', [['rid', 'BIGINT'], ['peer', 'VARCHAR']], input.rules.flatMap((r) => r.peerWorkloads.map((w) => [r.id, w])), p);
+  // Whole days since the window's first second (integer arithmetic only: both engines agree on it).
+  const dayOf = (col: string) => `CAST(((${col} - ${p(input.winFrom)}) - ((${col} - ${p(input.winFrom)}) % ${DAY_SECONDS})) / ${DAY_SECONDS} AS BIGINT)`;
+
+  const report = `,
+${rule},
+${ruleV4},
+${ruleV6},
+${ruleWl},
+-- Conversations with their initiator: L = the workload, R = the peer. A conversation that the workload's own
+-- interface did not log while that interface is logged is another interface's translated view (NAT) and is left out.
+conn AS (
+  SELECT d.workload, d.laddr, d.lport, d.raddr, d.rport, d.proto, substr(d.decision, 1, 1) AS side,
+    d.rejected, d.rej_flows, d.rej_last
+  FROM decided d
+  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
+  WHERE d.decision IS NOT NULL AND (d.seen_own OR lg.laddr IS NULL)
+    AND ${ROUTABLE_REMOTE}
+),
+-- Every record in the window on a workload's own interface, from the workload's end: out = it sent it.
+own_rec AS (
+  SELECT w.workload, 'out' AS dir, r.src AS laddr, r.sport AS lport, r.dst AS raddr, r.dport AS rport, r.proto,
+    r.action, r.start, r.bytes, r.flags
+  FROM rec r
+  JOIN iface_addr o ON o.iface = r.iface AND o.addr = r.src
+  JOIN wl_addr w ON w.addr = r.src
+  WHERE r.log_status = 'OK' AND r.action = 'ACCEPT' AND r.start >= ${p(input.winFrom)}
+  UNION ALL
+  SELECT w.workload, 'in' AS dir, r.dst AS laddr, r.dport AS lport, r.src AS raddr, r.sport AS rport, r.proto,
+    r.action, r.start, r.bytes, r.flags
+  FROM rec r
+  JOIN iface_addr o ON o.iface = r.iface AND o.addr = r.dst
+  JOIN wl_addr w ON w.addr = r.dst
+  WHERE r.log_status = 'OK' AND r.action = 'ACCEPT' AND r.start >= ${p(input.winFrom)}
+),
+conv_rec AS (
+  SELECT o.workload, o.dir, c.side, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.start, o.bytes,
+    (o.flags % 4 >= 2 AND o.flags % 32 < 16) AS syn, ${dayOf('o.start')} AS d
+  FROM own_rec o
+  JOIN conn c ON c.workload = o.workload AND c.laddr = o.laddr AND c.lport = o.lport AND c.raddr = o.raddr
+    AND c.rport = o.rport AND c.proto = o.proto
+),
+-- Records a rule admitted: the initiator's records only (egress: sent in a conversation the workload opened;
+-- ingress: received in one the peer opened). port is the service port: the peer's for egress, the workload's for ingress.
+hit_key AS (
+  SELECT workload, CASE WHEN dir = 'out' THEN 'egress' ELSE 'ingress' END AS direction, raddr,
+    CASE WHEN dir = 'out' THEN rport ELSE lport END AS port, proto, count(*) AS n, max(start) AS last_start
+  FROM conv_rec
+  WHERE (dir = 'out' AND side = 'L') OR (dir = 'in' AND side = 'R')
+  GROUP BY workload, CASE WHEN dir = 'out' THEN 'egress' ELSE 'ingress' END, raddr, CASE WHEN dir = 'out' THEN rport ELSE lport END, proto
+),
+rule_match AS (
+  SELECT r.rid, k.workload, k.direction, k.raddr, k.port, k.proto, k.n, k.last_start
+  FROM hit_key k
+  JOIN rule r ON r.workload = k.workload AND r.direction = k.direction
+    AND (r.proto = -1 OR r.proto = k.proto)
+    AND (r.proto = -1 OR r.from_port = -1 OR k.proto NOT IN (6, 17) OR k.port BETWEEN r.from_port AND r.to_port)
+),
+-- UNION (not ALL): a record inside two entries of one prefix list is still one hit of the rule.
+peer_match AS (
+  SELECT m.* FROM rule_match m JOIN addr_num a ON a.addr = m.raddr JOIN rule_v4 v ON v.rid = m.rid AND a.v4 BETWEEN v.lo AND v.hi
+  UNION
+  SELECT m.* FROM rule_match m JOIN addr_num a ON a.addr = m.raddr JOIN rule_v6 v ON v.rid = m.rid
+    AND substr(a.v6, 1, length(v.hex)) = v.hex
+    AND strpos('0123456789abcdef', substr(a.v6, length(v.hex) + 1, 1)) - 1 BETWEEN v.nib_lo AND v.nib_hi
+  UNION
+  SELECT m.* FROM rule_match m JOIN rule_wl g ON g.rid = m.rid JOIN wl_addr wa ON wa.workload = g.peer AND wa.addr = m.raddr
+),
+rule_hits AS (
+  SELECT rid, sum(n) AS hits, max(last_start) AS last_start FROM peer_match GROUP BY rid
+),
+-- What the workload initiated, per destination and day: the charts, and the volume baseline.
+egress_day AS (
+  SELECT workload, raddr, rport AS port, proto, d,
+    count(*) FILTER (WHERE dir = 'out') AS flows, coalesce(sum(bytes) FILTER (WHERE dir = 'out'), 0) AS bytes
+  FROM conv_rec
+  WHERE side = 'L'
+  GROUP BY workload, raddr, rport, proto, d
+),
+-- Outside the VPC and no workload's address.
+external AS (
+  SELECT DISTINCT e.workload, e.raddr FROM egress_day e
+  LEFT JOIN in_vpc v ON v.addr = e.raddr
+  LEFT JOIN wl_addr w ON w.addr = e.raddr
+  WHERE v.addr IS NULL AND w.addr IS NULL
+),
+vol_day AS (
+  SELECT e.workload, e.raddr, e.d, sum(e.bytes) AS bytes, sum(e.flows) AS flows
+  FROM egress_day e JOIN external x ON x.workload = e.workload AND x.raddr = e.raddr
+  GROUP BY e.workload, e.raddr, e.d
+),
+vol_port AS (
+  SELECT workload, raddr, d, port, proto FROM (
+    SELECT e.workload, e.raddr, e.d, e.port, e.proto,
+      row_number() OVER (PARTITION BY e.workload, e.raddr, e.d ORDER BY e.bytes DESC, e.port, e.proto) AS rn
+    FROM egress_day e JOIN external x ON x.workload = e.workload AND x.raddr = e.raddr
+  ) t WHERE rn = 1
+),
+-- Baseline of a day: the median of the workload's other days with traffic to the destination (rows rn with
+-- 2 * rn in (cnt, cnt + 1, cnt + 2) are the middle one or two).
+dest_other AS (
+  SELECT a.workload, a.raddr, a.d, b.bytes,
+    row_number() OVER (PARTITION BY a.workload, a.raddr, a.d ORDER BY b.bytes, b.d) AS rn,
+    count(*) OVER (PARTITION BY a.workload, a.raddr, a.d) AS cnt
+  FROM vol_day a JOIN vol_day b ON b.workload = a.workload AND b.raddr = a.raddr AND b.d <> a.d
+),
+dest_median AS (
+  SELECT workload, raddr, d, avg(bytes) AS median, max(cnt) AS days
+  FROM dest_other WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
+  GROUP BY workload, raddr, d
+),
+-- A destination with no other day: the median of the workload's other days to external destinations overall.
+ext_day AS (
+  SELECT workload, d, sum(bytes) AS bytes FROM vol_day GROUP BY workload, d
+),
+ext_other AS (
+  SELECT a.workload, a.d, b.bytes,
+    row_number() OVER (PARTITION BY a.workload, a.d ORDER BY b.bytes, b.d) AS rn,
+    count(*) OVER (PARTITION BY a.workload, a.d) AS cnt
+  FROM ext_day a JOIN ext_day b ON b.workload = a.workload AND b.d <> a.d
+),
+ext_median AS (
+  SELECT workload, d, avg(bytes) AS median, max(cnt) AS days
+  FROM ext_other WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
+  GROUP BY workload, d
+),
+volume AS (
+  SELECT v.workload, v.raddr, v.d, v.bytes, v.flows, vp.port, vp.proto,
+    coalesce(m.median, x.median) AS baseline, coalesce(m.days, x.days) AS base_days,
+    CASE WHEN m.median IS NULL THEN 'external' ELSE 'destination' END AS basis
+  FROM vol_day v
+  JOIN vol_port vp ON vp.workload = v.workload AND vp.raddr = v.raddr AND vp.d = v.d
+  LEFT JOIN dest_median m ON m.workload = v.workload AND m.raddr = v.raddr AND m.d = v.d
+  LEFT JOIN ext_median x ON x.workload = v.workload AND x.d = v.d
+  WHERE v.bytes >= ${p(t.volumeMinBytes)} AND coalesce(m.median, x.median) IS NOT NULL
+    AND v.bytes >= ${p(t.volumeFactor)} * coalesce(m.median, x.median)
+),
+-- Connections the workload opened: each SYN it sent starts one; a conversation without a SYN (UDP, records
+-- without tcp-flags) is one connection. A kept-alive connection is one, however many records it has.
+conn_start AS (
+  SELECT workload, raddr, rport, proto, start FROM conv_rec WHERE side = 'L' AND dir = 'out' AND syn
+  UNION ALL
+  SELECT workload, raddr, rport, proto, min(start) AS start FROM conv_rec
+  WHERE side = 'L'
+  GROUP BY workload, laddr, lport, raddr, rport, proto
+  HAVING NOT bool_or(dir = 'out' AND syn)
+),
+gaps AS (
+  SELECT workload, raddr, rport, proto, start,
+    start - lag(start) OVER (PARTITION BY workload, raddr, rport, proto ORDER BY start) AS gap
+  FROM conn_start
+),
+beacon_bytes AS (
+  SELECT workload, raddr, rport, proto, sum(bytes) AS bytes FROM conv_rec WHERE side = 'L' GROUP BY workload, raddr, rport, proto
+),
+beacon AS (
+  SELECT g.workload, g.raddr, g.rport, g.proto, count(*) AS conns, min(g.start) AS first_start, max(g.start) AS last_start,
+    avg(g.gap) AS mean_gap, stddev_pop(g.gap) AS sd_gap, max(b.bytes) AS bytes
+  FROM gaps g
+  JOIN external x ON x.workload = g.workload AND x.raddr = g.raddr
+  JOIN beacon_bytes b ON b.workload = g.workload AND b.raddr = g.raddr AND b.rport = g.rport AND b.proto = g.proto
+  GROUP BY g.workload, g.raddr, g.rport, g.proto
+  HAVING count(*) >= ${p(t.beaconMinFlows)} AND avg(g.gap) > 0
+    AND stddev_pop(g.gap) < ${p(t.beaconMaxJitter)} * avg(g.gap)
+    AND max(b.bytes) <= ${p(t.beaconMaxBytesPerFlow)} * count(*)
+),
+rejected AS (
+  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_start
+  FROM conn
+  WHERE side = 'L' AND rejected
+  GROUP BY workload, raddr, proto, rport
+)
+SELECT 'hit' AS kind, CAST(NULL AS VARCHAR) AS workload, CAST(NULL AS VARCHAR) AS raddr, CAST(NULL AS BIGINT) AS port,
+  CAST(NULL AS BIGINT) AS proto, rid, CAST(NULL AS BIGINT) AS d, hits AS n, CAST(0 AS BIGINT) AS bytes,
+  CAST(NULL AS BIGINT) AS t1, last_start AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2, CAST(NULL AS VARCHAR) AS basis
+FROM rule_hits
+UNION ALL
+SELECT 'daily' AS kind, workload, raddr, port, proto, NULL, d, flows, bytes, NULL, NULL, NULL, NULL, NULL
+FROM egress_day
+UNION ALL
+SELECT 'rejected' AS kind, workload, raddr, rport, proto, NULL, NULL, flows, 0, NULL, last_start, NULL, NULL, NULL
+FROM rejected
+UNION ALL
+SELECT 'volume' AS kind, workload, raddr, port, proto, NULL, d, flows, bytes, NULL, NULL, baseline, base_days, basis
+FROM volume
+UNION ALL
+SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, mean_gap, sd_gap, NULL
+FROM beacon
+ORDER BY kind, workload, raddr, port, proto, rid, d`;
+  return { sql: `${shared}${report}\n`, params };
+}

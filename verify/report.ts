@@ -1,0 +1,522 @@
+/**
+ * The report, decided: which rules are counted and how (from the resolved rules, or from the rules AWS has today
+ * with `--current`), and the query's rows assembled into the report document (hits, unused rules, rejections,
+ * anomalies, daily egress for the charts). Pure; the query is verify/report-sql.ts, the IO verify/report-command.ts.
+ */
+import { hostCidr, parseCidr } from '../core/cidr.js';
+import { InputError } from '../core/errors.js';
+import { protocolFromNumber } from '../core/ports.js';
+import { protocolNumber } from '../generators/match.js';
+import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
+import { peerText } from '../generators/plan.js';
+import type { AnomalyThresholds, EnvironmentConfig, PrefixList } from '../model/types.js';
+import { addDays, day } from '../observe/assemble.js';
+import { rangeMatch } from '../observe/observe.js';
+import type { RuleMatch } from './report-sql.js';
+
+export type Direction = 'egress' | 'ingress';
+
+/** One security-group rule as the report shows it. */
+export interface ReportRule {
+  /** The workload whose group holds the rule, or the group id when no workload adopts it. */
+  group: string;
+  direction: Direction;
+  /** As AWS writes IpProtocol: tcp, udp, icmp, icmpv6, -1 (every protocol) or an IANA number. */
+  protocol: string;
+  /** null: every port (or every ICMP type/code). */
+  fromPort: number | null;
+  toPort: number | null;
+  /** A CIDR, `workload:x`, a group id, `prefixList:x`, a prefix list id, or `service:x`. */
+  peer: string;
+  /** Flow-log records the rule admitted in the window; null when it cannot be counted offline. */
+  hits: number | null;
+  /** Day of the last hit (YYYY-MM-DD). */
+  lastHit: string | null;
+  /** false: not counted (never "unused"): `notCounted` says why. */
+  counted: boolean;
+  notCounted?: string;
+  /** SecurityGroupRuleId (with --current). */
+  ruleId?: string;
+  /** The rule's why (resolved) or Description (--current). */
+  why?: string;
+}
+
+/** A rule to count: its report row (without counts) and what the SQL compares, or null when it cannot be counted. */
+export interface RuleToCount {
+  rule: Omit<ReportRule, 'hits' | 'lastHit' | 'counted'>;
+  match: Omit<RuleMatch, 'id'> | null;
+}
+
+export interface ReportRejected {
+  workload: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  flows: number;
+  lastSeen: string;
+}
+
+export interface Anomaly {
+  kind: 'volume' | 'beacon';
+  workload: string;
+  /** The remote address as a CIDR (/32, /128), like observed files. */
+  destination: string;
+  protocol: string;
+  /** Volume: the port that carried most of the day's bytes; beacon: the destination port. */
+  port?: number;
+  /** Volume: records sent that day; beacon: connections. */
+  flows: number;
+  /** Bytes sent that day (volume); bytes of all the connections, both ways (beacon). */
+  bytes: number;
+  /** First and last day the finding covers (the same day for volume). */
+  from: string;
+  to: string;
+  why: string;
+  /** Volume: the median bytes per day it is compared with, over how many days, and of what. */
+  baseline?: { bytesPerDay: number; days: number; of: 'destination' | 'external' };
+  /** Beacon: mean seconds between connection starts and their coefficient of variation. */
+  periodSeconds?: number;
+  jitter?: number;
+  /** Beacon: first and last connection start (epoch seconds), for the timeline. */
+  firstStart?: number;
+  lastStart?: number;
+}
+
+/** Flows a workload initiated to one destination, per day of the window (the charts). */
+export interface DailyEgress {
+  workload: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  /** Records per day, one entry per day of the window. */
+  flows: number[];
+  bytes: number;
+}
+
+export interface ReportDocument {
+  environment: string;
+  window: { from: string; to: string; days: number; counted: string };
+  /** `resolved` (the rules leastpath would write) or the --current file as given. */
+  rulesFrom: string;
+  thresholds: AnomalyThresholds;
+  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; rejected: number; anomalies: number };
+  rules: ReportRule[];
+  unused: ReportRule[];
+  rejected: ReportRejected[];
+  anomalies: Anomaly[];
+  daily: DailyEgress[];
+}
+
+/** One row of the report query (DuckDB values or Athena strings). */
+export interface ReportRow {
+  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon';
+  workload: string | null;
+  raddr: string | null;
+  port: number | null;
+  proto: number | null;
+  rid: number | null;
+  d: number | null;
+  n: number;
+  bytes: number;
+  t1: number | null;
+  t2: number | null;
+  x1: number | null;
+  x2: number | null;
+  basis: string | null;
+}
+
+export function toReportRow(r: Record<string, unknown>): ReportRow {
+  const num = (v: unknown) => (v === null || v === undefined || v === '' ? null : Number(v));
+  const str = (v: unknown) => (v === null || v === undefined || v === '' ? null : String(v));
+  return {
+    kind: String(r.kind) as ReportRow['kind'],
+    workload: str(r.workload),
+    raddr: str(r.raddr),
+    port: num(r.port),
+    proto: num(r.proto),
+    rid: num(r.rid),
+    d: num(r.d),
+    n: num(r.n) ?? 0,
+    bytes: num(r.bytes) ?? 0,
+    t1: num(r.t1),
+    t2: num(r.t2),
+    x1: num(r.x1),
+    x2: num(r.x2),
+    basis: str(r.basis),
+  };
+}
+
+// --- rules from the resolved environment ---------------------------------------------------------------------
+
+/** The resolved rules (what leastpath would write), each with what the SQL compares. */
+export function rulesFromResolved(resolved: ResolvedEnvironment): RuleToCount[] {
+  const lists = new Map(resolved.prefixLists.map((pl) => [pl.name, pl.entries.map((e) => e.cidr)]));
+  return resolved.groups.flatMap((g) => g.rules.map((r) => resolvedRule(r, lists)));
+}
+
+function resolvedRule(r: ResolvedRule, lists: ReadonlyMap<string, string[]>): RuleToCount {
+  const protocol = r.protocol === 'all' ? '-1' : String(r.protocol);
+  const ports = r.fromPort !== undefined && r.toPort !== undefined ? { fromPort: r.fromPort, toPort: r.toPort } : { fromPort: null, toPort: null };
+  const rule: RuleToCount['rule'] = { group: r.workload, direction: 'egress', protocol, ...ports, peer: peerText(r.peer), why: r.why };
+  const base = { workload: r.workload, direction: 'egress' as const, protocol: protocolCode(protocol), ...ports };
+  const peer = resolvedPeer(r.peer, lists);
+  if ('notCounted' in peer) return { rule: { ...rule, notCounted: peer.notCounted }, match: null };
+  return { rule, match: { ...base, ...peer } };
+}
+
+function resolvedPeer(p: Peer, lists: ReadonlyMap<string, string[]>): Pick<RuleMatch, 'peer' | 'peerWorkloads'> | { notCounted: string } {
+  switch (p.kind) {
+    case 'cidr':
+      return { peer: rangeMatch([p.cidr]), peerWorkloads: [] };
+    case 'workload':
+      return { peer: rangeMatch([]), peerWorkloads: [p.workload] };
+    case 'prefixList': {
+      const entries = lists.get(p.name);
+      return entries ? { peer: rangeMatch(entries), peerWorkloads: [] } : { notCounted: `prefix list ${p.name}: its entries are not known` };
+    }
+    case 'awsPrefixList':
+      return { notCounted: `AWS-managed prefix list of ${p.service}: its entries are not known offline` };
+    case 'endpoint':
+      return { notCounted: `interface endpoint of ${p.service}: its addresses are only known in AWS` };
+  }
+}
+
+// --- rules from DescribeSecurityGroupRules (--current) -------------------------------------------------------
+
+/** One entry of EC2 DescribeSecurityGroupRules' `SecurityGroupRules`, the fields the report reads. */
+export interface CurrentRule {
+  SecurityGroupRuleId?: string;
+  GroupId: string;
+  IsEgress: boolean;
+  IpProtocol: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIpv4?: string;
+  CidrIpv6?: string;
+  PrefixListId?: string;
+  ReferencedGroupInfo?: { GroupId?: string };
+  Description?: string;
+}
+
+/**
+ * A prefix list as DescribeManagedPrefixLists names it. The --current file may carry them (`PrefixLists`) so that
+ * a customer-managed list can be tied by name to prefix-lists.yaml; without that, no list's entries are known.
+ */
+export interface CurrentPrefixList {
+  PrefixListId: string;
+  PrefixListName?: string;
+  OwnerId?: string;
+}
+
+export interface CurrentRules {
+  rules: CurrentRule[];
+  prefixLists: CurrentPrefixList[];
+}
+
+/** Parses the JSON answer of `aws ec2 describe-security-group-rules` (and optional `PrefixLists`). */
+export function parseCurrentRules(text: string, file: string): CurrentRules {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`not JSON: ${(err as Error).message}`, { file });
+  }
+  const obj = doc as { SecurityGroupRules?: unknown; PrefixLists?: unknown };
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(obj.SecurityGroupRules)) {
+    throw new InputError('expected the answer of DescribeSecurityGroupRules: {"SecurityGroupRules": [...]}', { file, path: 'SecurityGroupRules' });
+  }
+  const rules = obj.SecurityGroupRules.map((r, i): CurrentRule => {
+    const where = { file, path: `SecurityGroupRules[${i}]` };
+    const x = r as Record<string, unknown>;
+    if (typeof x !== 'object' || x === null) throw new InputError('expected an object', where);
+    if (typeof x.GroupId !== 'string') throw new InputError('GroupId is missing', where);
+    if (typeof x.IsEgress !== 'boolean') throw new InputError('IsEgress must be true or false', where);
+    if (typeof x.IpProtocol !== 'string') throw new InputError('IpProtocol is missing', where);
+    const port = (k: 'FromPort' | 'ToPort') => {
+      if (x[k] === undefined || x[k] === null) return {};
+      if (typeof x[k] !== 'number' || !Number.isInteger(x[k])) throw new InputError(`${k} must be a whole number`, where);
+      return { [k]: x[k] };
+    };
+    const text = (k: string) => (typeof x[k] === 'string' ? { [k]: x[k] as string } : {});
+    const ref = x.ReferencedGroupInfo as { GroupId?: unknown } | undefined;
+    const peers = [x.CidrIpv4, x.CidrIpv6, x.PrefixListId, ref?.GroupId].filter((v) => typeof v === 'string');
+    if (peers.length !== 1) throw new InputError('a rule needs exactly one of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo.GroupId', where);
+    return {
+      GroupId: x.GroupId,
+      IsEgress: x.IsEgress,
+      IpProtocol: x.IpProtocol,
+      ...port('FromPort'),
+      ...port('ToPort'),
+      ...text('SecurityGroupRuleId'),
+      ...text('CidrIpv4'),
+      ...text('CidrIpv6'),
+      ...text('PrefixListId'),
+      ...text('Description'),
+      ...(typeof ref?.GroupId === 'string' ? { ReferencedGroupInfo: { GroupId: ref.GroupId } } : {}),
+    };
+  });
+  const prefixLists = Array.isArray(obj.PrefixLists)
+    ? obj.PrefixLists.filter((p): p is CurrentPrefixList => typeof p === 'object' && p !== null && typeof (p as CurrentPrefixList).PrefixListId === 'string')
+    : [];
+  return { rules, prefixLists };
+}
+
+/** The rules AWS has today, attributed to workloads through environment.yaml `securityGroup` (adopted groups). */
+export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfig, prefixLists: Readonly<Record<string, PrefixList>>): RuleToCount[] {
+  const groupToWorkload = new Map<string, string>();
+  for (const [name, sel] of Object.entries(config.workloads)) if (sel.securityGroup) groupToWorkload.set(sel.securityGroup, name);
+  const listById = new Map(current.prefixLists.map((p) => [p.PrefixListId, p]));
+  const out = current.rules.map((r): RuleToCount => {
+    const workload = groupToWorkload.get(r.GroupId);
+    const protocol = r.IpProtocol;
+    const tcpUdp = protocol === 'tcp' || protocol === 'udp' || protocol === '6' || protocol === '17';
+    const ports =
+      tcpUdp && r.FromPort !== undefined && r.ToPort !== undefined && r.FromPort >= 0 && !(r.FromPort === 0 && r.ToPort === 65535)
+        ? { fromPort: r.FromPort, toPort: r.ToPort }
+        : { fromPort: null, toPort: null };
+    const refGroup = r.ReferencedGroupInfo?.GroupId;
+    const refWorkload = refGroup ? groupToWorkload.get(refGroup) : undefined;
+    const peerLabel = r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? (refWorkload ? `workload:${refWorkload}` : refGroup!);
+    const rule: RuleToCount['rule'] = {
+      group: workload ?? r.GroupId,
+      direction: r.IsEgress ? 'egress' : 'ingress',
+      protocol,
+      ...ports,
+      peer: peerLabel,
+      ...(r.SecurityGroupRuleId ? { ruleId: r.SecurityGroupRuleId } : {}),
+      ...(r.Description ? { why: r.Description } : {}),
+    };
+    const notCounted = (why: string): RuleToCount => ({ rule: { ...rule, notCounted: why }, match: null });
+    if (!workload) return notCounted(`not attributable: ${r.GroupId} is no workload's securityGroup in environment.yaml`);
+    const code = protocolCode(protocol);
+    if (Number.isNaN(code)) return notCounted(`unknown IpProtocol ${JSON.stringify(protocol)}`);
+    const base = { workload, direction: rule.direction, protocol: code, ...ports };
+    if (r.CidrIpv4 || r.CidrIpv6) {
+      const cidr = (r.CidrIpv4 ?? r.CidrIpv6)!;
+      if (!parseCidr(cidr)) return notCounted(`${cidr} is not a CIDR`);
+      return { rule, match: { ...base, peer: rangeMatch([cidr]), peerWorkloads: [] } };
+    }
+    if (refGroup) {
+      if (!refWorkload) return notCounted(`referenced group ${refGroup} is no workload's securityGroup in environment.yaml: its members are not known`);
+      return { rule, match: { ...base, peer: rangeMatch([]), peerWorkloads: [refWorkload] } };
+    }
+    const pl = listById.get(r.PrefixListId!);
+    if (!pl) return notCounted(`prefix list ${r.PrefixListId}: its entries are not known offline (AWS-managed, or not described in the file)`);
+    if (pl.OwnerId === 'AWS') return notCounted(`AWS-managed prefix list ${pl.PrefixListName ?? r.PrefixListId}: its entries are not known offline`);
+    const named = pl.PrefixListName ? prefixListByName(pl.PrefixListName, config.environment, prefixLists) : undefined;
+    if (!named) return notCounted(`prefix list ${r.PrefixListId} (${pl.PrefixListName ?? 'no name'}) is not in prefix-lists.yaml: its entries are not known offline`);
+    return { rule: { ...rule, peer: `prefixList:${named.name} (${r.PrefixListId})` }, match: { ...base, peer: rangeMatch(named.cidrs), peerWorkloads: [] } };
+  });
+  return out;
+}
+
+/** A prefix-lists.yaml list by its AWS name: the name itself, or the `<prefix>-<env>-<name>` form synth gives it. */
+function prefixListByName(awsName: string, env: string, lists: Readonly<Record<string, PrefixList>>): PrefixList | undefined {
+  if (lists[awsName]) return lists[awsName];
+  return Object.values(lists).find((pl) => awsName.endsWith(`-${env}-${pl.name}`) || awsName.endsWith(`-${pl.name}`));
+}
+
+/** IpProtocol text as an IANA number; -1 = every protocol. */
+export function protocolCode(protocol: string): number {
+  if (protocol === '-1' || protocol === 'all') return -1;
+  return protocolNumber(protocol);
+}
+
+// --- assembling ----------------------------------------------------------------------------------------------
+
+export interface AssembleReportInput {
+  environment: string;
+  window: { from: string; to: string };
+  rulesFrom: string;
+  rules: readonly RuleToCount[];
+  /** Rows of the report query; `rid` of hit rows indexes the counted rules in `rules` order. */
+  rows: readonly ReportRow[];
+  thresholds: AnomalyThresholds;
+}
+
+/** The counted rules in the SQL's form, numbered by their index in `rules`. */
+export function ruleMatches(rules: readonly RuleToCount[]): RuleMatch[] {
+  return rules.flatMap((r, id) => (r.match ? [{ id, ...r.match }] : []));
+}
+
+export function assembleReport(input: AssembleReportInput): ReportDocument {
+  const days = Math.round((Date.parse(`${input.window.to}T00:00:00Z`) - Date.parse(`${input.window.from}T00:00:00Z`)) / 86_400_000) + 1;
+  const hits = new Map<number, ReportRow>();
+  for (const r of input.rows) if (r.kind === 'hit' && r.rid !== null) hits.set(r.rid, r);
+  const rules: ReportRule[] = input.rules.map((r, id) => {
+    if (!r.match) return { ...r.rule, hits: null, lastHit: null, counted: false };
+    const h = hits.get(id);
+    return { ...r.rule, hits: h?.n ?? 0, lastHit: h?.t2 != null ? day(h.t2) : null, counted: true };
+  });
+  rules.sort(compareReportRules);
+  const unused = rules.filter((r) => r.counted && r.hits === 0);
+
+  const rejected: ReportRejected[] = input.rows
+    .filter((r) => r.kind === 'rejected')
+    .map((r) => ({
+      workload: r.workload!,
+      destination: cidrOf(r.raddr!),
+      protocol: protocolName(r.proto),
+      ...(portOf(r.proto, r.port) !== undefined ? { port: portOf(r.proto, r.port)! } : {}),
+      flows: r.n,
+      lastSeen: day(r.t2),
+    }))
+    .sort((a, b) => cmp(a.workload, b.workload) || cmp(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
+
+  const dailyMap = new Map<string, DailyEgress>();
+  for (const r of input.rows) {
+    if (r.kind !== 'daily' || r.d === null || r.d < 0 || r.d >= days) continue;
+    const port = portOf(r.proto, r.port);
+    const key = `${r.workload}\0${r.raddr}\0${r.proto}\0${port ?? ''}`;
+    const e = dailyMap.get(key) ?? {
+      workload: r.workload!,
+      destination: cidrOf(r.raddr!),
+      protocol: protocolName(r.proto),
+      ...(port !== undefined ? { port } : {}),
+      flows: new Array<number>(days).fill(0),
+      bytes: 0,
+    };
+    e.flows[r.d]! += r.n;
+    e.bytes += r.bytes;
+    dailyMap.set(key, e);
+  }
+  const daily = [...dailyMap.values()].sort(
+    (a, b) => cmp(a.workload, b.workload) || cmp(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1),
+  );
+
+  const anomalies = [
+    ...input.rows.filter((r) => r.kind === 'volume').map((r) => volumeAnomaly(r, input.window.from)),
+    ...input.rows.filter((r) => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
+  ].sort((a, b) => cmp(a.workload, b.workload) || cmp(a.kind, b.kind) || cmp(a.destination, b.destination) || cmp(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
+
+  const counted = rules.filter((r) => r.counted);
+  return {
+    environment: input.environment,
+    window: {
+      from: input.window.from,
+      to: input.window.to,
+      days,
+      counted: `flow-log records from ${input.window.from} 00:00 to ${input.window.to} 24:00 UTC (${days} days)`,
+    },
+    rulesFrom: input.rulesFrom,
+    thresholds: { ...input.thresholds },
+    summary: {
+      rules: rules.length,
+      counted: counted.length,
+      notCounted: rules.length - counted.length,
+      hits: counted.reduce((n, r) => n + (r.hits ?? 0), 0),
+      unused: unused.length,
+      rejected: rejected.length,
+      anomalies: anomalies.length,
+    },
+    rules,
+    unused,
+    rejected,
+    anomalies,
+    daily,
+  };
+}
+
+function volumeAnomaly(r: ReportRow, windowFrom: string): Anomaly {
+  const date = addDays(windowFrom, r.d ?? 0);
+  const baseline = r.x1 ?? 0;
+  const days = r.x2 ?? 0;
+  const of = r.basis === 'external' ? 'external' : 'destination';
+  const port = portOf(r.proto, r.port);
+  const factor = baseline > 0 ? r.bytes / baseline : Infinity;
+  const basis = of === 'destination' ? 'to this destination' : 'to all external destinations (first day seen here)';
+  return {
+    kind: 'volume',
+    workload: r.workload!,
+    destination: cidrOf(r.raddr!),
+    protocol: protocolName(r.proto),
+    ...(port !== undefined ? { port } : {}),
+    flows: r.n,
+    bytes: r.bytes,
+    from: date,
+    to: date,
+    why:
+      `sent ${formatBytes(r.bytes)} on ${date} (mostly ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''}), ` +
+      `${Number.isFinite(factor) ? `${factor.toFixed(1)} times` : 'far above'} its median day of ${formatBytes(baseline)} ${basis} over ${days} other day(s)`,
+    baseline: { bytesPerDay: Math.round(baseline), days, of },
+  };
+}
+
+function beaconAnomaly(r: ReportRow, t: AnomalyThresholds): Anomaly {
+  const period = r.x1 ?? 0;
+  const jitter = period > 0 ? (r.x2 ?? 0) / period : 0;
+  const port = portOf(r.proto, r.port);
+  const first = r.t1 ?? 0;
+  const last = r.t2 ?? 0;
+  const perFlow = r.n > 0 ? Math.round(r.bytes / r.n) : 0;
+  return {
+    kind: 'beacon',
+    workload: r.workload!,
+    destination: cidrOf(r.raddr!),
+    protocol: protocolName(r.proto),
+    ...(port !== undefined ? { port } : {}),
+    flows: r.n,
+    bytes: r.bytes,
+    from: day(first),
+    to: day(last),
+    why:
+      `${r.n} connections to ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''} from ${time(first)} to ${time(last)} UTC, ` +
+      `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; below ${(t.beaconMaxJitter * 100).toFixed(0)}% is regular), ` +
+      `${formatBytes(perFlow)} per connection`,
+    periodSeconds: Math.round(period * 10) / 10,
+    jitter: Math.round(jitter * 10000) / 10000,
+    firstStart: first,
+    lastStart: last,
+  };
+}
+
+function time(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** `tcp/443`, `tcp/8000-8100`, `udp` (every port), `all`. */
+export function rulePorts(r: Pick<ReportRule, 'protocol' | 'fromPort' | 'toPort'>): string {
+  if (r.protocol === '-1') return 'all';
+  if (r.fromPort === null || r.toPort === null) return r.protocol;
+  return `${r.protocol}/${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`}`;
+}
+
+/** `1.5 MB`, `740 B` (decimal units, one decimal). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function protocolName(proto: number | null): string {
+  return proto === null ? '-' : String(protocolFromNumber(proto));
+}
+
+function portOf(proto: number | null, port: number | null): number | undefined {
+  return (proto === 6 || proto === 17) && port !== null ? port : undefined;
+}
+
+function cidrOf(addr: string): string {
+  return hostCidr(addr) ?? addr;
+}
+
+export function compareReportRules(a: ReportRule, b: ReportRule): number {
+  return (
+    cmp(a.group, b.group) ||
+    cmp(a.direction, b.direction) ||
+    cmp(a.peer, b.peer) ||
+    cmp(a.protocol, b.protocol) ||
+    (a.fromPort ?? -1) - (b.fromPort ?? -1) ||
+    (a.toPort ?? -1) - (b.toPort ?? -1) ||
+    cmp(a.ruleId ?? '', b.ruleId ?? '')
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,62 @@
+/**
+ * The what-if replay: every observed egress of the window against the resolved rules of its workload. What no
+ * rule admits is what the change would break once enforced. Pure.
+ */
+import { ruleAdmits, protocolNumber, type MatchContext } from '../generators/match.js';
+import type { ResolvedEnvironment } from '../generators/model.js';
+import type { ObservedFile } from '../model/types.js';
+
+export interface DeniedFlow {
+  workload: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  flows: number;
+  lastSeen: string;
+  /** Why no rule was made for it: review, ignore, denied, or none (adopted evidence that a rule still misses). */
+  reason: string;
+}
+
+export interface WhatIf {
+  denied: DeniedFlow[];
+  /** Observed entries replayed, and how many flows they hold. */
+  replayed: number;
+  flows: number;
+  deniedFlows: number;
+  deniedWorkloads: number;
+}
+
+export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<string, ObservedFile>, ctx: MatchContext): WhatIf {
+  const denied: DeniedFlow[] = [];
+  let replayed = 0;
+  let flows = 0;
+  for (const group of resolved.groups) {
+    const o = observed.get(group.workload);
+    if (!o) continue;
+    for (const e of o.egress) {
+      replayed++;
+      flows += e.flows;
+      const flow = { destination: e.destination, protocol: protocolNumber(e.protocol), ...(e.port !== undefined ? { port: e.port } : {}), service: e.service };
+      if (group.rules.some((r) => ruleAdmits(r, flow, ctx))) continue;
+      const na = resolved.notAdopted.find(
+        (n) => n.workload === group.workload && n.destination === e.destination && n.protocol === e.protocol && n.port === e.port,
+      );
+      denied.push({
+        workload: group.workload,
+        destination: e.destination,
+        protocol: e.protocol,
+        ...(e.port !== undefined ? { port: e.port } : {}),
+        flows: e.flows,
+        lastSeen: e.lastSeen,
+        reason: na?.reason ?? 'none',
+      });
+    }
+  }
+  return {
+    denied,
+    replayed,
+    flows,
+    deniedFlows: denied.reduce((n, d) => n + d.flows, 0),
+    deniedWorkloads: new Set(denied.map((d) => d.workload)).size,
+  };
+}
