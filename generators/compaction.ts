@@ -49,7 +49,7 @@ export interface CompactionResult {
 /**
  * The budget is smaller than the fewest CIDRs any cover needs: one per non-empty class without a width limit;
  * with one, each class needs a CIDR per block of the limit's width holding some of its inputs, plus one per
- * input CIDR broader than the limit.
+ * non-nested input CIDR broader than the limit.
  */
 export interface CompactionImpossible {
   impossible: true;

@@ -116,7 +116,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
         const gateway = e.service !== null && endpointType(e.service.toLowerCase()) === 'gateway' ? e.service.toLowerCase() : undefined;
         const peer: Peer = gateway
           ? { kind: 'awsPrefixList', service: gateway }
-          : peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: e.destination };
+          : peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: parseCidr(e.destination)?.text ?? e.destination };
         if (gateway) {
           useEndpoint(gateway, name, `observed ${e.service} traffic`);
           notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });

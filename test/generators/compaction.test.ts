@@ -129,12 +129,12 @@ function runs4(rng: Rng, n: number): string[] {
   return [...set].map((v) => `10.0.0.${v}`);
 }
 
-/** Up to `n` hosts: every host of a /29 or /30 of 10.0.0.0/26, the rest scattered over 10.0.0.64-255. */
+/** `n` hosts: the first of a /30 or /29 of 10.0.0.0/26 (all of it when n allows), the rest over 10.0.0.64-255. */
 function blockAndHosts(rng: Rng, n: number): string[] {
-  const size = Math.min(n, rng.pick([4, 8]));
-  const start = Math.floor(rng.int(0, 63) / size) * size;
-  const block = Array.from({ length: size }, (_, i) => `10.0.0.${start + i}`);
-  return [...block, ...hosts4(rng, n - size, 192).map((h) => h.replace(/\.(\d+)$/, (_, v: string) => `.${64 + Number(v)}`))];
+  const block = rng.pick([4, 8]);
+  const start = Math.floor(rng.int(0, 63) / block) * block;
+  const filled = Array.from({ length: Math.min(n, block) }, (_, i) => `10.0.0.${start + i}`);
+  return [...filled, ...hosts4(rng, n - filled.length, 192).map((h) => h.replace(/\.(\d+)$/, (_, v: string) => `.${64 + Number(v)}`))];
 }
 
 describe('compact against the brute force', () => {
@@ -221,7 +221,10 @@ function show(r: ReturnType<typeof compact>): string {
   return JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-/** Fewest CIDRs that cover a class under a width limit, counted directly: one per block of the limit's width holding inputs no wider than it, plus one per wider outermost input. */
+/**
+ * Fewest CIDRs that cover a class under a width limit, counted without a trie: one per block of the limit's width
+ * holding inputs no wider than it, plus one per wider outermost input.
+ */
 function minimumUnits(cls: AddressClass, limit: number): number {
   const width = cls.family === 4 ? 32 : 128;
   const blocks = new Set<string>();

@@ -121,6 +121,13 @@ describe('resolution: observed evidence', () => {
     });
   });
 
+  it('observed destinations become rules in canonical form, so two spellings of one address are one rule', async () => {
+    const { plan: p } = await plan({
+      'observed/dev/web.yaml': observed('web', [{ destination: '2001:DB8:0:0::9/128' }, { destination: '2001:db8::9/128', port: 8443 }]),
+    });
+    expect(rulesOf(p, 'web').filter((r) => r.startsWith('2001'))).toEqual(['2001:db8::9/128 tcp/443 observed', '2001:db8::9/128 tcp/8443 observed']);
+  });
+
   it('an observed destination an intent rule covers adds no rule', async () => {
     const { plan: p } = await plan({
       'policies/dev/workloads/web.yaml': web(`  - to: { cidrs: [0.0.0.0/0] }

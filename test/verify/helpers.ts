@@ -11,7 +11,7 @@ export const TODAY = '2026-11-23';
 
 export interface ReportOrg {
   logs: LogFile[];
-  /** Default: web = 10.0.1.0/24 with group sg-0web, api = eni-0api with group sg-0api. */
+  /** Default: web = 10.0.1.0/24 with group sg-0web, api = eni-0a91 with group sg-0api. */
   workloads?: Record<string, Partial<WorkloadSelector>>;
   /** policies/dev/workloads/<name>.yaml `egress:` lines (default `egress: []`). */
   egress?: Record<string, string>;
@@ -24,8 +24,8 @@ export interface ReportOrg {
 }
 
 export const WORKLOADS: Record<string, Partial<WorkloadSelector>> = {
-  web: { cidrs: ['10.0.1.0/24'], securityGroup: 'sg-0web00000000000a' },
-  api: { interfaces: ['eni-0api'], securityGroup: 'sg-0api00000000000a' },
+  web: { cidrs: ['10.0.1.0/24'], securityGroup: 'sg-0aeb000000000000a' },
+  api: { interfaces: ['eni-0a91'], securityGroup: 'sg-0a9100000000000a' },
 };
 
 export async function writeReportOrg(org: ReportOrg): Promise<string> {
