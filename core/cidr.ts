@@ -16,9 +16,26 @@ export interface Cidr {
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
+const IPV4_CIDR = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\/(\d{1,2}))?$/;
+
+function parseIpv4(addr: string, prefixText: string | undefined): Cidr | undefined {
+  const given = addressToBigInt(addr, 4);
+  if (given === undefined) return undefined;
+  // Octets with leading zeros (010.0.0.1) are ambiguous (octal to some parsers): refused, as ip-cidr refuses them.
+  if (addr.split('.').some((o) => o.length > 1 && o.startsWith('0'))) return undefined;
+  const prefix = prefixText === undefined ? 32 : Number(prefixText);
+  if (prefix > 32) return undefined;
+  const hostBits = BigInt(32 - prefix);
+  const network = (given >> hostBits) << hostBits;
+  return { family: 4, network, prefix, text: formatCidr(4, network, prefix), hostBitsSet: network !== given };
+}
+
 /** Parses `a.b.c.d/n`, an IPv6 CIDR, or a bare address (as /32 or /128); undefined when it is not one. */
 export function parseCidr(input: string): Cidr | undefined {
   const s = input.trim();
+  // IPv4 is most of what flow logs hold: parsed here directly (ip-cidr costs ~20 µs a call), IPv6 through ip-cidr.
+  const v4 = IPV4_CIDR.exec(s);
+  if (v4) return parseIpv4(v4[1]!, v4[2]);
   const withPrefix = s.includes('/') ? s : `${s}/${s.includes(':') ? 128 : 32}`;
   if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(withPrefix) || !IPCIDR.isValidCIDR(withPrefix)) return undefined;
   const family: Family = withPrefix.includes(':') ? 6 : 4;

@@ -23,3 +23,25 @@ describe('parseCidr', () => {
     expect(hostCidr('10.20.1.11')).toBe('10.20.1.11/32');
   });
 });
+
+describe('parseCidr IPv4 fast path', () => {
+  it('accepts and refuses exactly what ip-cidr does, with the same network', async () => {
+    const { default: IPCIDR } = await import('ip-cidr');
+    const parts = ['0', '1', '9', '10', '010', '99', '255', '256', '300', '00', '1000'];
+    let checked = 0;
+    for (const a of parts) {
+      for (const b of ['0', '255', '01']) {
+        for (const p of ['', '/0', '/8', '/08', '/24', '/32', '/33', '/-1']) {
+          const text = `${a}.${b}.0.${a}${p}`;
+          const withPrefix = text.includes('/') ? text : `${text}/32`;
+          const valid = /^[0-9.]+\/\d{1,3}$/.test(withPrefix) && IPCIDR.isValidCIDR(withPrefix) && Number(withPrefix.split('/')[1]) <= 32;
+          const ours = parseCidr(text);
+          expect(ours !== undefined, text).toBe(valid);
+          if (ours) expect(ours.network, text).toBe(BigInt(new IPCIDR(withPrefix).start({ type: 'bigInteger' }) as bigint));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(264);
+  });
+});
