@@ -103,4 +103,37 @@ export function registerCommands(program: Command, context: () => Context, setEx
       // Anomalies are findings a person must look at; unused rules and rejections are information.
       setExit(report.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
+
+  program
+    .command('propose')
+    .description("opens or updates the environment's pull request (branch leastpath/E) through the GitHub API")
+    .requiredOption('--env <env>', 'environment')
+    .option('--dry-run', 'print what would be done; write nothing')
+    .action(async (opts: { env: string; dryRun?: boolean }) => {
+      const ctx = context();
+      const { runPropose } = await import('../propose/propose-command.js');
+      const r = await runPropose({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, environment: requireEnv(opts.env) });
+      ctx.stdout(`${r.lines.join('\n')}\n`);
+      if (opts.dryRun) ctx.stdout(`\n${r.body}`);
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('promote')
+    .description("opens or updates the promotion pull request from E's promoteFrom (branch leastpath/promote-E)")
+    .requiredOption('--to <env>', 'environment to promote into')
+    .option('--dry-run', 'print what would be done; write nothing')
+    .action(async (opts: { to: string; dryRun?: boolean }) => {
+      const ctx = context();
+      const { runPromote } = await import('../propose/promote-command.js');
+      const r = await runPromote({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, to: requireEnv(opts.to) });
+      if (r.refused) {
+        ctx.stderr(`leastpath: promotion refused: ${r.reason}`);
+        setExit(EXIT_FINDINGS);
+        return;
+      }
+      ctx.stdout(`${r.lines.join('\n')}\n`);
+      if (opts.dryRun) ctx.stdout(`\n${r.body}`);
+      setExit(EXIT_OK);
+    });
 }

@@ -1,0 +1,232 @@
+/**
+ * The GitHub edge: configuration from the environment, the octokit client (retry with backoff on 5xx, waits
+ * out rate limits, pagination), reading the repository's state and performing the decided writes.
+ */
+import { Octokit, RequestError } from 'octokit';
+import { ServiceError, UsageError } from '../core/errors.js';
+import { isBotCommit } from './fingerprint.js';
+import type { Action, BranchState, Decision, PullState, RepoState, TreeFiles } from './decide.js';
+
+export interface GithubConfig {
+  token: string;
+  owner: string;
+  repo: string;
+  apiUrl: string;
+  /** Milliseconds per unit of backoff and of `retry-after` seconds (1000; tests make it short). */
+  backoffUnitMs: number;
+}
+
+/** Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL; a missing one is a usage error naming it. */
+export function readGithubConfig(env: NodeJS.ProcessEnv): GithubConfig {
+  const token = env.GITHUB_TOKEN;
+  if (!token) throw new UsageError('GITHUB_TOKEN is not set: a token with contents: write and pull-requests: write is needed');
+  const full = env.GITHUB_REPOSITORY;
+  if (!full) throw new UsageError('GITHUB_REPOSITORY is not set: expected owner/name');
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
+  if (!m) throw new UsageError(`GITHUB_REPOSITORY must be owner/name, got ${JSON.stringify(full)}`);
+  const unit = Number(env.LEASTPATH_GITHUB_BACKOFF_MS ?? 1000);
+  return { token, owner: m[1]!, repo: m[2]!, apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''), backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000 };
+}
+
+const RETRIES = 3;
+
+/**
+ * The client. `dryRun` refuses every request but GET before it leaves, so a dry run cannot write even by mistake.
+ * Rate limits: octokit's throttling waits `retry-after` (or until the reset) up to RETRIES times; 5xx and other
+ * retryable failures are retried RETRIES times with quadratic backoff by octokit's retry plugin.
+ */
+export function makeClient(config: GithubConfig, warn: (line: string) => void, dryRun: boolean): Octokit {
+  const again = (what: string) => (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
+    warn(`leastpath: GitHub ${what} on ${options.method} ${options.url}: waiting ${retryAfter} s (retry ${retryCount + 1} of ${RETRIES})`);
+    return retryCount < RETRIES;
+  };
+  const octokit = new Octokit({
+    auth: config.token,
+    baseUrl: config.apiUrl,
+    userAgent: 'leastpath',
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    retry: { retries: RETRIES, retryAfterBaseValue: config.backoffUnitMs },
+    throttle: {
+      retryAfterBaseValue: config.backoffUnitMs,
+      onRateLimit: again('rate limit'),
+      onSecondaryRateLimit: again('secondary rate limit'),
+    },
+  });
+  if (dryRun) {
+    octokit.hook.before('request', (options) => {
+      if (options.method !== 'GET') throw new ServiceError(`dry run: refusing ${options.method} ${options.url}`);
+    });
+  }
+  return octokit;
+}
+
+/** A failed call as a ServiceError that names the call and the status, never the token. */
+export function serviceError(err: unknown, config: GithubConfig): unknown {
+  if (err instanceof ServiceError || err instanceof UsageError) return err;
+  if (err instanceof RequestError) {
+    const req = err.request;
+    const msg = String((err.response?.data as { message?: string } | undefined)?.message ?? err.message);
+    return new ServiceError(`GitHub ${req.method} ${req.url.replace(config.apiUrl, '')} failed: ${err.status} ${msg}`.replaceAll(config.token, '***'));
+  }
+  const m = err instanceof Error ? err.message : String(err);
+  return new ServiceError(`GitHub: ${m}`.replaceAll(config.token, '***'));
+}
+
+export interface Target {
+  octokit: Octokit;
+  owner: string;
+  repo: string;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof RequestError && err.status === 404;
+}
+
+/** path -> blob SHA of a commit's tree. */
+async function treeFiles(t: Target, treeSha: string): Promise<TreeFiles> {
+  const { data } = await t.octokit.rest.git.getTree({ owner: t.owner, repo: t.repo, tree_sha: treeSha, recursive: 'true' });
+  if (data.truncated) throw new ServiceError(`GitHub tree ${treeSha} is too large to list at once`);
+  return new Map(data.tree.filter((e) => e.type === 'blob' && e.path && e.sha).map((e) => [e.path!, e.sha!]));
+}
+
+async function refSha(t: Target, branch: string): Promise<string | null> {
+  try {
+    const { data } = await t.octokit.rest.git.getRef({ owner: t.owner, repo: t.repo, ref: `heads/${branch}` });
+    return data.object.sha;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Walk back this many first parents at most to find the bot's last commit under a person's. */
+const WALK = 20;
+
+async function branchState(t: Target, sha: string): Promise<BranchState> {
+  const head = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: sha })).data;
+  const files = await treeFiles(t, head.tree.sha);
+  const byBot = isBotCommit(head.message);
+  let lastBotFiles: TreeFiles | null = null;
+  if (!byBot) {
+    let parent = head.parents[0]?.sha;
+    for (let i = 0; parent && i < WALK; i++) {
+      const c = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: parent })).data;
+      if (isBotCommit(c.message)) {
+        lastBotFiles = await treeFiles(t, c.tree.sha);
+        break;
+      }
+      parent = c.parents[0]?.sha;
+    }
+  }
+  return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles };
+}
+
+/** The open pull request from `branch` (listed by head, every page). */
+async function openPull(t: Target, branch: string): Promise<PullState | null> {
+  const pulls = await t.octokit.paginate(t.octokit.rest.pulls.list, { owner: t.owner, repo: t.repo, head: `${t.owner}:${branch}`, state: 'open', per_page: 100 });
+  const p = pulls.find((x) => x.head.ref === branch);
+  if (!p) return null;
+  return { number: p.number, title: p.title, body: p.body ?? '', labels: p.labels.map((l) => l.name ?? '').filter(Boolean), url: p.html_url };
+}
+
+export async function defaultBranchHead(t: Target): Promise<{ defaultBranch: string; sha: string; treeSha: string; files: TreeFiles }> {
+  const { data: repo } = await t.octokit.rest.repos.get({ owner: t.owner, repo: t.repo });
+  const sha = await refSha(t, repo.default_branch);
+  if (!sha) throw new ServiceError(`GitHub: the default branch ${repo.default_branch} has no commit`);
+  const commit = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: sha })).data;
+  return { defaultBranch: repo.default_branch, sha, treeSha: commit.tree.sha, files: await treeFiles(t, commit.tree.sha) };
+}
+
+/** Reads everything decide() needs. GET requests only. */
+export async function readRepoState(t: Target, branch: string, base: Awaited<ReturnType<typeof defaultBranchHead>>): Promise<RepoState> {
+  const sha = await refSha(t, branch);
+  const branchSt = sha ? await branchState(t, sha) : null;
+  const pull = await openPull(t, branch);
+  const comments = pull
+    ? (await t.octokit.paginate(t.octokit.rest.issues.listComments, { owner: t.owner, repo: t.repo, issue_number: pull.number, per_page: 100 })).map((c) => c.body ?? '')
+    : [];
+  return { defaultBranch: base.defaultBranch, base: { sha: base.sha, treeSha: base.treeSha, files: base.files }, branch: branchSt, pull, comments };
+}
+
+/** The committer date (YYYY-MM-DD, UTC) of the last commit on `ref` that changed any of `paths`, or null. */
+export async function lastChange(t: Target, ref: string, paths: string[]): Promise<string | null> {
+  let last: string | null = null;
+  for (const path of paths) {
+    const { data } = await t.octokit.rest.repos.listCommits({ owner: t.owner, repo: t.repo, sha: ref, path, per_page: 1 });
+    const date = data[0]?.commit.committer?.date;
+    if (date) {
+      const day = new Date(date).toISOString().slice(0, 10);
+      if (last === null || day > last) last = day;
+    }
+  }
+  return last;
+}
+
+export interface Outcome {
+  pull: { number: number; url: string } | null;
+  writes: number;
+}
+
+/** Performs the decided writes in order: tree, commit, ref, then the pull request, its labels and comments. */
+export async function perform(t: Target, branch: string, base: string, labels: string[], decision: Decision, existing: PullState | null): Promise<Outcome> {
+  const { owner, repo, octokit } = t;
+  let pull = existing ? { number: existing.number, url: existing.url } : null;
+  let writes = 0;
+  for (const a of decision.actions) {
+    writes++;
+    switch (a.kind) {
+      case 'commit': {
+        const tree = await octokit.rest.git.createTree({
+          owner,
+          repo,
+          base_tree: a.baseTree,
+          tree: a.changes.map((c) =>
+            c.content === null
+              ? { path: c.path, mode: '100644' as const, type: 'blob' as const, sha: null }
+              : { path: c.path, mode: '100644' as const, type: 'blob' as const, content: c.content },
+          ),
+        });
+        const commit = await octokit.rest.git.createCommit({ owner, repo, message: a.message, tree: tree.data.sha, parents: [a.parent] });
+        if (a.ref === 'create') await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.data.sha });
+        else await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.data.sha, force: a.ref === 'reset' });
+        writes += 2;
+        break;
+      }
+      case 'open-pull': {
+        const { data } = await octokit.rest.pulls.create({ owner, repo, title: a.title, body: a.body, head: branch, base });
+        pull = { number: data.number, url: data.html_url };
+        if (labels.length > 0) {
+          await octokit.rest.issues.addLabels({ owner, repo, issue_number: data.number, labels });
+          writes++;
+        }
+        break;
+      }
+      case 'update-pull':
+        await octokit.rest.pulls.update({ owner, repo, pull_number: a.number, title: a.title, body: a.body });
+        break;
+      case 'add-labels':
+        await octokit.rest.issues.addLabels({ owner, repo, issue_number: a.number, labels: a.labels });
+        break;
+      case 'comment':
+        await octokit.rest.issues.createComment({ owner, repo, issue_number: a.number, body: a.body });
+        break;
+    }
+  }
+  return { pull, writes };
+}
+
+/** What a dry run prints for each action. */
+export function describeAction(a: Action, branch: string): string {
+  switch (a.kind) {
+    case 'commit':
+      return `would ${a.ref === 'create' ? 'create' : a.ref === 'reset' ? 'reset' : 'update'} ${branch} with a commit on ${a.parent.slice(0, 12)} changing ${a.changes.map((c) => c.path).join(', ') || 'nothing'}`;
+    case 'open-pull':
+      return `would open pull request "${a.title}" from ${branch}`;
+    case 'update-pull':
+      return `would update the body of pull request #${a.number}`;
+    case 'add-labels':
+      return `would add labels ${a.labels.join(', ')} to #${a.number}`;
+    case 'comment':
+      return `would comment on #${a.number}`;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * `leastpath promote --to E [--dry-run]`: copies policies/<from>/workloads/* and policies/<from>/prefix-lists.yaml
+ * verbatim into policies/E/ (from = E's promoteFrom) on the branch `leastpath/promote-E`, once the upstream
+ * change has been live on the default branch for E's soakDays.
+ *
+ * The soak is measured through the API's commits endpoint (`path=`), not the local git: CI checks out one
+ * commit (a shallow clone has no history to measure), and the default branch on GitHub is what "live" means.
+ */
+import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { InputError, UsageError } from '../core/errors.js';
+import { committedBaseline, runPlan } from '../generators/plan-command.js';
+import { planRule, type PlanDocument, type PlanRule } from '../generators/plan.js';
+import { loadRepoOrThrow } from '../model/read-repo.js';
+import { promoteBody } from './body.js';
+import { runBot, type BotResult } from './bot.js';
+import { defaultBranchHead, lastChange, makeClient, readGithubConfig, serviceError } from './github.js';
+import { proposalOf, readFolder, type BotOptions } from './propose-command.js';
+
+export type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason: string };
+
+/** Whole days from `from` to `to` (YYYY-MM-DD). */
+export function daysBetween(from: string, to: string): number {
+  return Math.floor((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** The soak decision, pure: null when promotion may go ahead, else why not. */
+export function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
+  if (lastChangeDay === null) return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
+  const age = daysBetween(lastChangeDay, today);
+  if (age < soakDays) {
+    return `policies/${from} last changed on the default branch on ${lastChangeDay}, ${age} day${age === 1 ? '' : 's'} ago; ${to} needs ${soakDays} days of soak (promotable from ${addDays(lastChangeDay, soakDays)})`;
+  }
+  return null;
+}
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+function key(r: PlanRule): string {
+  return `${r.workload}|${r.destination}|${r.protocol}|${r.ports}`;
+}
+
+/** The plan of `env` with `files` (path -> content) in place of the working tree's, compared with HEAD's rules. */
+async function planWith(root: string, env: string, today: string, files: Map<string, string>, replaced: string[]): Promise<PlanDocument> {
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-promote-'));
+  try {
+    for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true }).catch(() => undefined);
+    for (const r of replaced) await rm(join(dir, r), { recursive: true, force: true });
+    for (const [p, c] of files) {
+      await mkdir(dirname(join(dir, p)), { recursive: true });
+      await writeFile(join(dir, p), c);
+    }
+    const { plan } = await runPlan({ root: dir, env, today, baseline: false });
+    const baseline = await committedBaseline(root, env, today);
+    if (!baseline) return plan;
+    const before = baseline.resolved.groups.flatMap((g) => g.rules).map(planRule);
+    const beforeKeys = new Set(before.map(key));
+    const afterKeys = new Set(plan.rules.map(key));
+    return {
+      ...plan,
+      changes: { baseline: baseline.label, added: plan.rules.filter((r) => !beforeKeys.has(key(r))), removed: before.filter((r) => !afterKeys.has(key(r))) },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runPromote(opts: BotOptions & { to: string }): Promise<PromoteResult> {
+  const config = readGithubConfig(opts.env);
+  const { repo } = await loadRepoOrThrow(opts.root, { today: opts.today });
+  const target = repo.environments.get(opts.to);
+  if (!target) throw new UsageError(`unknown environment ${JSON.stringify(opts.to)}`);
+  const from = target.environment.value.promoteFrom;
+  if (!from) throw new UsageError(`policies/${opts.to}/environment.yaml has no promoteFrom: nothing promotes into ${opts.to}`);
+  const soakDays = target.environment.value.soakDays;
+
+  const upstream = new Map([
+    ...(await readFolder(opts.root, `policies/${from}/workloads`, (n) => n.endsWith('.yaml'))),
+    ...(await readFolder(opts.root, `policies/${from}`, (n) => n === 'prefix-lists.yaml')),
+  ]);
+  const files = new Map([...upstream].map(([p, c]) => [p.replace(`policies/${from}/`, `policies/${opts.to}/`), c]));
+  const managed = [`policies/${opts.to}/workloads/`, `policies/${opts.to}/prefix-lists.yaml`];
+  const title = `leastpath: promote ${from} to ${opts.to}`;
+  const proposal = proposalOf(`leastpath/promote-${opts.to}`, title, ['leastpath', `env:${opts.to}`, 'promotion'], managed, files, title);
+
+  const octokit = makeClient(config, opts.warn, opts.dryRun);
+  const t = { octokit, owner: config.owner, repo: config.repo };
+  try {
+    const base = await defaultBranchHead(t);
+    // Promote what has soaked on the default branch, not local edits.
+    const drift = [...upstream.keys()].filter((p) => base.files.get(p) !== proposal.shas.get(p.replace(`policies/${from}/`, `policies/${opts.to}/`)));
+    if (drift.length > 0) throw new InputError(`${drift.join(', ')}: the working tree differs from ${base.defaultBranch}; promotion copies what is on ${base.defaultBranch}`);
+    const last = await lastChange(t, base.sha, [`policies/${from}/workloads`, `policies/${from}/prefix-lists.yaml`]);
+    const reason = soakRefusal(from, opts.to, last, soakDays, opts.today);
+    if (reason) return { refused: true, reason };
+    const plan = await planWith(opts.root, opts.to, opts.today, files, managed);
+    const result = await runBot(t, base, proposal, (changes) => promoteBody(plan, from, { lastChange: last!, soakDays }, changes), opts.dryRun);
+    return { refused: false, ...result };
+  } catch (err) {
+    throw serviceError(err, config);
+  }
+}

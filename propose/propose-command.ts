@@ -1,0 +1,52 @@
+/**
+ * `leastpath propose --env E [--dry-run]`: the working tree's observed/E/*.yaml, committed through the GitHub
+ * API on the branch `leastpath/E` (on top of the default branch), and one pull request that says what they do
+ * to the plan.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { runPlan } from '../generators/plan-command.js';
+import { proposeBody } from './body.js';
+import { runBot, type BotResult } from './bot.js';
+import type { Proposal } from './decide.js';
+import { gitBlobSha } from './fingerprint.js';
+import { defaultBranchHead, makeClient, readGithubConfig, serviceError } from './github.js';
+
+export interface BotOptions {
+  root: string;
+  today: string;
+  env: NodeJS.ProcessEnv;
+  dryRun: boolean;
+  warn: (line: string) => void;
+}
+
+/** Files of a folder of the working tree (sorted), as repository path -> content; none when it is missing. */
+export async function readFolder(root: string, rel: string, filter: (name: string) => boolean): Promise<Map<string, string>> {
+  const names = await readdir(join(root, rel)).catch(() => [] as string[]);
+  const out = new Map<string, string>();
+  for (const n of names.filter(filter).sort()) out.set(`${rel}/${n}`, await readFile(join(root, rel, n), 'utf8'));
+  return out;
+}
+
+export function proposalOf(branch: string, title: string, labels: string[], managed: string[], files: Map<string, string>, message: string): Proposal {
+  return { branch, title, labels, managed, files, shas: new Map([...files].map(([p, c]) => [p, gitBlobSha(c)])), message };
+}
+
+export async function runPropose(opts: BotOptions & { environment: string }): Promise<BotResult> {
+  const config = readGithubConfig(opts.env);
+  const env = opts.environment;
+  const { plan } = await runPlan({ root: opts.root, env, today: opts.today });
+  const files = await readFolder(opts.root, `observed/${env}`, (n) => n.endsWith('.yaml'));
+  if (files.size === 0) throw new UsageError(`observed/${env}/ has no files: run leastpath observe --env ${env} first`);
+  const title = `leastpath: observed egress of ${env}`;
+  const proposal = proposalOf(`leastpath/${env}`, title, ['leastpath', `env:${env}`], [`observed/${env}/`], files, title);
+  const octokit = makeClient(config, opts.warn, opts.dryRun);
+  const t = { octokit, owner: config.owner, repo: config.repo };
+  try {
+    const base = await defaultBranchHead(t);
+    return await runBot(t, base, proposal, (changes) => proposeBody(plan, changes), opts.dryRun);
+  } catch (err) {
+    throw serviceError(err, config);
+  }
+}

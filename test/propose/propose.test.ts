@@ -1,0 +1,168 @@
+/** `leastpath propose` against a fake GitHub backed by a real git repository, through the real CLI. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { bodyFingerprint } from '../../propose/fingerprint.js';
+import { expectGolden } from '../golden/golden.js';
+import { cli, fixture, observed, runs, TOKEN, writeFiles, type Fixture } from './helpers.js';
+
+const EVIDENCE = observed('dev', 'web', [
+  { destination: '198.51.100.9/32', port: 8443, flows: 42 },
+  { destination: '203.0.113.77/32', port: 443, flows: 7 },
+]);
+const MORE = observed('dev', 'web', [
+  { destination: '198.51.100.9/32', port: 8443, flows: 50 },
+  { destination: '203.0.113.77/32', port: 443, flows: 9 },
+  { destination: '192.0.2.44/32', port: 5432, flows: 3 },
+]);
+
+const fixtures: Fixture[] = [];
+async function setup(uncommitted: Record<string, string | null> = { 'observed/dev/web.yaml': EVIDENCE }): Promise<Fixture> {
+  const fx = await fixture({ uncommitted });
+  fixtures.push(fx);
+  return fx;
+}
+afterAll(async () => {
+  for (const fx of fixtures) await fx.cleanup();
+});
+
+describe('propose: one branch and one pull request, updated in place', () => {
+  it('first run opens the pull request on a complete commit; a re-run writes nothing; new evidence updates it in place', async () => {
+    const fx = await setup();
+    const first = await cli(fx, ['propose', '--env', 'dev']);
+    expect(first.code, first.stderr.join('\n')).toBe(0);
+    expect(fx.gh.pulls).toHaveLength(1);
+    const pr = fx.gh.pulls[0]!;
+    expect(pr).toMatchObject({ number: 1, head: 'leastpath/dev', base: 'main', state: 'open', labels: ['leastpath', 'env:dev'] });
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
+    expect(fx.gh.git(['log', '-1', '--format=%B', 'leastpath/dev'])).toMatch(/^Leastpath-Fingerprint: sha256:[0-9a-f]{64}$/m);
+    expect(bodyFingerprint(pr.body)).toMatch(/^sha256:/);
+    expect(pr.body).toContain('| added | web | 203.0.113.77/32 | tcp/443 |');
+    await expectGolden('pr/propose-dev.md', pr.body);
+    // The PR is opened only after the branch points at the commit.
+    const order = fx.gh.writes().map((w) => `${w.method} ${w.path.replace(/^\/repos\/acme\/network/, '')}`);
+    expect(order).toEqual(['POST /git/trees', 'POST /git/commits', 'POST /git/refs', 'POST /pulls', 'POST /issues/1/labels']);
+
+    const writes = fx.gh.writes().length;
+    const again = await cli(fx, ['propose', '--env', 'dev']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('nothing new');
+    expect(fx.gh.writes()).toHaveLength(writes);
+
+    const before = fx.gh.refSha('leastpath/dev');
+    const oldBody = pr.body;
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const update = await cli(fx, ['propose', '--env', 'dev']);
+    expect(update.code, update.stderr.join('\n')).toBe(0);
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(before);
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
+    expect(pr.body).not.toBe(oldBody);
+    expect(pr.body).toContain('192.0.2.44/32');
+  });
+
+  it("a person's commit on the branch is kept: the bot builds on it, or holds back once when it touched the bot's files", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    const person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context for reviewers\n' });
+
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('which a person pushed');
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(person);
+    expect(fx.gh.show('leastpath/dev', 'docs/why.md')).toBe('context for reviewers\n');
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
+
+    // Now a person edits a file the bot owns; new evidence must not overwrite it.
+    const edit = fx.gh.personCommit('leastpath/dev', { 'observed/dev/web.yaml': `${MORE}# reviewed\n` });
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': EVIDENCE });
+    const held = await cli(fx, ['propose', '--env', 'dev']);
+    expect(held.code).toBe(0);
+    expect(held.stdout).toContain('held back');
+    expect(fx.gh.refSha('leastpath/dev')).toBe(edit);
+    expect(fx.gh.pulls[0]!.comments).toHaveLength(1);
+    expect(fx.gh.pulls[0]!.comments[0]).toContain('observed/dev/web.yaml');
+    const writes = fx.gh.writes().length;
+    await cli(fx, ['propose', '--env', 'dev']);
+    expect(fx.gh.writes()).toHaveLength(writes);
+    expect(fx.gh.pulls[0]!.comments).toHaveLength(1);
+  });
+
+  it('--dry-run reads and prints what it would do, and no write reaches the server', async () => {
+    const fx = await setup();
+    const r = await cli(fx, ['propose', '--env', 'dev', '--dry-run']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('would create leastpath/dev');
+    expect(r.stdout).toContain('would open pull request');
+    expect(r.stdout).toContain('leastpath:fingerprint sha256:');
+    expect(fx.gh.log.length).toBeGreaterThan(0);
+    expect(fx.gh.writes()).toEqual([]);
+    expect(fx.gh.refSha('leastpath/dev')).toBeNull();
+  });
+});
+
+describe('propose: failures', () => {
+  it('a 502 that persists fails the run before any pull request; a re-run converges to one complete pull request', async () => {
+    const fx = await setup();
+    fx.gh.fail({ method: 'POST', path: /\/pulls$/, status: 502, times: 10, message: 'Bad Gateway' });
+    const failed = await cli(fx, ['propose', '--env', 'dev']);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr.join('\n')).toMatch(/GitHub POST \/repos\/acme\/network\/pulls failed: 502/);
+    expect(fx.gh.pulls).toHaveLength(0);
+    // Retried with backoff: the first try and three retries.
+    expect(fx.gh.log.filter((l) => l.status === 502)).toHaveLength(4);
+    const head = fx.gh.refSha('leastpath/dev');
+    expect(fx.gh.show(head!, 'observed/dev/web.yaml')).toBe(EVIDENCE);
+
+    fx.gh.clearFaults();
+    const rerun = await cli(fx, ['propose', '--env', 'dev']);
+    expect(rerun.code, rerun.stderr.join('\n')).toBe(0);
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.refSha('leastpath/dev')).toBe(head);
+  });
+
+  it('a 502 on the commit leaves the branch untouched; the re-run completes', async () => {
+    const fx = await setup();
+    fx.gh.fail({ method: 'POST', path: /\/git\/commits$/, status: 502, times: 4 });
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(2);
+    expect(fx.gh.refSha('leastpath/dev')).toBeNull();
+    expect(fx.gh.pulls).toHaveLength(0);
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    expect(fx.gh.pulls).toHaveLength(1);
+  });
+
+  it('secondary rate limits (403 with retry-after, 429) are waited out', async () => {
+    const fx = await setup();
+    const secondary = { status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '1' } };
+    fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 2, ...secondary });
+    fx.gh.fail({ method: 'POST', path: /\/pulls$/, times: 1, ...secondary, status: 429 });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(fx.gh.log.filter((l) => l.status === 403)).toHaveLength(2);
+    expect(fx.gh.log.filter((l) => l.status === 429)).toHaveLength(1);
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(r.stderr.join('\n')).toContain('secondary rate limit');
+  });
+
+  it('missing GITHUB_TOKEN or GITHUB_REPOSITORY is a usage error naming the variable', async () => {
+    const fx = await setup();
+    const noToken = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, GITHUB_TOKEN: '' });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr.join('\n')).toContain('GITHUB_TOKEN');
+    const noRepo = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, GITHUB_REPOSITORY: undefined });
+    expect(noRepo.code).toBe(2);
+    expect(noRepo.stderr.join('\n')).toContain('GITHUB_REPOSITORY');
+    const badToken = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, GITHUB_TOKEN: `${TOKEN}-revoked` });
+    expect(badToken.code).toBe(2);
+    expect(badToken.stderr.join('\n')).toContain('401');
+    expect(fx.gh.writes()).toEqual([]);
+  });
+
+  it('the token never appears in any output of any run', () => {
+    expect(runs.length).toBeGreaterThan(5);
+    for (const r of runs) {
+      expect(r.stdout).not.toContain(TOKEN);
+      for (const l of r.stderr) expect(l).not.toContain(TOKEN);
+    }
+  });
+});
