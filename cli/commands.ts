@@ -109,10 +109,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description("opens or updates the environment's pull request (branch leastpath/E) through the GitHub API")
     .requiredOption('--env <env>', 'environment')
     .option('--dry-run', 'print what would be done; write nothing')
-    .action(async (opts: { env: string; dryRun?: boolean }) => {
+    .option('--report <file>', 'the JSON report of the environment (leastpath report --format json), for the anomalies section')
+    .action(async (opts: { env: string; dryRun?: boolean; report?: string }) => {
       const ctx = context();
       const { runPropose } = await import('../propose/propose-command.js');
-      const r = await runPropose({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, environment: requireEnv(opts.env) });
+      const r = await runPropose({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, environment: requireEnv(opts.env), ...(opts.report ? { report: opts.report } : {}) });
       ctx.stdout(`${r.lines.join('\n')}\n`);
       if (opts.dryRun) ctx.stdout(`\n${r.body}`);
       setExit(EXIT_OK);

@@ -5,6 +5,7 @@
 import type { PlanDocument, PlanRule } from '../generators/plan.js';
 import { breakLine } from '../generators/render-plan.js';
 import type { FileChange } from './decide.js';
+import type { Anomaly } from '../verify/report.js';
 
 function esc(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -78,13 +79,30 @@ function join(sections: (string | null)[]): string {
   return sections.filter((s): s is string => s !== null).join('\n\n') + '\n';
 }
 
-export function proposeBody(plan: PlanDocument, files: FileChange[]): string {
+/** Anomalies to look at (from `leastpath report --format json`), or a line saying none was given. */
+export function anomaliesSection(anomalies: readonly Anomaly[] | null): string {
+  if (anomalies === null) return '### Anomalies\n\nNo report was given: run `leastpath report --format json` where the flow logs are and pass it as `--report FILE`.';
+  if (anomalies.length === 0) return '### Anomalies\n\nNone in the window.';
+  const rows = anomalies.map(
+    (a) => `| ${a.kind} | ${esc(a.workload)} | ${a.destination} | ${a.protocol}${a.port !== undefined ? `/${a.port}` : ''} | ${a.flows} | ${a.bytes} | ${esc(a.why)} |`,
+  );
+  return [
+    `### Anomalies to look at (${anomalies.length}; a triage list, not proof)`,
+    '',
+    '| kind | workload | destination | port | flows | bytes | why |',
+    '|---|---|---|---|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+export function proposeBody(plan: PlanDocument, files: FileChange[], anomalies: readonly Anomaly[] | null = null): string {
   const lead = `Observed egress of \`${plan.environment}\` from the latest flow logs (\`observed/${plan.environment}/\`), and what it does to the rules.`;
   return join([
     summarySection(lead, plan),
     whatIfSection(plan),
     ruleChangesSection(plan),
     expiringSection(plan),
+    anomaliesSection(anomalies),
     synthSection(plan),
     filesSection(files),
     footerSection(`leastpath propose --env ${plan.environment}`),

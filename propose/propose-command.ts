@@ -4,7 +4,7 @@
  * to the plan.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { runPlan } from '../generators/plan-command.js';
 import { proposeBody } from './body.js';
@@ -12,6 +12,7 @@ import { runBot, type BotResult } from './bot.js';
 import type { Proposal } from './decide.js';
 import { gitBlobSha } from './fingerprint.js';
 import { defaultBranchHead, makeClient, readGithubConfig, serviceError } from './github.js';
+import type { Anomaly } from '../verify/report.js';
 
 export interface BotOptions {
   root: string;
@@ -33,9 +34,24 @@ export function proposalOf(branch: string, title: string, labels: string[], mana
   return { branch, title, labels, managed, files, shas: new Map([...files].map(([p, c]) => [p, gitBlobSha(c)])), message };
 }
 
-export async function runPropose(opts: BotOptions & { environment: string }): Promise<BotResult> {
+/** The anomalies of a `leastpath report --format json` document, checked to be of this environment. */
+export async function readReportAnomalies(path: string, env: string): Promise<Anomaly[]> {
+  let doc: { environment?: unknown; anomalies?: unknown };
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8')) as typeof doc;
+  } catch (err) {
+    throw new UsageError(`--report ${path}: not a report JSON document (${(err as Error).message})`);
+  }
+  if (doc.environment !== env || !Array.isArray(doc.anomalies)) {
+    throw new UsageError(`--report ${path}: expected the JSON report of environment ${JSON.stringify(env)} (leastpath report --env ${env} --format json)`);
+  }
+  return doc.anomalies as Anomaly[];
+}
+
+export async function runPropose(opts: BotOptions & { environment: string; report?: string }): Promise<BotResult> {
   const config = readGithubConfig(opts.env);
   const env = opts.environment;
+  const anomalies = opts.report ? await readReportAnomalies(resolve(opts.report), env) : null;
   const { plan } = await runPlan({ root: opts.root, env, today: opts.today });
   const files = await readFolder(opts.root, `observed/${env}`, (n) => n.endsWith('.yaml'));
   if (files.size === 0) throw new UsageError(`observed/${env}/ has no files: run leastpath observe --env ${env} first`);
@@ -45,7 +61,7 @@ export async function runPropose(opts: BotOptions & { environment: string }): Pr
   const t = { octokit, owner: config.owner, repo: config.repo };
   try {
     const base = await defaultBranchHead(t);
-    return await runBot(t, base, proposal, (changes) => proposeBody(plan, changes), opts.dryRun);
+    return await runBot(t, base, proposal, (changes) => proposeBody(plan, changes, anomalies), opts.dryRun);
   } catch (err) {
     throw serviceError(err, config);
   }

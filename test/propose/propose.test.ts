@@ -1,4 +1,5 @@
 /** `leastpath propose` against a fake GitHub backed by a real git repository, through the real CLI. */
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyFingerprint } from '../../propose/fingerprint.js';
 import { expectGolden } from '../golden/golden.js';
@@ -58,6 +59,28 @@ describe('propose: one branch and one pull request, updated in place', () => {
     expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
     expect(pr.body).not.toBe(oldBody);
     expect(pr.body).toContain('192.0.2.44/32');
+  });
+
+  it('the anomalies of the report given with --report are listed for the reviewer; a report of another environment is refused', async () => {
+    const fx = await setup();
+    const report = {
+      environment: 'dev',
+      anomalies: [
+        {
+          kind: 'beacon', workload: 'batch', destination: '198.51.100.200/32', protocol: 'tcp', port: 4444, flows: 1044, bytes: 584640,
+          from: '2026-11-18', to: '2026-11-21', why: '1044 connections every 300 s (jitter 0.5%), 560 bytes each',
+        },
+      ],
+    };
+    await writeFiles(fx.work, { 'report-dev.json': JSON.stringify(report), 'report-stg.json': JSON.stringify({ ...report, environment: 'stg' }) });
+    const wrong = await cli(fx, ['propose', '--env', 'dev', '--report', join(fx.work, 'report-stg.json')]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.join('\n')).toContain('expected the JSON report of environment "dev"');
+    expect(fx.gh.writes()).toHaveLength(0);
+    const r = await cli(fx, ['propose', '--env', 'dev', '--report', join(fx.work, 'report-dev.json')]);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(fx.gh.pulls[0]!.body).toContain('### Anomalies to look at (1; a triage list, not proof)');
+    expect(fx.gh.pulls[0]!.body).toContain('| beacon | batch | 198.51.100.200/32 | tcp/4444 | 1044 | 584640 | 1044 connections every 300 s (jitter 0.5%), 560 bytes each |');
   });
 
   it("a person's commit on the branch is kept: the bot builds on it, or holds back once when it touched the bot's files", async () => {
