@@ -2,6 +2,7 @@
  * observe, the stage: `readObservations` gathers query rows from an engine, `assembleObserved` decides the
  * files (pure), `writeObserved` is the one step that writes. Engines share observe/sql.ts.
  */
+import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { dirname, join } from 'node:path';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
@@ -148,11 +149,11 @@ async function collectMalformed(connection: DuckDBConnection, files: readonly Fl
 
 /** A query row (DuckDB values or Athena strings) as an ObserveRow. */
 export function toRow(r: Record<string, unknown>): ObserveRow {
-  const num = (v: unknown) => (v === null || v === undefined || v === '' ? null : Number(v));
+  const num = numberOrNull;
   return {
     kind: String(r.kind) as ObserveRow['kind'],
     workload: String(r.workload),
-    raddr: r.raddr === null || r.raddr === undefined || r.raddr === '' ? null : String(r.raddr),
+    raddr: stringOrNull(r.raddr),
     proto: num(r.proto),
     rport: num(r.rport),
     flows: num(r.flows) ?? 0,
@@ -160,7 +161,7 @@ export function toRow(r: Record<string, unknown>): ObserveRow {
     firstSeen: num(r.first_seen),
     lastSeen: num(r.last_seen),
     rank: num(r.rank) ?? 0,
-    svc: r.svc === null || r.svc === undefined || r.svc === '' ? null : String(r.svc),
+    svc: stringOrNull(r.svc),
   };
 }
 

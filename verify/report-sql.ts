@@ -10,6 +10,7 @@
  * initiated; responses ride on connection state and hit no rule), the peer inside the rule's CIDRs, prefix-list
  * entries or referenced workload's addresses, and the protocol (-1 all) and port range matching.
  */
+import type { AnomalyThresholds } from '../model/types.js';
 import {
   renderConversationCtes,
   ROUTABLE_REMOTE,
@@ -37,19 +38,6 @@ export interface RuleMatch {
   peer: RangeMatch;
   /** Peer workloads (a referenced group). */
   peerWorkloads: string[];
-}
-
-export interface AnomalyThresholds {
-  /** A day's bytes to one destination at least this many times the baseline is a volume anomaly. */
-  volumeFactor: number;
-  /** ...and at least this many bytes. */
-  volumeMinBytes: number;
-  /** A beacon has at least this many connections... */
-  beaconMinFlows: number;
-  /** ...whose start-to-start gaps have a coefficient of variation (stddev / mean) below this... */
-  beaconMaxJitter: number;
-  /** ...and that move at most this many bytes each (both directions). */
-  beaconMaxBytesPerFlow: number;
 }
 
 export interface ReportQueryInput extends ObserveQueryInput {

@@ -3,13 +3,14 @@
  * with `--current`), and the query's rows assembled into the report document (hits, unused rules, rejections,
  * anomalies, daily egress for the charts). Pure; the query is verify/report-sql.ts, the IO verify/report-command.ts.
  */
+import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { hostCidr, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { protocolNumber } from '../generators/match.js';
 import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 import { peerText } from '../generators/plan.js';
-import type { AnomalyThresholds, EnvironmentConfig, PrefixList } from '../model/types.js';
+import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList } from '../model/types.js';
 import { addDays, day } from '../observe/assemble.js';
 import { rangeMatch } from '../observe/observe.js';
 import type { RuleMatch } from './report-sql.js';
@@ -47,14 +48,8 @@ export interface RuleToCount {
   match: Omit<RuleMatch, 'id'> | null;
 }
 
-export interface ReportRejected {
-  workload: string;
-  destination: string;
-  protocol: string;
-  port?: number;
-  flows: number;
-  lastSeen: string;
-}
+/** An observed rejection, with its workload. */
+export type ReportRejected = ObservedRejected & { workload: string };
 
 export interface Anomaly {
   kind: 'volume' | 'beacon';
@@ -126,8 +121,8 @@ export interface ReportRow {
 }
 
 export function toReportRow(r: Record<string, unknown>): ReportRow {
-  const num = (v: unknown) => (v === null || v === undefined || v === '' ? null : Number(v));
-  const str = (v: unknown) => (v === null || v === undefined || v === '' ? null : String(v));
+  const num = numberOrNull;
+  const str = stringOrNull;
   return {
     kind: String(r.kind) as ReportRow['kind'],
     workload: str(r.workload),
