@@ -120,6 +120,18 @@ export function registerCommands(program: Command, context: () => Context, setEx
     });
 
   program
+    .command('sql')
+    .description('SQL over the flow-log table')
+    .command('check')
+    .description('the validator alone: prints the accepted (LIMIT-added) SQL, or why it is refused')
+    .argument('<sql>', 'one SELECT, quoted as one argument')
+    .option('--env <env>', "check against this environment's table (flowLogs.athena.table)")
+    .action(async (sql: string, opts: { env?: string }) => {
+      const { sqlCheckCommand } = await import('../ask/command.js');
+      setExit(await sqlCheckCommand(context(), sql, opts));
+    });
+
+  program
     .command('promote')
     .description("opens or updates the promotion pull request from E's promoteFrom (branch leastpath/promote-E)")
     .requiredOption('--to <env>', 'environment to promote into')
