@@ -158,6 +158,4 @@ export interface ResolvedEnvironment {
   notAdopted: NotAdopted[];
   compaction: CompactionReport[];
   exceptions: ExceptionUse[];
-  /** Problems that do not stop the plan (a quota that compaction could not meet is an error finding instead). */
-  warnings: string[];
 }

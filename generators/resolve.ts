@@ -7,7 +7,7 @@ import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core
 import type { Finding } from '../core/findings.js';
 import { formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { endpointType } from '../model/aws-services.js';
-import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, Sourced, WorkloadIntent } from '../model/types.js';
+import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, WorkloadIntent } from '../model/types.js';
 import { compact, type AddressClass } from './compaction.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
@@ -199,7 +199,6 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       notAdopted: notAdopted.sort((a, b) => cmp(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => cmp(a.expires, b.expires) || cmp(a.workload, b.workload) || cmp(a.path, b.path)),
-      warnings: [],
     },
     findings,
   };
@@ -542,4 +541,3 @@ function cmpCidrText(a: string, b: string): number {
   return ca && cb ? compareCidr(ca, cb) : cmp(a, b);
 }
 
-export type { Sourced };

@@ -57,7 +57,6 @@ export function emptyEnv(extra: Partial<ResolvedEnvironment> = {}): ResolvedEnvi
     notAdopted: [],
     compaction: [],
     exceptions: [],
-    warnings: [],
     ...extra,
   };
 }
