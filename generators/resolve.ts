@@ -3,6 +3,7 @@
  * endpoints and quarantine rules, within the security-group quota. Pure: the repository model and today's date
  * in, a ResolvedEnvironment and findings out.
  */
+import { daysBetween } from '../core/dates.js';
 import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
 import { formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
@@ -477,7 +478,7 @@ export function compareRules(a: ResolvedRule, b: ResolvedRule): number {
 
 function exceptionUse(workload: string, file: string, rule: IntentRule, today: string, soonDays: number): ExceptionUse {
   const e = rule.exception!;
-  const daysLeft = Math.round((Date.parse(`${e.expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+  const daysLeft = daysBetween(today, e.expires);
   return {
     workload,
     file,

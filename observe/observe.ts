@@ -2,6 +2,7 @@
  * observe, the stage: `readObservations` gathers query rows from an engine, `assembleObserved` decides the
  * files (pure), `writeObserved` is the one step that writes. Engines share observe/sql.ts.
  */
+import { addDays, dayOf, epochOf } from '../core/dates.js';
 import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { dirname, join } from 'node:path';
 import { writeFilesAtomic } from '../core/atomic.js';
@@ -9,7 +10,7 @@ import { bits, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
 import { assertSafeName } from '../core/names.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
-import { addDays, day, epochOf, renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
+import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
   checkGarbage,
   createFlowLogsView,
@@ -55,7 +56,7 @@ export function queryInput(
       .sort()
       .map((name) => workloadMatch(name, workloads[name]!)),
     vpc: rangeMatch(vpcCidrs),
-    dayFrom: day(scanFrom).replace(/-/g, '/'),
+    dayFrom: dayOf(scanFrom).replace(/-/g, '/'),
     dayTo: window.to.replace(/-/g, '/'),
     scanFrom,
     winFrom,

@@ -6,6 +6,7 @@
  * The soak is measured through the API's commits endpoint (`path=`), not the local git: CI checks out one
  * commit (a shallow clone has no history to measure), and the default branch on GitHub is what "live" means.
  */
+import { addDays, daysBetween } from '../core/dates.js';
 import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,11 +21,6 @@ import { proposalOf, readFolder, type BotOptions } from './propose-command.js';
 
 export type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason: string };
 
-/** Whole days from `from` to `to` (YYYY-MM-DD). */
-export function daysBetween(from: string, to: string): number {
-  return Math.floor((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
 /** The soak decision, pure: null when promotion may go ahead, else why not. */
 export function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
   if (lastChangeDay === null) return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
@@ -33,10 +29,6 @@ export function soakRefusal(from: string, to: string, lastChangeDay: string | nu
     return `policies/${from} last changed on the default branch on ${lastChangeDay}, ${age} day${age === 1 ? '' : 's'} ago; ${to} needs ${soakDays} days of soak (promotable from ${addDays(lastChangeDay, soakDays)})`;
   }
   return null;
-}
-
-function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 function key(r: PlanRule): string {

@@ -11,9 +11,3 @@ export function isPlaceholder(text: string): boolean {
   return /^(todo|tbd|fixme)\b/.test(t);
 }
 
-/** YYYY-MM-DD plus `days`, in UTC. */
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}

@@ -4,7 +4,7 @@
  * destination per day for each workload, hits per rule, anomalies on a timeline. Every number shown is the JSON
  * document's, and is also carried in a data- attribute so a test can compare. Deterministic: same document, same bytes.
  */
-import { addDays } from '../observe/assemble.js';
+import { addDays } from '../core/dates.js';
 import { formatBytes, rulePorts, type Anomaly, type DailyEgress, type ReportDocument, type ReportRule } from './report.js';
 
 const PALETTE = ['#2f6db5', '#e07b28', '#3c9a4a', '#c23b3b', '#8a5cb8', '#8c6d3f', '#d45fa8', '#6f7a86', '#b5a21a', '#1aa3b5'];

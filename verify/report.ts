@@ -11,7 +11,7 @@ import { protocolNumber } from '../generators/match.js';
 import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 import { peerText } from '../generators/plan.js';
 import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList } from '../model/types.js';
-import { addDays, day } from '../observe/assemble.js';
+import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
 import type { RuleMatch } from './report-sql.js';
 
@@ -335,13 +335,13 @@ export function ruleMatches(rules: readonly RuleToCount[]): RuleMatch[] {
 }
 
 export function assembleReport(input: AssembleReportInput): ReportDocument {
-  const days = Math.round((Date.parse(`${input.window.to}T00:00:00Z`) - Date.parse(`${input.window.from}T00:00:00Z`)) / 86_400_000) + 1;
+  const days = daysBetween(input.window.from, input.window.to) + 1;
   const hits = new Map<number, ReportRow>();
   for (const r of input.rows) if (r.kind === 'hit' && r.rid !== null) hits.set(r.rid, r);
   const rules: ReportRule[] = input.rules.map((r, id) => {
     if (!r.match) return { ...r.rule, hits: null, lastHit: null, counted: false };
     const h = hits.get(id);
-    return { ...r.rule, hits: h?.n ?? 0, lastHit: h?.t2 != null ? day(h.t2) : null, counted: true };
+    return { ...r.rule, hits: h?.n ?? 0, lastHit: h?.t2 != null ? dayOf(h.t2) : null, counted: true };
   });
   rules.sort(compareReportRules);
   const unused = rules.filter((r) => r.counted && r.hits === 0);
@@ -354,7 +354,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       protocol: protocolName(r.proto),
       ...(portOf(r.proto, r.port) !== undefined ? { port: portOf(r.proto, r.port)! } : {}),
       flows: r.n,
-      lastSeen: day(r.t2),
+      lastSeen: dayOf(r.t2),
     }))
     .sort((a, b) => cmp(a.workload, b.workload) || cmp(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
 
@@ -421,19 +421,26 @@ function volumeAnomaly(r: ReportRow, windowFrom: string): Anomaly {
   const factor = baseline > 0 ? r.bytes / baseline : Infinity;
   const basis = of === 'destination' ? 'to this destination' : 'to all external destinations (first day seen here)';
   return {
-    kind: 'volume',
-    workload: r.workload!,
-    destination: cidrOf(r.raddr!),
-    protocol: protocolName(r.proto),
-    ...(port !== undefined ? { port } : {}),
-    flows: r.n,
-    bytes: r.bytes,
+    ...anomalyHead('volume', r, port),
     from: date,
     to: date,
     why:
       `sent ${formatBytes(r.bytes)} on ${date} (mostly ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''}), ` +
       `${Number.isFinite(factor) ? `${factor.toFixed(1)} times` : 'far above'} its median day of ${formatBytes(baseline)} ${basis} over ${days} other day(s)`,
     baseline: { bytesPerDay: Math.round(baseline), days, of },
+  };
+}
+
+/** What every anomaly of a report row says: kind, workload, destination, protocol, port, flows, bytes. */
+function anomalyHead(kind: Anomaly['kind'], r: ReportRow, port: number | undefined): Pick<Anomaly, 'kind' | 'workload' | 'destination' | 'protocol' | 'port' | 'flows' | 'bytes'> {
+  return {
+    kind,
+    workload: r.workload!,
+    destination: cidrOf(r.raddr!),
+    protocol: protocolName(r.proto),
+    ...(port !== undefined ? { port } : {}),
+    flows: r.n,
+    bytes: r.bytes,
   };
 }
 
@@ -445,15 +452,9 @@ function beaconAnomaly(r: ReportRow, t: AnomalyThresholds): Anomaly {
   const last = r.t2 ?? 0;
   const perFlow = r.n > 0 ? Math.round(r.bytes / r.n) : 0;
   return {
-    kind: 'beacon',
-    workload: r.workload!,
-    destination: cidrOf(r.raddr!),
-    protocol: protocolName(r.proto),
-    ...(port !== undefined ? { port } : {}),
-    flows: r.n,
-    bytes: r.bytes,
-    from: day(first),
-    to: day(last),
+    ...anomalyHead('beacon', r, port),
+    from: dayOf(first),
+    to: dayOf(last),
     why:
       `${r.n} connections to ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''} from ${time(first)} to ${time(last)} UTC, ` +
       `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; below ${(t.beaconMaxJitter * 100).toFixed(0)}% is regular), ` +

@@ -2,7 +2,7 @@
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
 import type { Rule, RuleContext } from '../rule.js';
-import { addDays } from '../text.js';
+import { addDays } from '../../core/dates.js';
 import { egressRules } from '../walk.js';
 
 export const rule: Rule = {
