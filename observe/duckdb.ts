@@ -87,10 +87,12 @@ export function displayPath(path: string, root: string): string {
 /**
  * Creates the `flow_logs` view over the files: one read per header layout, unioned by column name.
  *
- * Every field is read as text and checked here, not by the CSV reader: DuckDB quietly accepts a line with an
- * extra trailing field equal to its null string (`-`), so the reader gets no null string, one spare column
- * catches extra fields, and short lines are padded with NULL (a real field is never empty). A malformed line
- * keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is counted.
+ * Every field is read as text and cast here, not by the CSV reader: `-` (absent) must become NULL in a numeric
+ * column, and given `-` as its null string the reader quietly accepts a line with an extra trailing `-` field.
+ * With no null string, the reader itself refuses lines with a field too many or too few (they land in
+ * reject_errors with their line numbers); what is left to find here is a number field that is not a number.
+ * Such a line keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is
+ * counted, and malformedLines() finds its line number.
  */
 export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[], countFrom = 0): Promise<void> {
   const groups = new Map<string, { layout: TextLayout; files: FlowLogFile[] }>();
@@ -121,29 +123,25 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
 }
 
-const EXTRA = '__extra';
-
-/** read_csv options for a text layout: all text, a spare column, short lines padded, nothing read as NULL. */
+/** read_csv options for a text layout: all text, no null string, lines with the wrong field count refused. */
 function textReadOptions(layout: TextLayout): string {
-  const columns = [...layout.fields.map((f) => `${sqlString(columnName(f))}: 'VARCHAR'`), `'${EXTRA}': 'VARCHAR'`].join(', ');
+  const columns = layout.fields.map((f) => `${sqlString(columnName(f))}: 'VARCHAR'`).join(', ');
   return (
     `delim = ' ', quote = '', escape = '', header = ${layout.header}, auto_detect = false, columns = {${columns}}, ` +
-    `nullstr = '', null_padding = true, ignore_errors = true, store_rejects = true, compression = 'auto'`
+    `nullstr = '', null_padding = false, strict_mode = true, ignore_errors = true, store_rejects = true, compression = 'auto'`
   );
 }
 
 /**
- * SQL that is true when a text row is not a well-formed record of its layout. `number(f)` is the field as a
- * number, NULL when it is not one (by default a TRY_CAST; the view passes the cast it has already made).
+ * SQL that is true when a row the reader kept is still not a well-formed record: a number field that is not a
+ * number. `number(f)` is the field as a number, NULL when it is not one (by default a TRY_CAST; the view passes
+ * the cast it has already made).
  */
 function malformedExpr(fields: readonly string[], number = (f: string) => `TRY_CAST("${columnName(f)}" AS ${fieldType(f)})`): string {
-  const checks = [`"${EXTRA}" IS NOT NULL`];
-  for (const f of fields) {
-    const col = `"${columnName(f)}"`;
-    checks.push(`${col} IS NULL`);
-    if (fieldType(f) !== 'VARCHAR') checks.push(`(${number(f)} IS NULL AND ${col} <> '-')`);
-  }
-  return `(${checks.join(' OR ')})`;
+  const checks = fields
+    .filter((f) => fieldType(f) !== 'VARCHAR')
+    .map((f) => `(${number(f)} IS NULL AND "${columnName(f)}" <> '-')`);
+  return checks.length === 0 ? 'false' : `(${checks.join(' OR ')})`;
 }
 
 /**
@@ -152,7 +150,7 @@ function malformedExpr(fields: readonly string[], number = (f: string) => `TRY_C
  * Three levels, so that each piece of per-row work is done once: the numeric fields are cast once (level 1), the
  * malformed check reads those casts (level 2), the columns pick from both (level 3). The `random() >= 0` term is
  * always true; being volatile, it keeps DuckDB from pushing the query's filters on `start` and `day` below level
- * 2, where each of the three would evaluate the whole malformed check again (a quarter of the view's cost).
+ * 2, where each of them would evaluate the malformed check again.
  */
 function textProjection(source: string, fields: readonly string[], countFrom: number): string {
   const present = new Set(fields);
@@ -186,20 +184,35 @@ function parquetProjection(source: string, present: Set<string>): string {
   return `SELECT ${cols.join(', ')}, ${day} AS "day", filename FROM ${source}`;
 }
 
-/** Line numbers of the malformed rows of one text file (only run for files known to hold some). */
-export async function malformedLines(connection: DuckDBConnection, file: FlowLogFile, root: string): Promise<MalformedLine[]> {
+/**
+ * Line numbers of the malformed rows of one text file (only run for files known to hold some). `refused` are
+ * the file's lines the reader refused (reject_errors): they are not rows, so the rows after them sit that much
+ * further down the file.
+ */
+export async function malformedLines(connection: DuckDBConnection, file: FlowLogFile, root: string, refused: readonly number[] = []): Promise<MalformedLine[]> {
   const layout = layoutFromFirstLine(await readFirstLine(file), file);
-  const offset = layout.header ? 1 : 0;
-  // A single-file scan keeps file order (preserve_insertion_order), so row_number() is the line.
+  // A single-file scan keeps file order (preserve_insertion_order), so row_number() counts the rows in order.
   const rows = await connection.runAndReadAll(
     `SELECT n FROM (SELECT row_number() OVER () AS n, ${malformedExpr(layout.fields)} AS bad ` +
       `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout)})) WHERE bad ORDER BY n`,
   );
-  return rows.getRows().map((r) => ({
-    file: displayPath(file.path, root),
-    line: Number(r[0]) + offset,
-    message: 'a field is missing, extra or not a number',
-  }));
+  const skipped = [...new Set(refused)].sort((a, b) => a - b);
+  let line = layout.header ? 1 : 0;
+  let row = 0;
+  let k = 0;
+  const out: MalformedLine[] = [];
+  for (const r of rows.getRows()) {
+    const n = Number(r[0]);
+    // Walk to the n-th line that is a row: every line after the header that the reader did not refuse.
+    while (row < n) {
+      line++;
+      while (k < skipped.length && skipped[k]! < line) k++;
+      if (k < skipped.length && skipped[k] === line) continue;
+      row++;
+    }
+    out.push({ file: displayPath(file.path, root), line, message: 'a number field is not a number' });
+  }
+  return out;
 }
 
 /** Runs a prepared statement with positional parameters and returns rows as objects. */

@@ -143,7 +143,8 @@ async function collectMalformed(connection: DuckDBConnection, files: readonly Fl
   const marked = new Set(rows.filter(isMalformedStats).map((r) => r.workload.slice(MALFORMED.length)));
   for (const f of files) {
     if (!marked.has(f.path)) continue;
-    for (const m of await malformedLines(connection, f, root)) if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
+    const refused = [...found.values()].filter((m) => m.file === f.display).map((m) => m.line);
+    for (const m of await malformedLines(connection, f, root, refused)) if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
   }
   return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }

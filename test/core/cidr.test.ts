@@ -45,3 +45,32 @@ describe('parseCidr IPv4 fast path', () => {
     expect(checked).toBe(264);
   });
 });
+
+describe('parseCidr IPv6 fast path', () => {
+  it('accepts and refuses exactly what ip-cidr does, with the same network', async () => {
+    const { default: IPCIDR } = await import('ip-cidr');
+    const addresses = [
+      '::', '::1', '1::', '2001:db8::', '2001:DB8::1', '2001:db8:0:0:0:0:0:1', '2001:db8:1:2:3:4:5:6', 'fe80::1:2',
+      '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1::8', '2a05:d018:0fff:ffff:0001:0002:0003:0004', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      // not addresses
+      ':::', '1:::2', '1::2::3', ':1::', '::1:', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', '1:2:3:4:5:6:7:8::',
+      '::1:2:3:4:5:6:7:8', ':', '1:2',
+    ];
+    let checked = 0;
+    for (const a of addresses) {
+      for (const p of ['', '/0', '/8', '/56', '/64', '/127', '/128', '/129', '/08']) {
+        const text = `${a}${p}`;
+        const withPrefix = text.includes('/') ? text : `${text}/128`;
+        const valid = IPCIDR.isValidCIDR(withPrefix) && Number(withPrefix.split('/')[1]) <= 128;
+        const ours = parseCidr(text);
+        expect(ours !== undefined, text).toBe(valid);
+        if (ours) {
+          expect(ours.family, text).toBe(6);
+          expect(ours.network, text).toBe(BigInt(new IPCIDR(withPrefix).start({ type: 'bigInteger' }) as bigint));
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBe(addresses.length * 9);
+  });
+});
