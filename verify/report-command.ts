@@ -3,6 +3,7 @@
  * Loads the repository, takes the rules to count (resolved, or AWS's current ones from a file), runs the report
  * query on the environment's engine, and assembles the document; rendering is verify/render-report.ts.
  */
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ValidationFailed, InputError, UsageError } from '../core/errors.js';
@@ -36,6 +37,8 @@ export interface ReportOptions {
   to?: string;
   /** DescribeSecurityGroupRules JSON (a path, relative to the working directory). */
   current?: string;
+  /** The Athena client for the athena engine (tests pass a mocked one); default: one for the environment's region. */
+  athenaClient?: AthenaClient;
 }
 
 export interface ReportResult {
@@ -78,7 +81,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   });
   const rows =
     config.flowLogs.engine === 'athena'
-      ? await readReportAthena(config, input)
+      ? await readReportAthena(config, input, opts.athenaClient)
       : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
   return { report: assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds }), findings };
 }
@@ -109,13 +112,17 @@ async function readReportDuckDb(
   }
 }
 
-async function readReportAthena(config: EnvironmentConfig, input: (relation: string) => ReportQueryInput): Promise<ReportRow[]> {
+async function readReportAthena(
+  config: EnvironmentConfig,
+  input: (relation: string) => ReportQueryInput,
+  client?: AthenaClient,
+): Promise<ReportRow[]> {
   const athena = config.flowLogs.athena;
   if (!athena) throw new UsageError('flowLogs.athena is not set: the athena engine needs database, table and workgroup');
-  const { AthenaClient } = await import('@aws-sdk/client-athena');
+  const sdk = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
   const q = renderReportQuery(input(`${athena.database}.${athena.table}`));
-  const rows = await runAthenaQuery({ client: new AthenaClient({ region: config.region }), config: athena, sql: q.sql, params: q.params });
+  const rows = await runAthenaQuery({ client: client ?? new sdk.AthenaClient({ region: config.region }), config: athena, sql: q.sql, params: q.params });
   return rows.map(toReportRow);
 }
 

@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,8 +15,8 @@ import { ServiceError } from '../../core/errors.js';
 import { executionParameter, runAthenaQuery } from '../../observe/athena.js';
 import { createFlowLogsView, openDuckDb, query } from '../../observe/duckdb.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
-import { fileKind } from '../../observe/sources.js';
-import { renderObserveQuery, type SqlParam } from '../../observe/sql.js';
+import { renderObserveQuery } from '../../observe/sql.js';
+import { athenaOverDuckDb } from '../athena-over-duckdb.js';
 import { exchange, line, observeOrg, statusRecord, T0, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
 
 const athena = mockClient(AthenaClient);
@@ -122,48 +122,6 @@ describe('athena engine', () => {
   });
 });
 
-/** Athena's execution parameters back to values: quoted strings, bare numbers. */
-function fromExecutionParameter(p: string): SqlParam {
-  return p.startsWith("'") ? p.slice(1, -1).replace(/''/g, "'") : Number(p);
-}
-
-/**
- * An Athena that answers with DuckDB: the SQL and the execution parameters it receives run over the same files
- * as a table of the Athena schema, and the rows come back as Athena gives them (strings, NULL as no value,
- * the column names repeated as the first row).
- */
-function athenaOverDuckDb(root: string) {
-  let rows: Record<string, unknown>[] = [];
-  athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string; ExecutionParameters?: string[]; QueryExecutionContext?: { Database?: string } }) => {
-    const { instance, connection } = await openDuckDb();
-    try {
-      const files = (await readdir(join(root, 'logs'))).sort().map((name) => {
-        const path = join(root, 'logs', name);
-        return { path, display: name, kind: fileKind(path)! };
-      });
-      await createFlowLogsView(connection, files);
-      await connection.run(`CREATE SCHEMA ${input.QueryExecutionContext!.Database}`);
-      await connection.run(`CREATE VIEW ${input.QueryExecutionContext!.Database}.vpc_flow_logs AS SELECT * FROM flow_logs`);
-      rows = await query(connection, input.QueryString, (input.ExecutionParameters ?? []).map(fromExecutionParameter));
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
-    return { QueryExecutionId: 'q-parity' };
-  });
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  athena.on(GetQueryResultsCommand).callsFake(async () => {
-    const names = Object.keys(rows[0] ?? { kind: null });
-    const cell = (v: unknown) => (v === null || v === undefined ? {} : { VarCharValue: String(v) });
-    return {
-      ResultSet: {
-        ResultSetMetadata: { ColumnInfo: names.map((Name) => ({ Name, Type: 'varchar' })) },
-        Rows: [{ Data: names.map((n) => ({ VarCharValue: n })) }, ...rows.map((r) => ({ Data: names.map((n) => cell(r[n])) }))],
-      },
-    };
-  });
-}
-
 describe('athena engine: runObserve writes what the duckdb engine writes for the same records', () => {
   it.each([
     ['v5 records', V5],
@@ -197,7 +155,7 @@ describe('athena engine: runObserve writes what the duckdb engine writes for the
     const duck = await Promise.all(paths.map((p) => readFile(join(root, p), 'utf8')));
     expect(duck[1]).toContain('destination: 2001:db8:5::7/128');
 
-    athenaOverDuckDb(root);
+    athenaOverDuckDb(athena, join(root, 'logs'));
     const viaAthena = await observeOrg(root, { engine: 'athena', athenaClient: new AthenaClient({ region: 'eu-west-1' }) });
     expect(viaAthena.written).toEqual(paths);
     const ath = await Promise.all(paths.map((p) => readFile(join(root, p), 'utf8')));

@@ -21,6 +21,8 @@ export interface ReportOrg {
   /** The --current file's content (written to current.json). */
   current?: unknown;
   days?: number;
+  /** flowLogs.engine athena (database flowlogs, table vpc_flow_logs); the files stay listed. */
+  athena?: boolean;
 }
 
 export const WORKLOADS: Record<string, Partial<WorkloadSelector>> = {
@@ -39,7 +41,9 @@ export async function writeReportOrg(org: ReportOrg): Promise<string> {
       'vpc: vpc-0a1b2c3d',
       'vpcCidrs: [10.0.0.0/16]',
       'mode: audit',
-      `flowLogs: { engine: duckdb, files: ["../../logs/*"] }`,
+      org.athena
+        ? `flowLogs: { engine: athena, files: ["../../logs/*"], athena: { database: flowlogs, table: vpc_flow_logs, workgroup: leastpath-readonly, outputLocation: "s3://bucket/athena/" } }`
+        : `flowLogs: { engine: duckdb, files: ["../../logs/*"] }`,
       `window: { days: ${org.days ?? 14}, retainDays: 30 }`,
       `workloads: ${JSON.stringify(workloads)}`,
       ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
