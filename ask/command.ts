@@ -1,31 +1,122 @@
-/** `leastpath sql check "SQL" [--env E]`: the validator alone. */
+/**
+ * `leastpath sql check "SQL" [--env E]`: the validator alone, and `leastpath ask "question" --env E [--run]`:
+ * a model writes the query, the validator decides, and with --run the accepted query runs read-only with its
+ * values as parameters (ask/params.ts, ask/run.ts).
+ */
+import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import { loadRepoOrThrow, readAskConfig } from '../model/read-repo.js';
+import type { AskConfig, EnvironmentPolicies } from '../model/types.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
 import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
 import { checkSql, type SqlPolicy } from './validate.js';
 
-/** The policy of an environment: its Athena table name when set (flowLogs.athena.table), else the default. */
-export async function sqlPolicy(ctx: Pick<Context, 'root' | 'today'>, env?: string): Promise<SqlPolicy> {
+export interface AskSetup {
+  policy: SqlPolicy;
+  /** policies/ask.yaml, when there is one. */
+  ask?: AskConfig;
+  /** The environment of --env. */
+  environment?: EnvironmentPolicies;
+}
+
+/**
+ * The policy of a query: the environment's Athena table name when set (flowLogs.athena.table), else the default;
+ * the row limit of policies/ask.yaml (maxLimit, default 1000), lowered by --max-limit (never raised).
+ */
+export async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, maxLimitOption?: string): Promise<AskSetup> {
+  const limitOption = maxLimitOption === undefined ? undefined : parseMaxLimit(maxLimitOption);
   let table = DEFAULT_TABLE;
+  let ask: AskConfig | undefined;
+  let environment: EnvironmentPolicies | undefined;
   if (env !== undefined) {
     const { repo } = await loadRepoOrThrow(ctx.root, { today: ctx.today, env });
-    const loaded = repo.environments.get(env);
-    if (!loaded) throw new UsageError(`environment ${JSON.stringify(env)} could not be loaded`);
-    table = loaded.environment.value.flowLogs.athena?.table ?? DEFAULT_TABLE;
+    environment = repo.environments.get(env);
+    if (!environment) throw new UsageError(`environment ${JSON.stringify(env)} could not be loaded`);
+    table = environment.environment.value.flowLogs.athena?.table ?? DEFAULT_TABLE;
+    ask = repo.ask;
+  } else {
+    ask = await readAskConfig(ctx.root);
   }
-  return { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit: DEFAULT_MAX_LIMIT };
+  const configured = ask?.maxLimit ?? DEFAULT_MAX_LIMIT;
+  const maxLimit = Math.min(configured, limitOption ?? configured);
+  const policy = { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit };
+  return { policy, ...(ask ? { ask } : {}), ...(environment ? { environment } : {}) };
+}
+
+function parseMaxLimit(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-limit must be a whole number, 1 or more, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** Prints the accepted SQL (exit 0) or `refused: why` on stderr (exit 1). */
-export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: string }): Promise<number> {
+export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: string; maxLimit?: string }): Promise<number> {
   if (sql.trim() === '') throw new UsageError('sql check needs the query as one argument: leastpath sql check "SELECT ..."');
-  const result = checkSql(sql, await sqlPolicy(ctx, opts.env));
+  const { policy } = await loadAskSetup(ctx, opts.env, opts.maxLimit);
+  const result = checkSql(sql, policy);
   if (!result.ok) {
     ctx.stderr(`refused: ${result.reason}`);
     return EXIT_FINDINGS;
   }
   ctx.stdout(`${result.sql}\n`);
+  return EXIT_OK;
+}
+
+export interface AskOptions {
+  env: string;
+  run?: boolean;
+  format: 'text' | 'json';
+  maxLimit?: string;
+}
+
+/**
+ * Asks the configured model for one query, prints it when the validator accepts it, and with --run prints its
+ * result too. A refusal prints `refused: why` and the model's SQL, runs nothing, and exits 1.
+ */
+export async function askCommand(ctx: Context, question: string, opts: AskOptions): Promise<number> {
+  if (question.trim() === '') throw new UsageError('ask needs the question as one argument: leastpath ask "..." --env E');
+  const { policy, ask, environment } = await loadAskSetup(ctx, opts.env, opts.maxLimit);
+  if (!environment) throw new UsageError('--env E is required');
+  const config = environment.environment.value;
+  const { createProvider } = await import('./provider.js');
+  const { buildPrompt, stripFence } = await import('./prompt.js');
+  const provider = await createProvider(ask, { env: ctx.env, defaultRegion: config.region });
+  const proposed = stripFence(await provider.complete(buildPrompt(question, policy, ctx.today)));
+  const json = opts.format === 'json';
+  const refuse = (sql: string, reason: string): number => {
+    ctx.stderr(`refused: ${reason}`);
+    ctx.stderr(`the model's SQL (not run):\n${sql}`);
+    if (json) ctx.stdout(`${JSON.stringify({ question, sql, refused: reason }, null, 2)}\n`);
+    return EXIT_FINDINGS;
+  };
+
+  const checked = checkSql(proposed, policy);
+  if (!checked.ok) return refuse(proposed, checked.reason);
+  const { sql } = checked;
+  if (!opts.run) {
+    ctx.stdout(json ? `${JSON.stringify({ question, sql }, null, 2)}\n` : `${sql}\n`);
+    return EXIT_OK;
+  }
+
+  const { parameterize } = await import('./params.js');
+  const bound = parameterize(sql);
+  if (!bound.ok) return refuse(sql, bound.reason);
+  if (!json) ctx.stdout(`${sql}\n\n`);
+  const { runOnAthena, runOnDuckDb } = await import('./run.js');
+  let result;
+  if (config.flowLogs.engine === 'athena') {
+    result = await runOnAthena(config, bound.sql, bound.params);
+  } else {
+    const file = environment.environment.source.file;
+    if (config.flowLogs.files.length === 0) throw new UsageError(`${file}: flowLogs.files is empty: the duckdb engine needs files to read`);
+    result = await runOnDuckDb({ patterns: config.flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root }, policy.table, bound.sql, bound.params);
+  }
+  if (json) {
+    ctx.stdout(`${JSON.stringify({ question, sql, columns: result.columns, rows: result.rows }, null, 2)}\n`);
+  } else {
+    const { renderTable } = await import('./render.js');
+    ctx.stdout(renderTable(result));
+  }
   return EXIT_OK;
 }

@@ -55,6 +55,9 @@ const FUNCTIONS = new Set([
   'row_number', 'rank', 'dense_rank', 'approx_distinct',
 ]);
 
+/** The functions a query may call, as the prompt of `ask` lists them (NOT and EXISTS read as operators). */
+export const ALLOWED_FUNCTIONS: readonly string[] = [...AGGREGATES, ...FUNCTIONS].filter((f) => f !== 'not' && f !== 'exists');
+
 const CAST_TYPES = new Set(['VARCHAR', 'INTEGER', 'INT', 'BIGINT', 'DOUBLE', 'REAL', 'BOOLEAN', 'DATE', 'TIMESTAMP', 'DECIMAL']);
 const INTERVAL_UNITS = new Set(['second', 'minute', 'hour', 'day', 'month', 'year']);
 const SET_OPERATORS = new Set(['union', 'union all', 'unionall', 'intersect', 'except']);

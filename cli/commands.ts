@@ -126,9 +126,23 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('the validator alone: prints the accepted (LIMIT-added) SQL, or why it is refused')
     .argument('<sql>', 'one SELECT, quoted as one argument')
     .option('--env <env>', "check against this environment's table (flowLogs.athena.table)")
-    .action(async (sql: string, opts: { env?: string }) => {
+    .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
+    .action(async (sql: string, opts: { env?: string; maxLimit?: string }) => {
       const { sqlCheckCommand } = await import('../ask/command.js');
       setExit(await sqlCheckCommand(context(), sql, opts));
+    });
+
+  program
+    .command('ask')
+    .description('plain language -> one validated SQL query over the flow-log table (and its result with --run)')
+    .argument('<question>', 'the question, quoted as one argument')
+    .requiredOption('--env <env>', 'environment')
+    .option('--run', "run the accepted query, read-only, on the environment's engine")
+    .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
+    .addOption(formatOption(['text', 'json'], 'text'))
+    .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; format: 'text' | 'json' }) => {
+      const { askCommand } = await import('../ask/command.js');
+      setExit(await askCommand(context(), question, { ...opts, env: requireEnv(opts.env) }));
     });
 
   program

@@ -24,7 +24,7 @@ import {
   type RawPrefixLists,
   type RawWorkload,
 } from './normalise.js';
-import type { EnvironmentPolicies, ObservedFile, Repo, Sourced, WorkloadIntent } from './types.js';
+import type { AskConfig, EnvironmentPolicies, ObservedFile, Repo, Sourced, WorkloadIntent } from './types.js';
 
 export interface LoadOptions {
   /** Today (YYYY-MM-DD, UTC): exceptions expire against it. */
@@ -75,6 +75,7 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
 
   const findings: Finding[] = [];
   const guardrailsFile = await loadFile<RawGuardrails>(root, 'policies/guardrails.yaml', 'guardrails', findings, true);
+  const askFile = await loadFile<AskConfig>(root, ASK_FILE, 'ask', findings, true);
   const selected = env !== undefined ? [env] : environmentNames;
   const loaded = await Promise.all(selected.map((name) => readEnvironment(root, name, findings)));
 
@@ -84,10 +85,24 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
     root,
     guardrails: normaliseGuardrails(guardrailsFile?.data),
     ...(guardrailsFile ? { guardrailsSource: guardrailsFile.source } : {}),
+    ...(askFile ? { ask: askFile.data } : {}),
     environments,
     environmentNames,
   };
   return { repo, findings: sortFindings(findings) };
+}
+
+export const ASK_FILE = 'policies/ask.yaml';
+
+/**
+ * policies/ask.yaml alone (for `sql check` without --env, which needs no other file): undefined when absent;
+ * ValidationFailed, with positions, when it does not fit its schema.
+ */
+export async function readAskConfig(root: string): Promise<AskConfig | undefined> {
+  const findings: Finding[] = [];
+  const file = await loadFile<AskConfig>(root, ASK_FILE, 'ask', findings, true);
+  if (findings.length > 0) throw new ValidationFailed(sortFindings(findings));
+  return file?.data;
 }
 
 async function readEnvironment(root: string, name: string, findings: Finding[]): Promise<EnvironmentPolicies | undefined> {

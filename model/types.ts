@@ -203,11 +203,29 @@ export interface EnvironmentPolicies {
   unloaded: string[];
 }
 
+/**
+ * policies/ask.yaml (optional): the model `ask` uses and the row limit of `ask` and `sql check`
+ * (schemas/ask.schema.json). The API key is never here: `apiKeyEnv` names the environment variable holding it.
+ */
+export interface AskConfig {
+  provider?: 'bedrock' | 'openai-compatible';
+  model?: string;
+  /** Bedrock: the region of the runtime endpoint (default: the environment's region). */
+  region?: string;
+  /** openai-compatible: requests go to `${baseUrl}/chat/completions`. */
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  timeoutSeconds?: number;
+  maxLimit?: number;
+}
+
 /** Everything under policies/ and observed/ of one repository. */
 export interface Repo {
   root: string;
   guardrails: Guardrails;
   guardrailsSource?: YamlSource;
+  /** policies/ask.yaml, when present and valid. */
+  ask?: AskConfig;
   /** Environment name -> its policies, sorted by name. */
   environments: Map<string, EnvironmentPolicies>;
   /** Every environment folder under policies/, sorted, including those not loaded (`--env`, or a broken environment.yaml). */

@@ -5,7 +5,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
-import { columnName, fieldType, QUERY_COLUMNS } from './fields.js';
+import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
 import { fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
 
@@ -161,7 +161,7 @@ function textProjection(source: string, fields: readonly string[], countFrom: nu
   const level1 = `SELECT *${casts.map((c) => `, ${c}`).join('')} FROM ${source}`;
   const level2 = `SELECT *, (${malformedExpr(fields, number)} AND random() >= 0) AS __bad FROM (${level1})`;
   const start = present.has('start') ? `CASE WHEN __bad THEN CAST(${countFrom} AS BIGINT) ELSE ${number('start')} END` : 'CAST(NULL AS BIGINT)';
-  const cols = QUERY_COLUMNS.map((f) => {
+  const cols = TABLE_FIELDS.map((f) => {
     const col = columnName(f);
     const type = fieldType(f);
     if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;
@@ -174,7 +174,7 @@ function textProjection(source: string, fields: readonly string[], countFrom: nu
 
 /** The Athena table's columns from Parquet (names with underscores); absent fields are NULL. */
 function parquetProjection(source: string, present: Set<string>): string {
-  const cols = QUERY_COLUMNS.map((f) => {
+  const cols = TABLE_FIELDS.map((f) => {
     const col = columnName(f);
     const type = fieldType(f);
     if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;

@@ -37,12 +37,15 @@ export const DEFAULT_FORMAT = KNOWN_FIELDS.slice(0, 14);
 /** Fields a record must have for observe to use it. */
 export const REQUIRED_FIELDS = ['interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'bytes', 'start', 'action', 'log-status'];
 
-/** The columns the observe SQL reads from the `flow_logs` relation (others are ignored). */
-export const QUERY_COLUMNS = [
-  'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action',
-  'log-status', 'subnet-id', 'instance-id', 'tcp-flags', 'pkt-srcaddr', 'pkt-dstaddr', 'pkt-dst-aws-service',
-  'flow-direction', 'traffic-path',
-];
+/**
+ * The fields of the Athena table (README "Athena"), in its column order: the columns of DuckDB's `flow_logs`
+ * view too, so a query (observe's, report's, or an `ask`) reads the same table on either engine.
+ */
+export const TABLE_FIELDS = [
+  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes',
+  'start', 'end', 'action', 'log-status', 'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr',
+  'pkt-dstaddr', 'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
+] as const satisfies readonly (typeof KNOWN_FIELDS)[number][];
 
 export function columnName(field: string): string {
   return field.replace(/-/g, '_');

@@ -11,9 +11,9 @@ import { findingAt, pointerToPath, type PathSegment, type YamlSource } from '../
 import { findingAtKey } from './positions.js';
 import { didYouMean } from './suggest.js';
 
-export type SchemaName = 'environment' | 'workload' | 'prefix-lists' | 'guardrails' | 'observed';
+export type SchemaName = 'environment' | 'workload' | 'prefix-lists' | 'guardrails' | 'observed' | 'ask';
 
-const SCHEMAS: readonly SchemaName[] = ['environment', 'workload', 'prefix-lists', 'guardrails', 'observed'];
+const SCHEMAS: readonly SchemaName[] = ['environment', 'workload', 'prefix-lists', 'guardrails', 'observed', 'ask'];
 const RULE = 'schema';
 
 /** Hints for required keys whose absence has one usual cause. */
@@ -85,6 +85,15 @@ function toFinding(src: YamlSource, err: ErrorObject): Finding | undefined {
       const allowed = Object.keys(schema.properties ?? {});
       const hint = didYouMean(extra, allowed) || (allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : '');
       return findingAtKey(src, [...path, extra], RULE, `unknown key "${extra}"${hint}`);
+    }
+    case 'dependentRequired': {
+      const { property, missingProperty } = err.params as { property: string; missingProperty: string };
+      return findingAtKey(src, [...path, property], RULE, `key "${property}" needs the key "${missingProperty}" beside it`);
+    }
+    case 'not': {
+      // `{ not: {}, description }`: a key that does not apply here, and why.
+      const key = path[path.length - 1];
+      return findingAtKey(src, path, RULE, `key "${String(key)}" is ${expected ?? 'not allowed here'}`);
     }
     case 'enum': {
       const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map(String);

@@ -163,7 +163,7 @@ describe('schemas/', () => {
 
   it('forbid unknown keys on every object with properties', async () => {
     const files = (await readdir(assetPath('schemas'))).filter((f) => f.endsWith('.schema.json'));
-    expect(files.sort()).toEqual(['common.schema.json', 'environment.schema.json', 'guardrails.schema.json', 'observed.schema.json', 'prefix-lists.schema.json', 'workload.schema.json']);
+    expect(files.sort()).toEqual(['ask.schema.json', 'common.schema.json', 'environment.schema.json', 'guardrails.schema.json', 'observed.schema.json', 'prefix-lists.schema.json', 'workload.schema.json']);
     const open: string[] = [];
     const walk = (node: unknown, where: string): void => {
       if (node === null || typeof node !== 'object') return;

@@ -59,8 +59,11 @@ export interface Run {
   stderr: string[];
 }
 
-/** Writes the base organisation with `files` applied (null removes a file) and runs `leastpath --root DIR ...args`. */
-export async function runOrg(files: Files, args: string[] = ['validate']): Promise<Run> {
+/**
+ * Writes the base organisation with `files` applied (null removes a file) and runs `leastpath --root DIR ...args`
+ * with `env` added to the process environment it sees.
+ */
+export async function runOrg(files: Files, args: string[] = ['validate'], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-validate-'));
   try {
     const all: Files = { ...BASE, ...files };
@@ -69,16 +72,16 @@ export async function runOrg(files: Files, args: string[] = ['validate']): Promi
       await mkdir(dirname(join(dir, rel)), { recursive: true });
       await writeFile(join(dir, rel), content);
     }
-    return await runCli(['--root', dir, ...args]);
+    return await runCli(['--root', dir, ...args], env);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-export async function runCli(argv: string[]): Promise<Run> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let stdout = '';
   const stderr: string[] = [];
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: TODAY }, new Date('2000-01-01T00:00:00Z'));
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: TODAY, ...env }, new Date('2000-01-01T00:00:00Z'));
   return { code, stdout, stderr };
 }
 

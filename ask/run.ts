@@ -1,0 +1,124 @@
+/**
+ * Runs an accepted, parameterised query read-only on the environment's engine.
+ *
+ * DuckDB: the flow-log files become observe's `flow_logs` view, and a temporary view named like the environment's
+ * table selects exactly the columns of ask/schema.ts from it, without malformed lines. Then the session is
+ * closed around those files: `allowed_paths` lists them, `enable_external_access = false` forbids every other
+ * file, directory, URL, ATTACH, COPY and extension, and `lock_configuration = true` forbids changing that back.
+ * So even a query that got past the validator reads nothing but the flow logs. Athena: observe's thin runner,
+ * the values as ExecutionParameters; run it with a read-only role (README "Athena").
+ */
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { LeastpathError, UsageError } from '../core/errors.js';
+import type { EnvironmentConfig } from '../model/types.js';
+import { createFlowLogsView, openDuckDb, resolveFiles, sqlString } from '../observe/duckdb.js';
+import type { SqlParam } from '../observe/sql.js';
+import { FLOW_LOG_COLUMNS } from './schema.js';
+
+export type Cell = string | number | boolean | null;
+
+export interface QueryResult {
+  columns: string[];
+  rows: Cell[][];
+}
+
+export interface ReadOnlySession {
+  /** Runs one statement with `?` parameters. */
+  run(sql: string, params: readonly SqlParam[]): Promise<QueryResult>;
+  close(): void;
+}
+
+export interface FlowLogSource {
+  /** flowLogs.files as written. */
+  patterns: readonly string[];
+  /** The folder of environment.yaml, which the patterns are relative to. */
+  baseDir: string;
+  root: string;
+}
+
+/** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
+const TRINO_MACROS = ['from_unixtime(s) AS to_timestamp(s)', 'to_unixtime(t) AS epoch(t)', 'approx_distinct(x) AS approx_count_distinct(x)'];
+
+/** A DuckDB session where `table` is the environment's flow logs and no other file can be read. */
+export async function openReadOnlySession(source: FlowLogSource, table: string): Promise<ReadOnlySession> {
+  if (table.toLowerCase() === 'flow_logs') throw new UsageError('the duckdb engine reads the files through its own view flow_logs: name the table otherwise (flowLogs.athena.table)');
+  const { instance, connection } = await openDuckDb();
+  const close = () => {
+    connection.closeSync();
+    instance.closeSync();
+  };
+  try {
+    const files = await resolveFiles(connection, source.patterns, source.baseDir, source.root);
+    await createFlowLogsView(connection, files);
+    const columns = FLOW_LOG_COLUMNS.map((c) => `"${c.name}"`);
+    await connection.run(
+      `CREATE TEMP VIEW "${table.replace(/"/g, '""')}" AS SELECT ${columns.join(', ')} FROM flow_logs ` +
+        `WHERE log_status IS NULL OR NOT starts_with(log_status, 'MALFORMED:')`,
+    );
+    for (const macro of TRINO_MACROS) await connection.run(`CREATE TEMP MACRO ${macro}`);
+    await connection.run(`SET allowed_paths = [${files.map((f) => sqlString(f.path)).join(', ')}]`);
+    await connection.run('SET enable_external_access = false');
+    await connection.run('SET lock_configuration = true');
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { run: (sql, params) => runDuckDb(connection, sql, params), close };
+}
+
+/**
+ * Parameters typed as their literals would be: whole numbers INTEGER (BIGINT beyond 32 bits), so that
+ * `substr(x, ?, ?)` binds like `substr(x, 1, 3)`; other numbers DOUBLE; strings VARCHAR.
+ */
+function paramType(v: SqlParam): DuckDBType {
+  if (typeof v === 'string') return VARCHAR;
+  if (!Number.isInteger(v)) return DOUBLE;
+  return v >= -(2 ** 31) && v < 2 ** 31 ? INTEGER : BIGINT;
+}
+
+async function runDuckDb(connection: DuckDBConnection, sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
+  let reader;
+  try {
+    reader = await connection.runAndReadAll(sql, [...params], params.map(paramType));
+  } catch (err) {
+    throw new LeastpathError(`the query failed on duckdb: ${String((err as Error).message).split('\n')[0]}`);
+  }
+  // DuckDB names a column without alias by its text, `$1` for a parameter: show the value, as the query had it.
+  const literal = (i: string) => {
+    const v = params[Number(i) - 1];
+    return v === undefined ? `$${i}` : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v);
+  };
+  const columns = reader.columnNames().map((c) => c.replace(/\$(\d+)/g, (_m, i: string) => literal(i)));
+  return { columns, rows: reader.getRowsJS().map((r) => r.map(cell)) };
+}
+
+/** A DuckDB value as JSON can carry it: big integers as numbers while exact, else as text. */
+function cell(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+/** Runs the query once over the environment's files (engine duckdb). */
+export async function runOnDuckDb(source: FlowLogSource, table: string, sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
+  const session = await openReadOnlySession(source, table);
+  try {
+    return await session.run(sql, params);
+  } finally {
+    session.close();
+  }
+}
+
+/** Runs the query on Athena (engine athena): values as ExecutionParameters; every value comes back as text. */
+export async function runOnAthena(config: EnvironmentConfig, sql: string, params: readonly SqlParam[], client?: AthenaClient): Promise<QueryResult> {
+  const athena = config.flowLogs.athena;
+  if (!athena) throw new UsageError('flowLogs.athena is not set: the athena engine needs database, table and workgroup');
+  const { AthenaClient: Client } = await import('@aws-sdk/client-athena');
+  const { runAthenaQuery } = await import('../observe/athena.js');
+  const rows = await runAthenaQuery({ client: client ?? new Client({ region: config.region }), config: athena, sql, params });
+  const columns = rows[0] ? Object.keys(rows[0]) : [];
+  return { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
+}
