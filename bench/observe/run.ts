@@ -5,6 +5,8 @@
  *
  * - engine: readObservationsDuckDb + assembleObserved over the files (bench/observe/engine-child.ts), timed inside
  *   the child, so Node and tsx start-up (~0.5 s) is not counted; nothing is written;
+ * - floor: DuckDB reading the same files and grouping the records by connection, no more (floor-child.ts): what
+ *   any exact engine on DuckDB must at least do, since the initiator decision needs each connection's records;
  * - awk: `zcat files | awk`, counting and summing bytes of OK ACCEPT records per (srcaddr, dstaddr, dstport,
  *   protocol): the hand-rolled script (RSS and CPU summed over both processes);
  * - zcat: `zcat files > /dev/null`, one process: the decompression limit.
@@ -24,7 +26,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ChildUsage } from './child.js';
 import type { EngineResult } from './engine-child.js';
+import type { FloorResult } from './floor-child.js';
 import { DATA_ROOT, ensureDataSet, type DataSet } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -39,7 +43,7 @@ const GOAL_VS_ZCAT = 1.5;
 /** "Flat": peak RSS at the largest size at most this many times the smallest size's. */
 const FLAT_RSS_GROWTH = 1.25;
 
-type Tool = 'engine' | 'awk' | 'zcat';
+type Tool = 'engine' | 'floor' | 'awk' | 'zcat';
 
 interface Measure {
   seconds: number;
@@ -105,13 +109,14 @@ async function usageFrom(file: string): Promise<{ rssKiB: number; cpu: number }>
   return { rssKiB: Number.isFinite(m) ? m! : NaN, cpu: (u ?? NaN) + (s ?? NaN) };
 }
 
-async function measureEngine(set: DataSet): Promise<Measure & { result: EngineResult }> {
-  // The child times its own engine work and reports its own peak RSS (process.resourceUsage): start-up is not counted.
+/** Runs a child script that times its own work and prints one JSON line with seconds, cpuSeconds and maxRssKiB. */
+async function measureChild<T extends ChildUsage>(script: string, set: DataSet): Promise<Measure & { result: T }> {
+  // The child times its own work and reports its own peak RSS (process.resourceUsage): start-up is not counted.
   // Node's warning that the AWS SDK wants Node 22 is noise here.
-  const out = await run(process.execPath, ['--import', 'tsx', join(HERE, 'engine-child.ts'), set.dir], {
+  const out = await run(process.execPath, ['--import', 'tsx', join(HERE, script), set.dir], {
     env: { ...process.env, AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1', NODE_NO_WARNINGS: '1' },
   });
-  const result = JSON.parse(out.trim().split('\n').pop()!) as EngineResult;
+  const result = JSON.parse(out.trim().split('\n').pop()!) as T;
   return { seconds: result.seconds, cpu: result.cpuSeconds, rssKiB: result.maxRssKiB, result };
 }
 
@@ -177,7 +182,7 @@ async function main(): Promise<void> {
   const zcatVersion = (await run('zcat', ['--version']).catch(() => 'zcat')).split('\n')[0]!.trim();
   const loadBefore = load();
 
-  const results: { set: DataSet; m: Record<Tool, Measure>; engine: EngineResult; awkGroups: number }[] = [];
+  const results: { set: DataSet; m: Record<Tool, Measure>; engine: EngineResult; floor: FloorResult; awkGroups: number }[] = [];
   for (const records of o.sizes) {
     const set = await ensureDataSet({ records, files: o.files, seed: o.seed }, (m) => progress(`${m}\r`));
     progress(
@@ -187,16 +192,21 @@ async function main(): Promise<void> {
     );
     // Every tool reads from the page cache: read the files once before timing anything.
     await run('cat', set.files, { stdout: 'ignore' });
-    const runs: Record<Tool, Measure[]> = { engine: [], awk: [], zcat: [] };
+    const runs: Record<Tool, Measure[]> = { engine: [], floor: [], awk: [], zcat: [] };
     let engine: EngineResult | undefined;
+    let floor: FloorResult | undefined;
     let awkGroups = 0;
     // Interleaved, so that a busy moment on the machine spreads over all three rather than hitting one.
     for (let i = 0; i < o.runs; i++) {
       progress(`  ${records}: run ${i + 1}/${o.runs}: engine`);
-      const e = await measureEngine(set);
+      const e = await measureChild<EngineResult>('engine-child.ts', set);
       runs.engine.push(e);
       engine = e.result;
-      progress(` ${e.seconds.toFixed(2)} s, awk`);
+      progress(` ${e.seconds.toFixed(2)} s, floor`);
+      const f = await measureChild<FloorResult>('floor-child.ts', set);
+      runs.floor.push(f);
+      floor = f.result;
+      progress(` ${f.seconds.toFixed(2)} s, awk`);
       const awk = await measureShell(`{A}zcat "$@" | {B}awk '${AWK}'`, set.files, timed, scratch);
       runs.awk.push(awk);
       awkGroups = awk.output.split('\n').length - 1;
@@ -218,7 +228,7 @@ async function main(): Promise<void> {
         },
       ]),
     ) as Record<Tool, Measure>;
-    results.push({ set, m, engine: engine!, awkGroups });
+    results.push({ set, m, engine: engine!, floor: floor!, awkGroups });
   }
   await rm(scratch, { recursive: true, force: true });
 
@@ -241,7 +251,7 @@ async function main(): Promise<void> {
   row(head);
   row(widths.map((w) => '-'.repeat(w)));
   for (const { set, m } of results) {
-    for (const tool of ['engine', 'awk', 'zcat'] as Tool[]) {
+    for (const tool of ['engine', 'floor', 'awk', 'zcat'] as Tool[]) {
       const { seconds, cpu, rssKiB } = m[tool];
       row([
         String(set.records), tool, seconds.toFixed(2), Number.isNaN(cpu) ? 'n/a' : cpu.toFixed(2), rate(set.records, seconds), mib(rssKiB),
@@ -250,10 +260,11 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  for (const { set, engine, awkGroups } of results) {
+  for (const { set, engine, floor, awkGroups } of results) {
     console.log(
       `${set.records}: engine counted ${engine.records} records in the window (as generated), ` +
-        `${engine.egress} egress and ${engine.rejected} rejected entries; awk printed ${awkGroups} groups`,
+        `${engine.egress} egress and ${engine.rejected} rejected entries; floor grouped ${floor.records} records into ` +
+        `${floor.connections} connections; awk printed ${awkGroups} groups`,
     );
   }
 
