@@ -100,8 +100,9 @@ export function registerCommands(program: Command, context: () => Context, setEx
       });
       for (const f of findings) ctx.stderr(formatFinding(f));
       ctx.stdout(renderReport(report, opts.format));
-      // Anomalies are findings a person must look at; unused rules and rejections are information.
-      setExit(report.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
+      // Anomalies, and rules outside leastpath on an enforced group, are findings a person must look at; unused rules
+      // and rejections are information.
+      setExit(report.anomalies.length > 0 || findings.some((f) => f.rule === 'outside-leastpath') ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program

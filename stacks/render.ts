@@ -120,7 +120,8 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
  * through the group at all, and every egress rule is its own `aws_vpc_security_group_egress_rule` (mixing the
  * two makes them revoke each other's rules on every apply). So the stack owns exactly the rules it declares:
  * importing a group does not remove the rules it already has (typically the default allow-all egress), and
- * those must be revoked once when the group is adopted, or the group keeps allowing what they allow.
+ * those must be revoked once when the group is adopted, or the group keeps allowing what they allow (`report
+ * --current` lists them, by the ManagedBy=leastpath tag every rule here carries, with the command that revokes each).
  * `revoke_rules_on_delete` only matters when Terraform deletes the group: created groups revoke all their
  * rules first, so a rule added by hand cannot block the delete; adopted groups are never deleted by the stack
  * (`prevent_destroy`: they existed before leastpath and interfaces still use them), so it stays off there.

@@ -67,11 +67,13 @@ export function renderReportHtml(doc: ReportDocument): string {
     tile('notCounted', s.notCounted, 'not counted'),
     tile('rejected', s.rejected, 'rejected destinations', true),
     tile('anomalies', s.anomalies, 'anomalies', true),
+    ...(doc.rulesFrom === 'resolved' ? [] : [tile('outside', s.outside, 'rules outside leastpath', true)]),
     '</div>',
     anomalySection(doc),
     hitsSection(doc),
     flowsSection(doc),
     rejectedSection(doc),
+    outsideSection(doc),
     '</main>',
     '</body>',
     '</html>',
@@ -296,6 +298,26 @@ function rejectedSection(doc: ReportDocument): string {
     out.push(
       `<tr class="rejected" data-workload="${esc(r.workload)}" data-destination="${esc(r.destination)}" data-flows="${r.flows}">` +
         `<td>${esc(r.workload)}</td><td>${esc(r.destination)}</td><td>${esc(portText(r))}</td><td class="n">${r.flows}</td><td>${r.lastSeen}</td></tr>`,
+    );
+  }
+  out.push('</tbody></table>', '</section>');
+  return out.join('\n');
+}
+
+function outsideSection(doc: ReportDocument): string {
+  if (doc.rulesFrom === 'resolved') return '';
+  const out = ['<section id="outside">', '<h2>Rules outside leastpath on adopted groups</h2>'];
+  if (doc.outside.length === 0) {
+    out.push('<p>None: every egress rule of the adopted groups was written by leastpath.</p>', '</section>');
+    return out.join('\n');
+  }
+  out.push('<p>The stack never removes these rules, so each group still allows what they allow. Revoke each once.</p>');
+  out.push('<table><thead><tr><th>group</th><th>rule</th><th>peer</th><th>ports</th><th class="n">hits</th><th>revoke</th></tr></thead><tbody>');
+  for (const r of doc.outside) {
+    out.push(
+      `<tr class="outside" data-group="${esc(r.outside!.groupId)}" data-rule="${esc(r.ruleId ?? '')}">` +
+        `<td>${esc(r.group)} (${esc(r.outside!.groupId)})</td><td>${esc(r.ruleId ?? '-')}</td><td>${esc(r.peer)}</td><td>${esc(rulePorts(r))}</td>` +
+        `<td class="n">${r.counted ? r.hits : 'not counted'}</td><td><code>${esc(r.outside!.revoke ?? '-')}</code></td></tr>`,
     );
   }
   out.push('</tbody></table>', '</section>');

@@ -51,6 +51,21 @@ export function renderReportMarkdown(doc: ReportDocument): string {
     out.push('');
   }
 
+  if (doc.rulesFrom !== 'resolved') {
+    out.push('### Rules outside leastpath on adopted groups');
+    out.push('');
+    if (doc.outside.length === 0) out.push('None: every egress rule of the adopted groups was written by leastpath.');
+    else {
+      out.push('The stack never removes these rules (it owns only the rules it writes), so each group still allows what they allow. Revoke each once:');
+      out.push('');
+      out.push('| group | rule | peer | ports | hits | revoke |', '|---|---|---|---|---:|---|');
+      for (const r of doc.outside) {
+        out.push(`| ${cell(r.group)} (${r.outside!.groupId}) | ${r.ruleId ?? '-'} | ${cell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.outside!.revoke ? `\`${r.outside!.revoke}\`` : '-'} |`);
+      }
+    }
+    out.push('');
+  }
+
   out.push('### Rejected');
   out.push('');
   if (doc.rejected.length === 0) out.push('Nothing was rejected in the window.');

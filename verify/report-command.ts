@@ -11,7 +11,8 @@ import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
 import { loadRepoOrThrow } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
-import type { EnvironmentConfig } from '../model/types.js';
+import type { EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
+import { findingAt } from '../core/yaml-source.js';
 import { createFlowLogsView, findFailingFile, openDuckDb, query, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
@@ -44,6 +45,26 @@ export interface ReportOptions {
 export interface ReportResult {
   report: ReportDocument;
   findings: Finding[];
+}
+
+/**
+ * A warning per rule outside leastpath on an adopted group of an environment in `mode: enforce`, located at the
+ * workload's securityGroup: there, the stack is meant to own egress, and a rule it did not write defeats it.
+ */
+export function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Finding[] {
+  if (env.environment.value.mode !== 'enforce') return [];
+  return report.outside.map((r) => {
+    const ports = r.fromPort === null ? 'every port' : r.fromPort === r.toPort ? `port ${r.fromPort}` : `ports ${r.fromPort}-${r.toPort}`;
+    const what = `${r.ruleId ?? 'a rule'} (${r.protocol === '-1' ? 'every protocol' : `${r.protocol} ${ports}`} to ${r.peer})`;
+    const how = r.outside?.revoke ? `revoke it once: ${r.outside.revoke}` : 'revoke it once (the file gives no SecurityGroupRuleId)';
+    return findingAt(
+      env.environment.source,
+      ['workloads', r.group, 'securityGroup'],
+      'outside-leastpath',
+      `${r.outside!.groupId} has egress rule ${what} that leastpath did not write; the stack never removes it, so the group still allows it: ${how}`,
+      'warning',
+    );
+  });
 }
 
 export async function runReport(opts: ReportOptions): Promise<ReportResult> {
@@ -83,7 +104,8 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     config.flowLogs.engine === 'athena'
       ? await readReportAthena(config, input, opts.athenaClient)
       : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
-  return { report: assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds }), findings };
+  const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
+  return { report, findings: [...findings, ...outsideFindings(report, env)] };
 }
 
 async function readReportDuckDb(

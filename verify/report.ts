@@ -40,6 +40,11 @@ export interface ReportRule {
   ruleId?: string;
   /** The rule's why (resolved) or Description (--current). */
   why?: string;
+  /**
+   * With --current: an egress rule of an adopted group that leastpath did not write (no ManagedBy=leastpath tag).
+   * The stack never removes it, so it keeps allowing what it allows until it is revoked once.
+   */
+  outside?: { groupId: string; revoke?: string };
 }
 
 /** A rule to count: its report row (without counts) and what the SQL compares, or null when it cannot be counted. */
@@ -94,9 +99,11 @@ export interface ReportDocument {
   /** `resolved` (the rules leastpath would write) or the --current file as given. */
   rulesFrom: string;
   thresholds: AnomalyThresholds;
-  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; rejected: number; anomalies: number };
+  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; rejected: number; anomalies: number; outside: number };
   rules: ReportRule[];
   unused: ReportRule[];
+  /** With --current: the egress rules of adopted groups that leastpath did not write (see ReportRule.outside). */
+  outside: ReportRule[];
   rejected: ReportRejected[];
   anomalies: Anomaly[];
   daily: DailyEgress[];
@@ -191,6 +198,8 @@ export interface CurrentRule {
   PrefixListId?: string;
   ReferencedGroupInfo?: { GroupId?: string };
   Description?: string;
+  /** The rule's tags (only when it has any). */
+  Tags?: { Key: string; Value: string }[];
 }
 
 /**
@@ -234,6 +243,10 @@ export function parseCurrentRules(text: string, file: string): CurrentRules {
     };
     const text = (k: string) => (typeof x[k] === 'string' ? { [k]: x[k] as string } : {});
     const ref = x.ReferencedGroupInfo as { GroupId?: unknown } | undefined;
+    const tags = Array.isArray(x.Tags)
+      ? x.Tags.filter((t): t is { Key: string; Value: string } => typeof t === 'object' && t !== null && typeof t.Key === 'string' && typeof t.Value === 'string')
+        .map((t) => ({ Key: t.Key, Value: t.Value }))
+      : [];
     const peers = [x.CidrIpv4, x.CidrIpv6, x.PrefixListId, ref?.GroupId].filter((v) => typeof v === 'string');
     if (peers.length !== 1) throw new InputError('a rule needs exactly one of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo.GroupId', where);
     return {
@@ -248,6 +261,7 @@ export function parseCurrentRules(text: string, file: string): CurrentRules {
       ...text('PrefixListId'),
       ...text('Description'),
       ...(typeof ref?.GroupId === 'string' ? { ReferencedGroupInfo: { GroupId: ref.GroupId } } : {}),
+      ...(tags.length > 0 ? { Tags: tags } : {}),
     };
   });
   const prefixLists = Array.isArray(obj.PrefixLists)
@@ -272,6 +286,7 @@ export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfi
     const refGroup = r.ReferencedGroupInfo?.GroupId;
     const refWorkload = refGroup ? groupToWorkload.get(refGroup) : undefined;
     const peerLabel = r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? (refWorkload ? `workload:${refWorkload}` : refGroup!);
+    const outside = workload !== undefined && r.IsEgress && !writtenByLeastpath(r);
     const rule: RuleToCount['rule'] = {
       group: workload ?? r.GroupId,
       direction: r.IsEgress ? 'egress' : 'ingress',
@@ -280,6 +295,7 @@ export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfi
       peer: peerLabel,
       ...(r.SecurityGroupRuleId ? { ruleId: r.SecurityGroupRuleId } : {}),
       ...(r.Description ? { why: r.Description } : {}),
+      ...(outside ? { outside: { groupId: r.GroupId, ...(r.SecurityGroupRuleId ? { revoke: revokeCommand(r.GroupId, r.SecurityGroupRuleId) } : {}) } } : {}),
     };
     const notCounted = (why: string): RuleToCount => ({ rule: { ...rule, notCounted: why }, match: null });
     if (!workload) return notCounted(`not attributable: ${r.GroupId} is no workload's securityGroup in environment.yaml`);
@@ -303,6 +319,16 @@ export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfi
     return { rule: { ...rule, peer: `prefixList:${named.name} (${r.PrefixListId})` }, match: { ...base, peer: rangeMatch(named.cidrs), peerWorkloads: [] } };
   });
   return out;
+}
+
+/** True when synth wrote the rule: it carries the tag every resource of the stack has (stacks/render.ts baseTags). */
+function writtenByLeastpath(r: CurrentRule): boolean {
+  return (r.Tags ?? []).some((t) => t.Key === 'ManagedBy' && t.Value === 'leastpath');
+}
+
+/** The AWS CLI command that revokes one egress rule by its id. */
+export function revokeCommand(groupId: string, ruleId: string): string {
+  return `aws ec2 revoke-security-group-egress --group-id ${groupId} --security-group-rule-ids ${ruleId}`;
 }
 
 /** A prefix-lists.yaml list by its AWS name: the name itself, or the `<prefix>-<env>-<name>` form synth gives it. */
@@ -345,6 +371,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   });
   rules.sort(compareReportRules);
   const unused = rules.filter((r) => r.counted && r.hits === 0);
+  const outside = rules.filter((r) => r.outside !== undefined);
 
   const rejected: ReportRejected[] = input.rows
     .filter((r) => r.kind === 'rejected')
@@ -403,9 +430,11 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       unused: unused.length,
       rejected: rejected.length,
       anomalies: anomalies.length,
+      outside: outside.length,
     },
     rules,
     unused,
+    outside,
     rejected,
     anomalies,
     daily,

@@ -23,6 +23,8 @@ export interface ReportOrg {
   days?: number;
   /** flowLogs.engine athena (database flowlogs, table vpc_flow_logs); the files stay listed. */
   athena?: boolean;
+  /** environment.yaml `mode` (default audit). */
+  mode?: 'audit' | 'enforce';
 }
 
 export const WORKLOADS: Record<string, Partial<WorkloadSelector>> = {
@@ -40,7 +42,7 @@ export async function writeReportOrg(org: ReportOrg): Promise<string> {
       'region: eu-west-1',
       'vpc: vpc-0a1b2c3d',
       'vpcCidrs: [10.0.0.0/16]',
-      'mode: audit',
+      `mode: ${org.mode ?? 'audit'}`,
       org.athena
         ? `flowLogs: { engine: athena, files: ["../../logs/*"], athena: { database: flowlogs, table: vpc_flow_logs, workgroup: leastpath-readonly, outputLocation: "s3://bucket/athena/" } }`
         : `flowLogs: { engine: duckdb, files: ["../../logs/*"] }`,
