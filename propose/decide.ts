@@ -35,6 +35,8 @@ export interface BranchState {
   byBot: boolean;
   /** The files of the last commit the bot made on the branch (null: none found). */
   lastBotFiles: TreeFiles | null;
+  /** Commits on the branch, not on the default branch, that the bot did not make (a person's). */
+  othersCommits: string[];
 }
 
 export interface PullState {
@@ -121,8 +123,18 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
   // Where the next commit goes: on the bot's open branch, or afresh on the default branch.
   let start: { sha: string; treeSha: string; files: TreeFiles; ref: 'create' | 'update' | 'reset' };
   if (!branch) start = { ...state.base, ref: 'create' };
-  else if (branch.byBot && !pull && !sameFiles(branch.files, shas, managed)) start = { ...state.base, ref: 'reset' };
-  else start = { sha: branch.sha, treeSha: branch.treeSha, files: branch.files, ref: 'update' };
+  else if (branch.byBot && !pull && !sameFiles(branch.files, shas, managed)) {
+    // Its pull request was closed: start afresh, unless that would drop a person's commits from the branch.
+    if (branch.othersCommits.length > 0) {
+      const list = branch.othersCommits.map((c) => c.slice(0, 12)).join(', ');
+      notes.push(
+        `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
+          `afresh would drop them. Delete the branch, or reopen its pull request, and the next run proposes again.`,
+      );
+      return { actions, notes, fingerprint: fp, body, heldBack: true };
+    }
+    start = { ...state.base, ref: 'reset' };
+  } else start = { sha: branch.sha, treeSha: branch.treeSha, files: branch.files, ref: 'update' };
 
   const changes = diffFiles(start.files, shas, managed);
   let heldBack = false;

@@ -102,7 +102,19 @@ async function refSha(t: Target, branch: string): Promise<string | null> {
 /** Walk back this many first parents at most to find the bot's last commit under a person's. */
 const WALK = 20;
 
-async function branchState(t: Target, sha: string): Promise<BranchState> {
+/**
+ * The commits on the branch that are not on the default branch and that the bot did not make, oldest first.
+ * GitHub's compare lists at most 250 commits; when it lists fewer than there are, the unlisted ones are counted as a
+ * person's, so they are never dropped unseen.
+ */
+async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<string[]> {
+  const { data } = await t.octokit.rest.repos.compareCommitsWithBasehead({ owner: t.owner, repo: t.repo, basehead: `${defaultBranch}...${sha}` });
+  const others = data.commits.filter((c) => !isBotCommit(c.commit.message)).map((c) => c.sha);
+  const unlisted = data.total_commits - data.commits.length;
+  return unlisted > 0 ? [...others, `${unlisted} more not listed`] : others;
+}
+
+async function branchState(t: Target, sha: string, defaultBranch: string): Promise<BranchState> {
   const head = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: sha })).data;
   const files = await treeFiles(t, head.tree.sha);
   const byBot = isBotCommit(head.message);
@@ -118,7 +130,7 @@ async function branchState(t: Target, sha: string): Promise<BranchState> {
       parent = c.parents[0]?.sha;
     }
   }
-  return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles };
+  return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles, othersCommits: await othersCommits(t, defaultBranch, sha) };
 }
 
 /** The open pull request from `branch` (listed by head, every page). */
@@ -140,7 +152,7 @@ export async function defaultBranchHead(t: Target): Promise<{ defaultBranch: str
 /** Reads everything decide() needs. GET requests only. */
 export async function readRepoState(t: Target, branch: string, base: Awaited<ReturnType<typeof defaultBranchHead>>): Promise<RepoState> {
   const sha = await refSha(t, branch);
-  const branchSt = sha ? await branchState(t, sha) : null;
+  const branchSt = sha ? await branchState(t, sha, base.defaultBranch) : null;
   const pull = await openPull(t, branch);
   const comments = pull
     ? (await t.octokit.paginate(t.octokit.rest.issues.listComments, { owner: t.owner, repo: t.repo, issue_number: pull.number, per_page: 100 })).map((c) => c.body ?? '')

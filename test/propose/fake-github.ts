@@ -241,6 +241,14 @@ export class FakeGithub {
         const out = this.git(p ? [...args, '--', p] : args);
         return page(out ? out.split('\n').map((l) => { const [sha, date] = l.split('\t'); return { sha, commit: { committer: { date }, author: { date } } }; }) : []);
       }
+      if ((m = /^GET \/compare\/([^.]+)\.\.\.(.+)$/.exec(route))) {
+        // What GitHub's compare gives: the commits reachable from head and not from base, oldest first.
+        const [base, head] = [this.refSha(m[1]!) ?? m[1]!, this.refSha(m[2]!) ?? m[2]!];
+        const out = this.git(['rev-list', '--reverse', `${base}..${head}`]);
+        const shas = out ? out.split('\n') : [];
+        const commits = shas.map((sha) => ({ sha, commit: { message: (this.commitJson(sha) as { message: string }).message } }));
+        return send(200, { status: 'ahead', ahead_by: shas.length, total_commits: shas.length, commits });
+      }
       if (route === 'GET /pulls') {
         const head = url.searchParams.get('head');
         const state = url.searchParams.get('state') ?? 'open';

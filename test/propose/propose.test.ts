@@ -111,6 +111,44 @@ describe('propose: one branch and one pull request, updated in place', () => {
     expect(fx.gh.pulls[0]!.comments).toHaveLength(1);
   });
 
+  it("after its pull request was closed the bot starts afresh, but never over a person's commit on the branch", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    const person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context for reviewers\n' });
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    // the bot's commit now heads the branch, the person's lies under it
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(person);
+    const head = fx.gh.refSha('leastpath/dev');
+    fx.gh.pulls[0]!.state = 'closed';
+
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': EVIDENCE });
+    const held = await cli(fx, ['propose', '--env', 'dev']);
+    expect(held.code, held.stderr.join('\n')).toBe(0);
+    expect(held.stdout).toContain(`holds commits a person pushed (${person.slice(0, 12)})`);
+    expect(fx.gh.refSha('leastpath/dev')).toBe(head);
+    expect(fx.gh.pulls).toHaveLength(1);
+
+    // Once the branch is gone, the next run proposes afresh from the default branch.
+    fx.gh.git(['update-ref', '-d', 'refs/heads/leastpath/dev']);
+    const fresh = await cli(fx, ['propose', '--env', 'dev']);
+    expect(fresh.code, fresh.stderr.join('\n')).toBe(0);
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
+    expect(fx.gh.pulls.filter((p) => p.state === 'open')).toHaveLength(1);
+  });
+
+  it("a closed pull request's branch holding only the bot's commits is started afresh on the default branch", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    fx.gh.pulls[0]!.state = 'closed';
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
+    expect(fx.gh.pulls.filter((p) => p.state === 'open')).toHaveLength(1);
+  });
+
   it('--dry-run reads and prints what it would do, and no write reaches the server', async () => {
     const fx = await setup();
     const r = await cli(fx, ['propose', '--env', 'dev', '--dry-run']);
