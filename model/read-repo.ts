@@ -81,6 +81,13 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
 
   const environments = new Map<string, EnvironmentPolicies>();
   for (const e of loaded) if (e) environments.set(e.name, e);
+  // The promotion chain crosses environments: under --env, the others' promoteFrom is read on its own (unvalidated).
+  const promoteFrom = new Map<string, string | null>();
+  for (const name of environmentNames) {
+    const own = environments.get(name);
+    const from = own ? own.environment.value.promoteFrom : await peekPromoteFrom(root, name);
+    if (from !== undefined) promoteFrom.set(name, from);
+  }
   const repo: Repo = {
     root,
     guardrails: normaliseGuardrails(guardrailsFile?.data),
@@ -88,8 +95,22 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
     ...(askFile ? { ask: askFile.data } : {}),
     environments,
     environmentNames,
+    promoteFrom,
   };
   return { repo, findings: sortFindings(findings) };
+}
+
+/** `promoteFrom` of an environment that is not loaded; undefined when its environment.yaml does not say (or is broken). */
+async function peekPromoteFrom(root: string, name: string): Promise<string | null | undefined> {
+  const text = await readFile(join(root, 'policies', name, 'environment.yaml'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const doc = parseYamlSource(`policies/${name}/environment.yaml`, text).data as { promoteFrom?: unknown } | null;
+    const from = doc?.promoteFrom;
+    return typeof from === 'string' || from === null ? from : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const ASK_FILE = 'policies/ask.yaml';

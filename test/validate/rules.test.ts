@@ -1,6 +1,6 @@
 /** Each rule as a table: compliant organisations pass, non-compliant ones fail with the exact file:line:col: path. */
 import { describe, expect, it } from 'vitest';
-import { BASE, devEnvironment, expectClean, expectFinding, web, type Files } from './org.js';
+import { BASE, devEnvironment, expectClean, expectFinding, runOrg, web, type Files } from './org.js';
 
 const WEB = 'policies/dev/workloads/web.yaml';
 const ENV = 'policies/dev/environment.yaml';
@@ -527,6 +527,17 @@ describe('promote-chain: promoteFrom that names nothing, itself, or a cycle', ()
     ],
     [{ name: 'stg promoted from dev', files: { 'policies/stg/environment.yaml': stg('dev') } }],
   );
+
+  it('a cycle through environments that --env does not load is still found', async () => {
+    const prod = BASE[ENV]!.replace('environment: dev', 'environment: prod').replace('workloads:\n  web: { cidrs: [10.20.1.0/24] }\n  api: { interfaces: [eni-0aa11bb2] }\n', 'workloads: {}\npromoteFrom: stg\n');
+    const files = { [ENV]: devEnvironment('promoteFrom: prod\n'), 'policies/stg/environment.yaml': stg('dev'), 'policies/prod/environment.yaml': prod };
+    const run = await runOrg(files, ['validate', '--env', 'dev']);
+    expect(run.code, run.stderr.join('\n')).toBe(1);
+    expect(run.stderr.find((l) => l.startsWith(`${ENV}:13:14: promoteFrom: `))).toContain('promotion cycle dev <- prod <- stg <- dev');
+    // and a chain that ends is fine under --env too
+    const ok = await runOrg({ ...files, [ENV]: BASE[ENV]! }, ['validate', '--env', 'dev']);
+    expect(ok.code, ok.stderr.join('\n')).toBe(0);
+  });
 });
 
 describe('flow-logs-config: flow-log sources that cannot be read everywhere', () => {

@@ -26,12 +26,13 @@ function promoteChain(ctx: RuleContext): Finding[] {
       out.push(findingAt(src, ['promoteFrom'], rule.id, `no environment ${JSON.stringify(from)} under policies/: name an existing one, or null${didYouMean(from, repo.environmentNames)}`));
       continue;
     }
-    // Follow the chain through the environments that are loaded; a cycle is reported on each of its members.
+    // Follow the chain through every environment (loaded or not, under --env); a cycle is reported on each of its
+    // members that is checked.
     const chain = [env.name];
-    let cur: string | null = from;
-    while (cur !== null && repo.environments.has(cur) && !chain.includes(cur)) {
+    let cur: string | null | undefined = from;
+    while (cur !== null && cur !== undefined && !chain.includes(cur)) {
       chain.push(cur);
-      cur = repo.environments.get(cur)!.environment.value.promoteFrom;
+      cur = repo.promoteFrom.get(cur);
     }
     if (cur === env.name) {
       out.push(findingAt(src, ['promoteFrom'], rule.id, `promotion cycle ${[...chain, env.name].join(' <- ')}: one environment of the chain must have promoteFrom: null`));
