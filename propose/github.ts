@@ -2,6 +2,7 @@
  * The GitHub edge: configuration from the environment, the octokit client (retry with backoff on 5xx, waits
  * out rate limits, pagination), reading the repository's state and performing the decided writes.
  */
+import Bottleneck from 'bottleneck';
 import { Octokit, RequestError } from 'octokit';
 import { ServiceError, UsageError } from '../core/errors.js';
 import { isBotCommit } from './fingerprint.js';
@@ -50,6 +51,8 @@ export function makeClient(config: GithubConfig, warn: (line: string) => void, d
       retryAfterBaseValue: config.backoffUnitMs,
       onRateLimit: again('rate limit'),
       onSecondaryRateLimit: again('secondary rate limit'),
+      // GitHub asks for a second between writes: the plugin's own spacing, here scaled by the same unit (tests: ms).
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: config.backoffUnitMs }),
     },
   });
   if (dryRun) {
