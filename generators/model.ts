@@ -145,6 +145,16 @@ export interface ExceptionUse {
   expiringSoon: boolean;
 }
 
+/** The S3 backend of a stack, every default applied. */
+export interface ResolvedState {
+  bucket: string;
+  key: string;
+  region: string;
+  /** `dynamodb`: a DynamoDB table locks the state; `lockfile`: S3's own lock file (Terraform / OpenTofu 1.10). */
+  lock: { kind: 'dynamodb'; table: string } | { kind: 'lockfile' };
+  kmsKeyId?: string;
+}
+
 export interface ResolvedEnvironment {
   environment: string;
   account: string;
@@ -155,6 +165,8 @@ export interface ResolvedEnvironment {
   prefixLists: ResolvedPrefixList[];
   endpoints: ResolvedEndpoint[];
   quarantine: NaclRule[];
+  /** Where the stack keeps its Terraform state: S3 with locking, or (absent) a local file. */
+  state?: ResolvedState;
   notAdopted: NotAdopted[];
   compaction: CompactionReport[];
   exceptions: ExceptionUse[];

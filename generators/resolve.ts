@@ -8,7 +8,7 @@ import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core
 import type { Finding } from '../core/findings.js';
 import { formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { endpointType } from '../model/aws-services.js';
-import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, WorkloadIntent } from '../model/types.js';
+import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, StateConfig, WorkloadIntent } from '../model/types.js';
 import { compact, type AddressClass } from './compaction.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
@@ -22,6 +22,7 @@ import type {
   ResolvedGroup,
   ResolvedPrefixList,
   ResolvedRule,
+  ResolvedState,
 } from './model.js';
 
 /** Security-group rule units an AWS-managed prefix list weighs (its "weight"), by service. */
@@ -197,6 +198,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       prefixLists,
       endpoints: [...endpoints.values()].sort((a, b) => cmp(a.service, b.service)),
       quarantine: quarantineRules(env),
+      ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
       notAdopted: notAdopted.sort((a, b) => cmp(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => cmp(a.expires, b.expires) || cmp(a.workload, b.workload) || cmp(a.path, b.path)),
@@ -542,3 +544,14 @@ function cmpCidrText(a: string, b: string): number {
   return ca && cb ? compareCidr(ca, cb) : cmp(a, b);
 }
 
+
+/** environment.yaml `state` with its defaults: key `leastpath/<env>.tfstate`, the environment's region, a lock file. */
+export function resolveState(environment: string, region: string, state: StateConfig): ResolvedState {
+  return {
+    bucket: state.bucket,
+    key: state.key ?? `leastpath/${environment}.tfstate`,
+    region: state.region ?? region,
+    lock: state.dynamodbTable !== undefined ? { kind: 'dynamodb', table: state.dynamodbTable } : { kind: 'lockfile' },
+    ...(state.kmsKeyId !== undefined ? { kmsKeyId: state.kmsKeyId } : {}),
+  };
+}

@@ -17,6 +17,7 @@ import type {
   ObservedFile,
   ObservedPolicy,
   PrefixList,
+  StateConfig,
   WorkloadIntent,
   WorkloadSelector,
 } from './types.js';
@@ -90,6 +91,7 @@ export interface RawEnvironment {
   endpoints?: { routeTables?: string[]; subnets?: string[] };
   quarantine?: { subnet: string; networkAcl: string; reason?: string; allow?: string[] }[];
   quotas?: { rulesPerGroup?: number; naclRulesPerDirection?: number };
+  state?: StateConfig;
   anomalies?: Partial<AnomalyThresholds>;
 }
 
@@ -165,6 +167,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     endpoints: { routeTables: raw.endpoints?.routeTables ?? [], subnets: raw.endpoints?.subnets ?? [] },
     quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
+    ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
     anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
   };
 }

@@ -76,11 +76,25 @@ export interface EnvironmentConfig {
   endpoints: { routeTables: string[]; subnets: string[] };
   quarantine: QuarantineEntry[];
   quotas: { rulesPerGroup: number; naclRulesPerDirection: number };
+  /** Terraform state in S3 (environment.yaml `state`); absent: a local file per stack. */
+  state?: StateConfig;
   /**
    * Thresholds of the report's anomaly triage. normalise fills in the defaults; absent only in a config built by
    * hand (tests, benchmarks), where the defaults apply.
    */
   anomalies?: AnomalyThresholds;
+}
+
+/** The S3 backend of an environment's stack, as written in environment.yaml (defaults applied by the renderer). */
+export interface StateConfig {
+  bucket: string;
+  /** Default `leastpath/<env>.tfstate`. */
+  key?: string;
+  /** Default: the environment's region. */
+  region?: string;
+  /** Lock with this DynamoDB table; without it, S3's own lock file (Terraform / OpenTofu 1.10). */
+  dynamodbTable?: string;
+  kmsKeyId?: string;
 }
 
 /** When the report flags a destination (environment.yaml `anomalies`; defaults in model/normalise.ts). */

@@ -14,7 +14,7 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { compareCidr, parseCidr } from '../core/cidr.js';
 import { LeastpathError } from '../core/errors.js';
@@ -29,6 +29,33 @@ export class StackError extends LeastpathError {}
 
 /** `terraform.required_version`: `import` blocks need Terraform 1.5 (OpenTofu has them from 1.5 on as well). */
 export const REQUIRED_TERRAFORM = '>= 1.5.0';
+/** With S3's own lock file (`use_lockfile`), which Terraform and OpenTofu have from 1.10 on. */
+export const REQUIRED_TERRAFORM_LOCKFILE = '>= 1.10.0';
+
+/**
+ * Where the stack keeps its state. Without `state` in environment.yaml: a local file, at a relative path (cdktf's
+ * default writes process.cwd(), an absolute path of this machine, into the JSON). With it: S3, encrypted, locked by
+ * a DynamoDB table when one is named, else by S3's own lock file (`use_lockfile`, which cdktf 0.21's S3Backend
+ * does not know yet, hence the override; it also raises the required Terraform to 1.10).
+ * https://developer.hashicorp.com/terraform/language/backend/s3
+ */
+function renderBackend(stack: TerraformStack, env: ResolvedEnvironment): { requiredVersion: string; lockfile: boolean } {
+  const state = env.state;
+  if (!state) {
+    new LocalBackend(stack, { path: `terraform.${env.environment}.tfstate` });
+    return { requiredVersion: REQUIRED_TERRAFORM, lockfile: false };
+  }
+  new S3Backend(stack, {
+    bucket: state.bucket,
+    key: state.key,
+    region: state.region,
+    encrypt: true,
+    ...(state.kmsKeyId !== undefined ? { kmsKeyId: state.kmsKeyId } : {}),
+    ...(state.lock.kind === 'dynamodb' ? { dynamodbTable: state.lock.table } : {}),
+  });
+  const lockfile = state.lock.kind === 'lockfile';
+  return { requiredVersion: lockfile ? REQUIRED_TERRAFORM_LOCKFILE : REQUIRED_TERRAFORM, lockfile };
+}
 
 /** The marker at the top of every cdk.tf.json (`"//"` sorts first), as the style guide asks of generated files. */
 export const GENERATED_MARKER = 'leastpath synth, from policies/ and observed/: do not edit';
@@ -62,13 +89,10 @@ interface Rendered {
 export function renderStack(scope: Construct, env: ResolvedEnvironment): TerraformStack {
   checkEnvironment(env);
   const stack = new TerraformStack(scope, env.environment);
-  // cdktf's default local backend writes process.cwd() into the JSON (an absolute path of this machine, and a
-  // different file per checkout). A relative path resolves against the stack's working directory instead.
-  // Remote state is not in the model yet; meanwhile a `backend_override.tf.json` beside cdk.tf.json replaces
-  // this block (Terraform merges override files).
-  new LocalBackend(stack, { path: `terraform.${env.environment}.tfstate` });
+  const backend = renderBackend(stack, env);
   stack.addOverride('//.generated-by', GENERATED_MARKER);
-  stack.addOverride('terraform.required_version', REQUIRED_TERRAFORM);
+  stack.addOverride('terraform.required_version', backend.requiredVersion);
+  if (backend.lockfile) stack.addOverride('terraform.backend.s3.use_lockfile', true);
   new AwsProvider(stack, 'aws', {
     region: env.region,
     // A guard: credentials for another account make plan and apply fail instead of changing the wrong account.

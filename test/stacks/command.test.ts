@@ -6,6 +6,7 @@ import { App } from 'cdktf';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ValidationFailed } from '../../core/errors.js';
 import type { ResolvedEnvironment } from '../../generators/model.js';
+import { resolveEnvironment } from '../../generators/resolve.js';
 import { runSynth, type Resolver } from '../../stacks/command.js';
 import { StackError } from '../../stacks/render.js';
 import { BASE, TODAY } from '../validate/org.js';
@@ -46,6 +47,27 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 afterAll(removeTemps);
+
+describe('environment.yaml state', () => {
+  it('puts the stack state in that S3 bucket, key and region defaulted, locked by S3 itself; a bad bucket name is an error with its position', async () => {
+    const root = await repo();
+    const envFile = join(root, 'policies/dev/environment.yaml');
+    const base = await readFile(envFile, 'utf8');
+    // (route tables for the s3 gateway endpoint that one of the workloads uses)
+    await writeFile(envFile, `${base}endpoints: { routeTables: [rtb-0a1b2c3d] }\nstate: { bucket: acme-tfstate }\n`);
+    await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment);
+    const tf = JSON.parse(await readFile(join(root, 'out/stacks/dev/cdk.tf.json'), 'utf8')) as { terraform: { backend: unknown; required_version: string } };
+    expect(tf.terraform.backend).toEqual({ s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
+    expect(tf.terraform.required_version).toBe('>= 1.10.0');
+
+    const line = base.split('\n').length + 1;
+    await writeFile(envFile, `${base}endpoints: { routeTables: [rtb-0a1b2c3d] }\nstate: { bucket: Acme_State, key: /leading/slash }\n`);
+    const err = await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationFailed);
+    const lines = (err as ValidationFailed).findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.path}`);
+    expect(lines).toEqual([`policies/dev/environment.yaml:${line}:18: state.bucket`, `policies/dev/environment.yaml:${line}:35: state.key`]);
+  });
+});
 
 describe('runSynth', () => {
   it('writes DIR/stacks/<env>/cdk.tf.json for every environment and the manifest, and says what it wrote', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAwsDescription } from '../../stacks/description.js';
-import { GENERATED_MARKER, REQUIRED_TERRAFORM } from '../../stacks/render.js';
+import { GENERATED_MARKER, REQUIRED_TERRAFORM, REQUIRED_TERRAFORM_LOCKFILE } from '../../stacks/render.js';
 import { emptyEnv, group, removeTemps, renderJson, resources, richEnv, rule, tempDir, type TerraformJson } from './fixtures.js';
 
 const DESTINATIONS = ['cidr_ipv4', 'cidr_ipv6', 'prefix_list_id', 'referenced_security_group_id'];
@@ -118,6 +118,21 @@ describe('the stack', () => {
     expect(tf['//']['generated-by']).toBe(GENERATED_MARKER);
     expect(tf.terraform.required_version).toBe(REQUIRED_TERRAFORM);
     expect(tf.terraform.backend).toEqual({ local: { path: 'terraform.dev.tfstate' } });
+  });
+
+  it('keeps state in S3 when environment.yaml says so: encrypted, with S3\'s own lock file (Terraform 1.10) or a DynamoDB table', async () => {
+    const lockfile = await renderJson(emptyEnv({ state: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-central-1', lock: { kind: 'lockfile' } } }));
+    expect(lockfile.terraform.backend).toEqual({
+      s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-central-1', encrypt: true, use_lockfile: true },
+    });
+    expect(lockfile.terraform.required_version).toBe(REQUIRED_TERRAFORM_LOCKFILE);
+    const table = await renderJson(
+      emptyEnv({ state: { bucket: 'acme-tfstate', key: 'k/dev.tfstate', region: 'eu-west-1', lock: { kind: 'dynamodb', table: 'tf-locks' }, kmsKeyId: 'alias/tfstate' } }),
+    );
+    expect(table.terraform.backend).toEqual({
+      s3: { bucket: 'acme-tfstate', key: 'k/dev.tfstate', region: 'eu-west-1', encrypt: true, dynamodb_table: 'tf-locks', kms_key_id: 'alias/tfstate' },
+    });
+    expect(table.terraform.required_version).toBe(REQUIRED_TERRAFORM);
   });
 
   it('creates groups in the VPC, named after environment and workload, without inline rules', () => {
