@@ -544,7 +544,6 @@ function cmpCidrText(a: string, b: string): number {
   return ca && cb ? compareCidr(ca, cb) : cmp(a, b);
 }
 
-
 /** environment.yaml `state` with its defaults: key `leastpath/<env>.tfstate`, the environment's region, a lock file. */
 export function resolveState(environment: string, region: string, state: StateConfig): ResolvedState {
   return {
