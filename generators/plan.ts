@@ -2,6 +2,7 @@
  * The plan document: resolved rules, exceptions, quota use, the what-if replay and the change against the
  * committed baseline, in the contract's JSON shape. Pure; rendered to text and markdown in render-plan.ts.
  */
+import type { DecidedBy } from '../model/types.js';
 import type { WhatIf } from '../verify/what-if.js';
 import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
 import { compareRules, ruleKey } from './resolve.js';
@@ -20,6 +21,8 @@ export interface PlanRule {
   exception?: { reason: string; owner: string; expires: string; ticket?: string };
   flows?: number;
   lastSeen?: string;
+  /** Observed rules: which rule decided the initiator (of the first destination, for a merged rule). */
+  decidedBy?: DecidedBy;
   /** Observed destinations a merged (compacted) rule stands for. */
   covers?: string[];
 }
@@ -63,6 +66,11 @@ export function portsText(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPor
   return r.fromPort === r.toPort ? String(r.fromPort) : `${r.fromPort}-${r.toPort}`;
 }
 
+/** A rule's why as a reviewer reads it: for an observed rule, with the rule that decided its initiator. */
+export function reviewWhy(r: Pick<PlanRule, 'why' | 'decidedBy'>): string {
+  return r.decidedBy ? `${r.why} (initiator by ${r.decidedBy})` : r.why;
+}
+
 export function planRule(r: ResolvedRule): PlanRule {
   return {
     workload: r.workload,
@@ -73,7 +81,7 @@ export function planRule(r: ResolvedRule): PlanRule {
     why: r.why,
     source: `${r.source.file} ${r.source.path}`,
     ...(r.exception ? { exception: { ...r.exception } } : {}),
-    ...(r.evidence ? { flows: r.evidence.flows, lastSeen: r.evidence.lastSeen } : {}),
+    ...(r.evidence ? { flows: r.evidence.flows, lastSeen: r.evidence.lastSeen, decidedBy: r.evidence.decidedBy } : {}),
     ...(r.evidence && r.evidence.destinations.length > 1 ? { covers: [...r.evidence.destinations] } : {}),
   };
 }

@@ -1,5 +1,5 @@
 /** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
-import type { PlanDocument, PlanRule } from './plan.js';
+import { reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
 export type PlanFormat = 'text' | 'md' | 'json';
 
@@ -21,7 +21,7 @@ export function breakLine(plan: PlanDocument): string {
 function ruleLine(r: PlanRule): string {
   const ports = r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`;
   const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
-  const seen = r.flows !== undefined ? ` [${r.flows} flows, last ${r.lastSeen}]` : '';
+  const seen = r.flows !== undefined ? ` [${r.flows} flows, last ${r.lastSeen}${r.decidedBy ? `, initiator by ${r.decidedBy}` : ''}]` : '';
   return `${r.workload.padEnd(12)} ${r.destination.padEnd(28)} ${ports.padEnd(14)} ${r.provenance.padEnd(8)} ${r.why}${ex}${seen}`;
 }
 
@@ -105,7 +105,7 @@ function renderMarkdown(p: PlanDocument): string {
       out.push('|---|---|---|---|---|---:|');
       for (const [sign, list] of [['+', p.changes.added], ['−', p.changes.removed]] as const) {
         for (const r of list) {
-          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`} | ${esc(r.why)} | ${r.flows ?? ''} |`);
+          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`} | ${esc(reviewWhy(r))} | ${r.flows ?? ''} |`);
         }
       }
     }

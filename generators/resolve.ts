@@ -258,11 +258,12 @@ function toFlow(e: ObservedEgress): Flow {
 
 /**
  * The why of an observed rule. It becomes the rule's description in AWS, so it names only what stays true from
- * one observation to the next; flows and dates travel in the evidence, shown beside it in plans and PRs.
+ * one observation to the next: flows, dates and which rule decided the initiator (that can change as the window
+ * moves, say from tcp-flags to reverse-flow for a long connection) travel in the evidence, shown beside it in plans.
  */
-export function observedWhy(e: Pick<ObservedEgress, 'decidedBy' | 'service'>): string {
+export function observedWhy(e: Pick<ObservedEgress, 'service'>): string {
   const svc = e.service ? ` ${e.service}` : '';
-  return `observed${svc} egress in VPC flow logs (initiator by ${e.decidedBy})`;
+  return `observed${svc} egress in VPC flow logs`;
 }
 
 /** Another workload whose addresses hold the destination: the rule becomes a group reference. */

@@ -2,7 +2,7 @@
  * Pull-request bodies, built from pure section functions over the plan document. Deterministic: no clock, no
  * SHAs that change between runs. The fingerprint marker is appended by decide.ts.
  */
-import type { PlanDocument, PlanRule } from '../generators/plan.js';
+import { reviewWhy, type PlanDocument, type PlanRule } from '../generators/plan.js';
 import { breakLine } from '../generators/render-plan.js';
 import type { FileChange } from './decide.js';
 import type { Anomaly } from '../verify/report.js';
@@ -36,7 +36,7 @@ export function ruleChangesSection(plan: PlanDocument): string {
   if (added.length + removed.length === 0) return '### Rule changes\n\nNo rule is added or removed.';
   const out = ['### Rule changes', '', '| | workload | destination | ports | why | flows seen |', '|---|---|---|---|---|---:|'];
   for (const [sign, list] of [['added', added], ['removed', removed]] as const) {
-    for (const r of list) out.push(`| ${sign} | ${r.workload} | ${esc(r.destination)} | ${ports(r)} | ${esc(r.why)} | ${r.flows ?? ''} |`);
+    for (const r of list) out.push(`| ${sign} | ${r.workload} | ${esc(r.destination)} | ${ports(r)} | ${esc(reviewWhy(r))} | ${r.flows ?? ''} |`);
   }
   return out.join('\n');
 }

@@ -108,17 +108,25 @@ describe('resolution: intent', () => {
 });
 
 describe('resolution: observed evidence', () => {
-  it('adopt: each observed destination becomes a /32 rule whose why says what was seen', async () => {
+  it('adopt: each observed destination becomes a /32 rule whose why says what was seen (and stays put when only the evidence moves)', async () => {
     const { plan: p } = await plan({
       'observed/dev/web.yaml': observed('web', [{ destination: '198.51.100.9/32', port: 8443, flows: 42 }]),
     });
     expect(rulesOf(p, 'web')).toContain('198.51.100.9/32 tcp/8443 observed');
     expect(p.rules.find((r) => r.destination === '198.51.100.9/32')).toMatchObject({
-      why: 'observed egress in VPC flow logs (initiator by tcp-flags)',
+      why: 'observed egress in VPC flow logs',
       flows: 42,
       lastSeen: '2026-11-21',
+      decidedBy: 'tcp-flags',
       source: 'observed/dev/web.yaml egress[0]',
     });
+    // A later window in which another rule decided the initiator changes the evidence, not the why (the AWS description).
+    const { plan: later } = await plan({
+      'observed/dev/web.yaml': observed('web', [{ destination: '198.51.100.9/32', port: 8443, flows: 42, decidedBy: 'reverse-flow' }]),
+    });
+    const rule = later.rules.find((r) => r.destination === '198.51.100.9/32')!;
+    expect(rule.decidedBy).toBe('reverse-flow');
+    expect(rule.why).toBe(p.rules.find((r) => r.destination === '198.51.100.9/32')!.why);
   });
 
   it('observed destinations become rules in canonical form, so two spellings of one address are one rule', async () => {
