@@ -215,7 +215,10 @@ export function rejectedKeys(o: ObservedFile | undefined): string[] {
 /** `today` of the command tests (the window ends two days earlier, with `to`). */
 export const TODAY = '2026-11-23';
 
-/** A small repository for `runObserve`: one environment `dev`, a workload file per selector, flow logs in logs/. */
+/**
+ * A small repository (for observe, report and the commands over them): one environment `dev`, a workload file per
+ * selector, flow logs in logs/.
+ */
 export interface Org {
   logs: LogFile[];
   /** Default: web = 10.0.1.0/24. */
@@ -224,19 +227,32 @@ export interface Org {
   retainDays?: number;
   /** flowLogs.files, relative to policies/dev/ (default every file in logs/). */
   patterns?: string[];
-  /** Adds flowLogs.athena (database flowlogs, table vpc_flow_logs). */
+  /** Adds flowLogs.athena (database flowlogs, table vpc_flow_logs); `engine` says which engine runs (default duckdb). */
   athena?: boolean;
+  engine?: 'duckdb' | 'athena';
+  /** environment.yaml `mode` (default audit). */
+  mode?: 'audit' | 'enforce';
+  /** environment.yaml `anomalies:` value (flow style). */
+  anomalies?: string;
+  /** Each workload file's `observed:` (default adopt). */
+  observedPolicy?: 'adopt' | 'review';
+  /** policies/dev/workloads/<name>.yaml `egress:` lines (default `egress: []`). */
+  egress?: Record<string, string>;
+  /** policies/dev/prefix-lists.yaml. */
+  prefixLists?: string;
   /** observed/dev/<workload>.yaml files already there. */
   observed?: Record<string, string>;
+  /** Any other files, by path from the root. */
+  extraFiles?: Record<string, string>;
 }
 
-export const ATHENA_CONFIG = { database: 'flowlogs', table: 'vpc_flow_logs', workgroup: 'primary', outputLocation: 's3://bucket/athena/' };
+export const ATHENA_CONFIG = { database: 'flowlogs', table: 'vpc_flow_logs', workgroup: 'leastpath-readonly', outputLocation: 's3://bucket/athena/' };
 
 /** Writes the repository to a temp folder and returns its root. */
 export async function writeOrg(org: Org): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'leastpath-observe-org-'));
+  const root = await mkdtemp(join(tmpdir(), 'leastpath-org-'));
   const workloads = org.workloads ?? { web: { cidrs: ['10.0.1.0/24'] } };
-  const flowLogs = { engine: 'duckdb', files: org.patterns ?? ['../../logs/*'], ...(org.athena ? { athena: ATHENA_CONFIG } : {}) };
+  const flowLogs = { engine: org.engine ?? 'duckdb', files: org.patterns ?? ['../../logs/*'], ...(org.athena ? { athena: ATHENA_CONFIG } : {}) };
   const files: Record<string, string> = {
     'policies/dev/environment.yaml': [
       'environment: dev',
@@ -244,15 +260,20 @@ export async function writeOrg(org: Org): Promise<string> {
       'region: eu-west-1',
       'vpc: vpc-0a1b2c3d',
       'vpcCidrs: [10.0.0.0/16]',
-      'mode: audit',
+      `mode: ${org.mode ?? 'audit'}`,
       `flowLogs: ${JSON.stringify(flowLogs)}`,
       `window: { days: ${org.days ?? 14}, retainDays: ${org.retainDays ?? 30} }`,
       `workloads: ${JSON.stringify(workloads)}`,
+      ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
       '',
     ].join('\n'),
+    ...(org.prefixLists ? { 'policies/dev/prefix-lists.yaml': org.prefixLists } : {}),
+    ...org.extraFiles,
   };
   for (const name of Object.keys(workloads)) {
-    files[`policies/dev/workloads/${name}.yaml`] = `workload: ${name}\nowner: team-${name}\nobserved: adopt\negress: []\n`;
+    const egress = org.egress?.[name];
+    files[`policies/dev/workloads/${name}.yaml`] =
+      `workload: ${name}\nowner: team-${name}\nobserved: ${org.observedPolicy ?? 'adopt'}\n${egress ? `egress:\n${egress}` : 'egress: []\n'}`;
   }
   for (const [name, content] of Object.entries(org.observed ?? {})) files[`observed/dev/${name}.yaml`] = content;
   for (const [rel, content] of Object.entries(files)) {

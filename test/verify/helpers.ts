@@ -1,11 +1,9 @@
 /** Test helpers for report: a small repository with inline flow-log records, run through the real query. */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { WorkloadSelector } from '../../model/types.js';
 import { runReport } from '../../verify/report-command.js';
 import type { ReportDocument, ReportRule } from '../../verify/report.js';
-import { writeLogFiles, type LogFile } from '../observe/helpers.js';
+import { writeOrg, type LogFile } from '../observe/helpers.js';
 
 export const TODAY = '2026-11-23';
 
@@ -32,38 +30,20 @@ export const WORKLOADS: Record<string, Partial<WorkloadSelector>> = {
   api: { interfaces: ['eni-0a91'], securityGroup: 'sg-0a9100000000000a' },
 };
 
-export async function writeReportOrg(org: ReportOrg): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'leastpath-report-'));
-  const workloads = org.workloads ?? WORKLOADS;
-  const files: Record<string, string> = {
-    'policies/dev/environment.yaml': [
-      'environment: dev',
-      'account: "111111111111"',
-      'region: eu-west-1',
-      'vpc: vpc-0a1b2c3d',
-      'vpcCidrs: [10.0.0.0/16]',
-      `mode: ${org.mode ?? 'audit'}`,
-      org.athena
-        ? `flowLogs: { engine: athena, files: ["../../logs/*"], athena: { database: flowlogs, table: vpc_flow_logs, workgroup: leastpath-readonly, outputLocation: "s3://bucket/athena/" } }`
-        : `flowLogs: { engine: duckdb, files: ["../../logs/*"] }`,
-      `window: { days: ${org.days ?? 14}, retainDays: 30 }`,
-      `workloads: ${JSON.stringify(workloads)}`,
-      ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
-      '',
-    ].join('\n'),
-  };
-  if (org.prefixLists) files['policies/dev/prefix-lists.yaml'] = org.prefixLists;
-  for (const name of Object.keys(workloads)) {
-    const egress = org.egress?.[name];
-    files[`policies/dev/workloads/${name}.yaml`] = `workload: ${name}\nowner: team-${name}\nobserved: review\n${egress ? `egress:\n${egress}` : 'egress: []\n'}`;
-  }
-  if (org.current !== undefined) files['current.json'] = JSON.stringify(org.current);
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  await writeLogFiles(join(root, 'logs'), org.logs);
-  return root;
+/** The report tests' repository: writeOrg with groups adopted, observed destinations only reviewed, a --current file. */
+export function writeReportOrg(org: ReportOrg): Promise<string> {
+  return writeOrg({
+    logs: org.logs,
+    workloads: org.workloads ?? WORKLOADS,
+    observedPolicy: 'review',
+    ...(org.egress ? { egress: org.egress } : {}),
+    ...(org.prefixLists ? { prefixLists: org.prefixLists } : {}),
+    ...(org.anomalies ? { anomalies: org.anomalies } : {}),
+    ...(org.days !== undefined ? { days: org.days } : {}),
+    ...(org.mode ? { mode: org.mode } : {}),
+    ...(org.athena ? { athena: true, engine: 'athena' as const } : {}),
+    ...(org.current !== undefined ? { extraFiles: { 'current.json': JSON.stringify(org.current) } } : {}),
+  });
 }
 
 /** `leastpath report --env dev --to 2026-11-21 [--current current.json]` on a repository from writeReportOrg. */
