@@ -105,7 +105,10 @@ export interface AnomalyThresholds {
   volumeMinBytes: number;
   /** Beacon: at least this many connections to one destination... */
   beaconMinFlows: number;
-  /** ...whose start-to-start gaps vary less than this (coefficient of variation: stddev / mean)... */
+  /**
+   * ...whose start-to-start gaps lie within this share of the period (the median gap), for at least 90% of them
+   * (gaps longer than twice the period are pauses and left out)...
+   */
   beaconMaxJitter: number;
   /** ...moving at most this many bytes each (both directions). */
   beaconMaxBytesPerFlow: number;

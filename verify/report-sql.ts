@@ -23,6 +23,9 @@ import {
 
 export const DAY_SECONDS = 86_400;
 
+/** A beacon: at least this share of its gaps (pauses longer than twice the period left out) lie near the period. */
+export const BEACON_REGULAR_SHARE = 0.9;
+
 /** One countable rule, in the forms the SQL compares. */
 export interface RuleMatch {
   /** Index of the rule in the report's rule list. */
@@ -223,15 +226,34 @@ gaps AS (
 beacon_bytes AS (
   SELECT workload, raddr, rport, proto, sum(bytes) AS bytes FROM conv_rec WHERE side = 'L' GROUP BY workload, raddr, rport, proto
 ),
+-- The period of a destination's connections: the median gap (rows rn with 2 * rn in (cnt, cnt + 1, cnt + 2)).
+gap_ranked AS (
+  SELECT workload, raddr, rport, proto, gap,
+    row_number() OVER (PARTITION BY workload, raddr, rport, proto ORDER BY gap) AS rn,
+    count(*) OVER (PARTITION BY workload, raddr, rport, proto) AS cnt
+  FROM gaps WHERE gap IS NOT NULL
+),
+gap_median AS (
+  SELECT workload, raddr, rport, proto, avg(gap) AS period
+  FROM gap_ranked WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
+  GROUP BY workload, raddr, rport, proto
+),
+-- A beacon: most gaps lie within beaconMaxJitter of the period. Gaps longer than twice the period are pauses (the
+-- host slept overnight, records fell into a SKIPDATA hole) and are left out of the count; random traffic has few
+-- gaps near its median (about one in ten within 10% for a Poisson stream), a beacon nearly all of them.
 beacon AS (
   SELECT g.workload, g.raddr, g.rport, g.proto, count(*) AS conns, min(g.start) AS first_start, max(g.start) AS last_start,
-    avg(g.gap) AS mean_gap, stddev_pop(g.gap) AS sd_gap, max(b.bytes) AS bytes
+    max(m.period) AS period,
+    stddev_pop(g.gap) FILTER (WHERE abs(g.gap - m.period) <= ${p(t.beaconMaxJitter)} * m.period) AS sd_gap,
+    max(b.bytes) AS bytes
   FROM gaps g
   JOIN external x ON x.workload = g.workload AND x.raddr = g.raddr
+  JOIN gap_median m ON m.workload = g.workload AND m.raddr = g.raddr AND m.rport = g.rport AND m.proto = g.proto
   JOIN beacon_bytes b ON b.workload = g.workload AND b.raddr = g.raddr AND b.rport = g.rport AND b.proto = g.proto
   GROUP BY g.workload, g.raddr, g.rport, g.proto
-  HAVING count(*) >= ${p(t.beaconMinFlows)} AND avg(g.gap) > 0
-    AND stddev_pop(g.gap) < ${p(t.beaconMaxJitter)} * avg(g.gap)
+  HAVING count(*) >= ${p(t.beaconMinFlows)} AND max(m.period) > 0
+    AND count(*) FILTER (WHERE abs(g.gap - m.period) <= ${p(t.beaconMaxJitter)} * m.period)
+      >= ${p(BEACON_REGULAR_SHARE)} * count(*) FILTER (WHERE g.gap <= 2 * m.period)
     AND max(b.bytes) <= ${p(t.beaconMaxBytesPerFlow)} * count(*)
 ),
 rejected AS (
@@ -254,7 +276,7 @@ UNION ALL
 SELECT 'volume' AS kind, workload, raddr, port, proto, NULL, d, flows, bytes, NULL, NULL, baseline, base_days, basis
 FROM volume
 UNION ALL
-SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, mean_gap, sd_gap, NULL
+SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, period, sd_gap, NULL
 FROM beacon
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return { sql: `${shared}${report}\n`, params };

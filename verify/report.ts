@@ -13,7 +13,7 @@ import { peerText } from '../generators/plan.js';
 import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList } from '../model/types.js';
 import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
-import type { RuleMatch } from './report-sql.js';
+import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
 
 export type Direction = 'egress' | 'ingress';
 
@@ -486,7 +486,8 @@ function beaconAnomaly(r: ReportRow, t: AnomalyThresholds): Anomaly {
     to: dayOf(last),
     why:
       `${r.n} connections to ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''} from ${time(first)} to ${time(last)} UTC, ` +
-      `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; below ${(t.beaconMaxJitter * 100).toFixed(0)}% is regular), ` +
+      `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: the regular gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; ` +
+      `at least ${BEACON_REGULAR_SHARE * 100}% of the gaps within ${(t.beaconMaxJitter * 100).toFixed(0)}% of the period is regular, pauses left out), ` +
       `${formatBytes(perFlow)} per connection`,
     periodSeconds: Math.round(period * 10) / 10,
     jitter: Math.round(jitter * 10000) / 10000,

@@ -41,6 +41,28 @@ describe('report anomalies: beacon', () => {
     expect(a.why).toMatch(/^30 connections to tcp\/4444 from 2026-11-20 (09:59|10:00) to 2026-11-20 12:2\d UTC, one every (299|300|301) s \(jitter 0\.\d%/);
   });
 
+  it('a beacon that sleeps at night, or skips beats in SKIPDATA holes, is still one: pauses are left out', async () => {
+    // Every 300 s from 08:00 to 18:00 on three days: two 14-hour gaps, and three beats lost to a hole on day two.
+    const starts = [0, 1, 2]
+      .flatMap((day) => Array.from({ length: 120 }, (_, i) => at('2026-11-18T08:00:00Z') + day * DAY + i * 300 + Math.round((noise(i + day) - 0.5) * 6)))
+      .filter((_, k) => k < 170 || k > 172);
+    const doc = await reportOf({ logs: [{ name: 'a.log.gz', records: connections('198.51.100.201', 8443, starts) }] });
+    expect(ANOMALY_KEYS(doc)).toEqual(['beacon web 198.51.100.201/32 8443']);
+    const a = doc.anomalies[0]!;
+    expect(a).toMatchObject({ flows: starts.length, from: '2026-11-18', to: '2026-11-20' });
+    expect(a.periodSeconds).toBeGreaterThanOrEqual(299);
+    expect(a.periodSeconds).toBeLessThanOrEqual(301);
+    expect(a.jitter).toBeLessThan(0.01);
+  });
+
+  it('bursts at random times are not a beacon, even with a few equal gaps among them', async () => {
+    // 60 connections at random times, and among them a run of 5 exactly 300 s apart.
+    const random = Array.from({ length: 55 }, (_, i) => at('2026-11-20T00:00:00Z') + Math.round(noise(i + 99) * 20 * 3600));
+    const run = Array.from({ length: 5 }, (_, i) => at('2026-11-20T21:00:00Z') + i * 300);
+    const doc = await reportOf({ logs: [{ name: 'a.log.gz', records: connections('203.0.113.61', 443, [...random, ...run].sort((a, b) => a - b)) }] });
+    expect(doc.anomalies).toEqual([]);
+  });
+
   it('a keep-alive pool is one connection however many records it has: not a beacon', async () => {
     // One connection held open for three hours, a record every 60 s, SYN only in the first.
     const recs: Rec[] = [];
