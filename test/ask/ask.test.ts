@@ -171,6 +171,17 @@ describe('leastpath ask configuration', () => {
     expect(bad).toEqual({ code: 2, stdout: '', stderr: ['usage: --max-limit must be a whole number, 1 or more, got "0"'] });
   });
 
+  it('baseUrl: https anywhere, plain http only to this machine', async () => {
+    for (const url of ['https://models.example.com/v1', 'https://10.0.0.5:8443', 'http://localhost:11434/v1', 'http://127.0.0.1:8000', 'http://[::1]:8080/v1']) {
+      const r = await runOrg(org(`provider: openai-compatible\nmodel: m\nbaseUrl: ${url}\n`), ['validate']);
+      expect(r.code, `${url}\n${r.stderr.join('\n')}`).toBe(0);
+    }
+    for (const url of ['http://10.0.0.5:8000/v1', 'http://localhost.evil.example/v1', 'http://127.0.0.1.nip.io/v1', 'https://user:pw@models.example.com/v1']) {
+      const r = await runOrg(org(`provider: openai-compatible\nmodel: m\nbaseUrl: ${url}\n`), ['validate']);
+      expect(r.code, url).toBe(1);
+    }
+  });
+
   it('ask.yaml errors name the file, line and column', async () => {
     const cases: [string, string][] = [
       ['provider: bedrock\nmodel: m\nbaseUrl: http://127.0.0.1:1/v1\n', 'policies/ask.yaml:3:1: baseUrl: key "baseUrl" is not used with provider bedrock (baseUrl is for openai-compatible)'],
@@ -180,6 +191,8 @@ describe('leastpath ask configuration', () => {
       ['provider: openai\nmodel: m\n', 'policies/ask.yaml:1:11: provider: expected bedrock or openai-compatible, got "openai"'],
       ['provider: bedrock\nmodel: m\napiKey: sk-123\n', 'policies/ask.yaml:3:1: apiKey: unknown key "apiKey"'],
       ['maxLimit: 0\n', 'policies/ask.yaml:1:11: maxLimit: expected a whole number, 1 or more, got the number 0'],
+      // the question (and the key) never cross a network unencrypted
+      ['provider: openai-compatible\nmodel: m\nbaseUrl: http://models.internal:8000/v1\n', 'policies/ask.yaml:3:10: baseUrl: expected the endpoint\'s base URL: https://, or http:// only to this machine'],
     ];
     for (const [yaml, line] of cases) {
       for (const args of [['validate'], ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x'"]]) {
