@@ -33,6 +33,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { formatObserveSummary, runObserve } = await import('../observe/command.js');
       const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
+      if (r.fallback) ctx.stderr(`leastpath: warning: DuckDB's parallel CSV scan failed (${r.fallback}); the files were read again without it`);
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
       setExit(EXIT_OK);
     });

@@ -28,6 +28,8 @@ export interface ObserveResult {
   records: number;
   skippedWindows: number;
   malformed: { file: string; line: number; message: string }[];
+  /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the result is complete). */
+  fallback?: string;
   written: string[];
   unchanged: string[];
   workloads: { workload: string; egress: number; rejected: number }[];
@@ -86,6 +88,7 @@ export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
     records: stats.records,
     skippedWindows: stats.skippedWindows,
     malformed: observation.malformed,
+    ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
     written: written.written.map(rel),
     unchanged: written.unchanged.map(rel),
     workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),

@@ -94,8 +94,8 @@ export function displayPath(path: string, root: string): string {
  * Such a line keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is
  * counted, and malformedLines() finds its line number.
  */
-export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[], countFrom = 0): Promise<void> {
-  const groups = new Map<string, { layout: TextLayout; files: FlowLogFile[] }>();
+export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[], countFrom = 0, opts: ViewOptions = {}): Promise<void> {
+  const groups = new Map<string, { layout: TextLayout; gzip: boolean; files: FlowLogFile[] }>();
   const parquet: FlowLogFile[] = [];
   for (const f of files) {
     if (f.kind === 'parquet') {
@@ -103,15 +103,19 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
       continue;
     }
     const layout = layoutFromFirstLine(await readFirstLine(f), f);
-    const key = `${layout.header}:${layout.fields.join(' ')}`;
-    const g = groups.get(key) ?? { layout, files: [] };
+    const gzip = f.kind === 'gzip';
+    const key = `${gzip}:${layout.header}:${layout.fields.join(' ')}`;
+    const g = groups.get(key) ?? { layout, gzip, files: [] };
     g.files.push(f);
     groups.set(key, g);
   }
   const selects: string[] = [];
-  for (const { layout, files: fs } of groups.values()) {
+  for (const { layout, gzip, files: fs } of groups.values()) {
     const list = `[${fs.map((f) => sqlString(f.path)).join(', ')}]`;
-    selects.push(textProjection(`read_csv(${list}, ${textReadOptions(layout)}, filename = true)`, layout.fields, countFrom));
+    // A gzip stream cannot be split: DuckDB inflates each file on one thread, and many files in one scan still use
+    // every core. Plain text may go through the parallel scanner, unless the caller falls back (ViewOptions).
+    const parallel = !gzip && opts.parallel !== false;
+    selects.push(textProjection(`read_csv(${list}, ${textReadOptions(layout, parallel)}, filename = true)`, layout.fields, countFrom));
   }
   if (parquet.length > 0) {
     const list = `[${parquet.map((f) => sqlString(f.path)).join(', ')}]`;
@@ -123,13 +127,47 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
 }
 
+export interface ViewOptions {
+  /** false: never DuckDB's parallel CSV scanner (the fallback when a read fails with no file to blame). */
+  parallel?: boolean;
+}
+
 /** read_csv options for a text layout: all text, no null string, lines with the wrong field count refused. */
-function textReadOptions(layout: TextLayout): string {
+function textReadOptions(layout: TextLayout, parallel: boolean): string {
   const columns = layout.fields.map((f) => `${sqlString(columnName(f))}: 'VARCHAR'`).join(', ');
   return (
     `delim = ' ', quote = '', escape = '', header = ${layout.header}, auto_detect = false, columns = {${columns}}, ` +
-    `nullstr = '', null_padding = false, strict_mode = true, ignore_errors = true, store_rejects = true, compression = 'auto'`
+    `nullstr = '', null_padding = false, strict_mode = true, ignore_errors = true, store_rejects = true, compression = 'auto', ` +
+    `parallel = ${parallel}`
   );
+}
+
+/**
+ * Creates the `flow_logs` view and runs `read` over it, explaining a failure: a file that fails on its own is named
+ * (InputError). When none does, the failure is DuckDB's own: the read is retried once without its parallel CSV
+ * scanner (the known limits of parallel CSV reading), and when that fails too, the first error stands.
+ */
+export async function readFlowLogs<T>(
+  connection: DuckDBConnection,
+  files: readonly FlowLogFile[],
+  countFrom: number,
+  read: () => Promise<T>,
+): Promise<{ value: T; fallback?: string }> {
+  try {
+    await createFlowLogsView(connection, files, countFrom);
+    return { value: await read() };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
+    const failing = await findFailingFile(connection, files);
+    if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+    try {
+      await createFlowLogsView(connection, files, countFrom, { parallel: false });
+      return { value: await read(), fallback: firstLine((err as Error).message ?? String(err)) };
+    } catch {
+      throw err;
+    }
+  }
 }
 
 /**
@@ -194,7 +232,7 @@ export async function malformedLines(connection: DuckDBConnection, file: FlowLog
   // A single-file scan keeps file order (preserve_insertion_order), so row_number() counts the rows in order.
   const rows = await connection.runAndReadAll(
     `SELECT n FROM (SELECT row_number() OVER () AS n, ${malformedExpr(layout.fields)} AS bad ` +
-      `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout)})) WHERE bad ORDER BY n`,
+      `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout, false)})) WHERE bad ORDER BY n`,
   );
   const skipped = [...new Set(refused)].sort((a, b) => a - b);
   let line = layout.header ? 1 : 0;

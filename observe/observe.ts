@@ -7,17 +7,15 @@ import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { dirname, join } from 'node:path';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
-import { InputError } from '../core/errors.js';
 import { assertSafeName } from '../core/names.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
   checkGarbage,
-  createFlowLogsView,
-  findFailingFile,
   malformedLines,
   openDuckDb,
   query,
+  readFlowLogs,
   readRejects,
   resolveFiles,
   type MalformedLine,
@@ -33,6 +31,8 @@ export interface Observation {
   rows: ObserveRow[];
   malformed: MalformedLine[];
   files: number;
+  /** Why DuckDB's parallel CSV scan failed, when the files had to be read again without it. */
+  fallback?: string;
 }
 
 /** The window that ends on `to` (inclusive) and spans `days` days. */
@@ -108,22 +108,12 @@ export async function readObservationsDuckDb(opts: {
     // Alongside the query: DuckDB does not notice a truncated gzip.
     const complete = checkGzipComplete(files);
     complete.catch(() => undefined);
-    let raw;
-    try {
-      await createFlowLogsView(connection, files, input.winFrom);
-      raw = await query(connection, q.sql, q.params);
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
-      const failing = await findFailingFile(connection, files);
-      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
-      throw err;
-    }
+    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
     await complete;
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);
-    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length };
+    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}) };
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -6,14 +6,14 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ValidationFailed, InputError, UsageError } from '../core/errors.js';
+import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
 import { loadRepoOrThrow } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
-import { createFlowLogsView, findFailingFile, openDuckDb, query, resolveFiles } from '../observe/duckdb.js';
+import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
@@ -119,15 +119,8 @@ async function readReportDuckDb(
   try {
     const files = await resolveFiles(connection, config.flowLogs.files, dirname(environmentFile), root);
     const q = renderReportQuery(input('flow_logs'));
-    try {
-      await createFlowLogsView(connection, files, input('flow_logs').winFrom);
-      return (await query(connection, q.sql, q.params)).map(toReportRow);
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      const failing = await findFailingFile(connection, files);
-      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
-      throw err;
-    }
+    const { value } = await readFlowLogs(connection, files, input('flow_logs').winFrom, () => query(connection, q.sql, q.params));
+    return value.map(toReportRow);
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -3,11 +3,13 @@
  * underscores); broken input fails naming the file and leaves observed/ as it was; a few bad lines are skipped
  * and reported with file and line.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../core/errors.js';
+import { openDuckDb, readFlowLogs, resolveFiles } from '../../observe/duckdb.js';
 import {
   errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
 } from './helpers.js';
@@ -203,5 +205,54 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
     expect(msg).toMatch(/httpfs/);
     expect(msg).toMatch(/aws s3 sync/);
     expect(msg).toMatch(/engine: athena/);
+  });
+});
+
+describe("a failure of DuckDB's own (no file to blame): one retry without the parallel CSV scanner", () => {
+  async function setup() {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-fallback-'));
+    await writeLogFiles(dir, [
+      { name: 'a.log', records: traffic() },
+      { name: 'b.log.gz', records: traffic() },
+    ]);
+    const { instance, connection } = await openDuckDb();
+    const files = await resolveFiles(connection, ['*.log', '*.log.gz'], dir, dir);
+    const viewSql = async () => String((await connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]);
+    const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
+    return { connection, files, viewSql, count, close: () => (connection.closeSync(), instance.closeSync()) };
+  }
+
+  it('reads plain text with the parallel scanner and gzip without it; after an unexplained failure, again sequentially', async () => {
+    const s = await setup();
+    try {
+      const views: string[] = [];
+      const r = await readFlowLogs(s.connection, s.files, 0, async () => {
+        views.push(await s.viewSql());
+        if (views.length === 1) throw new Error('INTERNAL Error: a parallel CSV scanner failure, simulated');
+        return s.count();
+      });
+      expect(r).toEqual({ value: 2 * traffic().length, fallback: 'INTERNAL Error: a parallel CSV scanner failure, simulated' });
+      // Each read_csv of the view (as DuckDB stores it): its files and whether it may scan them in parallel.
+      const reads = (sql: string) =>
+        [...sql.matchAll(/read_csv\(main\.list_value\(([^)]*)\)[^]*?\("parallel" = CAST\('(t|f)' AS BOOLEAN\)\)/g)].map((m) => `${m[1]!.replace(/'[^']*\//g, "'")} ${m[2]}`);
+      expect(reads(views[0]!)).toEqual(["'a.log' t", "'b.log.gz' f"]);
+      expect(reads(views[1]!)).toEqual(["'a.log' f", "'b.log.gz' f"]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a failure the sequential read shares is reported as it first was; a file that fails on its own is named', async () => {
+    const s = await setup();
+    try {
+      await expect(readFlowLogs(s.connection, s.files, 0, async () => { throw new Error('first'); })).rejects.toThrow('first');
+      await writeFile(s.files[0]!.path.replace('a.log', 'c.log.gz'), 'not gzip at all');
+      const more = await resolveFiles(s.connection, ['*.log', '*.log.gz'], dirname(s.files[0]!.path), dirname(s.files[0]!.path));
+      const err = await readFlowLogs(s.connection, more, 0, async () => { throw new Error('some scan error'); }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).where?.file).toBe('c.log.gz');
+    } finally {
+      s.close();
+    }
   });
 });
