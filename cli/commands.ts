@@ -33,7 +33,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { formatObserveSummary, runObserve } = await import('../observe/command.js');
       const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
-      if (r.fallback) ctx.stderr(`leastpath: warning: DuckDB's parallel CSV scan failed (${r.fallback}); the files were read again without it`);
+      if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
       setExit(EXIT_OK);
     });
@@ -92,7 +92,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runReport } = await import('../verify/report-command.js');
       const { renderReport } = await import('../verify/render-report.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { report, findings } = await runReport({
+      const { report, findings, fallback } = await runReport({
         root: ctx.root,
         env: requireEnv(opts.env),
         today: ctx.today,
@@ -100,6 +100,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
         ...(opts.current ? { current: opts.current } : {}),
       });
       for (const f of findings) ctx.stderr(formatFinding(f));
+      if (fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(fallback));
       ctx.stdout(renderReport(report, opts.format));
       // Anomalies, and rules outside leastpath on an enforced group, are findings a person must look at; unused rules
       // and rejections are information.

@@ -10,6 +10,7 @@ import { resolveEnvironment } from '../generators/resolve.js';
 import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
 import { formatObserveSummary, runObserve } from '../observe/command.js';
+import { fallbackWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
@@ -30,6 +31,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
 
   for (const env of promotionOrder(repo)) {
     const r = await runObserve({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+    if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));
     ctx.stdout(formatObserveSummary(r));
   }
   for (const env of promotionOrder(repo)) {
@@ -39,7 +41,8 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   const synth = await runSynth({ root: ctx.root, today: ctx.today, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);
   ctx.stdout(formatSynthSummary(synth));
   for (const env of promotionOrder(repo)) {
-    const { report } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+    if (fallback) ctx.stderr(fallbackWarning(fallback));
     ctx.stdout(reportSummaryLine(report));
   }
   ctx.stdout(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -13,6 +13,7 @@
  * - S3 delivery path and file names: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3.html
  */
 import { compareCidr, hostCidr, parseCidr } from '../core/cidr.js';
+import type { ObservedEgress, ObservedRejected } from '../model/types.js';
 
 export type ExampleEnv = 'dev' | 'stg' | 'prod';
 export const EXAMPLE_ENVS: readonly ExampleEnv[] = ['dev', 'stg', 'prod'];
@@ -607,18 +608,8 @@ function hostsWithRole(ctx: Ctx, role: HostRole): Host[] {
   return ctx.hosts.filter((h) => h.role === role);
 }
 
-interface ConnectionSpec {
-  purpose: string;
-  traps: Trap[];
-  srcAddr: string;
-  dstAddr: string;
-  srcPort: number;
-  dstPort: number;
-  protocol?: number;
-  route: Route;
-  outcome?: Outcome;
-  segments: Segment[];
-}
+/** A connection as a scenario states it: protocol default tcp (6), outcome default established. */
+type ConnectionSpec = Omit<Connection, 'id' | 'natPort' | 'protocol' | 'outcome'> & Partial<Pick<Connection, 'protocol' | 'outcome'>>;
 
 /** Adds a connection, keeping only the intervals that end inside the logs' span. */
 function connect(ctx: Ctx, spec: ConnectionSpec, rng: Rng): void {
@@ -626,15 +617,10 @@ function connect(ctx: Ctx, spec: ConnectionSpec, rng: Rng): void {
   if (segments.length === 0) return;
   const route = spec.route;
   ctx.connections.push({
+    ...spec,
     id: ctx.connections.length,
-    purpose: spec.purpose,
-    traps: spec.route === 'nat-gateway' ? [...spec.traps, 'nat-gateway'] : spec.traps,
-    srcAddr: spec.srcAddr,
-    dstAddr: spec.dstAddr,
-    srcPort: spec.srcPort,
-    dstPort: spec.dstPort,
+    traps: route === 'nat-gateway' ? [...spec.traps, 'nat-gateway'] : spec.traps,
     protocol: spec.protocol ?? 6,
-    route,
     outcome: spec.outcome ?? 'established',
     natPort: route === 'nat-gateway' ? ephemeralPort(rng, ELB) : null,
     segments,
@@ -1229,30 +1215,14 @@ export function renderFiles(s: Scenario, records: FlowRecord[] = renderRecords(s
 // ---------------------------------------------------------------------------------------------------------------
 // Ground truth
 
-export interface TruthEgress {
-  workload: string;
-  /** Canonical /32 or /128, as core/cidr.ts hostCidr() prints it. */
-  destination: string;
-  /** tcp | udp | icmp | icmpv6, or the IANA number as a string. */
-  protocol: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | string;
-  /** The service port; absent for icmp, icmpv6 and other portless protocols. */
-  port?: number;
-  /** S3, DYNAMODB, ... when the destination is a public AWS address of a named service; null otherwise (AMAZON too). */
-  service: string | null;
-  flows: number;
-  bytes: number;
-  firstSeen: string;
-  lastSeen: string;
-}
+/**
+ * An egress the generator intends, in the contract's terms (model/types.ts; the destination canonical, as
+ * core/cidr.ts hostCidr() prints it), for its workload. Which rule decides the initiator is observe's to say.
+ */
+export type TruthEgress = Omit<ObservedEgress, 'decidedBy'> & { workload: string };
 
-export interface TruthRejected {
-  workload: string;
-  destination: string;
-  protocol: string;
-  port?: number;
-  flows: number;
-  lastSeen: string;
-}
+/** A rejection the generator intends, for its workload. */
+export type TruthRejected = ObservedRejected & { workload: string };
 
 export interface EnvTruth {
   env: string;

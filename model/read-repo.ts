@@ -81,12 +81,17 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
 
   const environments = new Map<string, EnvironmentPolicies>();
   for (const e of loaded) if (e) environments.set(e.name, e);
-  // The promotion chain crosses environments: under --env, the others' promoteFrom is read on its own (unvalidated).
-  const promoteFrom = new Map<string, string | null>();
-  for (const name of environmentNames) {
-    const own = environments.get(name);
-    const from = own ? own.environment.value.promoteFrom : await peekPromoteFrom(root, name);
-    if (from !== undefined) promoteFrom.set(name, from);
+  // The promotion chain crosses environments: under --env, it is followed into the environments not loaded, whose
+  // promoteFrom is read on its own (unvalidated), and only as far as the chain goes.
+  const promoteFrom = new Map<string, string | null>([...environments].map(([name, e]) => [name, e.environment.value.promoteFrom]));
+  for (const e of environments.values()) {
+    let cur = e.environment.value.promoteFrom;
+    while (cur !== null && !promoteFrom.has(cur) && environmentNames.includes(cur)) {
+      const from = await peekPromoteFrom(root, cur);
+      if (from === undefined) break;
+      promoteFrom.set(cur, from);
+      cur = from;
+    }
   }
   const repo: Repo = {
     root,

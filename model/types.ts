@@ -247,6 +247,6 @@ export interface Repo {
   environments: Map<string, EnvironmentPolicies>;
   /** Every environment folder under policies/, sorted, including those not loaded (`--env`, or a broken environment.yaml). */
   environmentNames: string[];
-  /** `promoteFrom` of every environment whose environment.yaml says it, loaded or not (the promotion chain). */
+  /** `promoteFrom` of every loaded environment, and of those its promotion chain reaches that `--env` left out. */
   promoteFrom: Map<string, string | null>;
 }

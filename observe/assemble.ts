@@ -85,9 +85,9 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
     if (text === undefined) dayCache.set(d, (text = dayOf(d * 86_400)));
     return text;
   };
-  const rowsOf = new Map<string, ObserveRow[]>();
+  const rowsOf = new Map<string, (ObserveRow & { raddr: string })[]>();
   for (const row of input.rows) {
-    if (row.kind === 'stats' || row.raddr === null) continue;
+    if (row.kind === 'stats' || !hasAddress(row)) continue;
     const list = rowsOf.get(row.workload);
     if (list) list.push(row);
     else rowsOf.set(row.workload, [row]);
@@ -97,7 +97,6 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
     const rejected = new Map<string, ObservedRejected>();
     const addresses = new Set<string>();
     for (const row of rowsOf.get(workload) ?? []) {
-      if (row.raddr === null) continue;
       if (row.kind === 'address') {
         const own = hostOf(row.raddr);
         if (own) addresses.add(own);
@@ -151,6 +150,10 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
     });
   }
   return out;
+}
+
+function hasAddress(row: ObserveRow): row is ObserveRow & { raddr: string } {
+  return row.raddr !== null;
 }
 
 /** Addresses in CIDR order (IPv4 first, numerically). */

@@ -142,6 +142,11 @@ function textReadOptions(layout: TextLayout, parallel: boolean): string {
   );
 }
 
+/** What observe and report say when readFlowLogs had to fall back. */
+export function fallbackWarning(reason: string): string {
+  return `leastpath: warning: DuckDB's parallel CSV scan failed (${reason}); the files were read again without it`;
+}
+
 /**
  * Creates the `flow_logs` view and runs `read` over it, explaining a failure: a file that fails on its own is named
  * (InputError). When none does, the failure is DuckDB's own: the read is retried once without its parallel CSV

@@ -37,6 +37,8 @@ export interface BranchState {
   lastBotFiles: TreeFiles | null;
   /** Commits on the branch, not on the default branch, that the bot did not make (a person's). */
   othersCommits: string[];
+  /** Commits on the branch that GitHub did not list: counted as a person's. */
+  unlistedCommits: number;
 }
 
 export interface PullState {
@@ -125,8 +127,8 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
   if (!branch) start = { ...state.base, ref: 'create' };
   else if (branch.byBot && !pull && !sameFiles(branch.files, shas, managed)) {
     // Its pull request was closed: start afresh, unless that would drop a person's commits from the branch.
-    if (branch.othersCommits.length > 0) {
-      const list = branch.othersCommits.map((c) => c.slice(0, 12)).join(', ');
+    if (branch.othersCommits.length > 0 || branch.unlistedCommits > 0) {
+      const list = [...branch.othersCommits.map((c) => c.slice(0, 12)), ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : [])].join(', ');
       notes.push(
         `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
           `afresh would drop them. Delete the branch, or reopen its pull request, and the next run proposes again.`,

@@ -106,15 +106,15 @@ async function refSha(t: Target, branch: string): Promise<string | null> {
 const WALK = 20;
 
 /**
- * The commits on the branch that are not on the default branch and that the bot did not make, oldest first.
- * GitHub's compare lists at most 250 commits; when it lists fewer than there are, the unlisted ones are counted as a
- * person's, so they are never dropped unseen.
+ * The commits on the branch that are not on the default branch and that the bot did not make, oldest first, and how
+ * many GitHub's compare did not list (it lists at most 250): those count as a person's, never dropped unseen.
  */
-async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<string[]> {
+async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<Pick<BranchState, 'othersCommits' | 'unlistedCommits'>> {
   const { data } = await t.octokit.rest.repos.compareCommitsWithBasehead({ owner: t.owner, repo: t.repo, basehead: `${defaultBranch}...${sha}` });
-  const others = data.commits.filter((c) => !isBotCommit(c.commit.message)).map((c) => c.sha);
-  const unlisted = data.total_commits - data.commits.length;
-  return unlisted > 0 ? [...others, `${unlisted} more not listed`] : others;
+  return {
+    othersCommits: data.commits.filter((c) => !isBotCommit(c.commit.message)).map((c) => c.sha),
+    unlistedCommits: Math.max(0, data.total_commits - data.commits.length),
+  };
 }
 
 async function branchState(t: Target, sha: string, defaultBranch: string): Promise<BranchState> {
@@ -133,7 +133,7 @@ async function branchState(t: Target, sha: string, defaultBranch: string): Promi
       parent = c.parents[0]?.sha;
     }
   }
-  return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles, othersCommits: await othersCommits(t, defaultBranch, sha) };
+  return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles, ...(await othersCommits(t, defaultBranch, sha)) };
 }
 
 /** The open pull request from `branch` (listed by head, every page). */

@@ -45,6 +45,8 @@ export interface ReportOptions {
 export interface ReportResult {
   report: ReportDocument;
   findings: Finding[];
+  /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the report is complete). */
+  fallback?: string;
 }
 
 /**
@@ -100,12 +102,12 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules: ruleMatches(rules),
     thresholds,
   });
-  const rows =
+  const { rows, fallback } =
     config.flowLogs.engine === 'athena'
-      ? await readReportAthena(config, input, opts.athenaClient)
+      ? { rows: await readReportAthena(config, input, opts.athenaClient), fallback: undefined }
       : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
-  return { report, findings: [...findings, ...outsideFindings(report, env)] };
+  return { report, findings: [...findings, ...outsideFindings(report, env)], ...(fallback !== undefined ? { fallback } : {}) };
 }
 
 async function readReportDuckDb(
@@ -113,14 +115,14 @@ async function readReportDuckDb(
   environmentFile: string,
   config: EnvironmentConfig,
   input: (relation: string) => ReportQueryInput,
-): Promise<ReportRow[]> {
+): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
   if (config.flowLogs.files.length === 0) throw new UsageError(`${environmentFile}: flowLogs.files is empty: the duckdb engine needs files to read`);
   const { instance, connection } = await openDuckDb();
   try {
     const files = await resolveFiles(connection, config.flowLogs.files, dirname(environmentFile), root);
     const q = renderReportQuery(input('flow_logs'));
-    const { value } = await readFlowLogs(connection, files, input('flow_logs').winFrom, () => query(connection, q.sql, q.params));
-    return value.map(toReportRow);
+    const { value, fallback } = await readFlowLogs(connection, files, input('flow_logs').winFrom, () => query(connection, q.sql, q.params));
+    return { rows: value.map(toReportRow), fallback };
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -4,18 +4,14 @@
  */
 import { ruleAdmits, protocolNumber, type MatchContext } from '../generators/match.js';
 import type { ResolvedEnvironment } from '../generators/model.js';
-import type { ObservedFile } from '../model/types.js';
+import type { ObservedEgress, ObservedFile } from '../model/types.js';
 
-export interface DeniedFlow {
+/** An observed egress of a workload that no resolved rule admits. */
+export type DeniedFlow = Pick<ObservedEgress, 'destination' | 'protocol' | 'port' | 'flows' | 'lastSeen'> & {
   workload: string;
-  destination: string;
-  protocol: string;
-  port?: number;
-  flows: number;
-  lastSeen: string;
   /** Why no rule was made for it: review, ignore, denied, or none (adopted evidence that a rule still misses). */
   reason: string;
-}
+};
 
 export interface WhatIf {
   denied: DeniedFlow[];
@@ -28,6 +24,13 @@ export interface WhatIf {
 
 export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<string, ObservedFile>, ctx: MatchContext): WhatIf {
   const denied: DeniedFlow[] = [];
+  // The first not-adopted entry per observed destination, looked up once per egress instead of searched for.
+  const key = (workload: string, destination: string, protocol: string, port: number | undefined) => `${workload}|${destination}|${protocol}|${port ?? ''}`;
+  const notAdopted = new Map<string, string>();
+  for (const n of resolved.notAdopted) {
+    const k = key(n.workload, n.destination, n.protocol, n.port);
+    if (!notAdopted.has(k)) notAdopted.set(k, n.reason);
+  }
   let replayed = 0;
   let flows = 0;
   for (const group of resolved.groups) {
@@ -38,9 +41,6 @@ export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<stri
       flows += e.flows;
       const flow = { destination: e.destination, protocol: protocolNumber(e.protocol), ...(e.port !== undefined ? { port: e.port } : {}), service: e.service };
       if (group.rules.some((r) => ruleAdmits(r, flow, ctx))) continue;
-      const na = resolved.notAdopted.find(
-        (n) => n.workload === group.workload && n.destination === e.destination && n.protocol === e.protocol && n.port === e.port,
-      );
       denied.push({
         workload: group.workload,
         destination: e.destination,
@@ -48,7 +48,7 @@ export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<stri
         ...(e.port !== undefined ? { port: e.port } : {}),
         flows: e.flows,
         lastSeen: e.lastSeen,
-        reason: na?.reason ?? 'none',
+        reason: notAdopted.get(key(group.workload, e.destination, e.protocol, e.port)) ?? 'none',
       });
     }
   }

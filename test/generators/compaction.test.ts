@@ -100,6 +100,20 @@ function expectWithinLimit(input: readonly AddressClass[], r: CompactionResult, 
   });
 }
 
+/**
+ * 1-2 UDP classes of 1-10 IPv6 hosts near the bottom of a few far-apart /64s, so merges cost 2^64 and more. Group 4
+ * = 0 or 1 share a /56, ff00 is another; the third group picks one of four /48s.
+ */
+function classes6(rng: Rng): AddressClass[] {
+  const m = rng.int(1, 2);
+  return Array.from({ length: m }, (_, i) => {
+    const set = new Set<string>();
+    const n = rng.int(1, Math.floor(10 / m));
+    while (set.size < n) set.add(`2001:db8:${rng.int(0, 3).toString(16)}:${rng.pick(['0', '1', 'ff00'])}::${rng.int(1, 40).toString(16)}`);
+    return { key: `udp|${53 + i}`, family: 6 as const, cidrs: [...set] };
+  });
+}
+
 function distinctLeaves(input: readonly AddressClass[]): number {
   return input.reduce((n, c) => n + outermost(c.cidrs).length, 0);
 }
@@ -172,16 +186,8 @@ describe('compact against the brute force', () => {
   it('finds the optimum for IPv6, where extra addresses only fit in a bigint', () => {
     const rng = makeRng('compaction-test/ipv6');
     for (let t = 0; t < 120; t++) {
-      const m = rng.int(1, 2);
-      const input: AddressClass[] = Array.from({ length: m }, (_, i) => {
-        const set = new Set<string>();
-        const n = rng.int(1, Math.floor(10 / m));
-        while (set.size < n) {
-          // A few far-apart /64s, hosts near the bottom of each: merges cost 2^64 and more.
-          set.add(`2001:db8:${rng.int(0, 3).toString(16)}:${rng.pick(['0', '1', 'ff00'])}::${rng.int(1, 40).toString(16)}`);
-        }
-        return { key: `udp|${53 + i}`, family: 6 as const, cidrs: [...set] };
-      });
+      const input = classes6(rng);
+      const m = input.length;
       const n = distinctLeaves(input);
       if (n <= m) continue;
       expectOptimal(input, rng.int(m, n - 1));
@@ -302,16 +308,8 @@ describe('compact with a width limit', () => {
     const rng = makeRng('compaction-test/limit-ipv6');
     let impossible = 0;
     for (let t = 0; t < 150; t++) {
-      const m = rng.int(1, 2);
-      const input: AddressClass[] = Array.from({ length: m }, (_, i) => {
-        const set = new Set<string>();
-        const n = rng.int(1, Math.floor(10 / m));
-        while (set.size < n) {
-          // Group 4 = 0 or 1 share a /56, ff00 is another; the third group picks one of four /48s.
-          set.add(`2001:db8:${rng.int(0, 3).toString(16)}:${rng.pick(['0', '1', 'ff00'])}::${rng.int(1, 40).toString(16)}`);
-        }
-        return { key: `udp|${53 + i}`, family: 6 as const, cidrs: [...set] };
-      });
+      const input = classes6(rng);
+      const m = input.length;
       // An IPv4 limit must not touch IPv6 classes.
       const limit = rng.pick([48, 56, 56, 56, 60, 64, 120]);
       const options: CompactionOptions = { minPrefix: { 4: 32, 6: limit } };
