@@ -2,11 +2,13 @@
  * The embedded engine: DuckDB reads the flow-log files (text, gzip, Parquet; local paths, globs, s3:// URLs)
  * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
-import { fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
+import { countFileLines, fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
 
 export interface MalformedLine {
@@ -94,8 +96,13 @@ export function displayPath(path: string, root: string): string {
  * Such a line keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is
  * counted, and malformedLines() finds its line number.
  */
-export async function createFlowLogsView(connection: DuckDBConnection, files: readonly FlowLogFile[], countFrom = 0, opts: ViewOptions = {}): Promise<void> {
-  const groups = new Map<string, { layout: TextLayout; gzip: boolean; files: FlowLogFile[] }>();
+export async function createFlowLogsView(
+  connection: DuckDBConnection,
+  files: readonly FlowLogFile[],
+  countFrom = 0,
+  opts: ViewOptions = {},
+): Promise<TextGroup[]> {
+  const groups = new Map<string, TextGroup>();
   const parquet: FlowLogFile[] = [];
   for (const f of files) {
     if (f.kind === 'parquet') {
@@ -105,16 +112,15 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
     const layout = layoutFromFirstLine(await readFirstLine(f), f);
     const gzip = f.kind === 'gzip';
     const key = `${gzip}:${layout.header}:${layout.fields.join(' ')}`;
-    const g = groups.get(key) ?? { layout, gzip, files: [] };
+    // A gzip stream cannot be split: DuckDB inflates each file on one thread, and many files in one scan still use
+    // every core. Plain text may go through the parallel scanner, unless the caller falls back (ViewOptions).
+    const g = groups.get(key) ?? { layout, parallel: !gzip && opts.parallel !== false, files: [] };
     g.files.push(f);
     groups.set(key, g);
   }
   const selects: string[] = [];
-  for (const { layout, gzip, files: fs } of groups.values()) {
+  for (const { layout, parallel, files: fs } of groups.values()) {
     const list = `[${fs.map((f) => sqlString(f.path)).join(', ')}]`;
-    // A gzip stream cannot be split: DuckDB inflates each file on one thread, and many files in one scan still use
-    // every core. Plain text may go through the parallel scanner, unless the caller falls back (ViewOptions).
-    const parallel = !gzip && opts.parallel !== false;
     selects.push(textProjection(`read_csv(${list}, ${textReadOptions(layout, parallel)}, filename = true)`, layout.fields, countFrom));
   }
   if (parquet.length > 0) {
@@ -125,6 +131,16 @@ export async function createFlowLogsView(connection: DuckDBConnection, files: re
   }
   if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
+  return [...groups.values()];
+}
+
+/** Text files of one header layout and compression: the view reads each group with one read_csv. */
+export interface TextGroup {
+  layout: TextLayout;
+  /** Read with DuckDB's parallel CSV scanner. */
+  parallel: boolean;
+  /** In the order read_csv gets them. */
+  files: FlowLogFile[];
 }
 
 export interface ViewOptions {
@@ -148,31 +164,160 @@ export function fallbackWarning(reason: string): string {
 }
 
 /**
- * Creates the `flow_logs` view and runs `read` over it, explaining a failure: a file that fails on its own is named
- * (InputError). When none does, the failure is DuckDB's own: the read is retried once without its parallel CSV
- * scanner (the known limits of parallel CSV reading), and when that fails too, the first error stands.
+ * Creates the `flow_logs` view and runs `read` (one query over it) with its row counts checked.
+ *
+ * A failure is explained: a file that fails on its own is named (InputError). When none does, the failure is
+ * DuckDB's own: the read is retried once without its parallel CSV scanner (the known limits of parallel CSV
+ * reading), and when that fails too, the first error stands.
+ *
+ * Row counts: beside the read, every local text and gzip file is read to its end by Node and its lines counted
+ * (countFileLines, which also fails on a truncated gzip). Every scan of a group of files in the query's profile
+ * must have kept exactly those lines, less the header and the lines the reader refused. A scan that kept more or
+ * fewer is read again without the parallel scanner; when that still disagrees, the run fails naming the file (one
+ * being written while it is read, or a reader that misread it): no observation from records that went missing.
  */
 export async function readFlowLogs<T>(
   connection: DuckDBConnection,
   files: readonly FlowLogFile[],
   countFrom: number,
   read: () => Promise<T>,
+  /** The files' line counts (countFileLines, started here by default, so that it runs beside DuckDB). */
+  counting: Promise<ReadonlyMap<string, number>> = countFileLines(files),
 ): Promise<{ value: T; fallback?: string }> {
-  try {
-    await createFlowLogsView(connection, files, countFrom);
-    return { value: await read() };
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
-    const failing = await findFailingFile(connection, files);
-    if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+  counting.catch(() => undefined);
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-profile-'));
+  const profile = join(dir, 'profile.json');
+  const attempt = async (parallel: boolean) => {
+    const groups = await createFlowLogsView(connection, files, countFrom, { parallel });
+    await connection.run(`SET enable_profiling = 'json'`);
+    await connection.run(`SET profiling_output = ${sqlString(profile)}`);
     try {
-      await createFlowLogsView(connection, files, countFrom, { parallel: false });
-      return { value: await read(), fallback: firstLine((err as Error).message ?? String(err)) };
-    } catch {
-      throw err;
+      const value = await read();
+      return { value, groups, scans: csvScans(JSON.parse(await readFile(profile, 'utf8'))) };
+    } finally {
+      await connection.run('PRAGMA disable_profiling');
+    }
+  };
+  try {
+    let fallback: string | undefined;
+    let run: Awaited<ReturnType<typeof attempt>>;
+    try {
+      run = await attempt(true);
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
+      const failing = await findFailingFile(connection, files);
+      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+      try {
+        run = await attempt(false);
+        fallback = firstLine((err as Error).message ?? String(err));
+      } catch {
+        throw err;
+      }
+    }
+    const lines = await counting;
+    let wrong = rowCountMismatch(run.groups, run.scans, lines, await refusedLines(connection));
+    if (wrong && wrong.group.parallel) {
+      fallback = wrong.summary;
+      run = await attempt(false);
+      wrong = rowCountMismatch(run.groups, run.scans, lines, await refusedLines(connection));
+    }
+    if (wrong) throw await explainMismatch(connection, wrong.group, lines);
+    return { value: run.value, ...(fallback !== undefined ? { fallback } : {}) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One read_csv in a query profile: the files it read (DuckDB lists the first five, then `...`) and rows kept. */
+export interface CsvScan {
+  names: string;
+  files: number;
+  rows: number;
+}
+
+interface ProfileNode {
+  operator_name?: string;
+  operator_cardinality?: number;
+  extra_info?: Record<string, unknown>;
+  children?: ProfileNode[];
+}
+
+/** Every READ_CSV operator of a JSON query profile. */
+export function csvScans(node: ProfileNode): CsvScan[] {
+  const out: CsvScan[] = [];
+  const walk = (n: ProfileNode) => {
+    if (n.operator_name === 'READ_CSV') {
+      out.push({
+        names: String(n.extra_info?.['Filename(s)'] ?? ''),
+        files: Number(n.extra_info?.['Total Files Read'] ?? NaN),
+        rows: Number(n.operator_cardinality ?? NaN),
+      });
+    }
+    for (const c of n.children ?? []) walk(c);
+  };
+  walk(node);
+  return out;
+}
+
+/** Records a group's files hold by Node's count: lines, less headers and the lines the reader refused. */
+function expectedRows(files: readonly FlowLogFile[], header: boolean, lines: ReadonlyMap<string, number>, refused: ReadonlyMap<string, number>): number {
+  return files.reduce((n, f) => n + (lines.get(f.path) ?? 0) - (header ? 1 : 0) - (refused.get(f.path) ?? 0), 0);
+}
+
+/**
+ * The first group of local files whose scans kept other than the records Node counted, or undefined when all
+ * agree. A group with a remote file (s3://) is not counted here. A local group without a scan in the profile
+ * is an error: the check must not pass by not finding what to check.
+ */
+export function rowCountMismatch(
+  groups: readonly TextGroup[],
+  scans: readonly CsvScan[],
+  lines: ReadonlyMap<string, number>,
+  refused: ReadonlyMap<string, number>,
+): { group: TextGroup; summary: string } | undefined {
+  for (const group of groups) {
+    if (group.files.some((f) => !lines.has(f.path))) continue;
+    const first = group.files[0]!.path;
+    const mine = scans.filter((s) => s.files === group.files.length && (s.names === first || s.names.startsWith(`${first}, `)));
+    if (mine.length === 0) throw new Error(`row-count check: DuckDB's query profile shows no scan of ${group.files[0]!.display}`);
+    const want = expectedRows(group.files, group.layout.header, lines, refused);
+    const off = mine.find((s) => s.rows !== want);
+    if (off) {
+      const where = group.files.length === 1 ? group.files[0]!.display : `${group.files.length} files from ${group.files[0]!.display}`;
+      return { group, summary: `it kept ${off.rows} records of ${where}, which hold ${want}` };
     }
   }
+  return undefined;
+}
+
+/** Lines the CSV reader refused, per file (DuckDB's reject tables, each line once however often it was read). */
+async function refusedLines(connection: DuckDBConnection): Promise<Map<string, number>> {
+  const exists = await connection.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'");
+  if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return new Map();
+  const rows = await connection.runAndReadAll(`
+    SELECT s.file_path, count(DISTINCT e.line)
+    FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
+    GROUP BY s.file_path`);
+  return new Map(rows.getRows().map((r) => [String(r[0]), Number(r[1])]));
+}
+
+/** Counts a mismatched group's records file by file (sequentially) and names the file that disagrees. */
+async function explainMismatch(connection: DuckDBConnection, group: TextGroup, lines: ReadonlyMap<string, number>): Promise<InputError> {
+  const list = `[${group.files.map((f) => sqlString(f.path)).join(', ')}]`;
+  const got = await connection.runAndReadAll(
+    `SELECT filename, count(*) FROM read_csv(${list}, ${textReadOptions(group.layout, false)}, filename = true) GROUP BY filename`,
+  );
+  const kept = new Map(got.getRows().map((r) => [String(r[0]), Number(r[1])]));
+  const refused = await refusedLines(connection);
+  const why = 'the file changed while it was read, or DuckDB misread it; nothing was written';
+  for (const f of group.files) {
+    const want = expectedRows([f], group.layout.header, lines, refused);
+    const have = kept.get(f.path) ?? 0;
+    if (have !== want) return new InputError(`DuckDB read ${have} records where the file holds ${want}: ${why}`, { file: f.display });
+  }
+  const f = group.files[0]!;
+  return new InputError(`DuckDB's records of the ${group.files.length} files read with this one disagree with their line counts: ${why}`, { file: f.display });
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   type MalformedLine,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { checkGzipComplete, type FlowLogFile } from './sources.js';
+import type { FlowLogFile } from './sources.js';
 import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
@@ -105,11 +105,7 @@ export async function readObservationsDuckDb(opts: {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
     const q = renderObserveQuery(input);
-    // Alongside the query: DuckDB does not notice a truncated gzip.
-    const complete = checkGzipComplete(files);
-    complete.catch(() => undefined);
     const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
-    await complete;
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);

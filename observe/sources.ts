@@ -81,32 +81,90 @@ function gunzipPrefix(head: Buffer, file: FlowLogFile): Promise<string> {
   });
 }
 
-/** Large reads and inflate chunks: the check runs at zlib's speed, not at the speed of 16 KiB stream callbacks. */
-const GZIP_CHUNK = 1 << 20;
+/** Large reads and inflate chunks: the pass runs at zlib's speed, not at the speed of 16 KiB stream callbacks. */
+const READ_CHUNK = 1 << 20;
 
 /**
- * Decompresses every local gzip file to its end and fails naming the first that is truncated or corrupt.
- * DuckDB reads a truncated gzip as far as it goes without a word, which would turn a half-delivered file
- * into a quietly shorter observation. Two files at a time (the inflating happens on libuv's threads, beside
- * DuckDB's); the inflated bytes are dropped as they come.
+ * Counts the lines of a text stream that hold anything, as DuckDB's CSV reader sees them: a line ends at `\n`,
+ * and a line that is empty, or only the `\r` of a CRLF ending, is no row (DuckDB skips it without a reject).
  */
-export async function checkGzipComplete(files: readonly FlowLogFile[], parallel = 2): Promise<void> {
-  const local = files.filter((f) => f.kind === 'gzip' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(f.path));
+export class LineCounter {
+  private count = 0;
+  /** Bytes of the current line so far, and its first byte. */
+  private len = 0;
+  private first = 0;
+
+  push(chunk: Uint8Array): void {
+    let at = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, at);
+      const stop = nl < 0 ? chunk.length : nl;
+      if (stop > at) {
+        if (this.len === 0) this.first = chunk[at]!;
+        this.len += stop - at;
+      }
+      if (nl < 0) return;
+      this.endLine();
+      at = nl + 1;
+    }
+  }
+
+  /** The count, once the stream has ended (a last line without a newline counts too). */
+  finish(): number {
+    this.endLine();
+    return this.count;
+  }
+
+  private endLine(): void {
+    if (this.len > 1 || (this.len === 1 && this.first !== 0x0d)) this.count++;
+    this.len = 0;
+  }
+}
+
+/** True for s3:// and other URLs: files this machine cannot read on its own. */
+export function isRemote(path: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+}
+
+/**
+ * Reads every local text and gzip file to its end and counts its lines (LineCounter): the figures DuckDB's row
+ * counts are checked against (readFlowLogs). A gzip file is inflated to its end on the way, and the first one
+ * that is truncated or corrupt fails the run by name: DuckDB reads a truncated gzip as far as it goes without a
+ * word, which would turn a half-delivered file into a quietly shorter observation. Two files at a time (reading
+ * and inflating happen on libuv's threads, beside DuckDB's); the bytes are dropped as they are counted.
+ */
+export async function countFileLines(files: readonly FlowLogFile[], parallel = 2): Promise<Map<string, number>> {
+  const local = files.filter((f) => f.kind !== 'parquet' && !isRemote(f.path));
+  const counts = new Map<string, number>();
   const failures: { index: number; error: InputError }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < local.length && failures.length === 0) {
       const index = next++;
       const f = local[index]!;
-      const sink = new Writable({ highWaterMark: GZIP_CHUNK, write: (_chunk, _enc, done) => done() });
-      await pipeline(createReadStream(f.path, { highWaterMark: GZIP_CHUNK }), createGunzip({ chunkSize: GZIP_CHUNK }), sink).catch((err: Error) => {
-        failures.push({ index, error: new InputError(`truncated or corrupt gzip: ${err.message}`, { file: f.display }) });
+      const counter = new LineCounter();
+      const sink = new Writable({
+        highWaterMark: READ_CHUNK,
+        write: (chunk: Buffer, _enc, done) => {
+          counter.push(chunk);
+          done();
+        },
       });
+      const source = createReadStream(f.path, { highWaterMark: READ_CHUNK });
+      const read = f.kind === 'gzip' ? pipeline(source, createGunzip({ chunkSize: READ_CHUNK }), sink) : pipeline(source, sink);
+      await read.then(
+        () => counts.set(f.path, counter.finish()),
+        (err: NodeJS.ErrnoException) => {
+          const what = f.kind === 'gzip' && !err.syscall ? 'truncated or corrupt gzip' : 'cannot read flow-log file';
+          failures.push({ index, error: new InputError(`${what}: ${err.message}`, { file: f.display }) });
+        },
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
   // Files are taken in order and those under way finish, so the first broken file is always the one named.
   if (failures.length > 0) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
+  return counts;
 }
 
 /** Reads the layout from the first line: a header of known field names, or a v2 default-format record. */

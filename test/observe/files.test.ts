@@ -10,8 +10,10 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../core/errors.js';
 import { openDuckDb, readFlowLogs, resolveFiles } from '../../observe/duckdb.js';
+import { countFileLines, LineCounter } from '../../observe/sources.js';
+import { runReport } from '../../verify/report-command.js';
 import {
-  errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
+  errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, TODAY, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
 } from './helpers.js';
 
 const WEB = '10.0.1.10';
@@ -143,7 +145,7 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
     expect((await stat(o.path)).mtimeMs).toBe(o.mtime);
   }
 
-  it('a truncated gzip (a valid .log.gz cut in half)', async () => {
+  it('a truncated gzip (a valid .log.gz cut in half), for observe and for report alike', async () => {
     const o = await orgWithObserved();
     const full = gzipSync(logText(V5, many));
     await writeFile(join(o.root, 'logs/b.log.gz'), full.subarray(0, Math.floor(full.length / 2)));
@@ -152,6 +154,8 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
     expect((err as InputError).where?.file).toBe('logs/b.log.gz');
     expect(errorLine(err)).toMatch(/^logs\/b\.log\.gz:/);
     await expectUntouched(o);
+    const reportErr = await thrown(() => runReport({ root: o.root, env: 'dev', today: TODAY, to: '2026-11-21' }));
+    expect(errorLine(reportErr)).toMatch(/^logs\/b\.log\.gz:.*truncated or corrupt gzip/);
   });
 
   it('a gzip with a corrupted byte in the middle', async () => {
@@ -251,6 +255,106 @@ describe("a failure of DuckDB's own (no file to blame): one retry without the pa
       const err = await readFlowLogs(s.connection, more, 0, async () => { throw new Error('some scan error'); }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InputError);
       expect((err as InputError).where?.file).toBe('c.log.gz');
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('row counts: every record Node counts in a file is one DuckDB kept or refused', () => {
+  async function setup(files: LogFile[]) {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-rows-'));
+    await writeLogFiles(dir, files);
+    const { instance, connection } = await openDuckDb();
+    const found = files.length > 0 ? await resolveFiles(connection, ['*'], dir, dir) : [];
+    const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
+    return { dir, connection, files: found, count, close: () => (connection.closeSync(), instance.closeSync()) };
+  }
+
+  it('blank lines, CRLF endings, refused lines and a last line without a newline all count as DuckDB counts them', async () => {
+    const records = traffic().map((r) => line(V5, r));
+    const text = `${V5.join(' ')}\r\n${records[0]}\r\n\r\n${records[1]}\r\n 2 too few\r\n${records[2]}\r\n\r\n${records.slice(3).join('\r\n')}`;
+    const s = await setup([]);
+    try {
+      await writeFile(join(s.dir, 'a.log'), text.replace(/\r\n/g, '\n'));
+      await writeFile(join(s.dir, 'b.log'), text);
+      await writeFile(join(s.dir, 'c.log.gz'), gzipSync(`${text}\r\n\r\n`));
+      const files = await resolveFiles(s.connection, ['*'], s.dir, s.dir);
+      const counted = await countFileLines(files);
+      // header + records + the refused line; blank lines are no lines
+      expect([...counted.values()]).toEqual([1 + records.length + 1, 1 + records.length + 1, 1 + records.length + 1]);
+      const r = await readFlowLogs(s.connection, files, 0, s.count);
+      expect(r).toEqual({ value: 3 * records.length });
+    } finally {
+      s.close();
+    }
+  });
+
+  it('counts lines the same however the stream is cut into chunks', () => {
+    const bytes = Buffer.from('h a b\r\n1 2 3\r\n\r\n\n4 5 6\n\r\n7 8 9');
+    const whole = new LineCounter();
+    whole.push(bytes);
+    expect(whole.finish()).toBe(4);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const c = new LineCounter();
+      c.push(bytes.subarray(0, cut));
+      c.push(bytes.subarray(cut));
+      expect(c.finish(), `cut at ${cut}`).toBe(4);
+    }
+  });
+
+  it('a gzip file that grew after it was counted fails by name, with both counts', async () => {
+    const s = await setup([{ name: 'a.log.gz', records: traffic() }, { name: 'b.log.gz', records: traffic() }]);
+    try {
+      const counted = await countFileLines(s.files);
+      await writeLogFiles(s.dir, [{ name: 'b.log.gz', records: [...traffic(), ...traffic()] }]);
+      const err = await readFlowLogs(s.connection, s.files, 0, s.count, Promise.resolve(counted)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).where?.file).toBe('b.log.gz');
+      expect((err as Error).message).toContain(`DuckDB read ${2 * traffic().length} records where the file holds ${traffic().length}`);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a plain-text scan that kept other than the count is read again without the parallel scanner; agreeing then, it warns', async () => {
+    const s = await setup([{ name: 'a.log', records: [...traffic(), ...traffic()] }]);
+    try {
+      const path = s.files[0]!.path;
+      const whole = await readFile(path);
+      const counted = await countFileLines(s.files);
+      const views: string[] = [];
+      const r = await readFlowLogs(
+        s.connection,
+        s.files,
+        0,
+        async () => {
+          views.push(String((await s.connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]));
+          if (views.length > 1) return s.count();
+          // The first scan sees half the file (as a scanner that lost records would), the second all of it.
+          await writeFile(path, logText(V5, traffic()));
+          const n = await s.count();
+          await writeFile(path, whole);
+          return n;
+        },
+        Promise.resolve(counted),
+      );
+      expect(r).toEqual({ value: 2 * traffic().length, fallback: `it kept ${traffic().length} records of a.log, which hold ${2 * traffic().length}` });
+      expect(views.map((v) => /"parallel" = CAST\('(t|f)'/.exec(v)?.[1])).toEqual(['t', 'f']);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a plain-text file that still disagrees when read sequentially fails by name', async () => {
+    const s = await setup([{ name: 'a.log', records: traffic() }]);
+    try {
+      const counted = await countFileLines(s.files);
+      await writeLogFiles(s.dir, [{ name: 'a.log', records: traffic().slice(1) }]);
+      const err = await readFlowLogs(s.connection, s.files, 0, s.count, Promise.resolve(counted)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).where?.file).toBe('a.log');
+      expect((err as Error).message).toContain(`DuckDB read ${traffic().length - 1} records where the file holds ${traffic().length}`);
     } finally {
       s.close();
     }
