@@ -317,7 +317,8 @@ wl_addr AS (
     AND strpos('0123456789abcdef', substr(a.v6, length(s.hex) + 1, 1)) - 1 BETWEEN s.nib_lo AND s.nib_hi
 ),
 -- Ports each address is seen listening on: a SYN arrived, it sent a SYN-ACK, or accepted peers came from two or
--- more different ports (a client's ephemeral port talks to one server port; a server port to many client ports).
+-- more different ports (a client's ephemeral port talks to one server port; a server port to many client ports;
+-- min <> max says "two or more" without counting them).
 listening AS (
   SELECT addr, port, proto FROM (
     SELECT dst AS addr, dport AS port, proto, sport AS other FROM conv WHERE usable AND action = 'ACCEPT'
@@ -326,47 +327,50 @@ listening AS (
   ) l
   WHERE port > 0
   GROUP BY addr, port, proto
-  HAVING count(DISTINCT other) >= 2
+  HAVING min(other) <> max(other)
   UNION SELECT dst, dport, proto FROM conv WHERE usable AND syn AND action = 'ACCEPT' AND dport > 0
   UNION SELECT src, sport, proto FROM conv WHERE usable AND synack AND action = 'ACCEPT' AND sport > 0
 ),
--- Every record seen from each workload it touches: out = the workload sent it, in = it received it.
+-- Every record seen from each workload it touches: out = the workload sent it, in = it received it. acc: an
+-- accepted record the workload sent, 1 seen on its own interface, 2 on another.
 side AS (
   SELECT w.workload, 'out' AS dir, c.src AS laddr, c.sport AS lport, c.dst AS raddr, c.dport AS rport, c.proto, c.action,
     c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
-    (o.iface IS NOT NULL) AS own
+    (o.iface IS NOT NULL) AS own,
+    CASE WHEN c.action <> 'ACCEPT' THEN 0 WHEN o.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
   FROM conv c JOIN wl_addr w ON w.addr = c.src
   LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.src
   WHERE c.usable
   UNION ALL
   SELECT w.workload, 'in' AS dir, c.dst AS laddr, c.dport AS lport, c.src AS raddr, c.sport AS rport, c.proto, c.action,
     c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
-    (o.iface IS NOT NULL) AS own
+    (o.iface IS NOT NULL) AS own, 0 AS acc
   FROM conv c JOIN wl_addr w ON w.addr = c.dst
   LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.dst
   WHERE c.usable
 ),
--- One row per conversation (workload, local end, remote end, protocol), both directions folded together.
+-- One row per conversation (workload, local end, remote end, protocol), both directions folded together. (Plain
+-- aggregates over CASE, not FILTER clauses: the same values, in one pass over the rows.)
 cv AS (
   SELECT workload, laddr, lport, raddr, rport, proto,
-    bool_or((dir = 'out' AND syn) OR (dir = 'in' AND synack)) AS l_flags,
-    bool_or((dir = 'in' AND syn) OR (dir = 'out' AND synack)) AS r_flags,
+    bool_or(CASE WHEN dir = 'out' THEN syn ELSE synack END) AS l_flags,
+    bool_or(CASE WHEN dir = 'in' THEN syn ELSE synack END) AS r_flags,
     bool_or(dir = 'out' AND action = 'ACCEPT') AS out_ok,
     bool_or(dir = 'in' AND action = 'ACCEPT') AS in_ok,
     bool_or(action = 'REJECT' AND n_win > 0) AS rejected,
-    min(first_any) FILTER (WHERE dir = 'out') AS out_first,
-    min(first_any) FILTER (WHERE dir = 'in') AS in_first,
-    coalesce(sum(n_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own), 0) AS own_flows,
-    coalesce(sum(bytes_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own), 0) AS own_bytes,
-    min(first_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own) AS own_first,
-    max(last_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND own) AS own_last,
-    coalesce(sum(n_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own), 0) AS other_flows,
-    coalesce(sum(bytes_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own), 0) AS other_bytes,
-    min(first_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own) AS other_first,
-    max(last_win) FILTER (WHERE dir = 'out' AND action = 'ACCEPT' AND NOT own) AS other_last,
-    coalesce(sum(n_win) FILTER (WHERE action = 'REJECT'), 0) AS rej_flows,
-    max(last_win) FILTER (WHERE action = 'REJECT') AS rej_last,
-    max(svc) FILTER (WHERE dir = 'out' AND svc <> 'AMAZON') AS svc,
+    min(CASE WHEN dir = 'out' THEN first_any END) AS out_first,
+    min(CASE WHEN dir = 'in' THEN first_any END) AS in_first,
+    sum(CASE WHEN acc = 1 THEN n_win ELSE 0 END) AS own_flows,
+    sum(CASE WHEN acc = 1 THEN bytes_win ELSE 0 END) AS own_bytes,
+    min(CASE WHEN acc = 1 THEN first_win END) AS own_first,
+    max(CASE WHEN acc = 1 THEN last_win END) AS own_last,
+    sum(CASE WHEN acc = 2 THEN n_win ELSE 0 END) AS other_flows,
+    sum(CASE WHEN acc = 2 THEN bytes_win ELSE 0 END) AS other_bytes,
+    min(CASE WHEN acc = 2 THEN first_win END) AS other_first,
+    max(CASE WHEN acc = 2 THEN last_win END) AS other_last,
+    sum(CASE WHEN action = 'REJECT' THEN n_win ELSE 0 END) AS rej_flows,
+    max(CASE WHEN action = 'REJECT' THEN last_win END) AS rej_last,
+    max(CASE WHEN dir = 'out' AND svc <> 'AMAZON' THEN svc END) AS svc,
     bool_or(own) AS seen_own,
     bool_or(own AND n_win > 0) AS seen_own_win
   FROM side
