@@ -110,7 +110,12 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
   } else {
     const file = environment.environment.source.file;
     if (config.flowLogs.files.length === 0) throw new UsageError(`${file}: flowLogs.files is empty: the duckdb engine needs files to read`);
-    result = await runOnDuckDb({ patterns: config.flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root }, policy.table, bound.sql, bound.params);
+    result = await runOnDuckDb(
+      { patterns: config.flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root, memoryLimit: config.flowLogs.memoryLimit },
+      policy.table,
+      bound.sql,
+      bound.params,
+    );
   }
   if (json) {
     ctx.stdout(`${JSON.stringify({ question, sql, columns: result.columns, rows: result.rows }, null, 2)}\n`);

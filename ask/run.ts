@@ -35,6 +35,8 @@ export interface FlowLogSource {
   /** The folder of environment.yaml, which the patterns are relative to. */
   baseDir: string;
   root: string;
+  /** flowLogs.memoryLimit, when the environment sets one. */
+  memoryLimit?: string | undefined;
 }
 
 /** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
@@ -43,11 +45,9 @@ const TRINO_MACROS = ['from_unixtime(s) AS to_timestamp(s)', 'to_unixtime(t) AS 
 /** A DuckDB session where `table` is the environment's flow logs and no other file can be read. */
 export async function openReadOnlySession(source: FlowLogSource, table: string): Promise<ReadOnlySession> {
   if (table.toLowerCase() === 'flow_logs') throw new UsageError('the duckdb engine reads the files through its own view flow_logs: name the table otherwise (flowLogs.athena.table)');
-  const { instance, connection } = await openDuckDb();
-  const close = () => {
-    connection.closeSync();
-    instance.closeSync();
-  };
+  const duck = await openDuckDb(source.memoryLimit !== undefined ? { memoryLimit: source.memoryLimit } : {});
+  const { connection } = duck;
+  const close = duck.close;
   try {
     const files = await resolveFiles(connection, source.patterns, source.baseDir, source.root);
     await createFlowLogsView(connection, files);

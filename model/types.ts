@@ -69,6 +69,8 @@ export interface EnvironmentConfig {
     /** Paths, globs or s3:// URLs as written, relative to environment.yaml. */
     files: string[];
     athena?: AthenaConfig;
+    /** DuckDB's memory limit (e.g. `2GB`); beyond it the duckdb engine spills to disk. Absent: DuckDB's default. */
+    memoryLimit?: string;
   };
   window: { days: number; retainDays: number };
   /** Workload name -> how its records are recognised. Sorted by name. */

@@ -2,11 +2,13 @@
  * The embedded engine: DuckDB reads the flow-log files (text, gzip, Parquet; local paths, globs, s3:// URLs)
  * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
+import type { EnvironmentConfig } from '../model/types.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
 import { countFileLines, fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
@@ -26,14 +28,56 @@ export interface DuckDbSession {
 /** A file where more than this share of lines is malformed is rejected as a whole. */
 export const GARBAGE_SHARE = 0.5;
 
-/** Opens DuckDB with no extension downloads (nothing leaves this machine) (dates are computed without time zones). */
-export async function openDuckDb(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
-  const instance = await DuckDBInstance.create(':memory:', {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'true',
-  });
+export interface DuckDbHandle {
+  instance: DuckDBInstance;
+  connection: DuckDBConnection;
+  /** Closes the connection and the database, and removes its spill directory. */
+  close(): void;
+}
+
+export interface DuckDbOptions {
+  /** DuckDB's memory_limit (`flowLogs.memoryLimit`, e.g. `2GB`): beyond it, large groupings and joins spill to disk. */
+  memoryLimit?: string;
+}
+
+/** The DuckDB options an environment asks for. */
+export function duckDbOptions(config: EnvironmentConfig): DuckDbOptions {
+  return config.flowLogs.memoryLimit !== undefined ? { memoryLimit: config.flowLogs.memoryLimit } : {};
+}
+
+/**
+ * Opens an in-memory DuckDB with no extension downloads (nothing leaves this machine). What it spills goes to a
+ * private directory under the OS temp directory, removed on close, never to DuckDB's default for an in-memory
+ * database (`.tmp` in the working directory: the repository).
+ */
+export async function openDuckDb(opts: DuckDbOptions = {}): Promise<DuckDbHandle> {
+  const spill = mkdtempSync(join(tmpdir(), 'leastpath-duckdb-'));
+  const removeSpill = () => rmSync(spill, { recursive: true, force: true });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+      temp_directory: spill,
+      ...(opts.memoryLimit !== undefined ? { memory_limit: opts.memoryLimit } : {}),
+    });
+  } catch (err) {
+    removeSpill();
+    if (opts.memoryLimit !== undefined) {
+      throw new UsageError(`flowLogs.memoryLimit ${JSON.stringify(opts.memoryLimit)}: DuckDB refused it (${firstLine((err as Error).message)})`);
+    }
+    throw err;
+  }
   const connection = await instance.connect();
-  return { instance, connection };
+  return {
+    instance,
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+      removeSpill();
+    },
+  };
 }
 
 /** Quotes a string as a SQL literal (file paths only; values from users go in as parameters). */
@@ -205,6 +249,7 @@ export async function readFlowLogs<T>(
       run = await attempt(true);
     } catch (err) {
       if (err instanceof InputError) throw err;
+      await explainOutOfMemory(connection, err);
       // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
       const failing = await findFailingFile(connection, files);
       if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
@@ -227,6 +272,17 @@ export async function readFlowLogs<T>(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** DuckDB ran out of memory: that is the limit's doing, not a file's (every file would fail alone too). */
+async function explainOutOfMemory(connection: DuckDBConnection, err: unknown): Promise<void> {
+  const message = firstLine((err as Error).message ?? String(err));
+  if (!/^Out of Memory Error/i.test(message)) return;
+  const limit = String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0] ?? '?');
+  throw new UsageError(
+    `DuckDB ran out of memory within its limit of ${limit} (${message}): raise flowLogs.memoryLimit in environment.yaml, ` +
+      'run on a machine with more memory, or set flowLogs.engine: athena',
+  );
 }
 
 /** One read_csv in a query profile: the files it read (DuckDB lists the first five, then `...`) and rows kept. */

@@ -13,6 +13,7 @@ import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assem
 import {
   checkGarbage,
   malformedLines,
+  duckDbOptions,
   openDuckDb,
   query,
   readFlowLogs,
@@ -100,7 +101,8 @@ export async function readObservationsDuckDb(opts: {
   config: EnvironmentConfig;
   window: ObserveWindow;
 }): Promise<Observation> {
-  const { instance, connection } = await openDuckDb();
+  const duck = await openDuckDb(duckDbOptions(opts.config));
+  const { connection } = duck;
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
@@ -111,8 +113,7 @@ export async function readObservationsDuckDb(opts: {
     await checkGarbage(connection, files, malformed);
     return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}) };
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    duck.close();
   }
 }
 

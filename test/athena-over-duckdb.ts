@@ -20,7 +20,8 @@ export function fromExecutionParameter(p: string): SqlParam {
 export function athenaOverDuckDb(athena: AwsClientStub<AthenaClient>, logsDir: string): void {
   let rows: Record<string, unknown>[] = [];
   athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string; ExecutionParameters?: string[]; QueryExecutionContext?: { Database?: string } }) => {
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+    const { connection } = duck;
     try {
       const files = (await readdir(logsDir)).sort().map((name) => {
         const path = join(logsDir, name);
@@ -31,8 +32,7 @@ export function athenaOverDuckDb(athena: AwsClientStub<AthenaClient>, logsDir: s
       await connection.run(`CREATE VIEW ${input.QueryExecutionContext!.Database}.vpc_flow_logs AS SELECT * FROM flow_logs`);
       rows = await query(connection, input.QueryString, (input.ExecutionParameters ?? []).map(fromExecutionParameter));
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      duck.close();
     }
     return { QueryExecutionId: 'q-over-duckdb' };
   });

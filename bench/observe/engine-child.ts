@@ -2,7 +2,7 @@
  * One measured run of the observe engine, in its own process so its peak RSS is its own: reads a data set with
  * readObservationsDuckDb, assembles the observed files (nothing is written), and prints one JSON line.
  *
- * Usage: node --import tsx bench/observe/engine-child.ts <data-set dir>
+ * Usage: node --import tsx bench/observe/engine-child.ts <data-set dir> [memory limit, e.g. 512MB]
  */
 import { join, resolve } from 'node:path';
 import { assembleObserved, sourceStats } from '../../observe/assemble.js';
@@ -22,7 +22,10 @@ export interface EngineResult extends ChildUsage {
 
 async function main(): Promise<void> {
   const dir = resolve(dataSetArg('engine-child.ts'));
-  const config = benchEnvironment([join(dir, '*.log.gz')]);
+  const base = benchEnvironment([join(dir, '*.log.gz')]);
+  // A second argument is flowLogs.memoryLimit (the bench's capped run).
+  const memoryLimit = process.argv[3];
+  const config = memoryLimit ? { ...base, flowLogs: { ...base.flowLogs, memoryLimit } } : base;
   const window = windowEnding(WINDOW_TO, WINDOW_DAYS);
   const { value, usage } = await measured(async () => {
     const obs = await readObservationsDuckDb({ root: dir, environmentFile: join(dir, 'environment.yaml'), config, window });
@@ -33,10 +36,10 @@ async function main(): Promise<void> {
     return { obs, files };
   });
 
-  const { instance, connection } = await openDuckDb();
+  const duck = await openDuckDb();
+  const { connection } = duck;
   const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0]);
-  connection.closeSync();
-  instance.closeSync();
+  duck.close();
 
   const all = [...value.files.values()];
   const result: EngineResult = {

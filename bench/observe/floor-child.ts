@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const files = sqlString(join(resolve(dataSetArg('floor-child.ts')), '*.log.gz'));
   const columns = FORMAT.map((f) => `${sqlString(columnName(f))}: '${fieldType(f)}'`).join(', ');
   const { value, usage } = await measured(async () => {
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+  const { connection } = duck;
     try {
       const reader = await connection.runAndReadAll(
         `SELECT sum(n) AS records, count(*) AS connections FROM (
@@ -34,8 +35,7 @@ async function main(): Promise<void> {
       );
       return reader.getRows()[0]!.map(Number);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      duck.close();
     }
   });
   const result: FloorResult = { ...usage, records: value[0]!, connections: value[1]! };

@@ -5,6 +5,8 @@
  *
  * - engine: readObservationsDuckDb + assembleObserved over the files (bench/observe/engine-child.ts), timed inside
  *   the child, so Node and tsx start-up (~0.5 s) is not counted; nothing is written;
+ * - capped: the engine again with `flowLogs.memoryLimit` set (--memory-limit, default 512MB): DuckDB spills what
+ *   does not fit to disk, so memory stays near the limit as records grow, at a cost in time;
  * - floor: DuckDB reading the same files and grouping the records by connection, no more (floor-child.ts): what
  *   any exact engine on DuckDB must at least do, since the initiator decision needs each connection's records;
  * - awk: `zcat files | awk`, counting and summing bytes of OK ACCEPT records per (srcaddr, dstaddr, dstport,
@@ -16,7 +18,7 @@
  * average is printed too. RSS needs /usr/bin/time for awk and zcat.
  *
  * Flags: --sizes 1000000,4000000 (records, comma-separated)  --files 16 (per size)  --runs 3 (median time, max RSS)
- *        --seed bench. The default run takes about two minutes on 2 cores (plus ~10 s to generate data once).
+ *        --seed bench  --memory-limit 512MB (or none). The default run takes about three minutes on 2 cores (plus ~10 s to generate data once).
  * Bigger: npm run bench:observe -- --sizes 4000000,16000000 --files 64 --runs 1
  *         (16M records: ~3.4 GiB of text, ~0.4 GiB gzip on disk, several GiB of engine RSS, some minutes.)
  * Data only: node --import tsx bench/observe/generate.ts --records 2000000 --files 16
@@ -43,7 +45,7 @@ const GOAL_VS_ZCAT = 1.5;
 /** "Flat": peak RSS at the largest size at most this many times the smallest size's. */
 const FLAT_RSS_GROWTH = 1.25;
 
-type Tool = 'engine' | 'floor' | 'awk' | 'zcat';
+type Tool = 'engine' | 'capped' | 'floor' | 'awk' | 'zcat';
 
 interface Measure {
   seconds: number;
@@ -58,6 +60,8 @@ interface Options {
   files: number;
   runs: number;
   seed: string;
+  /** flowLogs.memoryLimit of the capped engine, or undefined for no capped run. */
+  memoryLimit: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -70,6 +74,7 @@ function parseArgs(argv: string[]): Options {
     files: Number(get('files', '16')),
     runs: Number(get('runs', '3')),
     seed: get('seed', 'bench'),
+    memoryLimit: get('memory-limit', '512MB') === 'none' ? undefined : get('memory-limit', '512MB'),
   };
   if (o.sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(o.files) || o.files < 1 || !Number.isInteger(o.runs) || o.runs < 1) {
     throw new Error('--sizes takes positive integers separated by commas; --files and --runs positive integers');
@@ -110,10 +115,10 @@ async function usageFrom(file: string): Promise<{ rssKiB: number; cpu: number }>
 }
 
 /** Runs a child script that times its own work and prints one JSON line with seconds, cpuSeconds and maxRssKiB. */
-async function measureChild<T extends ChildUsage>(script: string, set: DataSet): Promise<Measure & { result: T }> {
+async function measureChild<T extends ChildUsage>(script: string, set: DataSet, extra: string[] = []): Promise<Measure & { result: T }> {
   // The child times its own work and reports its own peak RSS (process.resourceUsage): start-up is not counted.
   // Node's warning that the AWS SDK wants Node 22 is noise here.
-  const out = await run(process.execPath, ['--import', 'tsx', join(HERE, script), set.dir], {
+  const out = await run(process.execPath, ['--import', 'tsx', join(HERE, script), set.dir, ...extra], {
     env: { ...process.env, AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1', NODE_NO_WARNINGS: '1' },
   });
   const result = JSON.parse(out.trim().split('\n').pop()!) as T;
@@ -192,7 +197,8 @@ async function main(): Promise<void> {
     );
     // Every tool reads from the page cache: read the files once before timing anything.
     await run('cat', set.files, { stdout: 'ignore' });
-    const runs: Record<Tool, Measure[]> = { engine: [], floor: [], awk: [], zcat: [] };
+    const runs: Record<Tool, Measure[]> = { engine: [], capped: [], floor: [], awk: [], zcat: [] };
+    let capped: EngineResult | undefined;
     let engine: EngineResult | undefined;
     let floor: FloorResult | undefined;
     let awkGroups = 0;
@@ -202,7 +208,13 @@ async function main(): Promise<void> {
       const e = await measureChild<EngineResult>('engine-child.ts', set);
       runs.engine.push(e);
       engine = e.result;
-      progress(` ${e.seconds.toFixed(2)} s, floor`);
+      if (o.memoryLimit !== undefined) {
+        progress(` ${e.seconds.toFixed(2)} s, capped`);
+        const c = await measureChild<EngineResult>('engine-child.ts', set, [o.memoryLimit]);
+        runs.capped.push(c);
+        capped = c.result;
+        progress(` ${c.seconds.toFixed(2)} s, floor`);
+      } else progress(` ${e.seconds.toFixed(2)} s, floor`);
       const f = await measureChild<FloorResult>('floor-child.ts', set);
       runs.floor.push(f);
       floor = f.result;
@@ -218,8 +230,11 @@ async function main(): Promise<void> {
     if (engine!.records !== set.recordsInWindow) {
       throw new Error(`engine counted ${engine!.records} records in the window, the generator wrote ${set.recordsInWindow}`);
     }
+    if (capped && (capped.egress !== engine!.egress || capped.rejected !== engine!.rejected || capped.records !== engine!.records)) {
+      throw new Error(`the capped engine found other results than the engine (${JSON.stringify(capped)} vs ${JSON.stringify(engine)})`);
+    }
     const m = Object.fromEntries(
-      (Object.keys(runs) as Tool[]).map((t) => [
+      (Object.keys(runs) as Tool[]).filter((t) => runs[t].length > 0).map((t) => [
         t,
         {
           seconds: median(runs[t].map((x) => x.seconds)),
@@ -251,7 +266,8 @@ async function main(): Promise<void> {
   row(head);
   row(widths.map((w) => '-'.repeat(w)));
   for (const { set, m } of results) {
-    for (const tool of ['engine', 'floor', 'awk', 'zcat'] as Tool[]) {
+    for (const tool of ['engine', 'capped', 'floor', 'awk', 'zcat'] as Tool[]) {
+      if (!m[tool]) continue;
       const { seconds, cpu, rssKiB } = m[tool];
       row([
         String(set.records), tool, seconds.toFixed(2), Number.isNaN(cpu) ? 'n/a' : cpu.toFixed(2), rate(set.records, seconds), mib(rssKiB),
@@ -293,6 +309,14 @@ async function main(): Promise<void> {
       `goal memory flat (peak RSS grows <= ${FLAT_RSS_GROWTH}x): ${verdict(growth <= FLAT_RSS_GROWTH)} ` +
         `(engine ${mib(first.m.engine.rssKiB)} -> ${mib(last.m.engine.rssKiB)} MiB, x${growth.toFixed(2)} for x${recordGrowth.toFixed(0)} records)`,
     );
+    if (first.m.capped && last.m.capped) {
+      const cappedGrowth = last.m.capped.rssKiB / first.m.capped.rssKiB;
+      console.log(
+        `  with flowLogs.memoryLimit ${o.memoryLimit}: ${verdict(cappedGrowth <= FLAT_RSS_GROWTH)} ` +
+          `(capped ${mib(first.m.capped.rssKiB)} -> ${mib(last.m.capped.rssKiB)} MiB, x${cappedGrowth.toFixed(2)}; ` +
+          `${list(results.map((r) => r.m.capped!.seconds / r.m.engine.seconds))} the engine's time)`,
+      );
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { openDuckDb } from '../../observe/duckdb.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openDuckDb, type DuckDbHandle } from '../../observe/duckdb.js';
 import { DEFAULT_MAX_LIMIT, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from '../../ask/schema.js';
 import { checkSql, type SqlPolicy } from '../../ask/validate.js';
 
@@ -144,11 +144,12 @@ describe('checkSql', () => {
 });
 
 describe('accepted SQL runs on DuckDB over a table of the schema', () => {
-  let instance: DuckDBInstance;
+  let duck: DuckDbHandle;
   let connection: DuckDBConnection;
 
   beforeAll(async () => {
-    ({ instance, connection } = await openDuckDb());
+    duck = await openDuckDb();
+    ({ connection } = duck);
     const columns = FLOW_LOG_COLUMNS.map((c) => `"${c.name}" ${c.type}`).join(', ');
     await connection.run(`CREATE TABLE vpc_flow_logs (${columns})`);
     const row = (src: string, dst: string, port: number, bytes: number, action: string): string =>
@@ -161,8 +162,7 @@ describe('accepted SQL runs on DuckDB over a table of the schema', () => {
   });
 
   afterAll(() => {
-    connection?.closeSync();
-    instance?.closeSync();
+    duck?.close();
   });
 
   it.each(accepted.filter((c) => c[4] !== true))('runs: %s', async (_name, sql) => {

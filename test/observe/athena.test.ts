@@ -107,7 +107,8 @@ describe('athena engine', () => {
       { 'interface-id': 'eni-1', srcaddr: '203.0.113.10', dstaddr: '10.0.1.10', srcport: 443, dstport: 51514, protocol: 6, start: T0, 'tcp-flags': 18, 'flow-direction': 'ingress' },
     ];
     await writeFile(file, gzipSync(`${V5.join(' ')}\n${recs.map((r) => line(V5, r)).join('\n')}\n`));
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+  const { connection } = duck;
     try {
       await createFlowLogsView(connection, [{ path: file, display: 'a.log.gz', kind: 'gzip' }]);
       await connection.run('CREATE SCHEMA flowlogs');
@@ -116,8 +117,7 @@ describe('athena engine', () => {
       const rows = await query(connection, q.sql, q.params);
       expect(rows.filter((r) => r.kind === 'egress').map((r) => [r.workload, r.raddr, Number(r.rport)])).toEqual([['web', '203.0.113.10', 443]]);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      duck.close();
     }
   });
 });

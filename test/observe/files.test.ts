@@ -219,11 +219,12 @@ describe("a failure of DuckDB's own (no file to blame): one retry without the pa
       { name: 'a.log', records: traffic() },
       { name: 'b.log.gz', records: traffic() },
     ]);
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+  const { connection } = duck;
     const files = await resolveFiles(connection, ['*.log', '*.log.gz'], dir, dir);
     const viewSql = async () => String((await connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]);
     const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
-    return { connection, files, viewSql, count, close: () => (connection.closeSync(), instance.closeSync()) };
+    return { connection, files, viewSql, count, close: duck.close };
   }
 
   it('reads plain text with the parallel scanner and gzip without it; after an unexplained failure, again sequentially', async () => {
@@ -265,10 +266,11 @@ describe('row counts: every record Node counts in a file is one DuckDB kept or r
   async function setup(files: LogFile[]) {
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-rows-'));
     await writeLogFiles(dir, files);
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+  const { connection } = duck;
     const found = files.length > 0 ? await resolveFiles(connection, ['*'], dir, dir) : [];
     const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
-    return { dir, connection, files: found, count, close: () => (connection.closeSync(), instance.closeSync()) };
+    return { dir, connection, files: found, count, close: duck.close };
   }
 
   it('blank lines, CRLF endings, refused lines and a last line without a newline all count as DuckDB counts them', async () => {

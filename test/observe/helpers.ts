@@ -140,12 +140,12 @@ export async function writeParquet(path: string, fields: readonly string[], reco
   };
   const rows = records.map((r) => `(${fields.map((f) => literal(r, f)).join(', ')})`).join(', ');
   const cols = fields.map((f) => `"${columnName(f)}"`).join(', ');
-  const { instance, connection } = await openDuckDb();
+  const duck = await openDuckDb();
+  const { connection } = duck;
   try {
     await connection.run(`COPY (SELECT * FROM (VALUES ${rows}) AS t (${cols})) TO ${sqlString(path)} (FORMAT parquet)`);
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    duck.close();
   }
 }
 
@@ -230,6 +230,8 @@ export interface Org {
   /** Adds flowLogs.athena (database flowlogs, table vpc_flow_logs); `engine` says which engine runs (default duckdb). */
   athena?: boolean;
   engine?: 'duckdb' | 'athena';
+  /** flowLogs.memoryLimit. */
+  memoryLimit?: string;
   /** environment.yaml `mode` (default audit). */
   mode?: 'audit' | 'enforce';
   /** environment.yaml `anomalies:` value (flow style). */
@@ -252,7 +254,12 @@ export const ATHENA_CONFIG = { database: 'flowlogs', table: 'vpc_flow_logs', wor
 export async function writeOrg(org: Org): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'leastpath-org-'));
   const workloads = org.workloads ?? { web: { cidrs: ['10.0.1.0/24'] } };
-  const flowLogs = { engine: org.engine ?? 'duckdb', files: org.patterns ?? ['../../logs/*'], ...(org.athena ? { athena: ATHENA_CONFIG } : {}) };
+  const flowLogs = {
+    engine: org.engine ?? 'duckdb',
+    files: org.patterns ?? ['../../logs/*'],
+    ...(org.athena ? { athena: ATHENA_CONFIG } : {}),
+    ...(org.memoryLimit ? { memoryLimit: org.memoryLimit } : {}),
+  };
   const files: Record<string, string> = {
     'policies/dev/environment.yaml': [
       'environment: dev',

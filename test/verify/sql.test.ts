@@ -33,7 +33,8 @@ describe('report query', () => {
   it('runs on a database.table relation (the Athena form) and counts the hit', async () => {
     const root = await mkdtemp(join(tmpdir(), 'leastpath-report-sql-'));
     await writeLogFiles(join(root, 'logs'), [{ name: 'a.log', records: exchange({ eni: 'eni-0aeb', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }) }]);
-    const { instance, connection } = await openDuckDb();
+    const duck = await openDuckDb();
+  const { connection } = duck;
     try {
       const files = await resolveFiles(connection, ['logs/*'], root, root);
       await createFlowLogsView(connection, files, base.winFrom);
@@ -44,8 +45,7 @@ describe('report query', () => {
       expect(rows.filter((r) => r.kind === 'hit')).toMatchObject([{ rid: 0, n: 1, t2: T0 }]);
       expect(rows.filter((r) => r.kind === 'daily')).toMatchObject([{ workload: 'web', raddr: '203.0.113.10', port: 443, proto: 6, d: 2, n: 1, bytes: 1000 }]);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      duck.close();
     }
   });
 });
