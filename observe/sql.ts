@@ -126,43 +126,51 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
     return '?';
   };
   const shared = renderConversationCtes(input, p);
+  // One aggregation over decided gives every output row but the stats: a conversation's destination (egress,
+  // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
+  const eg = 'out_ok AND in_ok AND (own_flows + other_flows) > 0';
   const tail = `,
 mine AS (
-  SELECT d.*, substr(decision, 3) AS decided_by,
+  SELECT d.*,
+    (decision LIKE 'L:%' AND (d.seen_own OR NOT d.laddr_logged) AND ${ROUTABLE_REMOTE}) AS is_mine,
     CASE substr(decision, 3)
       WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
       WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
   FROM decided d
-  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
-  WHERE decision LIKE 'L:%' AND (d.seen_own OR lg.laddr IS NULL)
-    AND ${ROUTABLE_REMOTE}
 ),
-egress AS (
-  SELECT workload, raddr, proto, rport,
-    CASE WHEN sum(own_flows) > 0 THEN sum(own_flows) ELSE sum(other_flows) END AS flows,
-    CASE WHEN sum(own_flows) > 0 THEN sum(own_bytes) ELSE sum(other_bytes) END AS bytes,
-    CASE WHEN sum(own_flows) > 0 THEN min(own_first) ELSE min(other_first) END AS first_seen,
-    CASE WHEN sum(own_flows) > 0 THEN max(own_last) ELSE max(other_last) END AS last_seen,
-    min(rank) AS rank, max(svc) AS svc
+dest AS (
+  SELECT workload, raddr, proto, rport, laddr, grouping(laddr) AS by_dest,
+    bool_or(is_mine AND ${eg}) AS any_egress,
+    sum(CASE WHEN is_mine AND ${eg} THEN own_flows ELSE 0 END) AS e_own_flows,
+    sum(CASE WHEN is_mine AND ${eg} THEN own_bytes ELSE 0 END) AS e_own_bytes,
+    min(CASE WHEN is_mine AND ${eg} THEN own_first END) AS e_own_first,
+    max(CASE WHEN is_mine AND ${eg} THEN own_last END) AS e_own_last,
+    sum(CASE WHEN is_mine AND ${eg} THEN other_flows ELSE 0 END) AS e_other_flows,
+    sum(CASE WHEN is_mine AND ${eg} THEN other_bytes ELSE 0 END) AS e_other_bytes,
+    min(CASE WHEN is_mine AND ${eg} THEN other_first END) AS e_other_first,
+    max(CASE WHEN is_mine AND ${eg} THEN other_last END) AS e_other_last,
+    min(CASE WHEN is_mine AND ${eg} THEN rank END) AS e_rank,
+    max(CASE WHEN is_mine AND ${eg} THEN svc END) AS e_svc,
+    bool_or(is_mine AND rejected) AS any_rejected,
+    sum(CASE WHEN is_mine AND rejected THEN rej_flows ELSE 0 END) AS r_flows,
+    max(CASE WHEN is_mine AND rejected THEN rej_last END) AS r_last,
+    bool_or(seen_own_win) AS any_address
   FROM mine
-  WHERE out_ok AND in_ok AND (own_flows + other_flows) > 0
-  GROUP BY workload, raddr, proto, rport
-),
-rejected AS (
-  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_seen
-  FROM mine
-  WHERE rejected
-  GROUP BY workload, raddr, proto, rport
+  GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, laddr))
 )
-SELECT 'egress' AS kind, workload, raddr, proto, rport, flows, bytes, first_seen, last_seen, rank, svc FROM egress
-UNION ALL
-SELECT 'rejected' AS kind, workload, raddr, proto, rport, flows, 0 AS bytes, NULL AS first_seen, last_seen, 0 AS rank, NULL AS svc
-FROM rejected
-UNION ALL
-SELECT DISTINCT 'address' AS kind, workload, laddr AS raddr, NULL AS proto, NULL AS rport, 0 AS flows, 0 AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
-FROM cv
-WHERE seen_own_win
+SELECT k.kind, workload, CASE WHEN k.kind = 'address' THEN laddr ELSE raddr END AS raddr, proto, rport,
+  CASE k.kind WHEN 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_flows ELSE e_other_flows END
+    WHEN 'rejected' THEN r_flows ELSE 0 END AS flows,
+  CASE WHEN k.kind = 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_bytes ELSE e_other_bytes END ELSE 0 END AS bytes,
+  CASE WHEN k.kind = 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_first ELSE e_other_first END END AS first_seen,
+  CASE k.kind WHEN 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_last ELSE e_other_last END
+    WHEN 'rejected' THEN r_last END AS last_seen,
+  CASE WHEN k.kind = 'egress' THEN e_rank ELSE 0 END AS rank,
+  CASE WHEN k.kind = 'egress' THEN e_svc END AS svc
+FROM dest CROSS JOIN (VALUES ('egress'), ('rejected'), ('address')) AS k (kind)
+WHERE (k.kind = 'egress' AND by_dest = 1 AND any_egress)
+  OR (k.kind = 'rejected' AND by_dest = 1 AND any_rejected)
+  OR (k.kind = 'address' AND by_dest = 0 AND any_address)
 UNION ALL
 SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NULL AS proto, NULL AS rport,
   sum(n_win) AS flows, sum(CASE WHEN log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
@@ -176,8 +184,8 @@ ORDER BY kind, workload, raddr, proto, rport`;
 
 /**
  * The conversation CTEs observe and report share, up to `decided` (one row per conversation of a workload with
- * who initiated it) and `logged`: records, conversations, selectors, each interface's own addresses, workload
- * addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
+ * who initiated it, and whether its local address's own interface is logged): records, conversations, selectors,
+ * each interface's own addresses, workload addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
  * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
  */
 export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string): string {
@@ -242,8 +250,13 @@ export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam
   const rest = `
 -- The usable conversations are read as conv WHERE usable, not as a CTE of their own: a CTE read more than once is
 -- stored, and that copy would be as large as conv.
+-- Athena (Trino) does not store a WITH query: each reference is planned again down to the table scan, and the bytes
+-- of every scan are billed. So a query that needs both ends of a conversation reads conv once, doubled by a join
+-- with a two-row VALUES table (ends: s = source, d = destination; dirs: out, in), not once per end.
 addrs AS (
-  SELECT src AS addr FROM conv WHERE usable UNION SELECT dst AS addr FROM conv WHERE usable
+  SELECT DISTINCT CASE WHEN e.side = 's' THEN c.src ELSE c.dst END AS addr
+  FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
+  WHERE c.usable
 ),
 addr_num AS (
   SELECT addr,
@@ -268,9 +281,9 @@ exact_addr AS (
 addr_count AS (
   SELECT iface, strpos(addr, ':') > 0 AS v6, addr, sum(n) AS c
   FROM (
-    SELECT iface, srcaddr AS addr, n FROM conv WHERE usable AND fdir IS NULL
-    UNION ALL
-    SELECT iface, dstaddr AS addr, n FROM conv WHERE usable AND fdir IS NULL
+    SELECT c.iface, CASE WHEN e.side = 's' THEN c.srcaddr ELSE c.dstaddr END AS addr, c.n
+    FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
+    WHERE c.usable AND c.fdir IS NULL
   ) a
   GROUP BY iface, strpos(addr, ':') > 0, addr
 ),
@@ -321,33 +334,37 @@ wl_addr AS (
 -- min <> max says "two or more" without counting them).
 listening AS (
   SELECT addr, port, proto FROM (
-    SELECT dst AS addr, dport AS port, proto, sport AS other FROM conv WHERE usable AND action = 'ACCEPT'
-    UNION ALL
-    SELECT src AS addr, sport AS port, proto, dport AS other FROM conv WHERE usable AND action = 'ACCEPT'
+    SELECT CASE WHEN e.side = 'd' THEN c.dst ELSE c.src END AS addr,
+      CASE WHEN e.side = 'd' THEN c.dport ELSE c.sport END AS port,
+      c.proto,
+      CASE WHEN e.side = 'd' THEN c.sport ELSE c.dport END AS other,
+      CASE WHEN e.side = 'd' THEN c.syn ELSE c.synack END AS handshake
+    FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
+    WHERE c.usable AND c.action = 'ACCEPT'
   ) l
   WHERE port > 0
   GROUP BY addr, port, proto
-  HAVING min(other) <> max(other)
-  UNION SELECT dst, dport, proto FROM conv WHERE usable AND syn AND action = 'ACCEPT' AND dport > 0
-  UNION SELECT src, sport, proto FROM conv WHERE usable AND synack AND action = 'ACCEPT' AND sport > 0
+  HAVING min(other) <> max(other) OR bool_or(handshake)
 ),
 -- Every record seen from each workload it touches: out = the workload sent it, in = it received it. acc: an
 -- accepted record the workload sent, 1 seen on its own interface, 2 on another.
 side AS (
-  SELECT w.workload, 'out' AS dir, c.src AS laddr, c.sport AS lport, c.dst AS raddr, c.dport AS rport, c.proto, c.action,
-    c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
-    (o.iface IS NOT NULL) AS own,
-    CASE WHEN c.action <> 'ACCEPT' THEN 0 WHEN o.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
-  FROM conv c JOIN wl_addr w ON w.addr = c.src
-  LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.src
-  WHERE c.usable
-  UNION ALL
-  SELECT w.workload, 'in' AS dir, c.dst AS laddr, c.dport AS lport, c.src AS raddr, c.sport AS rport, c.proto, c.action,
-    c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc,
-    (o.iface IS NOT NULL) AS own, 0 AS acc
-  FROM conv c JOIN wl_addr w ON w.addr = c.dst
-  LEFT JOIN iface_addr o ON o.iface = c.iface AND o.addr = c.dst
-  WHERE c.usable
+  SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action,
+    o.n_win, o.bytes_win, o.first_win, o.last_win, o.first_any, o.syn, o.synack, o.svc,
+    (ia.iface IS NOT NULL) AS own,
+    CASE WHEN o.dir = 'in' OR o.action <> 'ACCEPT' THEN 0 WHEN ia.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
+  FROM (
+    SELECT d.dir, c.iface,
+      CASE WHEN d.dir = 'out' THEN c.src ELSE c.dst END AS laddr,
+      CASE WHEN d.dir = 'out' THEN c.sport ELSE c.dport END AS lport,
+      CASE WHEN d.dir = 'out' THEN c.dst ELSE c.src END AS raddr,
+      CASE WHEN d.dir = 'out' THEN c.dport ELSE c.sport END AS rport,
+      c.proto, c.action, c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc
+    FROM conv c CROSS JOIN (VALUES ('out'), ('in')) AS d (dir)
+    WHERE c.usable
+  ) o
+  JOIN wl_addr w ON w.addr = o.laddr
+  LEFT JOIN iface_addr ia ON ia.iface = o.iface AND ia.addr = o.laddr
 ),
 -- One row per conversation (workload, local end, remote end, protocol), both directions folded together. (Plain
 -- aggregates over CASE, not FILTER clauses: the same values, in one pass over the rows.)
@@ -376,14 +393,12 @@ cv AS (
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
 ),
--- Local addresses whose own interface is logged. Their conversations must show on it: one seen only on another
--- interface is that interface's translated view (v2 records on a NAT gateway show instance -> NAT address).
--- (Read from cv, not side: side then has one reader, so DuckDB streams it into cv instead of storing it.)
-logged AS (
-  SELECT DISTINCT workload, laddr FROM cv WHERE seen_own
-),
+-- laddr_logged: the local address's own interface is logged. Then its conversations must show on it: one seen only
+-- on another interface is that interface's translated view (v2 records on a NAT gateway show instance -> NAT
+-- address). A window over cv, not a join with a list of such addresses, so that cv is read once.
 decided AS (
   SELECT cv.*,
+    bool_or(cv.seen_own) OVER (PARTITION BY cv.workload, cv.laddr) AS laddr_logged,
     CASE
       WHEN l_flags AND NOT r_flags THEN 'L:tcp-flags'
       WHEN r_flags AND NOT l_flags THEN 'R:tcp-flags'

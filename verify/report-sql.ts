@@ -86,25 +86,23 @@ conn AS (
   SELECT d.workload, d.laddr, d.lport, d.raddr, d.rport, d.proto, substr(d.decision, 1, 1) AS side,
     d.rejected, d.rej_flows, d.rej_last
   FROM decided d
-  LEFT JOIN logged lg ON lg.workload = d.workload AND lg.laddr = d.laddr
-  WHERE d.decision IS NOT NULL AND (d.seen_own OR lg.laddr IS NULL)
+  WHERE d.decision IS NOT NULL AND (d.seen_own OR NOT d.laddr_logged)
     AND ${ROUTABLE_REMOTE}
 ),
 -- Every record in the window on a workload's own interface, from the workload's end: out = it sent it.
 own_rec AS (
-  SELECT w.workload, 'out' AS dir, r.src AS laddr, r.sport AS lport, r.dst AS raddr, r.dport AS rport, r.proto,
-    r.action, r.start, r.bytes, r.flags
-  FROM rec r
-  JOIN iface_addr o ON o.iface = r.iface AND o.addr = r.src
-  JOIN wl_addr w ON w.addr = r.src
-  WHERE r.log_status = 'OK' AND r.action = 'ACCEPT' AND r.start >= ${p(input.winFrom)}
-  UNION ALL
-  SELECT w.workload, 'in' AS dir, r.dst AS laddr, r.dport AS lport, r.src AS raddr, r.sport AS rport, r.proto,
-    r.action, r.start, r.bytes, r.flags
-  FROM rec r
-  JOIN iface_addr o ON o.iface = r.iface AND o.addr = r.dst
-  JOIN wl_addr w ON w.addr = r.dst
-  WHERE r.log_status = 'OK' AND r.action = 'ACCEPT' AND r.start >= ${p(input.winFrom)}
+  SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action, o.start, o.bytes, o.flags
+  FROM (
+    SELECT d.dir, r.iface, r.proto, r.action, r.start, r.bytes, r.flags,
+      CASE WHEN d.dir = 'out' THEN r.src ELSE r.dst END AS laddr,
+      CASE WHEN d.dir = 'out' THEN r.sport ELSE r.dport END AS lport,
+      CASE WHEN d.dir = 'out' THEN r.dst ELSE r.src END AS raddr,
+      CASE WHEN d.dir = 'out' THEN r.dport ELSE r.sport END AS rport
+    FROM rec r CROSS JOIN (VALUES ('out'), ('in')) AS d (dir)
+    WHERE r.log_status = 'OK' AND r.action = 'ACCEPT' AND r.start >= ${p(input.winFrom)}
+  ) o
+  JOIN iface_addr ia ON ia.iface = o.iface AND ia.addr = o.laddr
+  JOIN wl_addr w ON w.addr = o.laddr
 ),
 conv_rec AS (
   SELECT o.workload, o.dir, c.side, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.start, o.bytes,
@@ -129,15 +127,20 @@ rule_match AS (
     AND (r.proto = -1 OR r.proto = k.proto)
     AND (r.proto = -1 OR r.from_port = -1 OR k.proto NOT IN (6, 17) OR k.port BETWEEN r.from_port AND r.to_port)
 ),
--- UNION (not ALL): a record inside two entries of one prefix list is still one hit of the rule.
+-- The workload peers' addresses of each rule.
+rule_peer_addr AS (
+  SELECT g.rid, wa.addr FROM rule_wl g JOIN wl_addr wa ON wa.workload = g.peer
+),
+-- DISTINCT: a record inside two entries of one prefix list is still one hit of the rule. One pass over rule_match
+-- with a join per kind of peer, not a UNION of three: Athena would read the table again for each (see addrs).
 peer_match AS (
-  SELECT m.* FROM rule_match m JOIN addr_num a ON a.addr = m.raddr JOIN rule_v4 v ON v.rid = m.rid AND a.v4 BETWEEN v.lo AND v.hi
-  UNION
-  SELECT m.* FROM rule_match m JOIN addr_num a ON a.addr = m.raddr JOIN rule_v6 v ON v.rid = m.rid
-    AND substr(a.v6, 1, length(v.hex)) = v.hex
-    AND strpos('0123456789abcdef', substr(a.v6, length(v.hex) + 1, 1)) - 1 BETWEEN v.nib_lo AND v.nib_hi
-  UNION
-  SELECT m.* FROM rule_match m JOIN rule_wl g ON g.rid = m.rid JOIN wl_addr wa ON wa.workload = g.peer AND wa.addr = m.raddr
+  SELECT DISTINCT m.* FROM rule_match m
+  LEFT JOIN addr_num a ON a.addr = m.raddr
+  LEFT JOIN rule_v4 v ON v.rid = m.rid AND a.v4 BETWEEN v.lo AND v.hi
+  LEFT JOIN rule_v6 x ON x.rid = m.rid AND substr(a.v6, 1, length(x.hex)) = x.hex
+    AND strpos('0123456789abcdef', substr(a.v6, length(x.hex) + 1, 1)) - 1 BETWEEN x.nib_lo AND x.nib_hi
+  LEFT JOIN rule_peer_addr g ON g.rid = m.rid AND g.addr = m.raddr
+  WHERE v.rid IS NOT NULL OR x.rid IS NOT NULL OR g.rid IS NOT NULL
 ),
 rule_hits AS (
   SELECT rid, sum(n) AS hits, max(last_start) AS last_start FROM peer_match GROUP BY rid
