@@ -8,6 +8,9 @@ import type { Context } from './context.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { formatOption, requireEnv } from './main.js';
 
+/** --engine for the commands that read flow logs (observe, report). */
+const engineOption = () => new Option('--engine <engine>', 'query engine (default: flowLogs.engine)').choices(['duckdb', 'athena']);
+
 export type SetExit = (code: number) => void;
 
 export function registerCommands(program: Command, context: () => Context, setExit: SetExit): void {
@@ -26,7 +29,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('flow logs -> observed/E/*.yaml for the window ending at --to')
     .requiredOption('--env <env>', 'environment')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
-    .addOption(new Option('--engine <engine>', 'query engine (default: flowLogs.engine)').choices(['duckdb', 'athena']))
+    .addOption(engineOption())
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
@@ -87,7 +90,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(formatOption(['md', 'html', 'json'], 'md'))
     .option('--current <file>', 'count the rules AWS has today: the JSON answer of EC2 DescribeSecurityGroupRules')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
-    .action(async (opts: { env: string; format: 'md' | 'html' | 'json'; current?: string; to?: string }) => {
+    .addOption(engineOption())
+    .action(async (opts: { env: string; format: 'md' | 'html' | 'json'; current?: string; to?: string; engine?: 'duckdb' | 'athena' }) => {
       const ctx = context();
       const { runReport } = await import('../verify/report-command.js');
       const { renderReport } = await import('../verify/render-report.js');
@@ -98,6 +102,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
         today: ctx.today,
         ...(opts.to ? { to: opts.to } : {}),
         ...(opts.current ? { current: opts.current } : {}),
+        ...(opts.engine ? { engine: opts.engine } : {}),
       });
       for (const f of findings) ctx.stderr(formatFinding(f));
       if (fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(fallback));

@@ -11,7 +11,7 @@ import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
 import { loadRepoOrThrow } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
-import type { EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
+import type { Engine, EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
 import { duckDbOptions, openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
@@ -40,6 +40,8 @@ export interface ReportOptions {
   current?: string;
   /** The Athena client for the athena engine (tests pass a mocked one); default: one for the environment's region. */
   athenaClient?: AthenaClient;
+  /** The engine, over flowLogs.engine (report --engine). */
+  engine?: Engine;
 }
 
 export interface ReportResult {
@@ -103,7 +105,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     thresholds,
   });
   const { rows, fallback } =
-    config.flowLogs.engine === 'athena'
+    (opts.engine ?? config.flowLogs.engine) === 'athena'
       ? { rows: await readReportAthena(config, input, opts.athenaClient), fallback: undefined }
       : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });

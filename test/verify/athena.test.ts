@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runReport } from '../../verify/report-command.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
 import { exchange, T0 } from '../observe/helpers.js';
+import { runCli } from '../validate/org.js';
 import { TODAY, writeReportOrg, type ReportOrg } from './helpers.js';
 
 const athena = mockClient(AthenaClient);
@@ -60,5 +61,15 @@ describe('report --engine athena (mocked Athena that runs the SQL it receives on
     expect(input.QueryString).not.toMatch(/203\.0\.113|10\.0\.1\.|2026\/11|'web'/);
     expect(input.ExecutionParameters).toContain("'2026/11/21'");
     expect(input.ExecutionParameters).toContain("'web'");
+  });
+});
+
+describe('report --engine duckdb where flowLogs.engine is athena', () => {
+  it('reads the listed files with DuckDB and never calls Athena (Athena reads the table hundreds of times for a report)', async () => {
+    const viaDuckDb = await runReport({ root: await writeReportOrg(org), env: 'dev', today: TODAY, to: '2026-11-21' });
+    const root = await writeReportOrg({ ...org, athena: true });
+    const r = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--engine', 'duckdb', '--format', 'json'], { LEASTPATH_TODAY: TODAY });
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(viaDuckDb.report)));
   });
 });
