@@ -1,5 +1,6 @@
 /**
- * The report query: rule hits, daily egress per destination, rejections and anomaly candidates, in one SQL text
+ * The report query: rule hits, daily egress per destination (with which destinations are external: the volume
+ * anomalies are computed from these rows, verify/volume.ts), rejections and beacon candidates, in one SQL text
  * that runs on DuckDB and on Athena (Trino), like the observe query it builds on: it appends its CTEs to the
  * conversation CTEs of observe/sql.ts (records, workload attribution, initiator decision), uses only functions
  * both engines share (lag, row_number, stddev_pop, bool_or, FILTER), and binds every value as a `?` parameter.
@@ -153,111 +154,64 @@ egress_day AS (
   WHERE side = 'L'
   GROUP BY workload, raddr, rport, proto, d
 ),
--- Outside the VPC and no workload's address.
-external AS (
-  SELECT DISTINCT e.workload, e.raddr FROM egress_day e
-  LEFT JOIN in_vpc v ON v.addr = e.raddr
-  LEFT JOIN wl_addr w ON w.addr = e.raddr
+-- Addresses outside the VPC that are no workload's: the destinations anomalies are looked for at. (Volume anomalies
+-- are computed from the daily rows, verify/volume.ts: their medians over "the other days" are self-joins, each a
+-- new read of the table on Athena.)
+ext_addr AS (
+  SELECT a.addr FROM addr_num a
+  LEFT JOIN in_vpc v ON v.addr = a.addr
+  LEFT JOIN wl_addr w ON w.addr = a.addr
   WHERE v.addr IS NULL AND w.addr IS NULL
 ),
-vol_day AS (
-  SELECT e.workload, e.raddr, e.d, sum(e.bytes) AS bytes, sum(e.flows) AS flows
-  FROM egress_day e JOIN external x ON x.workload = e.workload AND x.raddr = e.raddr
-  GROUP BY e.workload, e.raddr, e.d
-),
-vol_port AS (
-  SELECT workload, raddr, d, port, proto FROM (
-    SELECT e.workload, e.raddr, e.d, e.port, e.proto,
-      row_number() OVER (PARTITION BY e.workload, e.raddr, e.d ORDER BY e.bytes DESC, e.port, e.proto) AS rn
-    FROM egress_day e JOIN external x ON x.workload = e.workload AND x.raddr = e.raddr
-  ) t WHERE rn = 1
-),
--- Baseline of a day: the median of the workload's other days with traffic to the destination (rows rn with
--- 2 * rn in (cnt, cnt + 1, cnt + 2) are the middle one or two).
-dest_other AS (
-  SELECT a.workload, a.raddr, a.d, b.bytes,
-    row_number() OVER (PARTITION BY a.workload, a.raddr, a.d ORDER BY b.bytes, b.d) AS rn,
-    count(*) OVER (PARTITION BY a.workload, a.raddr, a.d) AS cnt
-  FROM vol_day a JOIN vol_day b ON b.workload = a.workload AND b.raddr = a.raddr AND b.d <> a.d
-),
-dest_median AS (
-  SELECT workload, raddr, d, avg(bytes) AS median, max(cnt) AS days
-  FROM dest_other WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
-  GROUP BY workload, raddr, d
-),
--- A destination with no other day: the median of the workload's other days to external destinations overall.
-ext_day AS (
-  SELECT workload, d, sum(bytes) AS bytes FROM vol_day GROUP BY workload, d
-),
-ext_other AS (
-  SELECT a.workload, a.d, b.bytes,
-    row_number() OVER (PARTITION BY a.workload, a.d ORDER BY b.bytes, b.d) AS rn,
-    count(*) OVER (PARTITION BY a.workload, a.d) AS cnt
-  FROM ext_day a JOIN ext_day b ON b.workload = a.workload AND b.d <> a.d
-),
-ext_median AS (
-  SELECT workload, d, avg(bytes) AS median, max(cnt) AS days
-  FROM ext_other WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
-  GROUP BY workload, d
-),
-volume AS (
-  SELECT v.workload, v.raddr, v.d, v.bytes, v.flows, vp.port, vp.proto,
-    coalesce(m.median, x.median) AS baseline, coalesce(m.days, x.days) AS base_days,
-    CASE WHEN m.median IS NULL THEN 'external' ELSE 'destination' END AS basis
-  FROM vol_day v
-  JOIN vol_port vp ON vp.workload = v.workload AND vp.raddr = v.raddr AND vp.d = v.d
-  LEFT JOIN dest_median m ON m.workload = v.workload AND m.raddr = v.raddr AND m.d = v.d
-  LEFT JOIN ext_median x ON x.workload = v.workload AND x.d = v.d
-  WHERE v.bytes >= ${p(t.volumeMinBytes)} AND coalesce(m.median, x.median) IS NOT NULL
-    AND v.bytes >= ${p(t.volumeFactor)} * coalesce(m.median, x.median)
-),
 -- Connections the workload opened: each SYN it sent starts one; a conversation without a SYN (UDP, records
--- without tcp-flags) is one connection. A kept-alive connection is one, however many records it has.
+-- without tcp-flags) is one connection, starting at its first record. A kept-alive connection is one, however many
+-- records it has. Windows over one pass of conv_rec, not a UNION of two reads and a join with the destination's
+-- bytes: on Athena each would read the table again (see addrs in observe/sql.ts).
 conn_start AS (
-  SELECT workload, raddr, rport, proto, start FROM conv_rec WHERE side = 'L' AND dir = 'out' AND syn
-  UNION ALL
-  SELECT workload, raddr, rport, proto, min(start) AS start FROM conv_rec
-  WHERE side = 'L'
-  GROUP BY workload, laddr, lport, raddr, rport, proto
-  HAVING NOT bool_or(dir = 'out' AND syn)
+  SELECT workload, raddr, rport, proto, start, dest_bytes FROM (
+    SELECT workload, raddr, rport, proto, start, dir, syn,
+      bool_or(dir = 'out' AND syn) OVER (PARTITION BY workload, laddr, lport, raddr, rport, proto) AS opened_by_syn,
+      row_number() OVER (PARTITION BY workload, laddr, lport, raddr, rport, proto ORDER BY start, dir) AS rn,
+      sum(bytes) OVER (PARTITION BY workload, raddr, rport, proto) AS dest_bytes
+    FROM conv_rec
+    WHERE side = 'L'
+  ) c
+  WHERE (dir = 'out' AND syn) OR (NOT opened_by_syn AND rn = 1)
 ),
 gaps AS (
-  SELECT workload, raddr, rport, proto, start,
+  SELECT workload, raddr, rport, proto, start, dest_bytes,
     start - lag(start) OVER (PARTITION BY workload, raddr, rport, proto ORDER BY start) AS gap
   FROM conn_start
 ),
-beacon_bytes AS (
-  SELECT workload, raddr, rport, proto, sum(bytes) AS bytes FROM conv_rec WHERE side = 'L' GROUP BY workload, raddr, rport, proto
-),
--- The period of a destination's connections: the median gap (rows rn with 2 * rn in (cnt, cnt + 1, cnt + 2)).
+-- The period of a destination's connections: the median gap (ranks rn with 2 * rn in (cnt, cnt + 1, cnt + 2) among
+-- the gaps, the first connection's missing gap ranked apart).
 gap_ranked AS (
-  SELECT workload, raddr, rport, proto, gap,
-    row_number() OVER (PARTITION BY workload, raddr, rport, proto ORDER BY gap) AS rn,
-    count(*) OVER (PARTITION BY workload, raddr, rport, proto) AS cnt
-  FROM gaps WHERE gap IS NOT NULL
+  SELECT g.*,
+    row_number() OVER (PARTITION BY workload, raddr, rport, proto, gap IS NULL ORDER BY gap) AS rn,
+    count(*) OVER (PARTITION BY workload, raddr, rport, proto, gap IS NULL) AS cnt
+  FROM gaps g
 ),
-gap_median AS (
-  SELECT workload, raddr, rport, proto, avg(gap) AS period
-  FROM gap_ranked WHERE 2 * rn IN (cnt, cnt + 1, cnt + 2)
-  GROUP BY workload, raddr, rport, proto
+gap_period AS (
+  SELECT r.*,
+    avg(CASE WHEN gap IS NOT NULL AND 2 * rn IN (cnt, cnt + 1, cnt + 2) THEN gap END)
+      OVER (PARTITION BY workload, raddr, rport, proto) AS period
+  FROM gap_ranked r
 ),
 -- A beacon: most gaps lie within beaconMaxJitter of the period. Gaps longer than twice the period are pauses (the
 -- host slept overnight, records fell into a SKIPDATA hole) and are left out of the count; random traffic has few
 -- gaps near its median (about one in ten within 10% for a Poisson stream), a beacon nearly all of them.
 beacon AS (
   SELECT g.workload, g.raddr, g.rport, g.proto, count(*) AS conns, min(g.start) AS first_start, max(g.start) AS last_start,
-    max(m.period) AS period,
-    stddev_pop(g.gap) FILTER (WHERE abs(g.gap - m.period) <= ${p(t.beaconMaxJitter)} * m.period) AS sd_gap,
-    max(b.bytes) AS bytes
-  FROM gaps g
-  JOIN external x ON x.workload = g.workload AND x.raddr = g.raddr
-  JOIN gap_median m ON m.workload = g.workload AND m.raddr = g.raddr AND m.rport = g.rport AND m.proto = g.proto
-  JOIN beacon_bytes b ON b.workload = g.workload AND b.raddr = g.raddr AND b.rport = g.rport AND b.proto = g.proto
+    max(g.period) AS period,
+    stddev_pop(g.gap) FILTER (WHERE abs(g.gap - g.period) <= ${p(t.beaconMaxJitter)} * g.period) AS sd_gap,
+    max(g.dest_bytes) AS bytes
+  FROM gap_period g
+  JOIN ext_addr x ON x.addr = g.raddr
   GROUP BY g.workload, g.raddr, g.rport, g.proto
-  HAVING count(*) >= ${p(t.beaconMinFlows)} AND max(m.period) > 0
-    AND count(*) FILTER (WHERE abs(g.gap - m.period) <= ${p(t.beaconMaxJitter)} * m.period)
-      >= ${p(BEACON_REGULAR_SHARE)} * count(*) FILTER (WHERE g.gap <= 2 * m.period)
-    AND max(b.bytes) <= ${p(t.beaconMaxBytesPerFlow)} * count(*)
+  HAVING count(*) >= ${p(t.beaconMinFlows)} AND max(g.period) > 0
+    AND count(*) FILTER (WHERE abs(g.gap - g.period) <= ${p(t.beaconMaxJitter)} * g.period)
+      >= ${p(BEACON_REGULAR_SHARE)} * count(*) FILTER (WHERE g.gap <= 2 * g.period)
+    AND max(g.dest_bytes) <= ${p(t.beaconMaxBytesPerFlow)} * count(*)
 ),
 rejected AS (
   SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_start
@@ -270,14 +224,12 @@ SELECT 'hit' AS kind, CAST(NULL AS VARCHAR) AS workload, CAST(NULL AS VARCHAR) A
   CAST(NULL AS BIGINT) AS t1, last_start AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2, CAST(NULL AS VARCHAR) AS basis
 FROM rule_hits
 UNION ALL
-SELECT 'daily' AS kind, workload, raddr, port, proto, NULL, d, flows, bytes, NULL, NULL, NULL, NULL, NULL
-FROM egress_day
+SELECT 'daily' AS kind, e.workload, e.raddr, e.port, e.proto, NULL, e.d, e.flows, e.bytes, NULL, NULL, NULL, NULL,
+  CASE WHEN x.addr IS NOT NULL THEN 'external' END
+FROM egress_day e LEFT JOIN ext_addr x ON x.addr = e.raddr
 UNION ALL
 SELECT 'rejected' AS kind, workload, raddr, rport, proto, NULL, NULL, flows, 0, NULL, last_start, NULL, NULL, NULL
 FROM rejected
-UNION ALL
-SELECT 'volume' AS kind, workload, raddr, port, proto, NULL, d, flows, bytes, NULL, NULL, baseline, base_days, basis
-FROM volume
 UNION ALL
 SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, period, sd_gap, NULL
 FROM beacon

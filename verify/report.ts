@@ -11,6 +11,7 @@ import { protocolNumber } from '../generators/match.js';
 import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 import { peerText } from '../generators/plan.js';
 import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList } from '../model/types.js';
+import { volumeRows } from './volume.js';
 import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
 import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
@@ -407,7 +408,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   );
 
   const anomalies = [
-    ...input.rows.filter((r) => r.kind === 'volume').map((r) => volumeAnomaly(r, input.window.from)),
+    ...volumeRows(input.rows, input.thresholds).map((r) => volumeAnomaly(r, input.window.from)),
     ...input.rows.filter((r) => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
   ].sort((a, b) => cmp(a.workload, b.workload) || cmp(a.kind, b.kind) || cmp(a.destination, b.destination) || cmp(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { inlinedScans } from '../../bench/athena/scans.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
 import { renderObserveQuery } from '../../observe/sql.js';
+import { renderReportQuery } from '../../verify/report-sql.js';
 
 describe('table reads with every WITH query inlined', () => {
   it('counts each path from the final query down to the table', () => {
@@ -19,13 +20,20 @@ SELECT * FROM c JOIN b ON b.k = c.k`;
     expect(inlinedScans(sql, 'db.t')).toBe(5);
   });
 
-  it("observe's query reads the table at most 22 times with every kind of selector (it was 327 before each conversation's two ends were read in one pass)", () => {
-    const input = queryInput(
-      'flowlogs.vpc_flow_logs',
-      { web: { cidrs: ['10.0.1.0/24'], interfaces: ['eni-0a1'], instances: ['i-0a1'], subnets: ['subnet-0a1'] } },
-      windowEnding('2026-11-21', 14),
-      ['10.0.0.0/16', '2600:1f18::/56'],
-    );
+  // Every kind of selector: each adds its own way to a workload's addresses.
+  const input = queryInput(
+    'flowlogs.vpc_flow_logs',
+    { web: { cidrs: ['10.0.1.0/24'], interfaces: ['eni-0a1'], instances: ['i-0a1'], subnets: ['subnet-0a1'] } },
+    windowEnding('2026-11-21', 14),
+    ['10.0.0.0/16', '2600:1f18::/56'],
+  );
+
+  it("observe's query reads the table at most 22 times (it was 327 before each conversation's two ends were read in one pass)", () => {
     expect(inlinedScans(renderObserveQuery(input).sql, 'flowlogs.vpc_flow_logs')).toBeLessThanOrEqual(22);
+  });
+
+  it("report's query reads the table at most 181 times (it was 4,576 before volume anomalies moved out of SQL and the beacon's steps became windows)", () => {
+    const thresholds = { volumeFactor: 10, volumeMinBytes: 1, beaconMinFlows: 20, beaconMaxJitter: 0.1, beaconMaxBytesPerFlow: 16_384 };
+    expect(inlinedScans(renderReportQuery({ ...input, rules: [], thresholds }).sql, 'flowlogs.vpc_flow_logs')).toBeLessThanOrEqual(181);
   });
 });
