@@ -243,6 +243,19 @@ export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam
   const vpc4 = table('vpc_v4', [['lo', 'BIGINT'], ['hi', 'BIGINT']], input.vpc.v4.map((x) => [x.lo, x.hi]));
   const vpc6 = table('vpc_v6', [['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']], input.vpc.v6.map((x) => [x.hex, x.nibLo, x.nibHi]));
 
+  // True when the address (as the integer `v4` or the hex `v6`) lies inside one of the VPC's CIDRs: an expression
+  // per row, with the CIDRs as parameters (bound where the expression stands in the text).
+  const inVpc = (v4: string, v6: string) => {
+    const terms = [
+      ...input.vpc.v4.map((r) => `(${v4} BETWEEN ${p(r.lo)} AND ${p(r.hi)})`),
+      ...input.vpc.v6.map(
+        (r) =>
+          `(substr(${v6}, 1, ${r.hex.length}) = ${p(r.hex)} AND ` +
+          `strpos('0123456789abcdef', substr(${v6}, ${r.hex.length + 1}, 1)) - 1 BETWEEN ${p(r.nibLo)} AND ${p(r.nibHi)})`,
+      ),
+    ];
+    return terms.length > 0 ? `coalesce(${terms.join(' OR ')}, false)` : 'false';
+  };
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
   const isService = (col: string) => `(${col} < ${WELL_KNOWN_BELOW} OR ${col} IN (${knownPorts}))`;
   const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
@@ -273,46 +286,44 @@ in_vpc AS (
 -- Each logged interface's own addresses. With flow-direction: exact. Without it (v2): per address family, the
 -- address in most of the interface's records (a NAT gateway's own address, not its clients'); when two tie (an
 -- interface that talks to one peer only), the one that is not another interface's own address, and of those
--- the one inside the VPC.
-exact_addr AS (
-  SELECT DISTINCT iface, CASE WHEN fdir = 'egress' THEN srcaddr ELSE dstaddr END AS addr
-  FROM conv WHERE usable AND fdir IN ('egress', 'ingress')
-),
-addr_count AS (
-  SELECT iface, strpos(addr, ':') > 0 AS v6, addr, sum(n) AS c
+-- the one inside the VPC. One row per (interface, address it logged), then windows: one read of conv, where a
+-- join of these steps with each other would be a read each on Athena (see addrs).
+iface_end AS (
+  SELECT iface, addr, strpos(addr, ':') > 0 AS v6, bool_or(exact) AS exact, bool_or(v2) AS in_v2,
+    sum(CASE WHEN v2 THEN n ELSE 0 END) AS c
   FROM (
-    SELECT c.iface, CASE WHEN e.side = 's' THEN c.srcaddr ELSE c.dstaddr END AS addr, c.n
+    SELECT c.iface, c.n, CASE WHEN e.side = 's' THEN c.srcaddr ELSE c.dstaddr END AS addr,
+      (e.side = 's' AND c.fdir = 'egress') OR (e.side = 'd' AND c.fdir = 'ingress') AS exact,
+      c.fdir IS NULL AS v2
     FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
-    WHERE c.usable AND c.fdir IS NULL
-  ) a
-  GROUP BY iface, strpos(addr, ':') > 0, addr
+    WHERE c.usable AND (c.fdir IS NULL OR c.fdir IN ('egress', 'ingress'))
+  ) x
+  GROUP BY iface, addr
 ),
-top_addr AS (
-  SELECT iface, v6, addr, count(*) OVER (PARTITION BY iface, v6) AS tied
-  FROM (SELECT iface, v6, addr, c, max(c) OVER (PARTITION BY iface, v6) AS top FROM addr_count) t
-  WHERE c = top
+iface_top AS (
+  SELECT t.*, in_v2 AND c = top AS is_top,
+    sum(CASE WHEN in_v2 AND c = top THEN 1 ELSE 0 END) OVER (PARTITION BY iface, v6) AS tied
+  FROM (SELECT g.*, max(CASE WHEN in_v2 THEN c END) OVER (PARTITION BY iface, v6) AS top FROM iface_end g) t
 ),
-owned AS (
-  SELECT iface, addr FROM exact_addr
-  UNION
-  SELECT iface, addr FROM top_addr WHERE tied = 1
+iface_owned AS (
+  SELECT o.*,
+    sum(CASE WHEN owned THEN 1 ELSE 0 END) OVER (PARTITION BY addr) - CASE WHEN owned THEN 1 ELSE 0 END > 0 AS owned_elsewhere,
+    CASE WHEN strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4n,
+    CASE WHEN strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6h
+  FROM (SELECT t.*, exact OR (is_top AND tied = 1) AS owned FROM iface_top t) o
 ),
-tie_left AS (
-  SELECT t.iface, t.v6, t.addr, (v.addr IS NOT NULL) AS inside
-  FROM top_addr t
-  LEFT JOIN owned o ON o.addr = t.addr AND o.iface <> t.iface
-  LEFT JOIN in_vpc v ON v.addr = t.addr
-  WHERE t.tied > 1 AND o.addr IS NULL
-),
-tie_pick AS (
-  SELECT iface, addr, count(*) OVER (PARTITION BY iface, v6) AS left_n
-  FROM (SELECT l.*, bool_or(inside) OVER (PARTITION BY iface, v6) AS any_inside FROM tie_left l) x
-  WHERE inside OR NOT any_inside
+iface_tie AS (
+  SELECT t.*, bool_or(CASE WHEN tie THEN inside END) OVER (PARTITION BY iface, v6) AS any_inside
+  FROM (
+    SELECT o.*, is_top AND tied > 1 AND NOT owned_elsewhere AS tie, ${inVpc('v4n', 'v6h')} AS inside FROM iface_owned o
+  ) t
 ),
 iface_addr AS (
-  SELECT iface, addr FROM owned
-  UNION
-  SELECT iface, addr FROM tie_pick WHERE left_n = 1
+  SELECT iface, addr FROM (
+    SELECT t.*, sum(CASE WHEN pick THEN 1 ELSE 0 END) OVER (PARTITION BY iface, v6) AS left_n
+    FROM (SELECT i.*, tie AND (inside OR NOT coalesce(any_inside, false)) AS pick FROM iface_tie i) t
+  ) x
+  WHERE owned OR (pick AND left_n = 1)
 ),
 wl_iface AS (
   SELECT workload, iface FROM sel_iface${byInst ? `

@@ -136,6 +136,28 @@ describe('attribution: records belong to the workload its selector names', () =>
   });
 });
 
+describe("v2: an interface that talks to one peer only", () => {
+  it("its own address is the one that is not another interface's own address (both inside the VPC)", async () => {
+    const API = '10.0.2.20';
+    const flags: [number, number] = [0, 0];
+    const records = [
+      // web's interface logs only web <-> api: its two addresses tie on record count, both inside the VPC
+      ...[1, 2].flatMap((i) => exchange({ eni: 'eni-0web', src: WEB, sport: 40000 + i, dst: API, dport: 5432, start: T0 + i * 60, flags })),
+      // api's interface logs more peers, so its own address is plain: api's, never web's
+      ...[1, 2].flatMap((i) => exchange({ eni: 'eni-0api', side: 'dst', src: WEB, sport: 40000 + i, dst: API, dport: 5432, start: T0 + i * 60, flags })),
+      ...exchange({ eni: 'eni-0api', src: '10.0.3.30', sport: 41000, dst: API, dport: 5432, start: T0, flags, side: 'dst' }),
+    ];
+    const { files } = await observeScenario({
+      workloads: { web: { interfaces: ['eni-0web'] }, api: { interfaces: ['eni-0api'] } },
+      records,
+      fields: V2,
+    });
+    expect(egressKeys(files.get('web'))).toEqual(['10.0.2.20/32 tcp/5432']);
+    expect(files.get('web')!.egress[0]).toMatchObject({ flows: 2 });
+    expect(files.get('api')!.egress).toEqual([]);
+  });
+});
+
 describe('AWS service: from pkt-dst-aws-service, else from the pinned ip-ranges', () => {
   const lookup = awsServiceLookup('eu-west-1');
   it('the pinned ranges know the addresses used here', () => {
