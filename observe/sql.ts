@@ -277,12 +277,6 @@ addr_num AS (
     CASE WHEN strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6
   FROM addrs
 ),
-in_vpc AS (
-  SELECT a.addr FROM addr_num a JOIN vpc_v4 r ON a.v4 BETWEEN r.lo AND r.hi
-  UNION
-  SELECT a.addr FROM addr_num a JOIN vpc_v6 r ON substr(a.v6, 1, length(r.hex)) = r.hex
-    AND strpos('0123456789abcdef', substr(a.v6, length(r.hex) + 1, 1)) - 1 BETWEEN r.nib_lo AND r.nib_hi
-),
 -- Each logged interface's own addresses. With flow-direction: exact. Without it (v2): per address family, the
 -- address in most of the interface's records (a NAT gateway's own address, not its clients'); when two tie (an
 -- interface that talks to one peer only), the one that is not another interface's own address, and of those

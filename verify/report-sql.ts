@@ -157,6 +157,12 @@ egress_day AS (
 -- Addresses outside the VPC that are no workload's: the destinations anomalies are looked for at. (Volume anomalies
 -- are computed from the daily rows, verify/volume.ts: their medians over "the other days" are self-joins, each a
 -- new read of the table on Athena.)
+in_vpc AS (
+  SELECT a.addr FROM addr_num a JOIN vpc_v4 r ON a.v4 BETWEEN r.lo AND r.hi
+  UNION
+  SELECT a.addr FROM addr_num a JOIN vpc_v6 r ON substr(a.v6, 1, length(r.hex)) = r.hex
+    AND strpos('0123456789abcdef', substr(a.v6, length(r.hex) + 1, 1)) - 1 BETWEEN r.nib_lo AND r.nib_hi
+),
 ext_addr AS (
   SELECT a.addr FROM addr_num a
   LEFT JOIN in_vpc v ON v.addr = a.addr
