@@ -302,8 +302,9 @@ iface_top AS (
 iface_owned AS (
   SELECT o.*,
     sum(CASE WHEN owned THEN 1 ELSE 0 END) OVER (PARTITION BY addr) - CASE WHEN owned THEN 1 ELSE 0 END > 0 AS owned_elsewhere,
-    CASE WHEN strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4n,
-    CASE WHEN strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6h
+    -- the address as a number, for the VPC test: only where a tie needs it
+    CASE WHEN is_top AND tied > 1 AND strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4n,
+    CASE WHEN is_top AND tied > 1 AND strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6h
   FROM (SELECT t.*, exact OR (is_top AND tied = 1) AS owned FROM iface_top t) o
 ),
 iface_tie AS (
