@@ -118,6 +118,23 @@ export function valuesCte(name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], 
   return `${name} AS (SELECT * FROM (VALUES ${values}) AS t (${cols.map(([c]) => c).join(', ')}))`;
 }
 
+/**
+ * SQL true when an address (as the integer `v4` or the hex `v6` column) lies inside one of `ranges`: an expression
+ * per row, with the CIDRs as parameters bound where it stands in the text. (A per-row test, not a join with a
+ * table of ranges: on Athena such a join would read the flow logs again for its address list.)
+ */
+export function rangeContains(ranges: RangeMatch, p: (v: SqlParam) => string, v4: string, v6: string): string {
+  const terms = [
+    ...ranges.v4.map((r) => `(${v4} BETWEEN ${p(r.lo)} AND ${p(r.hi)})`),
+    ...ranges.v6.map(
+      (r) =>
+        `(substr(${v6}, 1, ${r.hex.length}) = ${p(r.hex)} AND ` +
+        `strpos('0123456789abcdef', substr(${v6}, ${r.hex.length + 1}, 1)) - 1 BETWEEN ${p(r.nibLo)} AND ${p(r.nibHi)})`,
+    ),
+  ];
+  return terms.length > 0 ? `coalesce(${terms.join(' OR ')}, false)` : 'false';
+}
+
 /** Builds the observe query and its parameters, in the order the `?` marks appear. */
 export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   const params: SqlParam[] = [];
@@ -240,22 +257,8 @@ export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam
     rowsOf((w) => w.v6, (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi]),
   );
 
-  const vpc4 = table('vpc_v4', [['lo', 'BIGINT'], ['hi', 'BIGINT']], input.vpc.v4.map((x) => [x.lo, x.hi]));
-  const vpc6 = table('vpc_v6', [['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']], input.vpc.v6.map((x) => [x.hex, x.nibLo, x.nibHi]));
 
-  // True when the address (as the integer `v4` or the hex `v6`) lies inside one of the VPC's CIDRs: an expression
-  // per row, with the CIDRs as parameters (bound where the expression stands in the text).
-  const inVpc = (v4: string, v6: string) => {
-    const terms = [
-      ...input.vpc.v4.map((r) => `(${v4} BETWEEN ${p(r.lo)} AND ${p(r.hi)})`),
-      ...input.vpc.v6.map(
-        (r) =>
-          `(substr(${v6}, 1, ${r.hex.length}) = ${p(r.hex)} AND ` +
-          `strpos('0123456789abcdef', substr(${v6}, ${r.hex.length + 1}, 1)) - 1 BETWEEN ${p(r.nibLo)} AND ${p(r.nibHi)})`,
-      ),
-    ];
-    return terms.length > 0 ? `coalesce(${terms.join(' OR ')}, false)` : 'false';
-  };
+  const inVpc = (v4: string, v6: string) => rangeContains(input.vpc, p, v4, v6);
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
   const isService = (col: string) => `(${col} < ${WELL_KNOWN_BELOW} OR ${col} IN (${knownPorts}))`;
   const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
@@ -423,5 +426,5 @@ decided AS (
   LEFT JOIN listening ll ON ll.addr = cv.laddr AND ll.port = cv.lport AND ll.proto = cv.proto
 )`;
 
-  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, vpc4, vpc6].join(',\n')},${rest}`;
+  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6].join(',\n')},${rest}`;
 }

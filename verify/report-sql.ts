@@ -13,6 +13,7 @@
  */
 import type { AnomalyThresholds } from '../model/types.js';
 import {
+  rangeContains,
   renderConversationCtes,
   ROUTABLE_REMOTE,
   valuesCte,
@@ -157,17 +158,10 @@ egress_day AS (
 -- Addresses outside the VPC that are no workload's: the destinations anomalies are looked for at. (Volume anomalies
 -- are computed from the daily rows, verify/volume.ts: their medians over "the other days" are self-joins, each a
 -- new read of the table on Athena.)
-in_vpc AS (
-  SELECT a.addr FROM addr_num a JOIN vpc_v4 r ON a.v4 BETWEEN r.lo AND r.hi
-  UNION
-  SELECT a.addr FROM addr_num a JOIN vpc_v6 r ON substr(a.v6, 1, length(r.hex)) = r.hex
-    AND strpos('0123456789abcdef', substr(a.v6, length(r.hex) + 1, 1)) - 1 BETWEEN r.nib_lo AND r.nib_hi
-),
 ext_addr AS (
   SELECT a.addr FROM addr_num a
-  LEFT JOIN in_vpc v ON v.addr = a.addr
   LEFT JOIN wl_addr w ON w.addr = a.addr
-  WHERE v.addr IS NULL AND w.addr IS NULL
+  WHERE w.addr IS NULL AND NOT ${rangeContains(input.vpc, p, 'a.v4', 'a.v6')}
 ),
 -- Connections the workload opened: each SYN it sent starts one; a conversation without a SYN (UDP, records
 -- without tcp-flags) is one connection, starting at its first record. A kept-alive connection is one, however many

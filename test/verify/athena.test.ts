@@ -65,7 +65,7 @@ describe('report --engine athena (mocked Athena that runs the SQL it receives on
 });
 
 describe('report --engine duckdb where flowLogs.engine is athena', () => {
-  it('reads the listed files with DuckDB and never calls Athena (on Athena a report reads the table about 70 times)', async () => {
+  it('reads the listed files with DuckDB and never calls Athena (on Athena a report reads the table about 65 times)', async () => {
     const viaDuckDb = await runReport({ root: await writeReportOrg(org), env: 'dev', today: TODAY, to: '2026-11-21' });
     const root = await writeReportOrg({ ...org, athena: true });
     const r = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--engine', 'duckdb', '--format', 'json'], { LEASTPATH_TODAY: TODAY });
