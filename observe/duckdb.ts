@@ -10,7 +10,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { InputError, UsageError } from '../core/errors.js';
 import type { EnvironmentConfig } from '../model/types.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
-import { countFileLines, fileKind, layoutFromFirstLine, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
+import { countFileLines, fileKind, layoutFromFirstLine, lineEndingProblem, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
 
 export interface MalformedLine {
@@ -252,7 +252,16 @@ export async function readFlowLogs<T>(
       await explainOutOfMemory(connection, err);
       // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
       const failing = await findFailingFile(connection, files);
-      if (failing) throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+      if (failing) {
+        const line = /state machine/i.test(failing.message) ? await lineEndingProblem(failing.file) : undefined;
+        if (line !== undefined) {
+          throw new InputError('this line ends unlike line 1 (a carriage return alone, or CRLF and LF mixed): DuckDB cannot read the file', {
+            file: failing.file.display,
+            line,
+          });
+        }
+        throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
+      }
       try {
         run = await attempt(false);
         fallback = firstLine((err as Error).message ?? String(err));

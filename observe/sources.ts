@@ -167,6 +167,41 @@ export async function countFileLines(files: readonly FlowLogFile[], parallel = 2
   return counts;
 }
 
+/**
+ * The first line whose ending differs from line 1's (LF or CRLF), or that holds a carriage return of its own: what
+ * makes DuckDB's CSV reader give up on a whole file ("state machine reached an invalid state"). Undefined when every
+ * line ends alike, or for a file this machine cannot read by itself.
+ */
+export async function lineEndingProblem(file: FlowLogFile): Promise<number | undefined> {
+  if (file.kind === 'parquet' || isRemote(file.path)) return undefined;
+  let line = 1;
+  let crlf: boolean | undefined;
+  let prev = 0;
+  let found: number | undefined;
+  const check = new Writable({
+    highWaterMark: READ_CHUNK,
+    write: (chunk: Buffer, _enc, done) => {
+      for (let i = 0; i < chunk.length && found === undefined; i++) {
+        const b = chunk[i]!;
+        if (b === 0x0a) {
+          const endsCr = prev === 0x0d;
+          crlf ??= endsCr;
+          if (endsCr !== crlf) found = line;
+          line++;
+        } else if (prev === 0x0d) {
+          found = line; // a carriage return inside a line
+        }
+        prev = b;
+      }
+      done(found === undefined ? null : new Error('found'));
+    },
+  });
+  const source = createReadStream(file.path, { highWaterMark: READ_CHUNK });
+  const read = file.kind === 'gzip' ? pipeline(source, createGunzip({ chunkSize: READ_CHUNK }), check) : pipeline(source, check);
+  await read.catch(() => undefined);
+  return found;
+}
+
 /** Reads the layout from the first line: a header of known field names, or a v2 default-format record. */
 export function layoutFromFirstLine(line: string, file: FlowLogFile): TextLayout {
   const tokens = line.trim().split(/\s+/).filter((t) => t !== '');

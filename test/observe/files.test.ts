@@ -200,6 +200,20 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
     await expectUntouched(o);
   });
 
+  it.each([
+    ['a carriage return alone inside line 3 (plain text)', 'c.log', (lines: string[]) => lines.map((l, i) => (i === 2 ? l.replace(' ', '\r ') : l)).join('\n'), 3],
+    ['an LF line 4 in a CRLF file (gzip)', 'c.log.gz', (lines: string[]) => `${lines.slice(0, 3).join('\r\n')}\r\n${lines.slice(3).join('\n')}`, 4],
+  ])('a file DuckDB cannot parse for its line endings: %s, named with the line', async (_name, file, make, line) => {
+    const o = await orgWithObserved();
+    const text = make(logText(V5, many).trimEnd().split('\n')) + '\n';
+    await writeFile(join(o.root, 'logs', file), file.endsWith('.gz') ? gzipSync(text) : text);
+    const err = await thrown(() => observeOrg(o.root));
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where).toMatchObject({ file: `logs/${file}`, line });
+    expect((err as Error).message).toMatch(/ends unlike line 1/);
+    await expectUntouched(o);
+  });
+
   it('s3:// with the duckdb engine and no httpfs says what to do instead (and reads nothing from the network)', async () => {
     const root = await writeOrg({ patterns: ['s3://leastpath-flow-logs/AWSLogs/111111111111/vpcflowlogs/**/*.log.gz'], logs: [] });
     const err = await thrown(() => observeOrg(root));
