@@ -96,7 +96,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runReport } = await import('../verify/report-command.js');
       const { renderReport } = await import('../verify/render-report.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { report, findings, fallback } = await runReport({
+      const { report, findings, fallback, needsAttention } = await runReport({
         root: ctx.root,
         env: requireEnv(opts.env),
         today: ctx.today,
@@ -109,7 +109,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       ctx.stdout(renderReport(report, opts.format));
       // Anomalies, and rules outside leastpath on an enforced group, are findings a person must look at; unused rules
       // and rejections are information.
-      setExit(report.anomalies.length > 0 || findings.some((f) => f.rule === 'outside-leastpath') ? EXIT_FINDINGS : EXIT_OK);
+      setExit(needsAttention ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program

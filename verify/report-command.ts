@@ -49,6 +49,8 @@ export interface ReportResult {
   findings: Finding[];
   /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the report is complete). */
   fallback?: string;
+  /** A person must look: there are anomalies, or rules outside leastpath on an enforced group (exit 1). */
+  needsAttention: boolean;
 }
 
 /**
@@ -109,7 +111,13 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
       ? { rows: await readReportAthena(config, input, opts.athenaClient), fallback: undefined }
       : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
-  return { report, findings: [...findings, ...outsideFindings(report, env)], ...(fallback !== undefined ? { fallback } : {}) };
+  const outside = outsideFindings(report, env);
+  return {
+    report,
+    findings: [...findings, ...outside],
+    needsAttention: report.anomalies.length > 0 || outside.length > 0,
+    ...(fallback !== undefined ? { fallback } : {}),
+  };
 }
 
 async function readReportDuckDb(
