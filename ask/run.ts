@@ -45,7 +45,7 @@ const TRINO_MACROS = ['from_unixtime(s) AS to_timestamp(s)', 'to_unixtime(t) AS 
 /** A DuckDB session where `table` is the environment's flow logs and no other file can be read. */
 export async function openReadOnlySession(source: FlowLogSource, table: string): Promise<ReadOnlySession> {
   if (table.toLowerCase() === 'flow_logs') throw new UsageError('the duckdb engine reads the files through its own view flow_logs: name the table otherwise (flowLogs.athena.table)');
-  const duck = await openDuckDb(source.memoryLimit !== undefined ? { memoryLimit: source.memoryLimit } : {});
+  const duck = await openDuckDb({ memoryLimit: source.memoryLimit });
   const { connection } = duck;
   const close = duck.close;
   try {

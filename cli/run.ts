@@ -35,7 +35,8 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
     ctx.stdout(formatObserveSummary(r));
   }
   for (const env of promotionOrder(repo)) {
-    const { plan } = await runPlan({ root: ctx.root, env, today: ctx.today });
+    // The summary line needs no comparison with the committed baseline (git archive and a resolve per environment).
+    const { plan } = await runPlan({ root: ctx.root, env, today: ctx.today, baseline: false });
     ctx.stdout(`plan ${env}: ${plan.summary.rules} rules (${plan.summary.intent} intent, ${plan.summary.observed} observed); ${breakLine(plan)}\n`);
   }
   const synth = await runSynth({ root: ctx.root, today: ctx.today, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);

@@ -5,7 +5,7 @@
  * observe attributed a destination to.
  */
 import { containsAddress, parseCidr, type Cidr } from '../core/cidr.js';
-import { IANA } from '../core/ports.js';
+import { admits, IANA } from '../core/ports.js';
 import type { ResolvedRule } from './model.js';
 
 /** A destination to test: an address (as /32 or /128), an IANA protocol number, a port, its AWS service. */
@@ -32,11 +32,7 @@ export function protocolNumber(p: string | number): number {
 
 /** True when the rule's protocol and ports admit the flow's. */
 export function portsAdmit(rule: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>, protocol: number, port: number | undefined): boolean {
-  if (rule.protocol === 'all') return true;
-  if (protocolNumber(rule.protocol) !== protocol) return false;
-  if (rule.fromPort === undefined || rule.toPort === undefined) return true;
-  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') return true;
-  return port !== undefined && port >= rule.fromPort && port <= rule.toPort;
+  return admits({ protocol: rule.protocol, from: rule.fromPort, to: rule.toPort }, protocol, port);
 }
 
 /** True when the rule's peer holds the flow's destination. */

@@ -6,7 +6,7 @@
 import { daysBetween } from '../core/dates.js';
 import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
-import { formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
+import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { endpointType } from '../model/aws-services.js';
 import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, StateConfig, WorkloadIntent } from '../model/types.js';
 import { compact, type AddressClass } from './compaction.js';
@@ -293,13 +293,7 @@ function denyFor(intent: WorkloadIntent, flow: Flow): string | undefined {
       const cc = parseCidr(c);
       return cc !== undefined && contains(cc, dest);
     });
-    const portsOk =
-      d.ports.length === 0 ||
-      d.ports.some((p) => {
-        if (p.protocol === 'all') return true;
-        if (protocolNumber(p.protocol) !== flow.protocol) return false;
-        return p.from === undefined || (flow.port !== undefined && flow.port >= p.from && flow.port <= (p.to ?? p.from));
-      });
+    const portsOk = d.ports.length === 0 || d.ports.some((p) => admits(p, flow.protocol, flow.port));
     if (hit && portsOk) return `deny[${d.index}]: ${d.why}`;
   }
   return undefined;

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
-import type { EnvironmentConfig } from '../model/types.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
 import { countFileLines, fileKind, layoutFromFirstLine, lineEndingProblem, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
@@ -17,12 +16,6 @@ export interface MalformedLine {
   file: string;
   line: number;
   message: string;
-}
-
-export interface DuckDbSession {
-  connection: DuckDBConnection;
-  files: FlowLogFile[];
-  close(): void;
 }
 
 /** A file where more than this share of lines is malformed is rejected as a whole. */
@@ -36,13 +29,11 @@ export interface DuckDbHandle {
 }
 
 export interface DuckDbOptions {
-  /** DuckDB's memory_limit (`flowLogs.memoryLimit`, e.g. `2GB`): beyond it, large groupings and joins spill to disk. */
-  memoryLimit?: string;
-}
-
-/** The DuckDB options an environment asks for. */
-export function duckDbOptions(config: EnvironmentConfig): DuckDbOptions {
-  return config.flowLogs.memoryLimit !== undefined ? { memoryLimit: config.flowLogs.memoryLimit } : {};
+  /**
+   * DuckDB's memory_limit (`flowLogs.memoryLimit`, e.g. `2GB`): beyond it, large groupings and joins spill to disk.
+   * Undefined: DuckDB's default.
+   */
+  memoryLimit?: string | undefined;
 }
 
 /**
@@ -270,13 +261,15 @@ export async function readFlowLogs<T>(
       }
     }
     const lines = await counting;
-    let wrong = rowCountMismatch(run.groups, run.scans, lines, await refusedLines(connection));
+    let refused = await refusedLines(connection);
+    let wrong = rowCountMismatch(run.groups, run.scans, lines, refused);
     if (wrong && wrong.group.parallel) {
       fallback = wrong.summary;
       run = await attempt(false);
-      wrong = rowCountMismatch(run.groups, run.scans, lines, await refusedLines(connection));
+      refused = await refusedLines(connection);
+      wrong = rowCountMismatch(run.groups, run.scans, lines, refused);
     }
-    if (wrong) throw await explainMismatch(connection, wrong.group, lines);
+    if (wrong) throw await explainMismatch(connection, wrong.group, lines, refused);
     return { value: run.value, ...(fallback !== undefined ? { fallback } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -356,25 +349,25 @@ export function rowCountMismatch(
   return undefined;
 }
 
-/** Lines the CSV reader refused, per file (DuckDB's reject tables, each line once however often it was read). */
+/** How many lines the CSV reader refused, per file path. */
 async function refusedLines(connection: DuckDBConnection): Promise<Map<string, number>> {
-  const exists = await connection.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'");
-  if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return new Map();
-  const rows = await connection.runAndReadAll(`
-    SELECT s.file_path, count(DISTINCT e.line)
-    FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
-    GROUP BY s.file_path`);
-  return new Map(rows.getRows().map((r) => [String(r[0]), Number(r[1])]));
+  const out = new Map<string, number>();
+  for (const r of await rejectRows(connection)) out.set(r.path, (out.get(r.path) ?? 0) + 1);
+  return out;
 }
 
 /** Counts a mismatched group's records file by file (sequentially) and names the file that disagrees. */
-async function explainMismatch(connection: DuckDBConnection, group: TextGroup, lines: ReadonlyMap<string, number>): Promise<InputError> {
+async function explainMismatch(
+  connection: DuckDBConnection,
+  group: TextGroup,
+  lines: ReadonlyMap<string, number>,
+  refused: ReadonlyMap<string, number>,
+): Promise<InputError> {
   const list = `[${group.files.map((f) => sqlString(f.path)).join(', ')}]`;
   const got = await connection.runAndReadAll(
     `SELECT filename, count(*) FROM read_csv(${list}, ${textReadOptions(group.layout, false)}, filename = true) GROUP BY filename`,
   );
   const kept = new Map(got.getRows().map((r) => [String(r[0]), Number(r[1])]));
-  const refused = await refusedLines(connection);
   const why = 'the file changed while it was read, or DuckDB misread it; nothing was written';
   for (const f of group.files) {
     const want = expectedRows([f], group.layout.header, lines, refused);
@@ -483,8 +476,11 @@ export async function query(connection: DuckDBConnection, sql: string, params: r
   return reader.getRowObjects();
 }
 
-/** Lines DuckDB refused (wrong field count, a number that is not one), one per file and line. */
-export async function readRejects(connection: DuckDBConnection, root: string): Promise<MalformedLine[]> {
+/**
+ * Lines the CSV reader refused (wrong field count, bad encoding), from DuckDB's reject tables: one per file path
+ * and line, however often the line was read.
+ */
+async function rejectRows(connection: DuckDBConnection): Promise<{ path: string; line: number; message: string }[]> {
   const exists = await connection.runAndReadAll(
     "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'",
   );
@@ -494,11 +490,12 @@ export async function readRejects(connection: DuckDBConnection, root: string): P
     FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
     GROUP BY s.file_path, e.line
     ORDER BY s.file_path, e.line`);
-  return rows.getRows().map((r) => ({
-    file: displayPath(String(r[0]), root),
-    line: Number(r[1]),
-    message: firstLine(String(r[2])),
-  }));
+  return rows.getRows().map((r) => ({ path: String(r[0]), line: Number(r[1]), message: String(r[2]) }));
+}
+
+/** Lines DuckDB refused, one per file (as the user wrote it) and line. */
+export async function readRejects(connection: DuckDBConnection, root: string): Promise<MalformedLine[]> {
+  return (await rejectRows(connection)).map((r) => ({ file: displayPath(r.path, root), line: r.line, message: firstLine(r.message) }));
 }
 
 /** Fails naming the file when most of its lines are malformed: that is not a flow log. */

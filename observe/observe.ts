@@ -13,7 +13,6 @@ import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assem
 import {
   checkGarbage,
   malformedLines,
-  duckDbOptions,
   openDuckDb,
   query,
   readFlowLogs,
@@ -101,7 +100,7 @@ export async function readObservationsDuckDb(opts: {
   config: EnvironmentConfig;
   window: ObserveWindow;
 }): Promise<Observation> {
-  const duck = await openDuckDb(duckDbOptions(opts.config));
+  const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);

@@ -127,6 +127,23 @@ export function isRemote(path: string): boolean {
 }
 
 /**
+ * Streams a local text or gzip file (inflated) to `onChunk` in large chunks; `onChunk` returns true to stop early.
+ * Rejects with the read or inflate error (a stop is no error).
+ */
+async function streamText(file: FlowLogFile, onChunk: (chunk: Buffer) => boolean | void): Promise<void> {
+  const STOP = new Error('stop');
+  const sink = new Writable({
+    highWaterMark: READ_CHUNK,
+    write: (chunk: Buffer, _enc, done) => done(onChunk(chunk) === true ? STOP : null),
+  });
+  const source = createReadStream(file.path, { highWaterMark: READ_CHUNK });
+  const read = file.kind === 'gzip' ? pipeline(source, createGunzip({ chunkSize: READ_CHUNK }), sink) : pipeline(source, sink);
+  await read.catch((err: unknown) => {
+    if (err !== STOP) throw err;
+  });
+}
+
+/**
  * Reads every local text and gzip file to its end and counts its lines (LineCounter): the figures DuckDB's row
  * counts are checked against (readFlowLogs). A gzip file is inflated to its end on the way, and the first one
  * that is truncated or corrupt fails the run by name: DuckDB reads a truncated gzip as far as it goes without a
@@ -143,16 +160,7 @@ export async function countFileLines(files: readonly FlowLogFile[], parallel = 2
       const index = next++;
       const f = local[index]!;
       const counter = new LineCounter();
-      const sink = new Writable({
-        highWaterMark: READ_CHUNK,
-        write: (chunk: Buffer, _enc, done) => {
-          counter.push(chunk);
-          done();
-        },
-      });
-      const source = createReadStream(f.path, { highWaterMark: READ_CHUNK });
-      const read = f.kind === 'gzip' ? pipeline(source, createGunzip({ chunkSize: READ_CHUNK }), sink) : pipeline(source, sink);
-      await read.then(
+      await streamText(f, (chunk) => counter.push(chunk)).then(
         () => counts.set(f.path, counter.finish()),
         (err: NodeJS.ErrnoException) => {
           const what = f.kind === 'gzip' && !err.syscall ? 'truncated or corrupt gzip' : 'cannot read flow-log file';
@@ -178,27 +186,21 @@ export async function lineEndingProblem(file: FlowLogFile): Promise<number | und
   let crlf: boolean | undefined;
   let prev = 0;
   let found: number | undefined;
-  const check = new Writable({
-    highWaterMark: READ_CHUNK,
-    write: (chunk: Buffer, _enc, done) => {
-      for (let i = 0; i < chunk.length && found === undefined; i++) {
-        const b = chunk[i]!;
-        if (b === 0x0a) {
-          const endsCr = prev === 0x0d;
-          crlf ??= endsCr;
-          if (endsCr !== crlf) found = line;
-          line++;
-        } else if (prev === 0x0d) {
-          found = line; // a carriage return inside a line
-        }
-        prev = b;
+  await streamText(file, (chunk) => {
+    for (let i = 0; i < chunk.length && found === undefined; i++) {
+      const b = chunk[i]!;
+      if (b === 0x0a) {
+        const endsCr = prev === 0x0d;
+        crlf ??= endsCr;
+        if (endsCr !== crlf) found = line;
+        line++;
+      } else if (prev === 0x0d) {
+        found = line; // a carriage return inside a line
       }
-      done(found === undefined ? null : new Error('found'));
-    },
-  });
-  const source = createReadStream(file.path, { highWaterMark: READ_CHUNK });
-  const read = file.kind === 'gzip' ? pipeline(source, createGunzip({ chunkSize: READ_CHUNK }), check) : pipeline(source, check);
-  await read.catch(() => undefined);
+      prev = b;
+    }
+    return found !== undefined;
+  }).catch(() => undefined);
   return found;
 }
 

@@ -135,42 +135,52 @@ export function rangeContains(ranges: RangeMatch, p: (v: SqlParam) => string, v4
   return terms.length > 0 ? `coalesce(${terms.join(' OR ')}, false)` : 'false';
 }
 
-/** Builds the observe query and its parameters, in the order the `?` marks appear. */
-export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
+/**
+ * A query over the conversation CTEs (renderConversationCtes): `tail` renders its own CTEs (after a comma) and final
+ * SELECT, binding its values with `p` after the CTEs' own, so the parameters are in the order the `?` marks appear.
+ */
+export function renderOnConversations(input: ObserveQueryInput, tail: (p: (v: SqlParam) => string) => string): RenderedQuery {
   const params: SqlParam[] = [];
   const p = (v: SqlParam) => {
     params.push(v);
     return '?';
   };
   const shared = renderConversationCtes(input, p);
+  return { sql: `${shared}${tail(p)}\n`, params };
+}
+
+/** Builds the observe query and its parameters, in the order the `?` marks appear. */
+export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   // One aggregation over decided gives every output row but the stats: a conversation's destination (egress,
   // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
-  const eg = 'out_ok AND in_ok AND (own_flows + other_flows) > 0';
   const tail = `,
 mine AS (
-  SELECT d.*,
-    (decision LIKE 'L:%' AND (d.seen_own OR NOT d.laddr_logged) AND ${ROUTABLE_REMOTE}) AS is_mine,
-    CASE substr(decision, 3)
-      WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
-      WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
-  FROM decided d
+  SELECT m.*, is_mine AND out_ok AND in_ok AND (own_flows + other_flows) > 0 AS is_egress, is_mine AND rejected AS is_rejected
+  FROM (
+    SELECT d.*,
+      (decision LIKE 'L:%' AND (d.seen_own OR NOT d.laddr_logged) AND ${ROUTABLE_REMOTE}) AS is_mine,
+      CASE substr(decision, 3)
+        WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
+        WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
+    FROM decided d
+  ) m
 ),
 dest AS (
   SELECT workload, raddr, proto, rport, laddr, grouping(laddr) AS by_dest,
-    bool_or(is_mine AND ${eg}) AS any_egress,
-    sum(CASE WHEN is_mine AND ${eg} THEN own_flows ELSE 0 END) AS e_own_flows,
-    sum(CASE WHEN is_mine AND ${eg} THEN own_bytes ELSE 0 END) AS e_own_bytes,
-    min(CASE WHEN is_mine AND ${eg} THEN own_first END) AS e_own_first,
-    max(CASE WHEN is_mine AND ${eg} THEN own_last END) AS e_own_last,
-    sum(CASE WHEN is_mine AND ${eg} THEN other_flows ELSE 0 END) AS e_other_flows,
-    sum(CASE WHEN is_mine AND ${eg} THEN other_bytes ELSE 0 END) AS e_other_bytes,
-    min(CASE WHEN is_mine AND ${eg} THEN other_first END) AS e_other_first,
-    max(CASE WHEN is_mine AND ${eg} THEN other_last END) AS e_other_last,
-    min(CASE WHEN is_mine AND ${eg} THEN rank END) AS e_rank,
-    max(CASE WHEN is_mine AND ${eg} THEN svc END) AS e_svc,
-    bool_or(is_mine AND rejected) AS any_rejected,
-    sum(CASE WHEN is_mine AND rejected THEN rej_flows ELSE 0 END) AS r_flows,
-    max(CASE WHEN is_mine AND rejected THEN rej_last END) AS r_last,
+    bool_or(is_egress) AS any_egress,
+    sum(CASE WHEN is_egress THEN own_flows ELSE 0 END) AS e_own_flows,
+    sum(CASE WHEN is_egress THEN own_bytes ELSE 0 END) AS e_own_bytes,
+    min(CASE WHEN is_egress THEN own_first END) AS e_own_first,
+    max(CASE WHEN is_egress THEN own_last END) AS e_own_last,
+    sum(CASE WHEN is_egress THEN other_flows ELSE 0 END) AS e_other_flows,
+    sum(CASE WHEN is_egress THEN other_bytes ELSE 0 END) AS e_other_bytes,
+    min(CASE WHEN is_egress THEN other_first END) AS e_other_first,
+    max(CASE WHEN is_egress THEN other_last END) AS e_other_last,
+    min(CASE WHEN is_egress THEN rank END) AS e_rank,
+    max(CASE WHEN is_egress THEN svc END) AS e_svc,
+    bool_or(is_rejected) AS any_rejected,
+    sum(CASE WHEN is_rejected THEN rej_flows ELSE 0 END) AS r_flows,
+    max(CASE WHEN is_rejected THEN rej_last END) AS r_last,
     bool_or(seen_own_win) AS any_address
   FROM mine
   GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, laddr))
@@ -196,7 +206,7 @@ SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NU
 FROM conv
 GROUP BY log_status
 ORDER BY kind, workload, raddr, proto, rport`;
-  return { sql: `${shared}${tail}\n`, params };
+  return renderOnConversations(input, () => tail);
 }
 
 /**
@@ -306,14 +316,14 @@ iface_owned AS (
   SELECT o.*,
     sum(CASE WHEN owned THEN 1 ELSE 0 END) OVER (PARTITION BY addr) - CASE WHEN owned THEN 1 ELSE 0 END > 0 AS owned_elsewhere,
     -- the address as a number, for the VPC test: only where a tie needs it
-    CASE WHEN is_top AND tied > 1 AND strpos(addr, ':') = 0 THEN ${ipv4IntExpr('addr')} END AS v4n,
-    CASE WHEN is_top AND tied > 1 AND strpos(addr, ':') > 0 THEN ${ipv6HexExpr('addr')} END AS v6h
-  FROM (SELECT t.*, exact OR (is_top AND tied = 1) AS owned FROM iface_top t) o
+    CASE WHEN tied_top AND NOT v6 THEN ${ipv4IntExpr('addr')} END AS v4n,
+    CASE WHEN tied_top AND v6 THEN ${ipv6HexExpr('addr')} END AS v6h
+  FROM (SELECT t.*, exact OR (is_top AND tied = 1) AS owned, is_top AND tied > 1 AS tied_top FROM iface_top t) o
 ),
 iface_tie AS (
   SELECT t.*, bool_or(CASE WHEN tie THEN inside END) OVER (PARTITION BY iface, v6) AS any_inside
   FROM (
-    SELECT o.*, is_top AND tied > 1 AND NOT owned_elsewhere AS tie, ${inVpc('v4n', 'v6h')} AS inside FROM iface_owned o
+    SELECT o.*, tied_top AND NOT owned_elsewhere AS tie, ${inVpc('v4n', 'v6h')} AS inside FROM iface_owned o
   ) t
 ),
 iface_addr AS (

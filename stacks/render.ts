@@ -11,7 +11,7 @@ import { Ec2Tag } from '@cdktf/provider-aws/lib/ec2-tag/index.js';
 import { NetworkAclRule } from '@cdktf/provider-aws/lib/network-acl-rule/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
+import { VpcEndpoint, type VpcEndpointConfig } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
@@ -165,7 +165,7 @@ function renderGroup(stack: TerraformStack, env: ResolvedEnvironment, g: Resolve
       },
     });
     // Each tag on its own instead (aws_ec2_tag manages one key and leaves the others alone).
-    const all: Record<string, string> = { ManagedBy: 'leastpath', Environment: env.environment, ...tags };
+    const all = baseTags(env, tags);
     for (const key of Object.keys(all).sort()) {
       new Ec2Tag(stack, ids.groupTag(g.workload, key), { resourceId: group.id, key, value: all[key]! });
     }
@@ -196,39 +196,30 @@ function renderPrefixList(stack: TerraformStack, env: ResolvedEnvironment, pl: R
 }
 
 function renderEndpoint(stack: TerraformStack, env: ResolvedEnvironment, ep: ResolvedEndpoint, out: Rendered): void {
-  const name = awsName.endpoint(env, ep.service);
-  const serviceName = `com.amazonaws.${env.region}.${ep.service}`;
+  // A gateway endpoint is reached through route tables; an interface endpoint sits in subnets behind a group of its own.
+  let where: Pick<VpcEndpointConfig, 'routeTableIds' | 'subnetIds' | 'securityGroupIds' | 'privateDnsEnabled'>;
   if (ep.type === 'Gateway') {
-    out.endpoints.set(
-      ep.service,
-      new VpcEndpoint(stack, ids.endpoint(ep.service), {
-        vpcId: env.vpc,
-        serviceName,
-        vpcEndpointType: 'Gateway',
-        routeTableIds: [...ep.routeTables].sort(),
-        tags: baseTags(env, { Name: name }),
-      }),
-    );
-    return;
+    where = { routeTableIds: [...ep.routeTables].sort() };
+  } else {
+    const groupName = awsName.endpointGroup(env, ep.service);
+    const group = new SecurityGroup(stack, ids.endpointGroup(ep.service), {
+      name: groupName,
+      description: awsDescription(`leastpath ${ep.service} interface endpoint: HTTPS from the workloads that use it`),
+      vpcId: env.vpc,
+      revokeRulesOnDelete: true,
+      tags: baseTags(env, { Name: groupName }),
+    });
+    out.endpointGroups.set(ep.service, group);
+    where = { subnetIds: [...ep.subnets].sort(), securityGroupIds: [group.id], privateDnsEnabled: true };
   }
-  const group = new SecurityGroup(stack, ids.endpointGroup(ep.service), {
-    name: awsName.endpointGroup(env, ep.service),
-    description: awsDescription(`leastpath ${ep.service} interface endpoint: HTTPS from the workloads that use it`),
-    vpcId: env.vpc,
-    revokeRulesOnDelete: true,
-    tags: baseTags(env, { Name: awsName.endpointGroup(env, ep.service) }),
-  });
-  out.endpointGroups.set(ep.service, group);
   out.endpoints.set(
     ep.service,
     new VpcEndpoint(stack, ids.endpoint(ep.service), {
       vpcId: env.vpc,
-      serviceName,
-      vpcEndpointType: 'Interface',
-      subnetIds: [...ep.subnets].sort(),
-      securityGroupIds: [group.id],
-      privateDnsEnabled: true,
-      tags: baseTags(env, { Name: name }),
+      serviceName: `com.amazonaws.${env.region}.${ep.service}`,
+      vpcEndpointType: ep.type,
+      ...where,
+      tags: baseTags(env, { Name: awsName.endpoint(env, ep.service) }),
     }),
   );
 }

@@ -4,7 +4,7 @@
  * destination per day for each workload, hits per rule, anomalies on a timeline. Every number shown is the JSON
  * document's, and is also carried in a data- attribute so a test can compare. Deterministic: same document, same bytes.
  */
-import { addDays } from '../core/dates.js';
+import { addDays, epochOf } from '../core/dates.js';
 import { formatBytes, rulePorts, type Anomaly, type DailyEgress, type ReportDocument, type ReportRule } from './report.js';
 
 const PALETTE = ['#2f6db5', '#e07b28', '#3c9a4a', '#c23b3b', '#8a5cb8', '#8c6d3f', '#d45fa8', '#6f7a86', '#b5a21a', '#1aa3b5'];
@@ -112,7 +112,7 @@ function timeline(doc: ReportDocument): string {
   const row = 26;
   const top = 24;
   const days = doc.window.days;
-  const from = Date.parse(`${doc.window.from}T00:00:00Z`) / 1000;
+  const from = epochOf(doc.window.from);
   const span = days * 86_400;
   const plot = WIDTH - left - right;
   const x = (epoch: number) => left + (Math.min(Math.max(epoch - from, 0), span) / span) * plot;
@@ -136,7 +136,7 @@ function timeline(doc: ReportDocument): string {
       const x2 = Math.max(x(a.lastStart), x1 + 2);
       out.push(`<rect x="${f(x1)}" y="${y + 6}" width="${f(x2 - x1)}" height="14" rx="3" fill="${color}" fill-opacity="0.75"/>`);
     } else {
-      const d0 = Date.parse(`${a.from}T00:00:00Z`) / 1000;
+      const d0 = epochOf(a.from);
       out.push(`<rect x="${f(x(d0))}" y="${y + 6}" width="${f(plot / days)}" height="14" rx="3" fill="${color}"/>`);
     }
     out.push('</g>');

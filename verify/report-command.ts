@@ -13,7 +13,7 @@ import { loadRepoOrThrow } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { Engine, EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
-import { duckDbOptions, openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
+import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
@@ -127,12 +127,13 @@ async function readReportDuckDb(
   input: (relation: string) => ReportQueryInput,
 ): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
   if (config.flowLogs.files.length === 0) throw new UsageError(`${environmentFile}: flowLogs.files is empty: the duckdb engine needs files to read`);
-  const duck = await openDuckDb(duckDbOptions(config));
+  const duck = await openDuckDb({ memoryLimit: config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
     const files = await resolveFiles(connection, config.flowLogs.files, dirname(environmentFile), root);
-    const q = renderReportQuery(input('flow_logs'));
-    const { value, fallback } = await readFlowLogs(connection, files, input('flow_logs').winFrom, () => query(connection, q.sql, q.params));
+    const qi = input('flow_logs');
+    const q = renderReportQuery(qi);
+    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));
     return { rows: value.map(toReportRow), fallback };
   } finally {
     duck.close();

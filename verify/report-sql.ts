@@ -13,8 +13,10 @@
  */
 import type { AnomalyThresholds } from '../model/types.js';
 import {
+  ipv4IntExpr,
+  ipv6HexExpr,
   rangeContains,
-  renderConversationCtes,
+  renderOnConversations,
   ROUTABLE_REMOTE,
   valuesCte,
   type ObserveQueryInput,
@@ -52,12 +54,11 @@ export interface ReportQueryInput extends ObserveQueryInput {
 
 /** Builds the report query and its parameters, in the order the `?` marks appear. */
 export function renderReportQuery(input: ReportQueryInput): RenderedQuery {
-  const params: SqlParam[] = [];
-  const p = (v: SqlParam) => {
-    params.push(v);
-    return '?';
-  };
-  const shared = renderConversationCtes(input, p);
+  return renderOnConversations(input, (p) => reportTail(input, p));
+}
+
+/** The report's own CTEs and final SELECT, after the conversation CTEs. */
+function reportTail(input: ReportQueryInput, p: (v: SqlParam) => string): string {
   const t = input.thresholds;
   const rule = valuesCte(
     'rule',
@@ -93,9 +94,9 @@ conn AS (
 ),
 -- Every record in the window on a workload's own interface, from the workload's end: out = it sent it.
 own_rec AS (
-  SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action, o.start, o.bytes, o.flags
+  SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.start, o.bytes, o.flags
   FROM (
-    SELECT d.dir, r.iface, r.proto, r.action, r.start, r.bytes, r.flags,
+    SELECT d.dir, r.iface, r.proto, r.start, r.bytes, r.flags,
       CASE WHEN d.dir = 'out' THEN r.src ELSE r.dst END AS laddr,
       CASE WHEN d.dir = 'out' THEN r.sport ELSE r.dport END AS lport,
       CASE WHEN d.dir = 'out' THEN r.dst ELSE r.src END AS raddr,
@@ -136,11 +137,15 @@ rule_peer_addr AS (
 -- DISTINCT: a record inside two entries of one prefix list is still one hit of the rule. One pass over rule_match
 -- with a join per kind of peer, not a UNION of three: Athena would read the table again for each (see addrs).
 peer_match AS (
-  SELECT DISTINCT m.* FROM rule_match m
-  LEFT JOIN addr_num a ON a.addr = m.raddr
-  LEFT JOIN rule_v4 v ON v.rid = m.rid AND a.v4 BETWEEN v.lo AND v.hi
-  LEFT JOIN rule_v6 x ON x.rid = m.rid AND substr(a.v6, 1, length(x.hex)) = x.hex
-    AND strpos('0123456789abcdef', substr(a.v6, length(x.hex) + 1, 1)) - 1 BETWEEN x.nib_lo AND x.nib_hi
+  SELECT DISTINCT m.* FROM (
+    SELECT r.*,
+      CASE WHEN strpos(raddr, ':') = 0 THEN ${ipv4IntExpr('raddr')} END AS v4,
+      CASE WHEN strpos(raddr, ':') > 0 THEN ${ipv6HexExpr('raddr')} END AS v6
+    FROM rule_match r
+  ) m
+  LEFT JOIN rule_v4 v ON v.rid = m.rid AND m.v4 BETWEEN v.lo AND v.hi
+  LEFT JOIN rule_v6 x ON x.rid = m.rid AND substr(m.v6, 1, length(x.hex)) = x.hex
+    AND strpos('0123456789abcdef', substr(m.v6, length(x.hex) + 1, 1)) - 1 BETWEEN x.nib_lo AND x.nib_hi
   LEFT JOIN rule_peer_addr g ON g.rid = m.rid AND g.addr = m.raddr
   WHERE v.rid IS NOT NULL OR x.rid IS NOT NULL OR g.rid IS NOT NULL
 ),
@@ -234,5 +239,5 @@ UNION ALL
 SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, period, sd_gap, NULL
 FROM beacon
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
-  return { sql: `${shared}${report}\n`, params };
+  return report;
 }
