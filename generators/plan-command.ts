@@ -24,6 +24,8 @@ export interface PlanOptions {
   today: string;
   /** Compare with the committed baseline (default true). */
   baseline?: boolean;
+  /** The git work tree whose HEAD is the baseline, when `root` is a copy outside it (default: `root`). */
+  baselineRoot?: string;
 }
 
 export interface PlanResult {
@@ -45,7 +47,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const env = repo.environments.get(opts.env)!;
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
-  const baseline = opts.baseline === false ? null : await committedBaseline(opts.root, opts.env, opts.today);
+  const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
   return { plan: assemblePlan(resolved, whatIf, baseline), findings: [...warnings, ...findings] };
 }
 

@@ -11,8 +11,8 @@ import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
-import { committedBaseline, runPlan } from '../generators/plan-command.js';
-import { planRule, type PlanDocument, type PlanRule } from '../generators/plan.js';
+import { runPlan } from '../generators/plan-command.js';
+import type { PlanDocument } from '../generators/plan.js';
 import { loadRepoOrThrow } from '../model/read-repo.js';
 import { promoteBody } from './body.js';
 import { runBot, type BotResult } from './bot.js';
@@ -31,10 +31,6 @@ export function soakRefusal(from: string, to: string, lastChangeDay: string | nu
   return null;
 }
 
-function key(r: PlanRule): string {
-  return `${r.workload}|${r.destination}|${r.protocol}|${r.ports}`;
-}
-
 /** The plan of `env` with `files` (path -> content) in place of the working tree's, compared with HEAD's rules. */
 async function planWith(root: string, env: string, today: string, files: Map<string, string>, replaced: string[]): Promise<PlanDocument> {
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-promote-'));
@@ -45,16 +41,7 @@ async function planWith(root: string, env: string, today: string, files: Map<str
       await mkdir(dirname(join(dir, p)), { recursive: true });
       await writeFile(join(dir, p), c);
     }
-    const { plan } = await runPlan({ root: dir, env, today, baseline: false });
-    const baseline = await committedBaseline(root, env, today);
-    if (!baseline) return plan;
-    const before = baseline.resolved.groups.flatMap((g) => g.rules).map(planRule);
-    const beforeKeys = new Set(before.map(key));
-    const afterKeys = new Set(plan.rules.map(key));
-    return {
-      ...plan,
-      changes: { baseline: baseline.label, added: plan.rules.filter((r) => !beforeKeys.has(key(r))), removed: before.filter((r) => !afterKeys.has(key(r))) },
-    };
+    return (await runPlan({ root: dir, env, today, baselineRoot: root })).plan;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
