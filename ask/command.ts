@@ -5,10 +5,11 @@
  */
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { loadRepoOrThrow, readAskConfig } from '../model/read-repo.js';
+import { loadEnvironmentOrThrow, readAskConfig } from '../model/read-repo.js';
 import type { AskConfig, EnvironmentPolicies } from '../model/types.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
+import { flowLogsFor } from '../observe/sources.js';
 import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
 import { checkSql, type SqlPolicy } from './validate.js';
 
@@ -30,11 +31,10 @@ export async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: s
   let ask: AskConfig | undefined;
   let environment: EnvironmentPolicies | undefined;
   if (env !== undefined) {
-    const { repo } = await loadRepoOrThrow(ctx.root, { today: ctx.today, env });
-    environment = repo.environments.get(env);
-    if (!environment) throw new UsageError(`environment ${JSON.stringify(env)} could not be loaded`);
+    const loaded = await loadEnvironmentOrThrow(ctx.root, env, ctx.today);
+    environment = loaded.environment;
     table = environment.environment.value.flowLogs.athena?.table ?? DEFAULT_TABLE;
-    ask = repo.ask;
+    ask = loaded.repo.ask;
   } else {
     ask = await readAskConfig(ctx.root);
   }
@@ -104,14 +104,14 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
   if (!bound.ok) return refuse(sql, bound.reason);
   if (!json) ctx.stdout(`${sql}\n\n`);
   const { runOnAthena, runOnDuckDb } = await import('./run.js');
+  const flowLogs = flowLogsFor(environment);
   let result;
-  if (config.flowLogs.engine === 'athena') {
-    result = await runOnAthena(config, bound.sql, bound.params);
+  if (flowLogs.engine === 'athena') {
+    result = await runOnAthena(flowLogs.athena, config.region, bound.sql, bound.params);
   } else {
     const file = environment.environment.source.file;
-    if (config.flowLogs.files.length === 0) throw new UsageError(`${file}: flowLogs.files is empty: the duckdb engine needs files to read`);
     result = await runOnDuckDb(
-      { patterns: config.flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root, memoryLimit: config.flowLogs.memoryLimit },
+      { patterns: flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root, memoryLimit: flowLogs.memoryLimit },
       policy.table,
       bound.sql,
       bound.params,

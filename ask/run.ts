@@ -11,7 +11,7 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { LeastpathError, UsageError } from '../core/errors.js';
-import type { EnvironmentConfig } from '../model/types.js';
+import type { AthenaConfig } from '../model/types.js';
 import { createFlowLogsView, openDuckDb, resolveFiles, sqlString } from '../observe/duckdb.js';
 import type { SqlParam } from '../observe/sql.js';
 import { FLOW_LOG_COLUMNS } from './schema.js';
@@ -112,13 +112,14 @@ export async function runOnDuckDb(source: FlowLogSource, table: string, sql: str
   }
 }
 
-/** Runs the query on Athena (engine athena): values as ExecutionParameters; every value comes back as text. */
-export async function runOnAthena(config: EnvironmentConfig, sql: string, params: readonly SqlParam[], client?: AthenaClient): Promise<QueryResult> {
-  const athena = config.flowLogs.athena;
-  if (!athena) throw new UsageError('flowLogs.athena is not set: the athena engine needs database, table and workgroup');
+/**
+ * Runs the query on Athena (engine athena; `athena` checked by flowLogsFor, `region` the environment's): values as
+ * ExecutionParameters; every value comes back as text.
+ */
+export async function runOnAthena(athena: AthenaConfig, region: string, sql: string, params: readonly SqlParam[], client?: AthenaClient): Promise<QueryResult> {
   const { AthenaClient: Client } = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
-  const rows = await runAthenaQuery({ client: client ?? new Client({ region: config.region }), config: athena, sql, params });
+  const rows = await runAthenaQuery({ client: client ?? new Client({ region }), config: athena, sql, params });
   const columns = rows[0] ? Object.keys(rows[0]) : [];
   return { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
 }

@@ -1,5 +1,6 @@
 /** What every command gets: where the repository is, how to print, and the clock (injected for tests). */
 import { resolve } from 'node:path';
+import { assertDate } from '../core/dates.js';
 
 export type Format = 'text' | 'md' | 'json' | 'html' | 'github';
 
@@ -16,6 +17,6 @@ export interface Context extends Io {
 }
 
 export function makeContext(rootOption: string | undefined, io: Io, env: NodeJS.ProcessEnv, now: Date): Context {
-  const today = env.LEASTPATH_TODAY ?? now.toISOString().slice(0, 10);
+  const today = env.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', env.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
   return { ...io, root: resolve(rootOption ?? '.'), today, env };
 }

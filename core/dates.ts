@@ -1,6 +1,16 @@
 /** Calendar arithmetic on `YYYY-MM-DD` dates and epoch seconds, all in UTC. */
+import { UsageError } from './errors.js';
 
 const DAY_MS = 86_400_000;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Throws a UsageError unless `value` is a date `YYYY-MM-DD` (`what`: the option that gave it, e.g. `--to`). */
+export function assertDate(what: string, value: string): string {
+  // A date that exists: Date.parse alone rolls 2026-02-30 over to March.
+  const ms = DATE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new UsageError(`${what} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  return value;
+}
 
 /** `date` plus `days` (negative: minus). */
 export function addDays(date: string, days: number): string {

@@ -58,6 +58,14 @@ export async function loadRepoOrThrow(root: string, opts: LoadOptions): Promise<
   return result;
 }
 
+/** loadRepoOrThrow for one environment, which it returns too (a UsageError when it could not be loaded). */
+export async function loadEnvironmentOrThrow(root: string, env: string, today: string): Promise<LoadResult & { environment: EnvironmentPolicies }> {
+  const result = await loadRepoOrThrow(root, { today, env });
+  const environment = result.repo.environments.get(env);
+  if (!environment) throw new UsageError(`environment ${JSON.stringify(env)} could not be loaded`);
+  return { ...result, environment };
+}
+
 /** Steps one and two only (syntax, schema, normalise), without the semantic rules. */
 export async function readRepo(root: string, opts: { env?: string } = {}): Promise<LoadResult> {
   const { env } = opts;

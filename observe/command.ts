@@ -1,13 +1,14 @@
 /** `leastpath observe --env E [--to DATE] [--engine duckdb|athena]`: flow logs -> observed/E/*.yaml. */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import { assertDate } from '../core/dates.js';
+import { loadEnvironmentOrThrow } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { queryInput, readObservationsDuckDb, toRow, windowEnding, writeObserved, type Observation } from './observe.js';
+import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
 
 export interface ObserveOptions {
@@ -35,22 +36,17 @@ export interface ObserveResult {
   workloads: { workload: string; egress: number; rejected: number }[];
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
 export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
-  const to = opts.to ?? opts.today;
-  if (!DATE.test(to) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw new UsageError(`--to must be a date YYYY-MM-DD, got ${JSON.stringify(to)}`);
-  const { repo } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
-  const env = repo.environments.get(opts.env);
-  if (!env) throw new UsageError(`environment ${JSON.stringify(opts.env)} could not be loaded`);
+  const to = assertDate('--to', opts.to ?? opts.today);
+  const { environment: env } = await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
   const config = env.environment.value;
-  const engine = opts.engine ?? config.flowLogs.engine;
+  const flowLogs = flowLogsFor(env, opts.engine);
+  const { engine } = flowLogs;
   const window = windowEnding(to, config.window.days);
 
   let observation: Observation;
-  if (engine === 'duckdb') {
-    if (config.flowLogs.files.length === 0) throw new UsageError(`${env.environment.source.file}: flowLogs.files is empty: the duckdb engine needs files to read`);
+  if (flowLogs.engine === 'duckdb') {
     observation = await readObservationsDuckDb({
       root: opts.root,
       environmentFile: join(opts.root, env.environment.source.file),
@@ -58,8 +54,7 @@ export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
       window,
     });
   } else {
-    const athena = config.flowLogs.athena;
-    if (!athena) throw new UsageError(`${env.environment.source.file}: flowLogs.athena is not set: the athena engine needs database, table and workgroup`);
+    const { athena } = flowLogs;
     const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
     const rows = await runAthenaQuery({ client, config: athena, sql: q.sql, params: q.params });

@@ -1,14 +1,34 @@
 /**
- * Finding the flow-log files of an environment and reading the header line of each: the header, not an
- * assumed order, decides which column is which. Files without a header are the v2 default format.
+ * Where an environment's flow logs come from: its files or its Athena table, checked for the engine that reads
+ * them (flowLogsFor). Finding the files and reading the header line of each: the header, not an assumed order,
+ * decides which column is which. Files without a header are the v2 default format.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../core/errors.js';
+import { InputError, UsageError } from '../core/errors.js';
+import type { AthenaConfig, Engine, EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
 import { DEFAULT_FORMAT, normaliseField } from './fields.js';
+
+/** An environment's flowLogs as one engine reads them: duckdb with files, or athena with its table. */
+export type EngineFlowLogs = EnvironmentConfig['flowLogs'] & ({ engine: 'duckdb' } | { engine: 'athena'; athena: AthenaConfig });
+
+/**
+ * The environment's flowLogs checked for `engine` (default flowLogs.engine; observe and report --engine choose
+ * another): duckdb needs files to read, athena the database, table and workgroup. A UsageError names environment.yaml.
+ */
+export function flowLogsFor(environment: EnvironmentPolicies, engine: Engine = environment.environment.value.flowLogs.engine): EngineFlowLogs {
+  const file = environment.environment.source.file;
+  const flowLogs = environment.environment.value.flowLogs;
+  if (engine === 'duckdb') {
+    if (flowLogs.files.length === 0) throw new UsageError(`${file}: flowLogs.files is empty: the duckdb engine needs files to read`);
+    return { ...flowLogs, engine };
+  }
+  if (!flowLogs.athena) throw new UsageError(`${file}: flowLogs.athena is not set: the athena engine needs database, table and workgroup`);
+  return { ...flowLogs, engine, athena: flowLogs.athena };
+}
 
 export type FileKind = 'text' | 'gzip' | 'parquet';
 

@@ -6,15 +6,17 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { assertDate } from '../core/dates.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import { loadEnvironmentOrThrow } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
-import type { Engine, EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
+import type { AthenaConfig, Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
 import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
+import { flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
   assembleReport,
@@ -27,8 +29,6 @@ import {
   type ReportRow,
   type RuleToCount,
 } from './report.js';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface ReportOptions {
   root: string;
@@ -74,11 +74,8 @@ export function outsideFindings(report: ReportDocument, env: EnvironmentPolicies
 }
 
 export async function runReport(opts: ReportOptions): Promise<ReportResult> {
-  const to = opts.to ?? opts.today;
-  if (!DATE.test(to) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw new UsageError(`--to must be a date YYYY-MM-DD, got ${JSON.stringify(to)}`);
-  const { repo, findings: warnings } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
-  const env = repo.environments.get(opts.env);
-  if (!env) throw new UsageError(`environment ${JSON.stringify(opts.env)} could not be loaded`);
+  const to = assertDate('--to', opts.to ?? opts.today);
+  const { repo, environment: env, findings: warnings } = await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
   const config = env.environment.value;
   const window = windowEnding(to, config.window.days);
 
@@ -106,10 +103,11 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules: ruleMatches(rules),
     thresholds,
   });
+  const flowLogs = flowLogsFor(env, opts.engine);
   const { rows, fallback } =
-    (opts.engine ?? config.flowLogs.engine) === 'athena'
-      ? { rows: await readReportAthena(config, input, opts.athenaClient), fallback: undefined }
-      : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), config, input);
+    flowLogs.engine === 'athena'
+      ? { rows: await readReportAthena(flowLogs.athena, config.region, input, opts.athenaClient), fallback: undefined }
+      : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), flowLogs, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
   const outside = outsideFindings(report, env);
   return {
@@ -123,14 +121,13 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 async function readReportDuckDb(
   root: string,
   environmentFile: string,
-  config: EnvironmentConfig,
+  flowLogs: EngineFlowLogs,
   input: (relation: string) => ReportQueryInput,
 ): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
-  if (config.flowLogs.files.length === 0) throw new UsageError(`${environmentFile}: flowLogs.files is empty: the duckdb engine needs files to read`);
-  const duck = await openDuckDb({ memoryLimit: config.flowLogs.memoryLimit });
+  const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
   const { connection } = duck;
   try {
-    const files = await resolveFiles(connection, config.flowLogs.files, dirname(environmentFile), root);
+    const files = await resolveFiles(connection, flowLogs.files, dirname(environmentFile), root);
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
     const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));
@@ -141,16 +138,15 @@ async function readReportDuckDb(
 }
 
 async function readReportAthena(
-  config: EnvironmentConfig,
+  athena: AthenaConfig,
+  region: string,
   input: (relation: string) => ReportQueryInput,
   client?: AthenaClient,
 ): Promise<ReportRow[]> {
-  const athena = config.flowLogs.athena;
-  if (!athena) throw new UsageError('flowLogs.athena is not set: the athena engine needs database, table and workgroup');
   const sdk = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
   const q = renderReportQuery(input(`${athena.database}.${athena.table}`));
-  const rows = await runAthenaQuery({ client: client ?? new sdk.AthenaClient({ region: config.region }), config: athena, sql: q.sql, params: q.params });
+  const rows = await runAthenaQuery({ client: client ?? new sdk.AthenaClient({ region }), config: athena, sql: q.sql, params: q.params });
   return rows.map(toReportRow);
 }
 

@@ -11,13 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../core/errors.js';
+import { ServiceError, UsageError } from '../../core/errors.js';
+import { readRepo } from '../../model/read-repo.js';
 import { executionParameter, runAthenaQuery } from '../../observe/athena.js';
 import { createFlowLogsView, openDuckDb, query } from '../../observe/duckdb.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
+import { flowLogsFor } from '../../observe/sources.js';
 import { renderObserveQuery } from '../../observe/sql.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
-import { exchange, line, observeOrg, statusRecord, T0, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
+import { exchange, line, observeOrg, statusRecord, T0, thrown, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
 
 const athena = mockClient(AthenaClient);
 afterEach(() => athena.reset());
@@ -165,5 +167,26 @@ describe('athena engine: runObserve writes what the duckdb engine writes for the
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
     expect(start.QueryExecutionContext).toEqual({ Database: 'flowlogs' });
     expect(start.QueryString).toContain('"flowlogs"."vpc_flow_logs"');
+  });
+});
+
+describe('flowLogsFor: flowLogs the engine cannot read is a usage error naming environment.yaml', () => {
+  const NO_TABLE = 'policies/dev/environment.yaml: flowLogs.athena is not set: the athena engine needs database, table and workgroup';
+  const NO_FILES = 'policies/dev/environment.yaml: flowLogs.files is empty: the duckdb engine needs files to read';
+
+  it('observe --engine athena without flowLogs.athena, and --engine duckdb without files; Athena is never called', async () => {
+    const noTable = await thrown(async () => observeOrg(await writeOrg({ logs: [] }), { engine: 'athena' }));
+    expect(noTable).toBeInstanceOf(UsageError);
+    expect((noTable as Error).message).toBe(NO_TABLE);
+    const noFiles = await thrown(async () => observeOrg(await writeOrg({ logs: [], patterns: [], athena: true, engine: 'athena' }), { engine: 'duckdb' }));
+    expect(noFiles).toBeInstanceOf(UsageError);
+    expect((noFiles as Error).message).toBe(NO_FILES);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  it("without an engine, the environment's own (ask; validate refuses such a file before any command runs)", async () => {
+    const { repo } = await readRepo(await writeOrg({ logs: [], engine: 'athena' }));
+    expect(() => flowLogsFor(repo.environments.get('dev')!)).toThrow(NO_TABLE);
+    expect(flowLogsFor(repo.environments.get('dev')!, 'duckdb')).toMatchObject({ engine: 'duckdb', files: ['../../logs/*'] });
   });
 });

@@ -48,4 +48,14 @@ describe('leastpath run (npm start)', () => {
     }
     expect(await observedFiles(dir)).toEqual(committed);
   });
+
+  it('a LEASTPATH_TODAY that is no real date is a usage error (exit 2) and nothing runs', async () => {
+    const dir = await exampleCopy();
+    const committed = await observedFiles(dir);
+    const err: string[] = [];
+    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-02-30' });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('LEASTPATH_TODAY must be a date YYYY-MM-DD, got "2026-02-30"');
+    expect(await observedFiles(dir)).toEqual(committed);
+  });
 });

@@ -3,9 +3,10 @@ import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena
 import { mockClient } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../core/errors.js';
 import { runReport } from '../../verify/report-command.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
-import { exchange, T0 } from '../observe/helpers.js';
+import { exchange, T0, thrown, writeOrg } from '../observe/helpers.js';
 import { runCli } from '../validate/org.js';
 import { TODAY, writeReportOrg, type ReportOrg } from './helpers.js';
 
@@ -71,5 +72,22 @@ describe('report --engine duckdb where flowLogs.engine is athena', () => {
     const r = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--engine', 'duckdb', '--format', 'json'], { LEASTPATH_TODAY: TODAY });
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(viaDuckDb.report)));
+  });
+});
+
+describe('report: flowLogs the engine cannot read is a usage error naming environment.yaml', () => {
+  it('--engine athena without flowLogs.athena', async () => {
+    const root = await writeReportOrg(org);
+    const err = await thrown(() => runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', engine: 'athena' }));
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('policies/dev/environment.yaml: flowLogs.athena is not set: the athena engine needs database, table and workgroup');
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  it('--engine duckdb without flowLogs.files', async () => {
+    const root = await writeOrg({ logs: [], patterns: [], athena: true, engine: 'athena' });
+    const err = await thrown(() => runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', engine: 'duckdb' }));
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('policies/dev/environment.yaml: flowLogs.files is empty: the duckdb engine needs files to read');
   });
 });
