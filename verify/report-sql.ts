@@ -211,12 +211,21 @@ beacon AS (
     stddev_pop(g.gap) FILTER (WHERE abs(g.gap - g.period) <= ${p(t.beaconMaxJitter)} * g.period) AS sd_gap,
     max(g.dest_bytes) AS bytes
   FROM gap_period g
-  JOIN ext_addr x ON x.addr = g.raddr
   GROUP BY g.workload, g.raddr, g.rport, g.proto
   HAVING count(*) >= ${p(t.beaconMinFlows)} AND max(g.period) > 0
     AND count(*) FILTER (WHERE abs(g.gap - g.period) <= ${p(t.beaconMaxJitter)} * g.period)
       >= ${p(BEACON_REGULAR_SHARE)} * count(*) FILTER (WHERE g.gap <= 2 * g.period)
     AND max(g.dest_bytes) <= ${p(t.beaconMaxBytesPerFlow)} * count(*)
+),
+-- The daily rows say which destinations are external, and beacons are kept only at those: one join with ext_addr
+-- for both (two joins would read the table twice more on Athena).
+dest_rows AS (
+  SELECT 'daily' AS kind, workload, raddr, port, proto, d, flows AS n, bytes, CAST(NULL AS BIGINT) AS t1,
+    CAST(NULL AS BIGINT) AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2
+  FROM egress_day
+  UNION ALL
+  SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, conns, bytes, first_start, last_start, period, sd_gap
+  FROM beacon
 ),
 rejected AS (
   SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_start
@@ -229,15 +238,13 @@ SELECT 'hit' AS kind, CAST(NULL AS VARCHAR) AS workload, CAST(NULL AS VARCHAR) A
   CAST(NULL AS BIGINT) AS t1, last_start AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2, CAST(NULL AS VARCHAR) AS basis
 FROM rule_hits
 UNION ALL
-SELECT 'daily' AS kind, e.workload, e.raddr, e.port, e.proto, NULL, e.d, e.flows, e.bytes, NULL, NULL, NULL, NULL,
-  CASE WHEN x.addr IS NOT NULL THEN 'external' END
-FROM egress_day e LEFT JOIN ext_addr x ON x.addr = e.raddr
+SELECT r.kind, r.workload, r.raddr, r.port, r.proto, NULL, r.d, r.n, r.bytes, r.t1, r.t2, r.x1, r.x2,
+  CASE WHEN r.kind = 'daily' AND x.addr IS NOT NULL THEN 'external' END
+FROM dest_rows r LEFT JOIN ext_addr x ON x.addr = r.raddr
+WHERE r.kind = 'daily' OR x.addr IS NOT NULL
 UNION ALL
 SELECT 'rejected' AS kind, workload, raddr, rport, proto, NULL, NULL, flows, 0, NULL, last_start, NULL, NULL, NULL
 FROM rejected
-UNION ALL
-SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, NULL, conns, bytes, first_start, last_start, period, sd_gap, NULL
-FROM beacon
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;
 }
