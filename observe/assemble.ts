@@ -73,8 +73,8 @@ export function sourceStats(rows: readonly ObserveRow[], engine: Engine): Source
 export function assembleObserved(input: AssembleInput): Map<string, ObservedFile> {
   const stats = sourceStats(input.rows, input.engine);
   const out = new Map<string, ObservedFile>();
-  // A destination recurs across workloads and ports, and parsing one costs ~20 µs (ip-cidr): parse each once.
-  // Rows repeat addresses and days many times over; IPv6 parsing in particular costs microseconds a call.
+  // Rows repeat addresses (across workloads, ports, egress and rejected) and days many times over: parse each
+  // once. With core/cidr's fast paths a parse costs 0.5-0.9 µs (IPv4) and 1.7-1.9 µs (IPv6), a cache hit ~0.1 µs.
   const cidrOf = cached(parseCidr);
   const hostOf = cached(hostCidr);
   const serviceOf = input.serviceOf && cached(input.serviceOf);
