@@ -8,7 +8,7 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { ServiceError } from '../core/errors.js';
 import type { ModelProvider } from './provider.js';
 
-export interface BedrockOptions {
+interface BedrockOptions {
   model: string;
   region: string;
   timeoutMs: number;

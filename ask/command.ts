@@ -13,7 +13,7 @@ import { flowLogsFor } from '../observe/sources.js';
 import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
 import { checkSql, type SqlPolicy } from './validate.js';
 
-export interface AskSetup {
+interface AskSetup {
   policy: SqlPolicy;
   /** policies/ask.yaml, when there is one. */
   ask?: AskConfig;
@@ -25,7 +25,7 @@ export interface AskSetup {
  * The policy of a query: the environment's Athena table name when set (flowLogs.athena.table), else the default;
  * the row limit of policies/ask.yaml (maxLimit, default 1000), lowered by --max-limit (never raised).
  */
-export async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, maxLimitOption?: string): Promise<AskSetup> {
+async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, maxLimitOption?: string): Promise<AskSetup> {
   const limitOption = maxLimitOption === undefined ? undefined : parseMaxLimit(maxLimitOption);
   let table = DEFAULT_TABLE;
   let ask: AskConfig | undefined;
@@ -63,7 +63,7 @@ export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: s
   return EXIT_OK;
 }
 
-export interface AskOptions {
+interface AskOptions {
   env: string;
   run?: boolean;
   format: 'text' | 'json';

@@ -8,7 +8,7 @@ import { ServiceError } from '../core/errors.js';
 import type { ChatPrompt } from './prompt.js';
 import type { ModelProvider } from './provider.js';
 
-export interface OpenAiCompatibleOptions {
+interface OpenAiCompatibleOptions {
   baseUrl: string;
   model: string;
   apiKey?: string;
@@ -17,7 +17,7 @@ export interface OpenAiCompatibleOptions {
 }
 
 /** Waits before the second and third attempt. */
-export const RETRY_DELAYS_MS = [500, 2000];
+const RETRY_DELAYS_MS = [500, 2000];
 
 export function openAiCompatibleProvider(o: OpenAiCompatibleOptions): ModelProvider {
   const url = `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`;

@@ -15,7 +15,7 @@
 import sqlParser from 'node-sql-parser/build/athena.js';
 import type { SqlParam } from '../observe/sql.js';
 
-export type Parameterized = { ok: true; sql: string; params: SqlParam[] } | { ok: false; reason: string };
+type Parameterized = { ok: true; sql: string; params: SqlParam[] } | { ok: false; reason: string };
 
 type Node = Record<string, unknown>;
 

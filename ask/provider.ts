@@ -14,7 +14,7 @@ export interface ModelProvider {
   complete(prompt: ChatPrompt): Promise<string>;
 }
 
-export interface ProviderOptions {
+interface ProviderOptions {
   /** Where the API key is read from (the variable ask.yaml names in apiKeyEnv). */
   env: NodeJS.ProcessEnv;
   /** Bedrock's region when ask.yaml names none: the environment's. */
@@ -23,7 +23,7 @@ export interface ProviderOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_TIMEOUT_SECONDS = 60;
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** What `ask` says when no model is configured (exit 2). */
 export const NO_PROVIDER = [

@@ -29,7 +29,7 @@ export interface ReadOnlySession {
   close(): void;
 }
 
-export interface FlowLogSource {
+interface FlowLogSource {
   /** flowLogs.files as written. */
   patterns: readonly string[];
   /** The folder of environment.yaml, which the patterns are relative to. */

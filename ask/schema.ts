@@ -8,7 +8,7 @@ export const DEFAULT_TABLE = 'vpc_flow_logs';
 export const PARTITION_COLUMN = 'day';
 export const DEFAULT_MAX_LIMIT = 1000;
 
-export interface TableColumn {
+interface TableColumn {
   name: string;
   type: FieldType;
 }

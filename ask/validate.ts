@@ -27,7 +27,7 @@ export interface SqlPolicy {
   maxLimit: number;
 }
 
-export type SqlCheck = { ok: true; sql: string; limit: number } | { ok: false; reason: string };
+type SqlCheck = { ok: true; sql: string; limit: number } | { ok: false; reason: string };
 
 type Node = Record<string, unknown>;
 

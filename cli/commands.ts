@@ -11,7 +11,7 @@ import { formatOption, requireEnv } from './main.js';
 /** --engine for the commands that read flow logs (observe, report). */
 const engineOption = () => new Option('--engine <engine>', 'query engine (default: flowLogs.engine)').choices(['duckdb', 'athena']);
 
-export type SetExit = (code: number) => void;
+type SetExit = (code: number) => void;
 
 export function registerCommands(program: Command, context: () => Context, setExit: SetExit): void {
   program

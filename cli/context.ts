@@ -2,8 +2,6 @@
 import { resolve } from 'node:path';
 import { assertDate } from '../core/dates.js';
 
-export type Format = 'text' | 'md' | 'json' | 'html' | 'github';
-
 export interface Io {
   stdout: (text: string) => void;
   stderr: (line: string) => void;

@@ -16,7 +16,7 @@ import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
 import { EXIT_OK } from './exit-codes.js';
 
-export interface RunOptions {
+interface RunOptions {
   to?: string;
   env?: string;
 }
@@ -51,7 +51,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
 }
 
 /** Environments upstream first (dev before stg before prod), by `promoteFrom`; ties by name. */
-export function promotionOrder(repo: Repo): string[] {
+function promotionOrder(repo: Repo): string[] {
   const names = [...repo.environments.keys()].sort();
   const depth = (name: string, seen: Set<string> = new Set()): number => {
     const from = repo.environments.get(name)?.environment.value.promoteFrom;

@@ -89,7 +89,7 @@ export function parseCidr(input: string): Cidr | undefined {
 }
 
 /** The address as an unsigned integer; undefined when it is not an address of that family. */
-export function addressToBigInt(addr: string, family?: Family): bigint | undefined {
+function addressToBigInt(addr: string, family?: Family): bigint | undefined {
   const fam: Family = family ?? (addr.includes(':') ? 6 : 4);
   if (fam === 4) {
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);

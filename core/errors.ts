@@ -2,7 +2,7 @@
 import type { Finding } from './findings.js';
 
 /** Where in which file something went wrong (file relative to the repository root). */
-export interface Location {
+interface Location {
   file: string;
   line?: number;
   col?: number;

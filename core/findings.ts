@@ -1,4 +1,5 @@
 /** A finding is a value; each output format renders a list of them in one place. */
+import { compareText } from './text.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -21,13 +22,13 @@ const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) =>
-      cmp(a.file, b.file) ||
+      compareText(a.file, b.file) ||
       a.line - b.line ||
       a.col - b.col ||
       order[a.severity] - order[b.severity] ||
-      cmp(a.rule, b.rule) ||
-      cmp(a.path, b.path) ||
-      cmp(a.message, b.message),
+      compareText(a.rule, b.rule) ||
+      compareText(a.path, b.path) ||
+      compareText(a.message, b.message),
   );
 }
 
@@ -47,8 +48,4 @@ export function formatGithubAnnotation(f: Finding): string {
   const esc = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   const prop = (s: string) => esc(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
   return `::${kind} file=${prop(f.file)},line=${f.line},col=${f.col},title=${prop(f.rule)}::${esc(`${f.path}: ${f.message}`)}`;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /** Names that become paths (environments, workloads, prefix lists) are checked here before any path is built. */
 import { UsageError } from './errors.js';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 export const NAME_MAX = 63;
 
 export function isSafeName(name: string): boolean {

@@ -1,6 +1,6 @@
 /** Port specifications of the policy files: `tcp/443`, `udp/53`, `tcp/8000-8100`, `icmp`, `icmpv6`, `all`, or an IANA number. */
 
-export type NamedProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all';
+type NamedProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all';
 /** A protocol: a name above, or another IANA protocol number (47 GRE, 50 ESP, ...). */
 export type Protocol = NamedProtocol | number;
 
@@ -54,9 +54,19 @@ export function formatPortSpec(p: PortSpec): string {
   if (typeof p.protocol === 'number') return String(p.protocol);
   if (p.protocol === 'tcp' || p.protocol === 'udp') {
     if (p.from === undefined || p.to === undefined) return `${p.protocol}/0-65535`;
-    return p.from === p.to ? `${p.protocol}/${p.from}` : `${p.protocol}/${p.from}-${p.to}`;
+    return `${p.protocol}/${portRange(p.from, p.to)}`;
   }
   return p.protocol;
+}
+
+/** `443`, or `8000-8100` for a range. */
+export function portRange(from: number, to: number): string {
+  return from === to ? String(from) : `${from}-${to}`;
+}
+
+/** A flow's protocol and port: `tcp/443`, or the protocol alone (`icmp`, `47`) when it has no port. */
+export function protocolPort(f: { protocol: string | number; port?: number }): string {
+  return `${f.protocol}${f.port !== undefined ? `/${f.port}` : ''}`;
 }
 
 /** How many ports the spec opens (65536 for a protocol without ports or `all`). */

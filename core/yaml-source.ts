@@ -2,9 +2,9 @@
  * A YAML file read with its source positions, so every finding can name file, line and column.
  * Positions come from the parser's node ranges and a LineCounter, never from searching text.
  */
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Finding } from './findings.js';
+import { firstLine } from './text.js';
 
 export type PathSegment = string | number;
 
@@ -37,10 +37,6 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   });
   const data = errors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
   return { file, doc, lineCounter, data, errors };
-}
-
-export async function readYamlSource(absPath: string, file: string): Promise<YamlSource> {
-  return parseYamlSource(file, await readFile(absPath, 'utf8'));
 }
 
 /** Line and column (1-based) of the deepest node of `path` that exists; the document start when none does. */
@@ -110,8 +106,4 @@ export function findingAt(
 function rangeStart(node: unknown): number | undefined {
   const range = (node as Node | undefined)?.range;
   return range ? range[0] : undefined;
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
 }

@@ -13,6 +13,7 @@
  * - S3 delivery path and file names: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3.html
  */
 import { compareCidr, hostCidr, parseCidr } from '../core/cidr.js';
+import { compareText } from '../core/text.js';
 import type { ObservedEgress, ObservedRejected } from '../model/types.js';
 
 export type ExampleEnv = 'dev' | 'stg' | 'prod';
@@ -1340,7 +1341,7 @@ export function exampleTruth(env: ExampleEnv): EnvTruth {
   }
 
   const byWorkloadThen = <T extends { workload: string; destination: string; protocol: string; port?: number }>(a: T, b: T): number =>
-    a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : compareEntries(a, b);
+    compareText(a.workload, b.workload) || compareEntries(a, b);
 
   const malformedLines: { file: string; line: number }[] = [];
   for (const f of files) {

@@ -13,6 +13,7 @@
  */
 import { bits, compareCidr, contains, formatCidr, parseCidr, size, type Cidr, type Family } from '../core/cidr.js';
 import { LeastpathError } from '../core/errors.js';
+import { compareText } from '../core/text.js';
 
 /** One (protocol, port or port range, address family) and the destinations observed for it. */
 export interface AddressClass {
@@ -30,7 +31,7 @@ export interface CompactionOptions {
   minPrefix?: { 4?: number; 6?: number };
 }
 
-export interface CompactedClass {
+interface CompactedClass {
   key: string;
   /** The chosen CIDRs in compareCidr order; `covers`: the input CIDRs (canonical text, compareCidr order) each stands for. */
   cidrs: { cidr: string; covers: string[] }[];
@@ -51,7 +52,7 @@ export interface CompactionResult {
  * with one, each class needs a CIDR per block of the limit's width holding some of its inputs, plus one per
  * non-nested input CIDR broader than the limit.
  */
-export interface CompactionImpossible {
+interface CompactionImpossible {
   impossible: true;
   minimumBudget: number;
 }
@@ -96,7 +97,7 @@ export function compact(
   }
 
   // Ties between classes go by key, not input order, so reordering the classes cannot change a class's result.
-  const order = prepared.filter((c) => c.leaves.length > 0).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const order = prepared.filter((c) => c.leaves.length > 0).sort((a, b) => compareText(a.key, b.key));
   const tries = order.map((c) => buildTrie(c.leaves, c.family, 0, c.leaves.length, limits[c.family]));
   const minimumBudget = tries.reduce((n, t) => n + t.min, 0);
   if (budget < minimumBudget) return { impossible: true, minimumBudget };

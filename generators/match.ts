@@ -31,12 +31,12 @@ export function protocolNumber(p: string | number): number {
 }
 
 /** True when the rule's protocol and ports admit the flow's. */
-export function portsAdmit(rule: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>, protocol: number, port: number | undefined): boolean {
+function portsAdmit(rule: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>, protocol: number, port: number | undefined): boolean {
   return admits({ protocol: rule.protocol, from: rule.fromPort, to: rule.toPort }, protocol, port);
 }
 
 /** True when the rule's peer holds the flow's destination. */
-export function peerAdmits(rule: ResolvedRule, flow: Flow, ctx: MatchContext): boolean {
+function peerAdmits(rule: ResolvedRule, flow: Flow, ctx: MatchContext): boolean {
   const dest = parseCidr(flow.destination);
   if (!dest) return false;
   const inAny = (cidrs: readonly Cidr[] | undefined) => (cidrs ?? []).some((c) => containsAddress(c, dest.family, dest.network));

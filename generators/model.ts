@@ -18,10 +18,10 @@ export type Peer =
   /** `prefix_list_id`: the AWS-managed list of a gateway endpoint's service (s3, dynamodb). */
   | { kind: 'awsPrefixList'; service: string };
 
-export type Provenance = 'intent' | 'observed';
+type Provenance = 'intent' | 'observed';
 
 /** Where a rule comes from, for findings and PR bodies. */
-export interface RuleSource {
+interface RuleSource {
   /** Repository-relative file. */
   file: string;
   /** Path inside it, e.g. `egress[2]` or `egress[14]` of the observed file. */
@@ -29,7 +29,7 @@ export interface RuleSource {
 }
 
 /** What the flow logs showed for an observed rule (summed over the destinations it covers). */
-export interface Evidence {
+interface Evidence {
   flows: number;
   bytes: number;
   firstSeen: string;

@@ -18,7 +18,7 @@ import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.
 
 const run = promisify(execFile);
 
-export interface PlanOptions {
+interface PlanOptions {
   root: string;
   env: string;
   today: string;
@@ -28,7 +28,7 @@ export interface PlanOptions {
   baselineRoot?: string;
 }
 
-export interface PlanResult {
+interface PlanResult {
   plan: PlanDocument;
   findings: Finding[];
 }
@@ -55,7 +55,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
  * The resolution of the same environment as committed at HEAD: policies/ and observed/ are exported from git
  * into a temp folder and resolved there. No git, no HEAD, or an invalid baseline: no comparison.
  */
-export async function committedBaseline(root: string, env: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
+async function committedBaseline(root: string, env: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
   let head: string;
   try {
     head = (await run('git', ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();

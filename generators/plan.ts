@@ -2,6 +2,7 @@
  * The plan document: resolved rules, exceptions, quota use, the what-if replay and the change against the
  * committed baseline, in the contract's JSON shape. Pure; rendered to text and markdown in render-plan.ts.
  */
+import { portRange } from '../core/ports.js';
 import type { DecidedBy } from '../model/types.js';
 import type { WhatIf } from '../verify/what-if.js';
 import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
@@ -61,9 +62,14 @@ export function peerText(p: Peer): string {
   }
 }
 
-export function portsText(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>): string {
+function portsText(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>): string {
   if (r.fromPort === undefined || r.toPort === undefined) return 'all';
-  return r.fromPort === r.toPort ? String(r.fromPort) : `${r.fromPort}-${r.toPort}`;
+  return portRange(r.fromPort, r.toPort);
+}
+
+/** A plan rule's protocol and ports as plans and PR bodies print them: `tcp/443`, `tcp/8000-8100`, `icmp`, `all`. */
+export function planRulePorts(r: Pick<PlanRule, 'protocol' | 'ports'>): string {
+  return r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`;
 }
 
 /** A rule's why as a reviewer reads it: for an observed rule, with the rule that decided its initiator. */
@@ -71,7 +77,7 @@ export function reviewWhy(r: Pick<PlanRule, 'why' | 'decidedBy'>): string {
   return r.decidedBy ? `${r.why} (initiator by ${r.decidedBy})` : r.why;
 }
 
-export function planRule(r: ResolvedRule): PlanRule {
+function planRule(r: ResolvedRule): PlanRule {
   return {
     workload: r.workload,
     destination: peerText(r.peer),
@@ -118,7 +124,7 @@ export function assemblePlan(resolved: ResolvedEnvironment, whatIf: WhatIf, base
 }
 
 /** Rules added and removed against the baseline, by rule identity (workload, destination, protocol, ports). */
-export function diffRules(before: ResolvedEnvironment, after: readonly ResolvedRule[]): { added: PlanRule[]; removed: PlanRule[] } {
+function diffRules(before: ResolvedEnvironment, after: readonly ResolvedRule[]): { added: PlanRule[]; removed: PlanRule[] } {
   const old = before.groups.flatMap((g) => g.rules);
   const oldKeys = new Set(old.map(ruleKey));
   const newKeys = new Set(after.map(ruleKey));

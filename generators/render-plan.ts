@@ -1,7 +1,9 @@
 /** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
-import { reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
+import { protocolPort } from '../core/ports.js';
+import { markdownCell } from '../core/text.js';
+import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
-export type PlanFormat = 'text' | 'md' | 'json';
+type PlanFormat = 'text' | 'md' | 'json';
 
 export function renderPlan(plan: PlanDocument, format: PlanFormat): string {
   if (format === 'json') return `${JSON.stringify(plan, null, 2)}\n`;
@@ -19,7 +21,7 @@ export function breakLine(plan: PlanDocument): string {
 }
 
 function ruleLine(r: PlanRule): string {
-  const ports = r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`;
+  const ports = planRulePorts(r);
   const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
   const seen = r.flows !== undefined ? ` [${r.flows} flows, last ${r.lastSeen}${r.decidedBy ? `, initiator by ${r.decidedBy}` : ''}]` : '';
   return `${r.workload.padEnd(12)} ${r.destination.padEnd(28)} ${ports.padEnd(14)} ${r.provenance.padEnd(8)} ${r.why}${ex}${seen}`;
@@ -30,7 +32,7 @@ function renderText(p: PlanDocument): string {
   out.push(`plan ${p.environment} (${p.mode}${p.mode === 'audit' ? ': plan and report only, the stack takes nothing over' : ''})`);
   out.push(breakLine(p));
   for (const d of p.whatIf.denied) {
-    out.push(`  BREAKS ${d.workload} -> ${d.destination} ${d.protocol}${d.port !== undefined ? `/${d.port}` : ''}: ${d.flows} flows, last ${d.lastSeen} (${d.reason})`);
+    out.push(`  BREAKS ${d.workload} -> ${d.destination} ${protocolPort(d)}: ${d.flows} flows, last ${d.lastSeen} (${d.reason})`);
   }
   out.push('');
   out.push(`rules: ${p.summary.rules} (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads`);
@@ -48,7 +50,7 @@ function renderText(p: PlanDocument): string {
     out.push('');
     out.push('compaction (to fit the quota):');
     for (const c of p.compaction) {
-      out.push(`  ${c.workload} ${String(c.protocol)}${c.port !== undefined ? `/${c.port}` : ''}: ${c.before} destinations -> ${c.after} CIDRs, ${c.extraAddresses} addresses allowed that were never observed`);
+      out.push(`  ${c.workload} ${protocolPort(c)}: ${c.before} destinations -> ${c.after} CIDRs, ${c.extraAddresses} addresses allowed that were never observed`);
     }
   }
   if (p.exceptions.length > 0) {
@@ -72,13 +74,9 @@ function renderText(p: PlanDocument): string {
   if (listed.length > 0) {
     out.push('');
     out.push('observed but not adopted:');
-    for (const n of listed) out.push(`  ${n.workload} ${n.destination} ${n.protocol}${n.port !== undefined ? `/${n.port}` : ''}: ${n.flows} flows (${n.reason}: ${n.detail})`);
+    for (const n of listed) out.push(`  ${n.workload} ${n.destination} ${protocolPort(n)}: ${n.flows} flows (${n.reason}: ${n.detail})`);
   }
   return `${out.join('\n')}\n`;
-}
-
-function esc(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 function renderMarkdown(p: PlanDocument): string {
@@ -91,7 +89,7 @@ function renderMarkdown(p: PlanDocument): string {
     out.push('| workload | destination | port | flows | last seen | why not allowed |');
     out.push('|---|---|---|---:|---|---|');
     for (const d of p.whatIf.denied) {
-      out.push(`| ${d.workload} | ${d.destination} | ${d.protocol}${d.port !== undefined ? `/${d.port}` : ''} | ${d.flows} | ${d.lastSeen} | ${d.reason} |`);
+      out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${d.reason} |`);
     }
   }
   out.push('');
@@ -105,7 +103,7 @@ function renderMarkdown(p: PlanDocument): string {
       out.push('|---|---|---|---|---|---:|');
       for (const [sign, list] of [['+', p.changes.added], ['−', p.changes.removed]] as const) {
         for (const r of list) {
-          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`} | ${esc(reviewWhy(r))} | ${r.flows ?? ''} |`);
+          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`);
         }
       }
     }
@@ -123,14 +121,14 @@ function renderMarkdown(p: PlanDocument): string {
     out.push('');
     out.push('| workload | destination | ports | reason | owner | expires |');
     out.push('|---|---|---|---|---|---|');
-    for (const e of p.exceptions) out.push(`| ${e.workload} | ${esc(e.destination)} | ${e.ports} | ${esc(e.reason)} | ${esc(e.owner)} | ${e.expires}${e.expiringSoon ? ' ⚠' : ''} |`);
+    for (const e of p.exceptions) out.push(`| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.reason)} | ${markdownCell(e.owner)} | ${e.expires}${e.expiringSoon ? ' ⚠' : ''} |`);
   }
   if (p.compaction.length > 0) {
     out.push('');
     out.push('#### Compaction');
     out.push('');
     for (const c of p.compaction) {
-      out.push(`- ${c.workload} ${String(c.protocol)}${c.port !== undefined ? `/${c.port}` : ''}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${c.extraAddresses} addresses never observed (the fewest possible for the rules left in the quota).`);
+      out.push(`- ${c.workload} ${protocolPort(c)}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${c.extraAddresses} addresses never observed (the fewest possible for the rules left in the quota).`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { daysBetween } from '../core/dates.js';
 import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
 import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
+import { compareText } from '../core/text.js';
 import { endpointType } from '../model/aws-services.js';
 import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, StateConfig, WorkloadIntent } from '../model/types.js';
 import { compact, type AddressClass } from './compaction.js';
@@ -26,9 +27,9 @@ import type {
 } from './model.js';
 
 /** Security-group rule units an AWS-managed prefix list weighs (its "weight"), by service. */
-export const AWS_PREFIX_LIST_WEIGHT: Record<string, number> = { s3: 1, dynamodb: 1 };
+const AWS_PREFIX_LIST_WEIGHT: Record<string, number> = { s3: 1, dynamodb: 1 };
 
-export interface ResolveInput {
+interface ResolveInput {
   env: EnvironmentPolicies;
   guardrails: Guardrails;
   /** YYYY-MM-DD */
@@ -69,7 +70,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
     endpoints.set(service, e);
   };
 
-  for (const [name, sourced] of [...env.workloads].sort(([a], [b]) => cmp(a, b))) {
+  for (const [name, sourced] of [...env.workloads].sort(([a], [b]) => compareText(a, b))) {
     const intent = sourced.value;
     const file = sourced.source.file;
     const rules: ResolvedRule[] = [];
@@ -196,12 +197,12 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       mode: config.mode,
       groups,
       prefixLists,
-      endpoints: [...endpoints.values()].sort((a, b) => cmp(a.service, b.service)),
+      endpoints: [...endpoints.values()].sort((a, b) => compareText(a.service, b.service)),
       quarantine: quarantineRules(env),
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
-      notAdopted: notAdopted.sort((a, b) => cmp(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
+      notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
-      exceptions: exceptions.sort((a, b) => cmp(a.expires, b.expires) || cmp(a.workload, b.workload) || cmp(a.path, b.path)),
+      exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
     },
     findings,
   };
@@ -261,14 +262,14 @@ function toFlow(e: ObservedEgress): Flow {
  * one observation to the next: flows, dates and which rule decided the initiator (that can change as the window
  * moves, say from tcp-flags to reverse-flow for a long connection) travel in the evidence, shown beside it in plans.
  */
-export function observedWhy(e: Pick<ObservedEgress, 'service'>): string {
+function observedWhy(e: Pick<ObservedEgress, 'service'>): string {
   const svc = e.service ? ` ${e.service}` : '';
   return `observed${svc} egress in VPC flow logs`;
 }
 
 /** Another workload whose addresses hold the destination: the rule becomes a group reference. */
 function peerWorkload(flow: Flow, self: string, ctx: MatchContext): Peer | undefined {
-  for (const [name] of [...ctx.workloadAddresses].sort(([a], [b]) => cmp(a, b))) {
+  for (const [name] of [...ctx.workloadAddresses].sort(([a], [b]) => compareText(a, b))) {
     if (name === self) continue;
     const probe: ResolvedRule = {
       workload: self,
@@ -312,7 +313,7 @@ function samePeer(a: Peer, b: Peer): boolean {
   return peerKey(a) === peerKey(b);
 }
 
-export function peerKey(p: Peer): string {
+function peerKey(p: Peer): string {
   switch (p.kind) {
     case 'cidr':
       return `cidr:${p.cidr}`;
@@ -328,7 +329,7 @@ export function peerKey(p: Peer): string {
 }
 
 /** Rule units of a group: one per rule, plus each referenced prefix list's max entries less the one rule it is. */
-export function quotaUnits(rules: readonly ResolvedRule[], env: EnvironmentPolicies): number {
+function quotaUnits(rules: readonly ResolvedRule[], env: EnvironmentPolicies): number {
   return rules.reduce((n, r) => n + ruleWeight(r, env), 0);
 }
 
@@ -464,10 +465,10 @@ const PEER_ORDER: Record<Peer['kind'], number> = { workload: 0, endpoint: 1, aws
 /** Rules sorted by workload, peer kind, peer, protocol, ports: the order of plans and stacks. */
 export function compareRules(a: ResolvedRule, b: ResolvedRule): number {
   return (
-    cmp(a.workload, b.workload) ||
+    compareText(a.workload, b.workload) ||
     PEER_ORDER[a.peer.kind] - PEER_ORDER[b.peer.kind] ||
-    (a.peer.kind === 'cidr' && b.peer.kind === 'cidr' ? cmpCidrText(a.peer.cidr, b.peer.cidr) : cmp(peerKey(a.peer), peerKey(b.peer))) ||
-    cmp(String(a.protocol), String(b.protocol)) ||
+    (a.peer.kind === 'cidr' && b.peer.kind === 'cidr' ? cmpCidrText(a.peer.cidr, b.peer.cidr) : compareText(peerKey(a.peer), peerKey(b.peer))) ||
+    compareText(String(a.protocol), String(b.protocol)) ||
     (a.fromPort ?? -1) - (b.fromPort ?? -1) ||
     (a.toPort ?? -1) - (b.toPort ?? -1)
   );
@@ -491,7 +492,7 @@ function exceptionUse(workload: string, file: string, rule: IntentRule, today: s
   };
 }
 
-export function destinationText(to: Destination): string {
+function destinationText(to: Destination): string {
   switch (to.kind) {
     case 'workload':
       return `workload ${to.workload}`;
@@ -508,7 +509,7 @@ export function destinationText(to: Destination): string {
  * Quarantine: per subnet's ACL, the forensics allows first (lowest numbers, so they match first), then DENY
  * all for IPv4 and IPv6, in both directions. A NACL change cuts established connections at once.
  */
-export function quarantineRules(env: EnvironmentPolicies): NaclRule[] {
+function quarantineRules(env: EnvironmentPolicies): NaclRule[] {
   const out: NaclRule[] = [];
   // Numbers run per ACL and direction, so two quarantined subnets sharing one ACL do not collide.
   const next = new Map<string, number>();
@@ -529,18 +530,14 @@ export function quarantineRules(env: EnvironmentPolicies): NaclRule[] {
   return out;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function cmpCidrText(a: string, b: string): number {
   const ca = parseCidr(a);
   const cb = parseCidr(b);
-  return ca && cb ? compareCidr(ca, cb) : cmp(a, b);
+  return ca && cb ? compareCidr(ca, cb) : compareText(a, b);
 }
 
 /** environment.yaml `state` with its defaults: key `leastpath/<env>.tfstate`, the environment's region, a lock file. */
-export function resolveState(environment: string, region: string, state: StateConfig): ResolvedState {
+function resolveState(environment: string, region: string, state: StateConfig): ResolvedState {
   return {
     bucket: state.bucket,
     key: state.key ?? `leastpath/${environment}.tfstate`,

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { assetPath } from '../core/assets.js';
 
-export type EndpointType = 'gateway' | 'interface';
+type EndpointType = 'gateway' | 'interface';
 
-export interface AwsServices {
+interface AwsServices {
   /** Served by a gateway endpoint on the route tables (s3, dynamodb). */
   gateway: string[];
   /** Served by an interface endpoint (PrivateLink) in the endpoint subnets. */

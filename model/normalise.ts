@@ -41,28 +41,28 @@ export const DEFAULT_ANOMALIES: AnomalyThresholds = {
 };
 
 /** What a `service` rule without ports allows: HTTPS to the endpoint. */
-export const SERVICE_DEFAULT_PORT: PortSpec = { protocol: 'tcp', from: 443, to: 443 };
+const SERVICE_DEFAULT_PORT: PortSpec = { protocol: 'tcp', from: 443, to: 443 };
 
 export interface RawGuardrails {
   exceptions?: Partial<Guardrails['exceptions']>;
   expiringSoonDays?: number;
 }
 
-export interface RawDestination {
+interface RawDestination {
   workload?: string;
   service?: string;
   prefixList?: string;
   cidrs?: string[];
 }
 
-export interface RawEgressRule {
+interface RawEgressRule {
   to: RawDestination;
   ports?: string[];
   why?: string;
   exception?: ExceptionBlock;
 }
 
-export interface RawDenyRule {
+interface RawDenyRule {
   to: RawDestination;
   ports?: string[];
   why?: string;

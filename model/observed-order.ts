@@ -4,6 +4,7 @@
  */
 import { compareCidr, parseCidr } from '../core/cidr.js';
 import { IANA } from '../core/ports.js';
+import { compareText } from '../core/text.js';
 
 export interface ObservedKey {
   destination: string;
@@ -32,7 +33,7 @@ function compareDestination(a: string, b: string): number {
   if (ca && cb) return compareCidr(ca, cb);
   if (ca) return -1;
   if (cb) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareText(a, b);
 }
 
 function protocolNumber(p: string): number {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { InputError, UsageError, ValidationFailed } from '../core/errors.js';
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
+import { compareText } from '../core/text.js';
 import { parseYamlSource, type YamlSource } from '../core/yaml-source.js';
 import { checkSchema, type SchemaName } from '../validate/schema.js';
 import { checkRepo } from '../validate/check-repo.js';
@@ -26,14 +27,14 @@ import {
 } from './normalise.js';
 import type { AskConfig, EnvironmentPolicies, ObservedFile, Repo, Sourced, WorkloadIntent } from './types.js';
 
-export interface LoadOptions {
+interface LoadOptions {
   /** Today (YYYY-MM-DD, UTC): exceptions expire against it. */
   today: string;
   /** Only this environment (its policies and observed evidence). */
   env?: string;
 }
 
-export interface LoadResult {
+interface LoadResult {
   repo: Repo;
   /** Sorted findings; with loadRepoOrThrow, warnings only. */
   findings: Finding[];
@@ -254,7 +255,7 @@ async function listEntries(absDir: string): Promise<Entry[]> {
   const out = await Promise.all(
     dirents.map(async (d): Promise<Entry> => ({ name: d.name, dir: d.isSymbolicLink() ? await isDirectory(join(absDir, d.name)) : d.isDirectory() })),
   );
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.sort((a, b) => compareText(a.name, b.name));
 }
 
 async function readText(root: string, rel: string, optional: boolean): Promise<string | undefined> {

@@ -45,7 +45,7 @@ export interface AthenaConfig {
   outputLocation?: string;
 }
 
-export interface QuarantineEntry {
+interface QuarantineEntry {
   subnet: string;
   networkAcl: string;
   reason: string;

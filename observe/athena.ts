@@ -15,7 +15,7 @@ import { ServiceError } from '../core/errors.js';
 import type { AthenaConfig } from '../model/types.js';
 import type { SqlParam } from './sql.js';
 
-export interface AthenaRunOptions {
+interface AthenaRunOptions {
   client: AthenaClient;
   config: AthenaConfig;
   sql: string;
@@ -39,7 +39,7 @@ export function executionParameter(v: SqlParam): string {
 }
 
 /** Backoff between polls: 250 ms doubling to 5 s. */
-export function pollDelay(attempt: number): number {
+function pollDelay(attempt: number): number {
   return Math.min(5000, 250 * 2 ** attempt);
 }
 

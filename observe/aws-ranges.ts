@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { assetPath } from '../core/assets.js';
 import { containsAddress, parseCidr, type Cidr } from '../core/cidr.js';
+import { compareText } from '../core/text.js';
 
 export interface IpRangesFile {
   syncToken: string;
@@ -26,7 +27,7 @@ interface Entry {
 }
 
 /** Keeps the prefixes that name a specific service, most specific first. */
-export function serviceEntries(data: IpRangesFile): Entry[] {
+function serviceEntries(data: IpRangesFile): Entry[] {
   const out: Entry[] = [];
   for (const p of data.prefixes) {
     const cidr = parseCidr(p.ip_prefix);
@@ -36,11 +37,11 @@ export function serviceEntries(data: IpRangesFile): Entry[] {
     const cidr = parseCidr(p.ipv6_prefix);
     if (cidr && !GENERIC.has(p.service)) out.push({ cidr, service: p.service, region: p.region });
   }
-  return out.sort((a, b) => b.cidr.prefix - a.cidr.prefix || (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  return out.sort((a, b) => b.cidr.prefix - a.cidr.prefix || compareText(a.service, b.service));
 }
 
 /** A lookup from a /32 or /128 destination to the service that publishes it; the region's own entries win. */
-export function serviceLookup(data: IpRangesFile, region: string): (destination: string) => string | null {
+function serviceLookup(data: IpRangesFile, region: string): (destination: string) => string | null {
   const entries = serviceEntries(data);
   return (destination) => {
     const d = parseCidr(destination);

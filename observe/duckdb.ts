@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
+import { firstLine } from '../core/text.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
 import { countFileLines, fileKind, layoutFromFirstLine, lineEndingProblem, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
 import type { SqlParam } from './sql.js';
@@ -19,7 +20,7 @@ export interface MalformedLine {
 }
 
 /** A file where more than this share of lines is malformed is rejected as a whole. */
-export const GARBAGE_SHARE = 0.5;
+const GARBAGE_SHARE = 0.5;
 
 export interface DuckDbHandle {
   instance: DuckDBInstance;
@@ -28,7 +29,7 @@ export interface DuckDbHandle {
   close(): void;
 }
 
-export interface DuckDbOptions {
+interface DuckDbOptions {
   /**
    * DuckDB's memory_limit (`flowLogs.memoryLimit`, e.g. `2GB`): beyond it, large groupings and joins spill to disk.
    * Undefined: DuckDB's default.
@@ -116,7 +117,7 @@ async function requireS3(connection: DuckDBConnection, pattern: string): Promise
   }
 }
 
-export function displayPath(path: string, root: string): string {
+function displayPath(path: string, root: string): string {
   const rel = relative(root, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
 }
@@ -170,7 +171,7 @@ export async function createFlowLogsView(
 }
 
 /** Text files of one header layout and compression: the view reads each group with one read_csv. */
-export interface TextGroup {
+interface TextGroup {
   layout: TextLayout;
   /** Read with DuckDB's parallel CSV scanner. */
   parallel: boolean;
@@ -178,7 +179,7 @@ export interface TextGroup {
   files: FlowLogFile[];
 }
 
-export interface ViewOptions {
+interface ViewOptions {
   /** false: never DuckDB's parallel CSV scanner (the fallback when a read fails with no file to blame). */
   parallel?: boolean;
 }
@@ -288,7 +289,7 @@ async function explainOutOfMemory(connection: DuckDBConnection, err: unknown): P
 }
 
 /** One read_csv in a query profile: the files it read (DuckDB lists the first five, then `...`) and rows kept. */
-export interface CsvScan {
+interface CsvScan {
   names: string;
   files: number;
   rows: number;
@@ -302,7 +303,7 @@ interface ProfileNode {
 }
 
 /** Every READ_CSV operator of a JSON query profile. */
-export function csvScans(node: ProfileNode): CsvScan[] {
+function csvScans(node: ProfileNode): CsvScan[] {
   const out: CsvScan[] = [];
   const walk = (n: ProfileNode) => {
     if (n.operator_name === 'READ_CSV') {
@@ -328,7 +329,7 @@ function expectedRows(files: readonly FlowLogFile[], header: boolean, lines: Rea
  * agree. A group with a remote file (s3://) is not counted here. A local group without a scan in the profile
  * is an error: the check must not pass by not finding what to check.
  */
-export function rowCountMismatch(
+function rowCountMismatch(
   groups: readonly TextGroup[],
   scans: readonly CsvScan[],
   lines: ReadonlyMap<string, number>,
@@ -519,7 +520,7 @@ export async function checkGarbage(connection: DuckDBConnection, files: readonly
 }
 
 /** When a scan fails, finds the file that fails on its own, so the error can name it. */
-export async function findFailingFile(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<{ file: FlowLogFile; message: string } | undefined> {
+async function findFailingFile(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<{ file: FlowLogFile; message: string } | undefined> {
   for (const f of files) {
     try {
       const src =
@@ -532,8 +533,4 @@ export async function findFailingFile(connection: DuckDBConnection, files: reado
     }
   }
   return undefined;
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
 }

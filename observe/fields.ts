@@ -20,7 +20,7 @@ const NUMERIC: Record<string, FieldType> = {
 };
 
 /** Every documented field, hyphenated, in the order of the documentation (v2 first). */
-export const KNOWN_FIELDS = [
+const KNOWN_FIELDS = [
   'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes',
   'start', 'end', 'action', 'log-status',
   'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
@@ -33,9 +33,6 @@ export const KNOWN_FIELDS = [
 
 /** The v2 default format, used for files without a header line. */
 export const DEFAULT_FORMAT = KNOWN_FIELDS.slice(0, 14);
-
-/** Fields a record must have for observe to use it. */
-export const REQUIRED_FIELDS = ['interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'bytes', 'start', 'action', 'log-status'];
 
 /**
  * The fields of the Athena table (README "Athena"), in its column order: the columns of DuckDB's `flow_logs`

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
 import { assertSafeName } from '../core/names.js';
+import { compareText } from '../core/text.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
@@ -25,7 +26,7 @@ import type { FlowLogFile } from './sources.js';
 import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
-export const LOOKBACK_SECONDS = 86_400;
+const LOOKBACK_SECONDS = 86_400;
 
 export interface Observation {
   rows: ObserveRow[];
@@ -65,7 +66,7 @@ export function queryInput(
 }
 
 /** A selector in the forms the SQL compares: integer ranges for IPv4, hex prefixes for IPv6. */
-export function workloadMatch(workload: string, sel: WorkloadSelector): WorkloadMatch {
+function workloadMatch(workload: string, sel: WorkloadSelector): WorkloadMatch {
   return { workload, ...rangeMatch(sel.cidrs), interfaces: [...sel.interfaces], instances: [...sel.instances], subnets: [...sel.subnets] };
 }
 
@@ -132,7 +133,7 @@ async function collectMalformed(connection: DuckDBConnection, files: readonly Fl
     const refused = [...found.values()].filter((m) => m.file === f.display).map((m) => m.line);
     for (const m of await malformedLines(connection, f, root, refused)) if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
   }
-  return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  return [...found.values()].sort((a, b) => compareText(a.file, b.file) || a.line - b.line);
 }
 
 /** A query row (DuckDB values or Athena strings) as an ObserveRow. */

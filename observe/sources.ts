@@ -30,7 +30,7 @@ export function flowLogsFor(environment: EnvironmentPolicies, engine: Engine = e
   return { ...flowLogs, engine, athena: flowLogs.athena };
 }
 
-export type FileKind = 'text' | 'gzip' | 'parquet';
+type FileKind = 'text' | 'gzip' | 'parquet';
 
 export interface FlowLogFile {
   /** Path as DuckDB opens it (absolute, or an s3:// URL). */
@@ -142,7 +142,7 @@ export class LineCounter {
 }
 
 /** True for s3:// and other URLs: files this machine cannot read on its own. */
-export function isRemote(path: string): boolean {
+function isRemote(path: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 }
 

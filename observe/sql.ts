@@ -50,10 +50,10 @@ export interface RenderedQuery {
 }
 
 /** Ports below this, or in KNOWN_SERVICE_PORTS, are service ports; the rest are ephemeral. */
-export const WELL_KNOWN_BELOW = 1024;
+const WELL_KNOWN_BELOW = 1024;
 
 /** Registered service ports above 1023 that clients commonly connect to. */
-export const KNOWN_SERVICE_PORTS = [
+const KNOWN_SERVICE_PORTS = [
   1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672,
   6379, 6443, 7000, 7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092,
   9093, 9094, 9200, 9300, 9418, 9443, 10250, 11211, 15672, 27017, 50051,
@@ -63,7 +63,7 @@ export const KNOWN_SERVICE_PORTS = [
  * The longest record aggregation interval (600 s). A conversation whose first record starts this close to
  * the start of the scan may have begun before it, so its record order says nothing about who spoke first.
  */
-export const MAX_AGGREGATION_SECONDS = 600;
+const MAX_AGGREGATION_SECONDS = 600;
 
 /** Ranks of the deciding rule, strongest first; the output names the strongest that decided any connection. */
 export const DECISION_RANK = ['tcp-flags', 'reverse-flow', 'listening-port', 'well-known-port', 'flow-direction'] as const;
@@ -215,7 +215,7 @@ ORDER BY kind, workload, raddr, proto, rport`;
  * each interface's own addresses, workload addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
  * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
  */
-export function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string): string {
+function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string): string {
   const rel = quoteRelation(input.relation);
 
   const table = (name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: SqlParam[][]) => valuesCte(name, cols, rows, p);

@@ -2,20 +2,14 @@
  * Pull-request bodies, built from pure section functions over the plan document. Deterministic: no clock, no
  * SHAs that change between runs. The fingerprint marker is appended by decide.ts.
  */
-import { reviewWhy, type PlanDocument, type PlanRule } from '../generators/plan.js';
+import { protocolPort } from '../core/ports.js';
+import { markdownCell } from '../core/text.js';
+import { planRulePorts, reviewWhy, type PlanDocument } from '../generators/plan.js';
 import { breakLine } from '../generators/render-plan.js';
 import type { FileChange } from './decide.js';
 import type { Anomaly } from '../verify/report.js';
 
-function esc(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-function ports(r: PlanRule): string {
-  return r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`;
-}
-
-export function summarySection(lead: string, plan: PlanDocument): string {
+function summarySection(lead: string, plan: PlanDocument): string {
   const c = plan.changes;
   return [
     lead,
@@ -26,41 +20,41 @@ export function summarySection(lead: string, plan: PlanDocument): string {
   ].join('\n');
 }
 
-export function filesSection(changes: FileChange[]): string {
+function filesSection(changes: FileChange[]): string {
   if (changes.length === 0) return '### Files\n\nNo file differs from the default branch.';
   return ['### Files', '', ...changes.map((c) => `- \`${c.path}\` (${c.status})`)].join('\n');
 }
 
-export function ruleChangesSection(plan: PlanDocument): string {
+function ruleChangesSection(plan: PlanDocument): string {
   const { added, removed } = plan.changes;
   if (added.length + removed.length === 0) return '### Rule changes\n\nNo rule is added or removed.';
   const out = ['### Rule changes', '', '| | workload | destination | ports | why | flows seen |', '|---|---|---|---|---|---:|'];
   for (const [sign, list] of [['added', added], ['removed', removed]] as const) {
-    for (const r of list) out.push(`| ${sign} | ${r.workload} | ${esc(r.destination)} | ${ports(r)} | ${esc(reviewWhy(r))} | ${r.flows ?? ''} |`);
+    for (const r of list) out.push(`| ${sign} | ${r.workload} | ${markdownCell(r.destination)} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`);
   }
   return out.join('\n');
 }
 
-export function whatIfSection(plan: PlanDocument): string {
+function whatIfSection(plan: PlanDocument): string {
   const w = plan.whatIf;
   const out = ['### What if', '', `**${breakLine(plan)}**`];
   if (w.denied.length > 0) {
     out.push('', `Breaks ${w.deniedFlows} flows:`, '', '| workload | destination | port | flows | last seen | why not allowed |', '|---|---|---|---:|---|---|');
-    for (const d of w.denied) out.push(`| ${d.workload} | ${d.destination} | ${d.protocol}${d.port !== undefined ? `/${d.port}` : ''} | ${d.flows} | ${d.lastSeen} | ${esc(d.reason)} |`);
+    for (const d of w.denied) out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${markdownCell(d.reason)} |`);
   }
   return out.join('\n');
 }
 
-export function expiringSection(plan: PlanDocument): string | null {
+function expiringSection(plan: PlanDocument): string | null {
   const soon = plan.exceptions.filter((e) => e.expiringSoon);
   if (soon.length === 0) return null;
   const out = ['### Exceptions expiring soon', '', '| workload | destination | ports | owner | expires | days left |', '|---|---|---|---|---|---:|'];
-  for (const e of soon) out.push(`| ${e.workload} | ${esc(e.destination)} | ${e.ports} | ${esc(e.owner)} | ${e.expires} | ${e.daysLeft} |`);
+  for (const e of soon) out.push(`| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.owner)} | ${e.expires} | ${e.daysLeft} |`);
   return out.join('\n');
 }
 
 /** The Terraform change, derived from the rule changes: each rule is one `aws_vpc_security_group_egress_rule`. */
-export function synthSection(plan: PlanDocument): string {
+function synthSection(plan: PlanDocument): string {
   const { added, removed } = plan.changes;
   return [
     '### Terraform (synth)',
@@ -71,7 +65,7 @@ export function synthSection(plan: PlanDocument): string {
   ].join('\n');
 }
 
-export function footerSection(command: string): string {
+function footerSection(command: string): string {
   return `<sub>Opened by \`${command}\`. Commits a person pushes to this branch are kept; leastpath builds on them or says why not.</sub>`;
 }
 
@@ -80,11 +74,11 @@ function join(sections: (string | null)[]): string {
 }
 
 /** Anomalies to look at (from `leastpath report --format json`), or a line saying none was given. */
-export function anomaliesSection(anomalies: readonly Anomaly[] | null): string {
+function anomaliesSection(anomalies: readonly Anomaly[] | null): string {
   if (anomalies === null) return '### Anomalies\n\nNo report was given: run `leastpath report --format json` where the flow logs are and pass it as `--report FILE`.';
   if (anomalies.length === 0) return '### Anomalies\n\nNone in the window.';
   const rows = anomalies.map(
-    (a) => `| ${a.kind} | ${esc(a.workload)} | ${a.destination} | ${a.protocol}${a.port !== undefined ? `/${a.port}` : ''} | ${a.flows} | ${a.bytes} | ${esc(a.why)} |`,
+    (a) => `| ${a.kind} | ${markdownCell(a.workload)} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${a.bytes} | ${markdownCell(a.why)} |`,
   );
   return [
     `### Anomalies to look at (${anomalies.length}; a triage list, not proof)`,

@@ -3,6 +3,7 @@
  * the bot's branch, its open pull request) and the files the bot wants, the ordered list of writes. The edge
  * (sync.ts) gathers the state and performs the actions, or prints them with --dry-run.
  */
+import { compareText } from '../core/text.js';
 import { bodyFingerprint, commitTrailer, fingerprint, fingerprintComment } from './fingerprint.js';
 
 /** path -> blob SHA of a tree (blobs only, recursive). */
@@ -74,24 +75,24 @@ export interface Decision {
   heldBack: boolean;
 }
 
-export function isManaged(path: string, managed: readonly string[]): boolean {
+function isManaged(path: string, managed: readonly string[]): boolean {
   return managed.some((m) => (m.endsWith('/') ? path.startsWith(m) : path === m));
 }
 
 /** Managed files of a tree. */
-export function managedFiles(tree: TreeFiles, managed: readonly string[]): Map<string, string> {
+function managedFiles(tree: TreeFiles, managed: readonly string[]): Map<string, string> {
   return new Map([...tree].filter(([p]) => isManaged(p, managed)));
 }
 
 /** How `to` (path -> sha) differs from `from` over the managed paths, sorted by path. */
-export function diffFiles(from: TreeFiles, to: TreeFiles, managed: readonly string[]): FileChange[] {
+function diffFiles(from: TreeFiles, to: TreeFiles, managed: readonly string[]): FileChange[] {
   const a = managedFiles(from, managed);
   const b = managedFiles(to, managed);
   const out: FileChange[] = [];
   for (const [p, sha] of b) if (!a.has(p)) out.push({ path: p, status: 'added' });
   else if (a.get(p) !== sha) out.push({ path: p, status: 'modified' });
   for (const p of a.keys()) if (!b.has(p)) out.push({ path: p, status: 'removed' });
-  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  return out.sort((x, y) => compareText(x.path, y.path));
 }
 
 function sameFiles(a: TreeFiles, b: TreeFiles, managed: readonly string[]): boolean {

@@ -8,7 +8,7 @@ import { ServiceError, UsageError } from '../core/errors.js';
 import { isBotCommit } from './fingerprint.js';
 import type { Action, BranchState, Decision, PullState, RepoState, TreeFiles } from './decide.js';
 
-export interface GithubConfig {
+interface GithubConfig {
   token: string;
   owner: string;
   repo: string;
@@ -177,7 +177,7 @@ export async function lastChange(t: Target, ref: string, paths: string[]): Promi
   return last;
 }
 
-export interface Outcome {
+interface Outcome {
   pull: { number: number; url: string } | null;
   writes: number;
 }

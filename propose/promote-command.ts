@@ -19,10 +19,10 @@ import { runBot, type BotResult } from './bot.js';
 import { defaultBranchHead, lastChange, makeClient, readGithubConfig, serviceError } from './github.js';
 import { proposalOf, readFolder, type BotOptions } from './propose-command.js';
 
-export type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason: string };
+type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason: string };
 
 /** The soak decision, pure: null when promotion may go ahead, else why not. */
-export function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
+function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
   if (lastChangeDay === null) return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
   const age = daysBetween(lastChangeDay, today);
   if (age < soakDays) {

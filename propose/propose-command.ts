@@ -35,7 +35,7 @@ export function proposalOf(branch: string, title: string, labels: string[], mana
 }
 
 /** The anomalies of a `leastpath report --format json` document, checked to be of this environment. */
-export async function readReportAnomalies(path: string, env: string): Promise<Anomaly[]> {
+async function readReportAnomalies(path: string, env: string): Promise<Anomaly[]> {
   let doc: { environment?: unknown; anomalies?: unknown };
   try {
     doc = JSON.parse(await readFile(path, 'utf8')) as typeof doc;

@@ -18,7 +18,7 @@ import { MANIFEST_FILE, synthesize } from './synth.js';
 /** Where `leastpath synth` writes when `--out` is not given (cdktf's own default). */
 export const DEFAULT_OUT = 'cdktf.out';
 
-export interface SynthOptions {
+interface SynthOptions {
   /** Repository root (absolute). */
   root: string;
   /** YYYY-MM-DD: exceptions expire against it. */
@@ -30,14 +30,14 @@ export interface SynthOptions {
 }
 
 /** What a resolver gets: the shape of generators/resolve.ts `resolveEnvironment`'s input. */
-export interface ResolveRequest {
+interface ResolveRequest {
   env: EnvironmentPolicies;
   guardrails: Guardrails;
   today: string;
 }
 
 /** What a resolver returns: the model, and findings (errors stop synth; warnings are passed on). */
-export interface ResolveOutcome {
+interface ResolveOutcome {
   resolved: ResolvedEnvironment;
   findings: Finding[];
 }
@@ -45,7 +45,7 @@ export interface ResolveOutcome {
 /** The lead's `resolveEnvironment` fits as is; tests pass fixtures. */
 export type Resolver = (request: ResolveRequest) => ResolveOutcome | Promise<ResolveOutcome>;
 
-export interface SynthResult {
+interface SynthResult {
   /** The output directory as given (or the default), not made absolute: it is printed. */
   out: string;
   environments: string[];
@@ -102,7 +102,7 @@ export async function resolveAll(
  * removed whatever happens. Files of other environments already in `outDir` are left alone (a removed
  * environment's stack stays until deleted by hand). Returns absolute paths.
  */
-export async function writeSynthesized(
+async function writeSynthesized(
   envs: readonly ResolvedEnvironment[],
   outDir: string,
   opts: { manifest: boolean },

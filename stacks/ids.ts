@@ -18,7 +18,7 @@ export const TERRAFORM_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const MAX_ID = 200;
 
 /** The first 6 hex digits of the SHA-256 of `text`: stable, and plenty to tell a handful of near-equal names apart. */
-export function shortHash(text: string): string {
+function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 6);
 }
 
@@ -62,7 +62,7 @@ export function portsPart(protocol: Protocol, fromPort?: number, toPort?: number
 }
 
 /** The destination of a rule as the last part(s) of its id: `sg_api`, `cidr_10-0-0-0_8`, `pl_card-partner`... */
-export function peerPart(peer: Peer): string {
+function peerPart(peer: Peer): string {
   switch (peer.kind) {
     case 'cidr':
       return `cidr_${cidrPart(peer.cidr)}`;
@@ -78,7 +78,7 @@ export function peerPart(peer: Peer): string {
 }
 
 /** Joins parts and keeps the result a valid, bounded Terraform name. */
-export function joinId(...parts: string[]): string {
+function joinId(...parts: string[]): string {
   const id = parts.join('_');
   if (!TERRAFORM_NAME.test(id)) throw new Error(`internal: ${JSON.stringify(id)} is not a valid Terraform name`);
   return id.length <= MAX_ID ? id : `${id.slice(0, MAX_ID - 7)}_${shortHash(id)}`;

@@ -20,6 +20,7 @@ import { compareCidr, parseCidr } from '../core/cidr.js';
 import { LeastpathError } from '../core/errors.js';
 import { isSafeName } from '../core/names.js';
 import { protocolFromNumber, type Protocol } from '../core/ports.js';
+import { compareText } from '../core/text.js';
 import type { NaclRule, Peer, ResolvedEndpoint, ResolvedEnvironment, ResolvedGroup, ResolvedPrefixList, ResolvedRule } from '../generators/model.js';
 import { awsDescription } from './description.js';
 import { ids } from './ids.js';
@@ -290,7 +291,7 @@ function destination(peer: Peer, out: Rendered): Destination {
  * Protocol and ports the way EC2 takes them: tcp/udp a port range (all ports 0-65535), icmp/icmpv6 type and
  * code (-1 = all), `-1` (all traffic) and other protocol numbers no ports at all.
  */
-export function rulePorts(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>): RulePorts {
+function rulePorts(r: Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'>): RulePorts {
   const protocol = normalProtocol(r.protocol);
   if (protocol === 'tcp' || protocol === 'udp') {
     return { ipProtocol: protocol, fromPort: r.fromPort ?? 0, toPort: r.toPort ?? 65535 };
@@ -314,7 +315,7 @@ function ruleId(r: ResolvedRule): string {
 // Checks. The generators guarantee all of this; the stack checks again because it is the last step before AWS.
 
 /** Throws a StackError for the first thing in `env` that must not reach Terraform. */
-export function checkEnvironment(env: ResolvedEnvironment): void {
+function checkEnvironment(env: ResolvedEnvironment): void {
   const where = `environment ${JSON.stringify(env.environment)}`;
   if (!isSafeName(env.environment)) throw new StackError(`${where}: the name must match [a-z0-9][a-z0-9-]* (it names the stack and its folder)`);
   if (!/^\d{12}$/.test(env.account)) throw new StackError(`${where}: account ${JSON.stringify(env.account)} is not a 12-digit AWS account id`);
@@ -463,7 +464,7 @@ function isInt(n: number, min: number, max: number): boolean {
 function sortBy<T>(items: readonly T[], key: (t: T) => string): T[] {
   return items
     .map((item) => ({ item, k: key(item) }))
-    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .sort((a, b) => compareText(a.k, b.k))
     .map((x) => x.item);
 }
 

@@ -24,7 +24,7 @@ export function stackFile(environment: string): string {
 }
 
 /** Builds the App: one stack per environment, in name order. */
-export function buildApp(envs: readonly ResolvedEnvironment[], outDir: string): App {
+function buildApp(envs: readonly ResolvedEnvironment[], outDir: string): App {
   const names = envs.map((e) => e.environment);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new StackError(`environment ${JSON.stringify(dup)} is given twice`);

@@ -5,7 +5,7 @@ import { hasErrors } from '../core/findings.js';
 import { loadRepo } from '../model/read-repo.js';
 import { renderFindings, type ValidateFormat } from './render.js';
 
-export interface ValidateOptions {
+interface ValidateOptions {
   env?: string;
   format: ValidateFormat;
 }

@@ -8,9 +8,9 @@ import type { PathSegment, YamlSource } from '../core/yaml-source.js';
 import type { EnvironmentPolicies, Guardrails, IntentRule } from '../model/types.js';
 import { destinationCidrs, rawPorts } from './walk.js';
 
-export type NeedKind = 'broad-destination' | 'all-protocols' | 'port-range';
+type NeedKind = 'broad-destination' | 'all-protocols' | 'port-range';
 
-export interface ExceptionNeed {
+interface ExceptionNeed {
   kind: NeedKind;
   /** Where the reason is written (a CIDR, the prefix list name, a port). */
   path: PathSegment[];

@@ -15,7 +15,7 @@ export interface Counts {
   warnings: number;
 }
 
-export function countFindings(findings: readonly Finding[]): Counts {
+function countFindings(findings: readonly Finding[]): Counts {
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,

@@ -1,7 +1,7 @@
 /** "Did you mean" for near misses: typo'd keys, service names, workload and prefix-list names. */
 
 /** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+function closest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

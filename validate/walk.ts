@@ -3,7 +3,7 @@ import { parseCidr, type Cidr } from '../core/cidr.js';
 import type { PathSegment, YamlSource } from '../core/yaml-source.js';
 import type { Destination, DenyRule, EnvironmentPolicies, IntentRule, Repo, WorkloadIntent } from '../model/types.js';
 
-export interface WorkloadRef {
+interface WorkloadRef {
   env: EnvironmentPolicies;
   /** The file name (without .yaml). */
   name: string;
@@ -11,13 +11,13 @@ export interface WorkloadRef {
   src: YamlSource;
 }
 
-export interface EgressRef extends WorkloadRef {
+interface EgressRef extends WorkloadRef {
   rule: IntentRule;
   /** `['egress', i]` */
   path: PathSegment[];
 }
 
-export interface DenyRef extends WorkloadRef {
+interface DenyRef extends WorkloadRef {
   rule: DenyRule;
   /** `['deny', i]` */
   path: PathSegment[];
@@ -59,7 +59,7 @@ export function rawPorts(src: YamlSource, rulePath: readonly PathSegment[]): str
   return Array.isArray(v) ? v.map(String) : [];
 }
 
-export interface LocatedCidr {
+interface LocatedCidr {
   cidr: Cidr;
   text: string;
   /** Where the CIDR is written: the rule's `to.cidrs[j]`, or its `to.prefixList` for a list's entries. */
@@ -92,20 +92,6 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
   if (a.family !== b.family) return false;
   const shift = BigInt((a.family === 4 ? 32 : 128) - Math.min(a.prefix, b.prefix));
   return a.network >> shift === b.network >> shift;
-}
-
-/** A destination in words: `workload "api"`, `service "s3"`, `prefix list "x"`, `10.0.0.0/8, 10.1.0.0/16`. */
-export function describeDestination(to: Destination): string {
-  switch (to.kind) {
-    case 'workload':
-      return `workload "${to.workload}"`;
-    case 'service':
-      return `service "${to.service}"`;
-    case 'prefixList':
-      return `prefix list "${to.prefixList}"`;
-    case 'cidrs':
-      return to.cidrs.join(', ');
-  }
 }
 
 /** The file of a workload inside its environment (whether or not it loaded). */

@@ -5,7 +5,9 @@
  * document's, and is also carried in a data- attribute so a test can compare. Deterministic: same document, same bytes.
  */
 import { addDays, epochOf } from '../core/dates.js';
-import { formatBytes, rulePorts, type Anomaly, type DailyEgress, type ReportDocument, type ReportRule } from './report.js';
+import { protocolPort } from '../core/ports.js';
+import { compareText } from '../core/text.js';
+import { formatBytes, rulePorts, type DailyEgress, type ReportDocument, type ReportRule } from './report.js';
 
 const PALETTE = ['#2f6db5', '#e07b28', '#3c9a4a', '#c23b3b', '#8a5cb8', '#8c6d3f', '#d45fa8', '#6f7a86', '#b5a21a', '#1aa3b5'];
 const OTHER_COLOR = '#c8ccd2';
@@ -94,16 +96,12 @@ function anomalySection(doc: ReportDocument): string {
   for (const a of doc.anomalies) {
     out.push(
       `<tr class="anomaly" data-kind="${a.kind}" data-workload="${esc(a.workload)}" data-destination="${esc(a.destination)}" data-port="${a.port ?? ''}" data-flows="${a.flows}" data-bytes="${a.bytes}">` +
-        `<td>${a.kind}</td><td>${esc(a.workload)}</td><td>${esc(a.destination)}</td><td>${esc(portText(a))}</td>` +
+        `<td>${a.kind}</td><td>${esc(a.workload)}</td><td>${esc(a.destination)}</td><td>${esc(protocolPort(a))}</td>` +
         `<td class="n">${a.flows}</td><td class="n" title="${a.bytes} bytes">${esc(formatBytes(a.bytes))}</td><td>${esc(a.why)}</td></tr>`,
     );
   }
   out.push('</tbody></table>', '</section>');
   return out.join('\n');
-}
-
-function portText(a: Pick<Anomaly, 'protocol' | 'port'>): string {
-  return `${a.protocol}${a.port !== undefined ? `/${a.port}` : ''}`;
 }
 
 function timeline(doc: ReportDocument): string {
@@ -130,7 +128,7 @@ function timeline(doc: ReportDocument): string {
     const color = a.kind === 'volume' ? '#c23b3b' : '#8a5cb8';
     out.push(`<g class="anomaly-mark" data-kind="${a.kind}" data-workload="${esc(a.workload)}" data-destination="${esc(a.destination)}" data-from="${a.from}" data-to="${a.to}">`);
     out.push(`<title>${esc(a.why)}</title>`);
-    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(`${a.workload} ${a.kind} ${a.destination} ${portText(a)}`)}</text>`);
+    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(`${a.workload} ${a.kind} ${a.destination} ${protocolPort(a)}`)}</text>`);
     if (a.kind === 'beacon' && a.firstStart !== undefined && a.lastStart !== undefined) {
       const x1 = x(a.firstStart);
       const x2 = Math.max(x(a.lastStart), x1 + 2);
@@ -210,13 +208,13 @@ function flowsSection(doc: ReportDocument): string {
 function seriesOf(entries: readonly DailyEgress[], days: number): Series[] {
   const byDest = new Map<string, number[]>();
   for (const e of entries) {
-    const label = `${e.destination} ${e.protocol}${e.port !== undefined ? `/${e.port}` : ''}`;
+    const label = `${e.destination} ${protocolPort(e)}`;
     const flows = byDest.get(label) ?? new Array<number>(days).fill(0);
     e.flows.forEach((n, i) => (flows[i] = flows[i]! + n));
     byDest.set(label, flows);
   }
   const all = [...byDest].map(([label, flows]) => ({ label, flows, total: flows.reduce((a, b) => a + b, 0) }));
-  all.sort((a, b) => b.total - a.total || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  all.sort((a, b) => b.total - a.total || compareText(a.label, b.label));
   const top = all.slice(0, TOP_DESTINATIONS).map((s, i) => ({ ...s, color: PALETTE[i % PALETTE.length]! }));
   const rest = all.slice(TOP_DESTINATIONS);
   if (rest.length > 0) {
@@ -297,7 +295,7 @@ function rejectedSection(doc: ReportDocument): string {
   for (const r of doc.rejected) {
     out.push(
       `<tr class="rejected" data-workload="${esc(r.workload)}" data-destination="${esc(r.destination)}" data-flows="${r.flows}">` +
-        `<td>${esc(r.workload)}</td><td>${esc(r.destination)}</td><td>${esc(portText(r))}</td><td class="n">${r.flows}</td><td>${r.lastSeen}</td></tr>`,
+        `<td>${esc(r.workload)}</td><td>${esc(r.destination)}</td><td>${esc(protocolPort(r))}</td><td class="n">${r.flows}</td><td>${r.lastSeen}</td></tr>`,
     );
   }
   out.push('</tbody></table>', '</section>');

@@ -1,8 +1,10 @@
 /** The report document rendered as JSON (one document), markdown (PR bodies) or one self-contained HTML page. */
+import { protocolPort } from '../core/ports.js';
+import { markdownCell } from '../core/text.js';
 import { renderReportHtml } from './render-html.js';
 import { formatBytes, rulePorts, type ReportDocument } from './report.js';
 
-export type ReportFormat = 'json' | 'md' | 'html';
+type ReportFormat = 'json' | 'md' | 'html';
 
 export function renderReport(doc: ReportDocument, format: ReportFormat): string {
   switch (format) {
@@ -15,11 +17,7 @@ export function renderReport(doc: ReportDocument, format: ReportFormat): string 
   }
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-export function renderReportMarkdown(doc: ReportDocument): string {
+function renderReportMarkdown(doc: ReportDocument): string {
   const s = doc.summary;
   const out: string[] = [];
   out.push(`## leastpath report: ${doc.environment}`);
@@ -38,7 +36,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   if (doc.unused.length === 0) out.push('None: every counted rule admitted traffic in the window.');
   else {
     out.push('| group | direction | peer | ports | why |', '|---|---|---|---|---|');
-    for (const r of doc.unused) out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${cell(r.why ?? '')} |`);
+    for (const r of doc.unused) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
   }
   out.push('');
 
@@ -47,7 +45,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
     out.push('### Not counted (never "unused")');
     out.push('');
     out.push('| group | direction | peer | ports | why not |', '|---|---|---|---|---|');
-    for (const r of notCounted) out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${cell(r.notCounted ?? '')} |`);
+    for (const r of notCounted) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.notCounted ?? '')} |`);
     out.push('');
   }
 
@@ -60,7 +58,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
       out.push('');
       out.push('| group | rule | peer | ports | hits | revoke |', '|---|---|---|---|---:|---|');
       for (const r of doc.outside) {
-        out.push(`| ${cell(r.group)} (${r.outside!.groupId}) | ${r.ruleId ?? '-'} | ${cell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.outside!.revoke ? `\`${r.outside!.revoke}\`` : '-'} |`);
+        out.push(`| ${markdownCell(r.group)} (${r.outside!.groupId}) | ${r.ruleId ?? '-'} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.outside!.revoke ? `\`${r.outside!.revoke}\`` : '-'} |`);
       }
     }
     out.push('');
@@ -72,7 +70,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   else {
     out.push('| workload | destination | ports | flows | last seen |', '|---|---|---|---:|---|');
     for (const r of doc.rejected) {
-      out.push(`| ${r.workload} | ${r.destination} | ${r.protocol}${r.port !== undefined ? `/${r.port}` : ''} | ${r.flows} | ${r.lastSeen} |`);
+      out.push(`| ${r.workload} | ${r.destination} | ${protocolPort(r)} | ${r.flows} | ${r.lastSeen} |`);
     }
   }
   out.push('');
@@ -83,7 +81,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   else {
     out.push('| kind | workload | destination | port | flows | bytes | why |', '|---|---|---|---|---:|---:|---|');
     for (const a of doc.anomalies) {
-      out.push(`| ${a.kind} | ${a.workload} | ${a.destination} | ${a.protocol}${a.port !== undefined ? `/${a.port}` : ''} | ${a.flows} | ${formatBytes(a.bytes)} | ${cell(a.why)} |`);
+      out.push(`| ${a.kind} | ${a.workload} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${formatBytes(a.bytes)} | ${markdownCell(a.why)} |`);
     }
   }
   out.push('');
@@ -92,7 +90,7 @@ export function renderReportMarkdown(doc: ReportDocument): string {
   out.push('');
   out.push('| group | direction | peer | ports | hits | last hit |', '|---|---|---|---|---:|---|');
   for (const r of doc.rules) {
-    out.push(`| ${cell(r.group)} | ${r.direction} | ${cell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.lastHit ?? '-'} |`);
+    out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.lastHit ?? '-'} |`);
   }
   out.push('');
   out.push('</details>');

@@ -30,7 +30,7 @@ import {
   type RuleToCount,
 } from './report.js';
 
-export interface ReportOptions {
+interface ReportOptions {
   root: string;
   env: string;
   today: string;
@@ -44,7 +44,7 @@ export interface ReportOptions {
   engine?: Engine;
 }
 
-export interface ReportResult {
+interface ReportResult {
   report: ReportDocument;
   findings: Finding[];
   /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the report is complete). */
@@ -57,7 +57,7 @@ export interface ReportResult {
  * A warning per rule outside leastpath on an adopted group of an environment in `mode: enforce`, located at the
  * workload's securityGroup: there, the stack is meant to own egress, and a rule it did not write defeats it.
  */
-export function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Finding[] {
+function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Finding[] {
   if (env.environment.value.mode !== 'enforce') return [];
   return report.outside.map((r) => {
     const ports = r.fromPort === null ? 'every port' : r.fromPort === r.toPort ? `port ${r.fromPort}` : `ports ${r.fromPort}-${r.toPort}`;

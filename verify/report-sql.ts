@@ -25,7 +25,7 @@ import {
   type SqlParam,
 } from '../observe/sql.js';
 
-export const DAY_SECONDS = 86_400;
+const DAY_SECONDS = 86_400;
 
 /** A beacon: at least this share of its gaps (pauses longer than twice the period left out) lie near the period. */
 export const BEACON_REGULAR_SHARE = 0.9;

@@ -6,7 +6,8 @@
 import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { hostCidr, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
-import { protocolFromNumber } from '../core/ports.js';
+import { portRange, protocolFromNumber, protocolPort } from '../core/ports.js';
+import { compareText } from '../core/text.js';
 import { protocolNumber } from '../generators/match.js';
 import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 import { peerText } from '../generators/plan.js';
@@ -16,7 +17,7 @@ import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
 import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
 
-export type Direction = 'egress' | 'ingress';
+type Direction = 'egress' | 'ingress';
 
 /** One security-group rule as the report shows it. */
 export interface ReportRule {
@@ -55,7 +56,7 @@ export interface RuleToCount {
 }
 
 /** An observed rejection, with its workload. */
-export type ReportRejected = ObservedRejected & { workload: string };
+type ReportRejected = ObservedRejected & { workload: string };
 
 export interface Anomaly {
   kind: 'volume' | 'beacon';
@@ -187,7 +188,7 @@ function resolvedPeer(p: Peer, lists: ReadonlyMap<string, string[]>): Pick<RuleM
 // --- rules from DescribeSecurityGroupRules (--current) -------------------------------------------------------
 
 /** One entry of EC2 DescribeSecurityGroupRules' `SecurityGroupRules`, the fields the report reads. */
-export interface CurrentRule {
+interface CurrentRule {
   SecurityGroupRuleId?: string;
   GroupId: string;
   IsEgress: boolean;
@@ -207,13 +208,13 @@ export interface CurrentRule {
  * A prefix list as DescribeManagedPrefixLists names it. The --current file may carry them (`PrefixLists`) so that
  * a customer-managed list can be tied by name to prefix-lists.yaml; without that, no list's entries are known.
  */
-export interface CurrentPrefixList {
+interface CurrentPrefixList {
   PrefixListId: string;
   PrefixListName?: string;
   OwnerId?: string;
 }
 
-export interface CurrentRules {
+interface CurrentRules {
   rules: CurrentRule[];
   prefixLists: CurrentPrefixList[];
 }
@@ -328,7 +329,7 @@ function writtenByLeastpath(r: CurrentRule): boolean {
 }
 
 /** The AWS CLI command that revokes one egress rule by its id. */
-export function revokeCommand(groupId: string, ruleId: string): string {
+function revokeCommand(groupId: string, ruleId: string): string {
   return `aws ec2 revoke-security-group-egress --group-id ${groupId} --security-group-rule-ids ${ruleId}`;
 }
 
@@ -339,14 +340,14 @@ function prefixListByName(awsName: string, env: string, lists: Readonly<Record<s
 }
 
 /** IpProtocol text as an IANA number; -1 = every protocol. */
-export function protocolCode(protocol: string): number {
+function protocolCode(protocol: string): number {
   if (protocol === '-1' || protocol === 'all') return -1;
   return protocolNumber(protocol);
 }
 
 // --- assembling ----------------------------------------------------------------------------------------------
 
-export interface AssembleReportInput {
+interface AssembleReportInput {
   environment: string;
   window: { from: string; to: string };
   rulesFrom: string;
@@ -384,7 +385,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       flows: r.n,
       lastSeen: dayOf(r.t2),
     }))
-    .sort((a, b) => cmp(a.workload, b.workload) || cmp(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
+    .sort((a, b) => compareText(a.workload, b.workload) || compareText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
 
   const dailyMap = new Map<string, DailyEgress>();
   for (const r of input.rows) {
@@ -404,13 +405,13 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
     dailyMap.set(key, e);
   }
   const daily = [...dailyMap.values()].sort(
-    (a, b) => cmp(a.workload, b.workload) || cmp(a.destination, b.destination) || cmp(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1),
+    (a, b) => compareText(a.workload, b.workload) || compareText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1),
   );
 
   const anomalies = [
     ...volumeRows(input.rows, input.thresholds).map((r) => volumeAnomaly(r, input.window.from)),
     ...input.rows.filter((r) => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
-  ].sort((a, b) => cmp(a.workload, b.workload) || cmp(a.kind, b.kind) || cmp(a.destination, b.destination) || cmp(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
+  ].sort((a, b) => compareText(a.workload, b.workload) || compareText(a.kind, b.kind) || compareText(a.destination, b.destination) || compareText(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
 
   const counted = rules.filter((r) => r.counted);
   return {
@@ -455,7 +456,7 @@ function volumeAnomaly(r: ReportRow, windowFrom: string): Anomaly {
     from: date,
     to: date,
     why:
-      `sent ${formatBytes(r.bytes)} on ${date} (mostly ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''}), ` +
+      `sent ${formatBytes(r.bytes)} on ${date} (mostly ${protocolPort({ protocol: protocolName(r.proto), port })}), ` +
       `${Number.isFinite(factor) ? `${factor.toFixed(1)} times` : 'far above'} its median day of ${formatBytes(baseline)} ${basis} over ${days} other day(s)`,
     baseline: { bytesPerDay: Math.round(baseline), days, of },
   };
@@ -486,7 +487,7 @@ function beaconAnomaly(r: ReportRow, t: AnomalyThresholds): Anomaly {
     from: dayOf(first),
     to: dayOf(last),
     why:
-      `${r.n} connections to ${protocolName(r.proto)}${port !== undefined ? `/${port}` : ''} from ${time(first)} to ${time(last)} UTC, ` +
+      `${r.n} connections to ${protocolPort({ protocol: protocolName(r.proto), port })} from ${time(first)} to ${time(last)} UTC, ` +
       `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: the regular gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; ` +
       `at least ${BEACON_REGULAR_SHARE * 100}% of the gaps within ${(t.beaconMaxJitter * 100).toFixed(0)}% of the period is regular, pauses left out), ` +
       `${formatBytes(perFlow)} per connection`,
@@ -505,7 +506,7 @@ function time(epoch: number): string {
 export function rulePorts(r: Pick<ReportRule, 'protocol' | 'fromPort' | 'toPort'>): string {
   if (r.protocol === '-1') return 'all';
   if (r.fromPort === null || r.toPort === null) return r.protocol;
-  return `${r.protocol}/${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`}`;
+  return `${r.protocol}/${portRange(r.fromPort, r.toPort)}`;
 }
 
 /** `1.5 MB`, `740 B` (decimal units, one decimal). */
@@ -532,18 +533,14 @@ function cidrOf(addr: string): string {
   return hostCidr(addr) ?? addr;
 }
 
-export function compareReportRules(a: ReportRule, b: ReportRule): number {
+function compareReportRules(a: ReportRule, b: ReportRule): number {
   return (
-    cmp(a.group, b.group) ||
-    cmp(a.direction, b.direction) ||
-    cmp(a.peer, b.peer) ||
-    cmp(a.protocol, b.protocol) ||
+    compareText(a.group, b.group) ||
+    compareText(a.direction, b.direction) ||
+    compareText(a.peer, b.peer) ||
+    compareText(a.protocol, b.protocol) ||
     (a.fromPort ?? -1) - (b.fromPort ?? -1) ||
     (a.toPort ?? -1) - (b.toPort ?? -1) ||
-    cmp(a.ruleId ?? '', b.ruleId ?? '')
+    compareText(a.ruleId ?? '', b.ruleId ?? '')
   );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

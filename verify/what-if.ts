@@ -7,7 +7,7 @@ import type { ResolvedEnvironment } from '../generators/model.js';
 import type { ObservedEgress, ObservedFile } from '../model/types.js';
 
 /** An observed egress of a workload that no resolved rule admits. */
-export type DeniedFlow = Pick<ObservedEgress, 'destination' | 'protocol' | 'port' | 'flows' | 'lastSeen'> & {
+type DeniedFlow = Pick<ObservedEgress, 'destination' | 'protocol' | 'port' | 'flows' | 'lastSeen'> & {
   workload: string;
   /** Why no rule was made for it: review, ignore, denied, or none (adopted evidence that a rule still misses). */
   reason: string;

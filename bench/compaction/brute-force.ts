@@ -4,6 +4,7 @@
  * its addresses and tries every cover, so it is exponential and only fit for a handful of addresses.
  */
 import { bits, compareCidr, formatCidr, parseCidr, size, type Cidr, type Family } from '../../core/cidr.js';
+import { compareText } from '../../core/text.js';
 
 export interface BruteClass {
   key: string;
@@ -162,7 +163,7 @@ export function bruteForce(
   mode: BruteMode = 'runs',
   limits: BruteOptions = {},
 ): BruteResult | { impossible: true; minimumBudget: number } {
-  const sorted = [...classes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = [...classes].sort((a, b) => compareText(a.key, b.key));
   const options = sorted.map((c) => {
     const addresses = expand(c.family, c.cidrs);
     if (addresses.length === 0) return [{ cidrs: [], extra: 0n }];
