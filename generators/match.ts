@@ -18,7 +18,7 @@ export interface Flow {
 }
 
 export interface MatchContext {
-  /** Workload -> CIDRs of its addresses (observed addresses and CIDR selectors). */
+  /** Workload -> CIDRs of its addresses (observed addresses and CIDR selectors), in name order. */
   workloadAddresses: ReadonlyMap<string, readonly Cidr[]>;
   /** Customer-managed prefix list name -> entries. */
   prefixLists: ReadonlyMap<string, readonly Cidr[]>;

@@ -29,7 +29,7 @@ interface RuleSource {
 }
 
 /** What the flow logs showed for an observed rule (summed over the destinations it covers). */
-interface Evidence {
+export interface Evidence {
   flows: number;
   bytes: number;
   firstSeen: string;

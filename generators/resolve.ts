@@ -4,7 +4,7 @@
  * in, a ResolvedEnvironment and findings out.
  */
 import { daysBetween } from '../core/dates.js';
-import { compareCidr, contains, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
+import { compareCidr, contains, containsAddress, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
 import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { compareText } from '../core/text.js';
@@ -14,6 +14,7 @@ import { compact, type AddressClass } from './compaction.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
+  Evidence,
   ExceptionUse,
   NaclRule,
   NotAdopted,
@@ -127,7 +128,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
         const ports = observedPorts(e);
         const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
         if (existing) {
-          mergeEvidence(existing, e);
+          mergeEvidence(existing.evidence!, e, [e.destination]);
           return;
         }
         observedRules.push({
@@ -208,10 +209,10 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
   };
 }
 
-/** The addresses of every workload (observed addresses, CIDR selectors) and the prefix lists' entries. */
+/** The addresses of every workload (observed addresses, CIDR selectors; in name order) and the prefix lists' entries. */
 export function matchContext(env: EnvironmentPolicies): MatchContext {
   const workloadAddresses = new Map<string, Cidr[]>();
-  for (const [name, sel] of Object.entries(env.environment.value.workloads)) {
+  for (const [name, sel] of Object.entries(env.environment.value.workloads).sort(([a], [b]) => compareText(a, b))) {
     const cidrs = sel.cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined);
     for (const a of env.observed.get(name)?.value.addresses ?? []) {
       const c = parseCidr(a);
@@ -267,19 +268,12 @@ function observedWhy(e: Pick<ObservedEgress, 'service'>): string {
   return `observed${svc} egress in VPC flow logs`;
 }
 
-/** Another workload whose addresses hold the destination: the rule becomes a group reference. */
+/** Another workload whose addresses hold the destination (the first by name): the rule becomes a group reference. */
 function peerWorkload(flow: Flow, self: string, ctx: MatchContext): Peer | undefined {
-  for (const [name] of [...ctx.workloadAddresses].sort(([a], [b]) => compareText(a, b))) {
-    if (name === self) continue;
-    const probe: ResolvedRule = {
-      workload: self,
-      peer: { kind: 'workload', workload: name },
-      protocol: 'all',
-      provenance: 'observed',
-      why: '',
-      source: { file: '', path: '' },
-    };
-    if (ruleAdmits(probe, flow, ctx)) return { kind: 'workload', workload: name };
+  const dest = parseCidr(flow.destination);
+  if (!dest) return undefined;
+  for (const [name, cidrs] of ctx.workloadAddresses) {
+    if (name !== self && cidrs.some((c) => containsAddress(c, dest.family, dest.network))) return { kind: 'workload', workload: name };
   }
   return undefined;
 }
@@ -300,13 +294,13 @@ function denyFor(intent: WorkloadIntent, flow: Flow): string | undefined {
   return undefined;
 }
 
-function mergeEvidence(rule: ResolvedRule, e: ObservedEgress): void {
-  const ev = rule.evidence!;
-  ev.flows += e.flows;
-  ev.bytes += e.bytes;
-  if (e.firstSeen < ev.firstSeen) ev.firstSeen = e.firstSeen;
-  if (e.lastSeen > ev.lastSeen) ev.lastSeen = e.lastSeen;
-  ev.destinations.push(e.destination);
+/** Folds `more` into `ev`: flows and bytes summed, the earliest first and the latest last sighting, its destinations. */
+function mergeEvidence(ev: Evidence, more: Pick<Evidence, 'flows' | 'bytes' | 'firstSeen' | 'lastSeen'>, destinations: readonly string[]): void {
+  ev.flows += more.flows;
+  ev.bytes += more.bytes;
+  if (more.firstSeen < ev.firstSeen) ev.firstSeen = more.firstSeen;
+  if (more.lastSeen > ev.lastSeen) ev.lastSeen = more.lastSeen;
+  ev.destinations.push(...destinations);
 }
 
 function samePeer(a: Peer, b: Peer): boolean {
@@ -389,40 +383,27 @@ function fitQuota(
   for (const c of result.classes) {
     const members = byClass.get(c.key)!;
     const sample = members[0]!;
-    // `covers` lists canonical text; members are looked up by theirs (two spellings of one CIDR share an entry).
-    const byCidr = new Map<string, number[]>();
-    members.forEach((m, i) => {
-      const text = parseCidr(cidrOf(m))?.text ?? cidrOf(m);
-      const at = byCidr.get(text);
-      if (at) at.push(i);
-      else byCidr.set(text, [i]);
-    });
+    // `covers` lists canonical text, as observed peers already are (resolved through parseCidr); within a class each
+    // CIDR is one member (observed entries of one peer and ports were merged into one rule above).
+    const indexOf = new Map(members.map((m, i) => [cidrOf(m), i]));
     for (const chosen of c.cidrs) {
       // In member (observed file) order, which decides the why and source a merged rule takes.
       const covered = chosen.covers
-        .flatMap((text) => byCidr.get(text) ?? [])
+        .map((text) => indexOf.get(text)!)
         .sort((a, b) => a - b)
         .map((i) => members[i]!);
-      const ev = covered.reduce(
-        (acc, m) => ({
-          flows: acc.flows + (m.evidence?.flows ?? 0),
-          bytes: acc.bytes + (m.evidence?.bytes ?? 0),
-          firstSeen: !acc.firstSeen || (m.evidence?.firstSeen ?? '') < acc.firstSeen ? m.evidence?.firstSeen ?? '' : acc.firstSeen,
-          lastSeen: (m.evidence?.lastSeen ?? '') > acc.lastSeen ? m.evidence?.lastSeen ?? '' : acc.lastSeen,
-        }),
-        { flows: 0, bytes: 0, firstSeen: '', lastSeen: '' },
-      );
+      // Observed rules always carry evidence; the first member's decidedBy stands for the merged rule.
+      const [first, ...rest] = covered.map((m) => m.evidence!);
+      const evidence: Evidence = { ...first!, destinations: [...first!.destinations] };
+      for (const ev of rest) mergeEvidence(evidence, ev, ev.destinations);
+      evidence.destinations.sort(cmpCidrText);
       const merged = covered.length > 1;
       rules.push({
         ...sample,
         peer: { kind: 'cidr', cidr: chosen.cidr },
         why: merged ? `observed egress in VPC flow logs, ${covered.length} destinations merged to fit the quota` : covered[0]!.why,
         source: covered[0]!.source,
-        evidence: {
-          ...ev,
-          decidedBy: covered[0]!.evidence?.decidedBy ?? 'well-known-port',
-          destinations: covered.flatMap((m) => m.evidence?.destinations ?? []).sort(cmpCidrText),
-        },
+        evidence,
       });
     }
     const from = c.key.split('|')[1];
