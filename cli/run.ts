@@ -1,12 +1,14 @@
 /**
  * `leastpath run`: the whole pipeline over every environment (what `npm start` runs on the example):
  * validate, observe each environment, plan, synth, report (hits, unused rules, anomalies), then the later stages as they exist. Prints a short summary.
+ * The repository is loaded twice: for validation and observe, then again for the stages after observe, which must
+ * see the observed/ files it rewrote. Each environment is resolved once, by plan, and synth and report reuse it.
  */
 import { formatFinding, hasErrors } from '../core/findings.js';
 import { ValidationFailed } from '../core/errors.js';
-import { loadRepo } from '../model/read-repo.js';
-import { runPlan } from '../generators/plan-command.js';
-import { resolveEnvironment } from '../generators/resolve.js';
+import { loadRepo, loadRepoOrThrow } from '../model/read-repo.js';
+import { resolveFromRepo, runPlan } from '../generators/plan-command.js';
+import type { ResolveResult } from '../generators/resolve.js';
 import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
 import { formatObserveSummary, runObserve } from '../observe/command.js';
@@ -23,26 +25,37 @@ interface RunOptions {
 
 export async function runPipeline(ctx: Context, opts: RunOptions): Promise<number> {
   const started = Date.now();
-  const { repo, findings } = await loadRepo(ctx.root, { today: ctx.today, ...(opts.env ? { env: opts.env } : {}) });
+  const loadOptions = { today: ctx.today, ...(opts.env ? { env: opts.env } : {}) };
+  const { repo, findings } = await loadRepo(ctx.root, loadOptions);
   if (hasErrors(findings)) throw new ValidationFailed(findings);
   const warnings = findings.filter((f) => f.severity !== 'error');
   for (const w of warnings) ctx.stderr(formatFinding(w));
   ctx.stdout(`validate: ${repo.environments.size} environment(s), ${warnings.length} warning(s)\n`);
 
   for (const env of promotionOrder(repo)) {
-    const r = await runObserve({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+    // Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.
+    const r = await runObserve({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } });
     if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));
     ctx.stdout(formatObserveSummary(r));
   }
-  for (const env of promotionOrder(repo)) {
+  const loaded = await loadRepoOrThrow(ctx.root, loadOptions);
+  const order = promotionOrder(loaded.repo);
+  // Every environment of `loaded`, resolved once, here; synth and report take these.
+  const resolutions = new Map<string, ResolveResult>();
+  for (const env of order) {
+    const resolution = resolveFromRepo(loaded.repo, env, ctx.today);
+    resolutions.set(env, resolution);
     // The summary line needs no comparison with the committed baseline (git archive and a resolve per environment).
-    const { plan } = await runPlan({ root: ctx.root, env, today: ctx.today, baseline: false });
+    const { plan } = await runPlan({ root: ctx.root, env, today: ctx.today, baseline: false, loaded, resolution });
     ctx.stdout(`plan ${env}: ${plan.summary.rules} rules (${plan.summary.intent} intent, ${plan.summary.observed} observed); ${breakLine(plan)}\n`);
   }
-  const synth = await runSynth({ root: ctx.root, today: ctx.today, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);
+  const synth = await runSynth(
+    { root: ctx.root, today: ctx.today, ...(opts.env ? { env: opts.env } : {}), loaded },
+    ({ env }) => resolutions.get(env.name)!,
+  );
   ctx.stdout(formatSynthSummary(synth));
-  for (const env of promotionOrder(repo)) {
-    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}) });
+  for (const env of order) {
+    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded, resolution: resolutions.get(env)! });
     if (fallback) ctx.stderr(fallbackWarning(fallback));
     ctx.stdout(reportSummaryLine(report));
   }

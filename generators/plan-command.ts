@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
-import { loadRepoOrThrow, readRepo } from '../model/read-repo.js';
+import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.js';
 import type { ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
@@ -26,6 +26,10 @@ interface PlanOptions {
   baseline?: boolean;
   /** The git work tree whose HEAD is the baseline, when `root` is a copy outside it (default: `root`). */
   baselineRoot?: string;
+  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again; its warnings are passed on. */
+  loaded?: LoadResult;
+  /** `env` resolved already from `loaded` (resolveFromRepo), instead of resolving it again. */
+  resolution?: ResolveResult;
 }
 
 interface PlanResult {
@@ -41,8 +45,8 @@ export function resolveFromRepo(repo: Repo, env: string, today: string): Resolve
 }
 
 export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
-  const { repo, findings: warnings } = await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env });
-  const { resolved, findings } = resolveFromRepo(repo, opts.env, opts.today);
+  const { repo, findings: warnings } = opts.loaded ?? (await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env }));
+  const { resolved, findings } = opts.resolution ?? resolveFromRepo(repo, opts.env, opts.today);
   if (hasErrors(findings)) throw new ValidationFailed(findings);
   const env = repo.environments.get(opts.env)!;
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));

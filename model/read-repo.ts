@@ -34,7 +34,7 @@ interface LoadOptions {
   env?: string;
 }
 
-interface LoadResult {
+export interface LoadResult {
   repo: Repo;
   /** Sorted findings; with loadRepoOrThrow, warnings only. */
   findings: Finding[];
@@ -59,9 +59,18 @@ export async function loadRepoOrThrow(root: string, opts: LoadOptions): Promise<
   return result;
 }
 
+/** A load with one of its environments picked out. */
+export interface LoadedEnvironment extends LoadResult {
+  environment: EnvironmentPolicies;
+}
+
 /** loadRepoOrThrow for one environment, which it returns too (a UsageError when it could not be loaded). */
-export async function loadEnvironmentOrThrow(root: string, env: string, today: string): Promise<LoadResult & { environment: EnvironmentPolicies }> {
-  const result = await loadRepoOrThrow(root, { today, env });
+export async function loadEnvironmentOrThrow(root: string, env: string, today: string): Promise<LoadedEnvironment> {
+  return environmentOf(await loadRepoOrThrow(root, { today, env }), env);
+}
+
+/** Environment `env` of a load already made (a UsageError when it could not be loaded), with the load. */
+export function environmentOf(result: LoadResult, env: string): LoadedEnvironment {
   const environment = result.repo.environments.get(env);
   if (!environment) throw new UsageError(`environment ${JSON.stringify(env)} could not be loaded`);
   return { ...result, environment };

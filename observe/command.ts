@@ -2,7 +2,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { assertDate } from '../core/dates.js';
-import { loadEnvironmentOrThrow } from '../model/read-repo.js';
+import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
@@ -19,6 +19,8 @@ export interface ObserveOptions {
   engine?: Engine;
   /** Injected in tests; by default an AthenaClient for the environment's region. */
   athenaClient?: AthenaClient;
+  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again. */
+  loaded?: LoadResult;
 }
 
 export interface ObserveResult {
@@ -39,7 +41,7 @@ export interface ObserveResult {
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
 export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
   const to = assertDate('--to', opts.to ?? opts.today);
-  const { environment: env } = await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
+  const { environment: env } = opts.loaded ? environmentOf(opts.loaded, opts.env) : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
   const config = env.environment.value;
   const flowLogs = flowLogsFor(env, opts.engine);
   const { engine } = flowLogs;

@@ -11,7 +11,7 @@ import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js'
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
 import type { ResolvedEnvironment } from '../generators/model.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import { loadRepoOrThrow, type LoadResult } from '../model/read-repo.js';
 import type { EnvironmentPolicies, Guardrails } from '../model/types.js';
 import { MANIFEST_FILE, synthesize } from './synth.js';
 
@@ -27,6 +27,8 @@ interface SynthOptions {
   env?: string;
   /** Output directory, relative to the root or absolute; default `cdktf.out`. */
   out?: string;
+  /** The repository as loaded and validated already from `root` for `env` (`run`'s load), instead of loading it again; its warnings are passed on. */
+  loaded?: LoadResult;
 }
 
 /** What a resolver gets: the shape of generators/resolve.ts `resolveEnvironment`'s input. */
@@ -73,15 +75,16 @@ export async function runSynth(opts: SynthOptions, resolve: Resolver): Promise<S
 }
 
 /**
- * Loads the repository (validation errors stop here) and resolves `opts.env`, or every environment in name
- * order. Errors of any resolver stop everything: a partial set of stacks would look like removed environments.
+ * Loads the repository (validation errors stop here), unless given `opts.loaded`, and resolves `opts.env`, or every
+ * environment in name order. Errors of any resolver stop everything: a partial set of stacks would look like
+ * removed environments.
  */
 export async function resolveAll(
-  opts: Pick<SynthOptions, 'root' | 'today' | 'env'>,
+  opts: Pick<SynthOptions, 'root' | 'today' | 'env' | 'loaded'>,
   resolve: Resolver,
 ): Promise<{ envs: ResolvedEnvironment[]; warnings: Finding[] }> {
   if (opts.env !== undefined) assertSafeName('environment', opts.env);
-  const { repo, findings } = await loadRepoOrThrow(opts.root, { today: opts.today, ...(opts.env !== undefined ? { env: opts.env } : {}) });
+  const { repo, findings } = opts.loaded ?? (await loadRepoOrThrow(opts.root, { today: opts.today, ...(opts.env !== undefined ? { env: opts.env } : {}) }));
   const selected = opts.env !== undefined ? [opts.env] : [...repo.environments.keys()].sort();
   const envs: ResolvedEnvironment[] = [];
   const all: Finding[] = [...findings];

@@ -10,7 +10,8 @@ import { assertDate } from '../core/dates.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
-import { loadEnvironmentOrThrow } from '../model/read-repo.js';
+import type { ResolveResult } from '../generators/resolve.js';
+import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { AthenaConfig, Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
@@ -42,6 +43,10 @@ interface ReportOptions {
   athenaClient?: AthenaClient;
   /** The engine, over flowLogs.engine (report --engine). */
   engine?: Engine;
+  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again; its warnings are passed on. */
+  loaded?: LoadResult;
+  /** `env` resolved already from `loaded` (resolveFromRepo), instead of resolving it again (not read with `current`). */
+  resolution?: ResolveResult;
 }
 
 interface ReportResult {
@@ -75,7 +80,9 @@ function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Find
 
 export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   const to = assertDate('--to', opts.to ?? opts.today);
-  const { repo, environment: env, findings: warnings } = await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
+  const { repo, environment: env, findings: warnings } = opts.loaded
+    ? environmentOf(opts.loaded, opts.env)
+    : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
   const config = env.environment.value;
   const window = windowEnding(to, config.window.days);
 
@@ -90,7 +97,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules = rulesFromCurrent(parseCurrentRules(text, opts.current), config, env.prefixLists);
     rulesFrom = opts.current;
   } else {
-    const resolved = resolveFromRepo(repo, opts.env, opts.today);
+    const resolved = opts.resolution ?? resolveFromRepo(repo, opts.env, opts.today);
     if (hasErrors(resolved.findings)) throw new ValidationFailed(resolved.findings);
     findings.push(...resolved.findings);
     rules = rulesFromResolved(resolved.resolved);
