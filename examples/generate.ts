@@ -63,11 +63,11 @@ function pruneEmpty(dir: string): void {
  * no longer produces, and leaves a file untouched when its content is unchanged (so a different zlib build does
  * not rewrite committed files for nothing).
  */
-export function generateExamples(outDir: string = DEFAULT_OUT_DIR): EnvSummary[] {
+export function generateExamples(outDir: string = DEFAULT_OUT_DIR, seed?: string): EnvSummary[] {
   const summaries: EnvSummary[] = [];
   for (const env of EXAMPLE_ENVS) {
     const envDir = join(outDir, env);
-    const files = renderFiles(exampleScenario(env));
+    const files = renderFiles(exampleScenario(env, seed));
     const wanted = new Set<string>();
     let bytes = 0;
     let rawBytes = 0;
