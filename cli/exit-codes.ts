@@ -21,7 +21,10 @@ export function reportError(err: unknown, stderr: (line: string) => void): numbe
   const e = err as { code?: string; message?: string };
   // commander's own parse errors have already been printed by commander.
   if (typeof e?.code === 'string' && e.code.startsWith('commander.')) return EXIT_FAILURE;
-  stderr(`leastpath: internal error: ${e?.message ?? String(err)}`);
+  // The file system refused (permission, a folder where a file should be, a full disk): the input of the run, not
+  // a fault of leastpath. Node's message names the operation and the path.
+  const system = typeof e?.code === 'string' && typeof (err as { syscall?: unknown }).syscall === 'string';
+  stderr(`leastpath: ${system ? 'cannot use a file or folder' : 'internal error'}: ${e?.message ?? String(err)}`);
   if (process.env.LEASTPATH_DEBUG && err instanceof Error && err.stack) stderr(err.stack);
   return EXIT_FAILURE;
 }

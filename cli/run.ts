@@ -11,7 +11,8 @@ import { resolveFromRepo, runPlan } from '../generators/plan-command.js';
 import type { ResolveResult } from '../generators/resolve.js';
 import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
-import { formatObserveSummary, runObserve } from '../observe/command.js';
+import { formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
+import { writeFilesAtomic } from '../core/atomic.js';
 import { fallbackWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
@@ -32,9 +33,15 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   for (const w of warnings) ctx.stderr(formatFinding(w));
   ctx.stdout(`validate: ${repo.environments.size} environment(s), ${warnings.length} warning(s)\n`);
 
+  // Every environment is observed before any file is written: one that fails leaves every observed/ file as it was.
+  // (Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.)
+  const observed: ObservedEnvironment[] = [];
   for (const env of promotionOrder(repo)) {
-    // Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.
-    const r = await runObserve({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } });
+    observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
+  }
+  const writes = await writeFilesAtomic(observed.flatMap((o) => o.files));
+  for (const o of observed) {
+    const r = withWrites(ctx.root, o, writes);
     if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));
     ctx.stdout(formatObserveSummary(r));
   }

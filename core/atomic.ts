@@ -1,9 +1,11 @@
 /**
  * Writing generated files so that nothing is lost: every file goes to a temp file in its own folder first,
- * and only when all of them are written are they renamed into place. Unchanged files are not touched.
+ * and only when all of them are written are they renamed into place. Unchanged files are not touched. Should a
+ * rename fail (a folder where a file should be, a read-only folder), the files already renamed are put back as
+ * they were and the temp files removed: the set is written whole or not at all.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface PlannedFile {
@@ -37,8 +39,36 @@ export async function writeFilesAtomic(files: readonly PlannedFile[]): Promise<W
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
     throw err;
   }
-  for (const s of staged) await rename(s.tmp, s.path);
+  await commit(staged);
   return { written: staged.map((s) => s.path), unchanged };
+}
+
+/**
+ * Renames the temp files into place. Each replaced file is kept under a second name (a hard link, else a copy)
+ * until every rename succeeded; on a failure the replaced files come back, new ones go, and so do the temp files.
+ */
+async function commit(staged: readonly { tmp: string; path: string }[]): Promise<void> {
+  const done: { path: string; backup: string | null }[] = [];
+  const backups: string[] = [];
+  try {
+    for (const s of staged) {
+      const backup = `${s.tmp}.prev`;
+      const kept = await link(s.path, backup).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : copyFile(s.path, backup).then(() => true)),
+      );
+      if (kept) backups.push(backup);
+      await rename(s.tmp, s.path);
+      done.push({ path: s.path, backup: kept ? backup : null });
+    }
+  } catch (err) {
+    for (const d of done.reverse()) await (d.backup ? rename(d.backup, d.path) : rm(d.path, { force: true })).catch(() => undefined);
+    await Promise.all([...staged.map((s) => s.tmp), ...backups].map((f) => rm(f, { force: true })));
+    const failed = staged[done.length];
+    if (err instanceof Error && failed) err.message = `${err.message} (writing ${failed.path}; nothing was written)`;
+    throw err;
+  }
+  await Promise.all(backups.map((f) => rm(f, { force: true })));
 }
 
 /** One file, atomically; returns whether it changed. */

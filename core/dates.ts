@@ -12,6 +12,13 @@ export function assertDate(what: string, value: string): string {
   return value;
 }
 
+/** The `--to` of a window (default today): a date, and not after today, when no flow logs can cover it yet. */
+export function windowEnd(to: string | undefined, today: string): string {
+  const end = assertDate('--to', to ?? today);
+  if (end > today) throw new UsageError(`--to ${end} is after today (${today}): no flow logs cover those days yet`);
+  return end;
+}
+
 /** `date` plus `days` (negative: minus). */
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);

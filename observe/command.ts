@@ -1,13 +1,16 @@
 /** `leastpath observe --env E [--to DATE] [--engine duckdb|athena]`: flow logs -> observed/E/*.yaml. */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
-import { assertDate } from '../core/dates.js';
+import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
+import { windowEnd } from '../core/dates.js';
+import { UsageError } from '../core/errors.js';
+import { compareText } from '../core/text.js';
 import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
 import { awsServiceLookup } from './aws-ranges.js';
-import { queryInput, readObservationsDuckDb, toRow, windowEnding, writeObserved, type Observation } from './observe.js';
+import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
 
@@ -40,12 +43,44 @@ export interface ObserveResult {
 
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
 export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
-  const to = assertDate('--to', opts.to ?? opts.today);
+  const observed = await observeEnvironment(opts);
+  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files));
+}
+
+/** An environment observed, its files not written yet: `run` writes every environment's at once. */
+export interface ObservedEnvironment {
+  result: Omit<ObserveResult, 'written' | 'unchanged'>;
+  files: PlannedFile[];
+}
+
+/** The result of an observe whose files `writes` wrote (a write of these files, maybe of other environments' too). */
+export function withWrites(root: string, observed: ObservedEnvironment, writes: WriteResult): ObserveResult {
+  const mine = new Set(observed.files.map((f) => f.path));
+  const rel = (p: string) => p.slice(root.length + 1).split('\\').join('/');
+  return {
+    ...observed.result,
+    written: writes.written.filter((p) => mine.has(p)).map(rel),
+    unchanged: writes.unchanged.filter((p) => mine.has(p)).map(rel),
+  };
+}
+
+/** Reads one environment's flow logs and decides its observed files, writing nothing. */
+export async function observeEnvironment(opts: ObserveOptions): Promise<ObservedEnvironment> {
+  const to = windowEnd(opts.to, opts.today);
   const { environment: env } = opts.loaded ? environmentOf(opts.loaded, opts.env) : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
   const config = env.environment.value;
   const flowLogs = flowLogsFor(env, opts.engine);
   const { engine } = flowLogs;
   const window = windowEnding(to, config.window.days);
+  // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
+  // (destinations seen only after the new end). (windowEnd refuses one that ends in the future.)
+  const later = [...env.observed.values()].filter((o) => o.value.window.to > to).sort((a, b) => compareText(a.source.file, b.source.file))[0];
+  if (later) {
+    throw new UsageError(
+      `--to ${to} is before the end of the committed window of ${later.source.file} (${later.value.window.to}): observe only moves ` +
+        `a window forward; to look at an earlier window, use report --to, or observe into a copy of the repository`,
+    );
+  }
 
   let observation: Observation;
   if (flowLogs.engine === 'duckdb') {
@@ -74,21 +109,20 @@ export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
     previous,
     serviceOf: awsServiceLookup(config.region),
   });
-  const written = await writeObserved(opts.root, opts.env, files);
   const stats = sourceStats(observation.rows, engine);
-  const rel = (p: string) => p.slice(opts.root.length + 1).split('\\').join('/');
   return {
-    environment: opts.env,
-    window,
-    engine,
-    files: observation.files,
-    records: stats.records,
-    skippedWindows: stats.skippedWindows,
-    malformed: observation.malformed,
-    ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
-    written: written.written.map(rel),
-    unchanged: written.unchanged.map(rel),
-    workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
+    result: {
+      environment: opts.env,
+      window,
+      engine,
+      files: observation.files,
+      records: stats.records,
+      skippedWindows: stats.skippedWindows,
+      malformed: observation.malformed,
+      ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
+      workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
+    },
+    files: observedFiles(opts.root, opts.env, files),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * observe, the stage: `readObservations` gathers query rows from an engine, `assembleObserved` decides the
- * files (pure), `writeObserved` is the one step that writes. Engines share observe/sql.ts.
+ * files (pure), `observedFiles` renders them as files to write, which the command writes all at once
+ * (core/atomic.ts). Engines share observe/sql.ts.
  */
 import { addDays, dayOf, epochOf } from '../core/dates.js';
 import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { dirname, join } from 'node:path';
-import { writeFilesAtomic } from '../core/atomic.js';
+import type { PlannedFile } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
 import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
@@ -155,13 +156,13 @@ export function toRow(r: Record<string, unknown>): ObserveRow {
 }
 
 /** Writes observed/<env>/<workload>.yaml for every workload at once (all or none; unchanged files untouched). */
-export async function writeObserved(root: string, environment: string, files: ReadonlyMap<string, ObservedFile>) {
+/** The observed files of an environment as files to write (names checked before they become paths). */
+export function observedFiles(root: string, environment: string, files: ReadonlyMap<string, ObservedFile>): PlannedFile[] {
   assertSafeName('environment', environment);
-  const planned = [...files.values()].map((o) => ({
+  return [...files.values()].map((o) => ({
     path: join(root, 'observed', environment, `${assertSafeName('workload', o.workload)}.yaml`),
     content: renderObservedYaml(o),
   }));
-  return writeFilesAtomic(planned);
 }
 
 export type { Engine };

@@ -5,7 +5,7 @@
  * failure before that point leaves DIR as it was.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
 import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js';
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
@@ -62,8 +62,16 @@ interface SynthResult {
 /** Runs synth for one environment or all of them; writes all files or none. */
 export async function runSynth(opts: SynthOptions, resolve: Resolver): Promise<SynthResult> {
   const out = opts.out ?? DEFAULT_OUT;
+  const outDir = resolvePath(opts.root, out);
+  // Stacks written into the inputs would be read back as policies (or observed evidence) by every later command.
+  for (const input of ['policies', 'observed']) {
+    const inside = relative(join(opts.root, input), outDir);
+    if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+      throw new UsageError(`--out ${out} is inside ${input}/, which leastpath reads as input: choose a folder outside policies/ and observed/`);
+    }
+  }
   const { envs, warnings } = await resolveAll(opts, resolve);
-  const result = await writeSynthesized(envs, resolvePath(opts.root, out), { manifest: opts.env === undefined });
+  const result = await writeSynthesized(envs, outDir, { manifest: opts.env === undefined });
   const rel = (p: string) => relative(opts.root, p).split(sep).join('/');
   return {
     out,

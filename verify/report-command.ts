@@ -6,7 +6,7 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { assertDate } from '../core/dates.js';
+import { windowEnd } from '../core/dates.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
@@ -79,7 +79,7 @@ function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Find
 }
 
 export async function runReport(opts: ReportOptions): Promise<ReportResult> {
-  const to = assertDate('--to', opts.to ?? opts.today);
+  const to = windowEnd(opts.to, opts.today);
   const { repo, environment: env, findings: warnings } = opts.loaded
     ? environmentOf(opts.loaded, opts.env)
     : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);

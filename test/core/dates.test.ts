@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertDate } from '../../core/dates.js';
+import { assertDate, windowEnd } from '../../core/dates.js';
 import { UsageError } from '../../core/errors.js';
 
 describe('assertDate', () => {
@@ -12,5 +12,15 @@ describe('assertDate', () => {
       expect(() => assertDate('--to', bad), bad).toThrow(UsageError);
       expect(() => assertDate('--to', bad), bad).toThrow(`--to must be a date YYYY-MM-DD, got ${JSON.stringify(bad)}`);
     }
+  });
+});
+
+describe('windowEnd', () => {
+  it('is today by default, any day up to today, and never a day after it', () => {
+    expect(windowEnd(undefined, '2026-11-23')).toBe('2026-11-23');
+    expect(windowEnd('2026-11-23', '2026-11-23')).toBe('2026-11-23');
+    expect(windowEnd('2025-01-31', '2026-11-23')).toBe('2025-01-31');
+    expect(() => windowEnd('2026-11-24', '2026-11-23')).toThrow('--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet');
+    expect(() => windowEnd('2026-13-01', '2026-11-23')).toThrow('--to must be a date YYYY-MM-DD, got "2026-13-01"');
   });
 });

@@ -98,6 +98,20 @@ describe('window: --to and window.days bound it to the second', () => {
     expect(text).toContain('destination: 203.0.113.5/32');
     expect(text).not.toContain('203.0.113.6');
   });
+
+  it('refuses a --to after today, or before the end of the committed window: observed/ is left as it was', async () => {
+    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    await observeOrg(root, { to: '2026-11-20' });
+    const committed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
+    await expect(observeOrg(root, { to: '2026-11-24' })).rejects.toThrow('--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet');
+    await expect(observeOrg(root, { to: '2026-11-19' })).rejects.toThrow(
+      '--to 2026-11-19 is before the end of the committed window of observed/dev/web.yaml (2026-11-20): observe only moves a window forward',
+    );
+    expect(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')).toBe(committed);
+    // The same end again, or a later one, is fine.
+    await observeOrg(root, { to: '2026-11-20' });
+    expect((await observeOrg(root, { to: '2026-11-23' })).window.to).toBe('2026-11-23');
+  });
 });
 
 describe('NODATA and SKIPDATA: never destinations; source counts the records of the window', () => {

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +40,6 @@ describe('leastpath run (npm start)', () => {
   it('observe from scratch writes exactly the committed files', async () => {
     const dir = await exampleCopy();
     const committed = await observedFiles(dir);
-    const { rm } = await import('node:fs/promises');
     await rm(join(dir, 'observed'), { recursive: true });
     for (const env of ['dev', 'stg', 'prod']) {
       const code = await main(['--root', dir, 'observe', '--env', env, '--to', '2026-11-21'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' });
@@ -58,4 +57,26 @@ describe('leastpath run (npm start)', () => {
     expect(err.join('\n')).toContain('LEASTPATH_TODAY must be a date YYYY-MM-DD, got "2026-02-30"');
     expect(await observedFiles(dir)).toEqual(committed);
   });
+
+  it('a run whose last environment fails to observe leaves every observed/ file as it was, the earlier ones too', async () => {
+    const dir = await exampleCopy();
+    const committed = await observedFiles(dir);
+    // prod, observed last, has a truncated gzip; dev and stg would be rewritten for the moved window on their own.
+    const prodLogs = join(dir, 'examples', 'flow-logs', 'prod');
+    const gz = (await readdir(prodLogs, { recursive: true })).filter((f) => f.endsWith('.log.gz')).sort();
+    const victim = join(prodLogs, gz[gz.length - 1]!);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(victim, (await readFile(victim)).subarray(0, 5000));
+    const err: string[] = [];
+    const code = await main(['--root', dir, 'run', '--to', '2026-11-22'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('truncated or corrupt gzip');
+    expect(await observedFiles(dir)).toEqual(committed);
+    expect((await readdir(join(dir, 'observed'), { recursive: true })).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // The same moved window, observed without the broken file, does rewrite dev's files: the test above is not vacuous.
+    await rm(victim);
+    expect(await main(['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-22'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' })).toBe(0);
+    expect(await observedFiles(dir)).not.toEqual(committed);
+  });
 });
+

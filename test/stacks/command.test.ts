@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { App } from 'cdktf';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { ValidationFailed } from '../../core/errors.js';
+import { UsageError, ValidationFailed } from '../../core/errors.js';
 import type { ResolvedEnvironment } from '../../generators/model.js';
 import { resolveEnvironment } from '../../generators/resolve.js';
 import { runSynth, type Resolver } from '../../stacks/command.js';
@@ -110,6 +110,20 @@ describe('runSynth', () => {
     const r = await runSynth({ root, today: TODAY, env: 'stg', out: 'build/tf' }, fixtureResolver());
     expect(r.written).toEqual(['build/tf/stacks/stg/cdk.tf.json']);
     expect(r.out).toBe('build/tf');
+  });
+
+  it('refuses an --out inside policies/ or observed/, which every later command would read as input', async () => {
+    const root = await repo();
+    const before = await snapshot(join(root, 'policies'));
+    for (const out of ['policies', 'policies/stacks', join(root, 'observed', 'x')]) {
+      await expect(runSynth({ root, today: TODAY, out }, fixtureResolver()), out).rejects.toThrow(UsageError);
+    }
+    await expect(runSynth({ root, today: TODAY, out: 'policies/stacks' }, fixtureResolver())).rejects.toThrow(
+      '--out policies/stacks is inside policies/, which leastpath reads as input',
+    );
+    expect(await snapshot(join(root, 'policies'))).toEqual(before);
+    // A sibling whose name merely starts the same is fine.
+    expect((await runSynth({ root, today: TODAY, env: 'stg', out: 'policies-tf' }, fixtureResolver())).written).toEqual(['policies-tf/stacks/stg/cdk.tf.json']);
   });
 
   it('stops on resolver errors and writes nothing', async () => {
