@@ -111,7 +111,13 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
   } else {
     const file = environment.environment.source.file;
     result = await runOnDuckDb(
-      { patterns: flowLogs.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root, memoryLimit: flowLogs.memoryLimit },
+      {
+        patterns: flowLogs.files,
+        baseDir: dirname(join(ctx.root, file)),
+        root: ctx.root,
+        memoryLimit: flowLogs.memoryLimit,
+        environment: environment.environment.source,
+      },
       policy.table,
       bound.sql,
       bound.params,

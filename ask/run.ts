@@ -11,6 +11,7 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { LeastpathError, UsageError } from '../core/errors.js';
+import type { YamlSource } from '../core/yaml-source.js';
 import type { AthenaConfig } from '../model/types.js';
 import { createFlowLogsView, openDuckDb, resolveFiles, sqlString } from '../observe/duckdb.js';
 import type { SqlParam } from '../observe/sql.js';
@@ -37,6 +38,8 @@ interface FlowLogSource {
   root: string;
   /** flowLogs.memoryLimit, when the environment sets one. */
   memoryLimit?: string | undefined;
+  /** environment.yaml as read, to point at a pattern that matches nothing. */
+  environment?: YamlSource;
 }
 
 /** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
@@ -49,7 +52,7 @@ export async function openReadOnlySession(source: FlowLogSource, table: string):
   const { connection } = duck;
   const close = duck.close;
   try {
-    const files = await resolveFiles(connection, source.patterns, source.baseDir, source.root);
+    const files = await resolveFiles(connection, source.patterns, source.baseDir, source.root, source.environment);
     await createFlowLogsView(connection, files);
     const columns = FLOW_LOG_COLUMNS.map((c) => `"${c.name}"`);
     await connection.run(

@@ -2,7 +2,7 @@
  * A YAML file read with its source positions, so every finding can name file, line and column.
  * Positions come from the parser's node ranges and a LineCounter, never from searching text.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Finding } from './findings.js';
 import { firstLine } from './text.js';
 
@@ -19,24 +19,57 @@ export interface YamlSource {
   errors: Finding[];
 }
 
+/** The parser allows no more alias uses than this (a guard against "alias bombs", tiny files that expand hugely). */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses YAML text; syntax errors become findings with the parser's own positions. */
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const errors: Finding[] = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-    return {
-      rule: 'yaml',
-      severity: 'error',
-      file,
-      line: pos.line,
-      col: pos.col,
-      path: '<root>',
-      message: firstLine(e.message),
-    };
-  });
-  const data = errors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  const finding = (at: number | { line: number; col: number }, message: string): Finding => {
+    const { line, col } = typeof at === 'number' ? lineCounter.linePos(at) : at;
+    return { rule: 'yaml', severity: 'error', file, line, col, path: '<root>', message };
+  };
+  // The parser reports every document after the first; the first of them says it all.
+  const errors: Finding[] = doc.errors
+    .filter((e, i, all) => e.code !== 'MULTIPLE_DOCS' || all.findIndex((x) => x.code === 'MULTIPLE_DOCS') === i)
+    .map((e) => {
+      if (e.code !== 'MULTIPLE_DOCS') return finding(e.linePos?.[0] ?? e.pos[0], firstLine(e.message));
+      const { line } = lineCounter.linePos(e.pos[0]);
+      const where = text.startsWith('---', e.pos[0]) ? `at "---" on line ${line}` : `on line ${line}`;
+      return finding(e.pos[0], `this file must hold one YAML document, but a second one starts ${where}`);
+    });
+  let data: unknown;
+  if (errors.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // Building the data can fail where parsing did not: an alias bomb (tiny text, millions of values) above all.
+      const message = firstLine((err as Error).message);
+      errors.push(
+        /excessive alias count/i.test(message)
+          ? finding(
+              firstAlias(doc) ?? 0,
+              `the aliases expand to too many values (over the limit of ${MAX_ALIAS_COUNT} that guards against YAML ` +
+                '"alias bombs"): write the values out, or use fewer aliases',
+            )
+          : finding(rangeStart(doc.contents) ?? 0, message),
+      );
+    }
+  }
   return { file, doc, lineCounter, data, errors };
+}
+
+/** Offset of the document's first alias (`*name`). */
+function firstAlias(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Line and column (1-based) of the deepest node of `path` that exists; the document start when none does. */

@@ -87,6 +87,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     observation = await readObservationsDuckDb({
       root: opts.root,
       environmentFile: join(opts.root, env.environment.source.file),
+      environmentSource: env.environment.source,
       config,
       window,
     });

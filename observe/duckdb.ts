@@ -9,8 +9,11 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
 import { firstLine } from '../core/text.js';
+import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
-import { countFileLines, fileKind, layoutFromFirstLine, lineEndingProblem, readFirstLine, type FlowLogFile, type TextLayout } from './sources.js';
+import {
+  countFileLines, fileKind, layoutFromFirstLine, lineEndingProblem, readFirstLine, requireFields, type FlowLogFile, type TextLayout,
+} from './sources.js';
 import type { SqlParam } from './sql.js';
 
 export interface MalformedLine {
@@ -78,22 +81,32 @@ export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Expands the environment's file patterns (relative to `baseDir`) into files, sorted. */
+/**
+ * Expands the environment's file patterns (relative to `baseDir`) into files, sorted. A pattern that matches
+ * nothing is an InputError at that pattern in environment.yaml: its line and column when `environment` (the
+ * file the patterns were read from) is given.
+ */
 export async function resolveFiles(
   connection: DuckDBConnection,
   patterns: readonly string[],
   baseDir: string,
   root: string,
+  environment?: YamlSource,
 ): Promise<FlowLogFile[]> {
   const out = new Map<string, FlowLogFile>();
-  for (const pattern of patterns) {
+  for (const [i, pattern] of patterns.entries()) {
     const remote = /^s3:\/\//i.test(pattern);
     if (remote) await requireS3(connection, pattern);
     const abs = remote ? pattern : resolve(baseDir, pattern);
     const reader = await connection.runAndReadAll(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`);
     const found = reader.getRows().map((r) => String(r[0]));
     if (found.length === 0) {
-      throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, { file: displayPath(resolve(baseDir, 'environment.yaml'), root), path: 'flowLogs.files' });
+      const path = ['flowLogs', 'files', i];
+      throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, {
+        file: environment?.file ?? displayPath(resolve(baseDir, 'environment.yaml'), root),
+        ...(environment ? locate(environment, path) : {}),
+        path: formatPath(path),
+      });
     }
     for (const path of found) {
       const kind = fileKind(path);
@@ -146,6 +159,7 @@ export async function createFlowLogsView(
       continue;
     }
     const layout = layoutFromFirstLine(await readFirstLine(f), f);
+    if (opts.requireFields) requireFields(layout.fields, f);
     const gzip = f.kind === 'gzip';
     const key = `${gzip}:${layout.header}:${layout.fields.join(' ')}`;
     // A gzip stream cannot be split: DuckDB inflates each file on one thread, and many files in one scan still use
@@ -161,8 +175,11 @@ export async function createFlowLogsView(
   }
   if (parquet.length > 0) {
     const list = `[${parquet.map((f) => sqlString(f.path)).join(', ')}]`;
-    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
-    const present = new Set(described.getRows().map((r) => String(r[0]).replace(/_/g, '-')));
+    const fields = async (paths: string) =>
+      (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${paths}, union_by_name = true)`)).getRows().map((r) => String(r[0]).replace(/_/g, '-'));
+    // Each file on its own as well: one that lacks a column would otherwise pass on the columns of the others.
+    if (opts.requireFields) for (const f of parquet) requireFields(await fields(sqlString(f.path)), f);
+    const present = new Set(await fields(list));
     selects.push(parquetProjection(`read_parquet(${list}, union_by_name = true, filename = true)`, present));
   }
   if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
@@ -182,6 +199,11 @@ interface TextGroup {
 interface ViewOptions {
   /** false: never DuckDB's parallel CSV scanner (the fallback when a read fails with no file to blame). */
   parallel?: boolean;
+  /**
+   * true: every file must have the fields observe and report need (REQUIRED_FIELDS), else an InputError names it.
+   * readFlowLogs sets it; `ask` reads the same view without it, for any field a file has.
+   */
+  requireFields?: boolean;
 }
 
 /** read_csv options for a text layout: all text, no null string, lines with the wrong field count refused. */
@@ -201,6 +223,9 @@ export function fallbackWarning(reason: string): string {
 
 /**
  * Creates the `flow_logs` view and runs `read` (one query over it) with its row counts checked.
+ *
+ * Every file must have the fields observe and report need (REQUIRED_FIELDS): a text file's header that lacks one
+ * fails naming the file and line 1, a Parquet file without such a column naming the file.
  *
  * A failure is explained: a file that fails on its own is named (InputError). When none does, the failure is
  * DuckDB's own: the read is retried once without its parallel CSV scanner (the known limits of parallel CSV
@@ -224,7 +249,7 @@ export async function readFlowLogs<T>(
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-profile-'));
   const profile = join(dir, 'profile.json');
   const attempt = async (parallel: boolean) => {
-    const groups = await createFlowLogsView(connection, files, countFrom, { parallel });
+    const groups = await createFlowLogsView(connection, files, countFrom, { parallel, requireFields: true });
     await connection.run(`SET enable_profiling = 'json'`);
     await connection.run(`SET profiling_output = ${sqlString(profile)}`);
     try {

@@ -44,6 +44,16 @@ export const TABLE_FIELDS = [
   'pkt-dstaddr', 'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
 ] as const satisfies readonly (typeof KNOWN_FIELDS)[number][];
 
+/**
+ * The fields observe and report cannot work without (observe/sql.ts): a record without its interface, addresses,
+ * protocol or action, or with a log status other than OK, is unusable; without ports every connection would look
+ * portless; without start no record falls in the window. A file that lacks one would add nothing, or wrong rules,
+ * without a word, so it is refused (readFlowLogs). The v2 default format has them all; ask needs none of them.
+ */
+export const REQUIRED_FIELDS = [
+  'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'start', 'action', 'log-status',
+] as const satisfies readonly (typeof KNOWN_FIELDS)[number][];
+
 export function columnName(field: string): string {
   return field.replace(/-/g, '_');
 }

@@ -10,6 +10,7 @@ import type { PlannedFile } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
 import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
+import type { YamlSource } from '../core/yaml-source.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
@@ -101,11 +102,13 @@ export async function readObservationsDuckDb(opts: {
   environmentFile: string;
   config: EnvironmentConfig;
   window: ObserveWindow;
+  /** environment.yaml as read, to point at a flowLogs.files pattern that matches nothing. */
+  environmentSource?: YamlSource;
 }): Promise<Observation> {
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
-    const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root);
+    const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
     const q = renderObserveQuery(input);
     const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));

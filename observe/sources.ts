@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../core/errors.js';
 import type { AthenaConfig, Engine, EnvironmentConfig, EnvironmentPolicies } from '../model/types.js';
-import { DEFAULT_FORMAT, normaliseField } from './fields.js';
+import { columnName, DEFAULT_FORMAT, normaliseField, REQUIRED_FIELDS } from './fields.js';
 
 /** An environment's flowLogs as one engine reads them: duckdb with files, or athena with its table. */
 export type EngineFlowLogs = EnvironmentConfig['flowLogs'] & ({ engine: 'duckdb' } | { engine: 'athena'; athena: AthenaConfig });
@@ -247,4 +247,18 @@ export function layoutFromFirstLine(line: string, file: FlowLogFile): TextLayout
     fields.push(f);
   }
   return { fields, header: true };
+}
+
+/**
+ * Fails with an InputError naming the file when its fields (a text file's header, line 1; a Parquet file's columns,
+ * named as Parquet names them) lack any of REQUIRED_FIELDS.
+ */
+export function requireFields(fields: Iterable<string>, file: FlowLogFile): void {
+  const have = new Set(fields);
+  const missing = REQUIRED_FIELDS.filter((f) => !have.has(f));
+  if (missing.length === 0) return;
+  const parquet = file.kind === 'parquet';
+  const names = (fs: readonly string[]) => (parquet ? fs.map(columnName) : fs).join(', ');
+  const lacks = parquet ? `the file lacks the column${missing.length > 1 ? 's' : ''} ${names(missing)}` : `the header lacks ${names(missing)}`;
+  throw new InputError(`${lacks}: observe and report need ${names(REQUIRED_FIELDS)}`, { file: file.display, ...(parquet ? {} : { line: 1 }) });
 }

@@ -14,7 +14,7 @@ import type { ResolveResult } from '../generators/resolve.js';
 import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { AthenaConfig, Engine, EnvironmentPolicies } from '../model/types.js';
-import { findingAt } from '../core/yaml-source.js';
+import { findingAt, type YamlSource } from '../core/yaml-source.js';
 import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
@@ -114,7 +114,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   const { rows, fallback } =
     flowLogs.engine === 'athena'
       ? { rows: await readReportAthena(flowLogs.athena, config.region, input, opts.athenaClient), fallback: undefined }
-      : await readReportDuckDb(opts.root, join(opts.root, env.environment.source.file), flowLogs, input);
+      : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
   const outside = outsideFindings(report, env);
   return {
@@ -127,14 +127,14 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 
 async function readReportDuckDb(
   root: string,
-  environmentFile: string,
+  environment: YamlSource,
   flowLogs: EngineFlowLogs,
   input: (relation: string) => ReportQueryInput,
 ): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
   const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
   const { connection } = duck;
   try {
-    const files = await resolveFiles(connection, flowLogs.files, dirname(environmentFile), root);
+    const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
     const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../core/errors.js';
-import { openDuckDb, readFlowLogs, resolveFiles } from '../../observe/duckdb.js';
+import { openReadOnlySession } from '../../ask/run.js';
+import { openDuckDb, readFlowLogs, resolveFiles, sqlString } from '../../observe/duckdb.js';
 import { countFileLines, LineCounter } from '../../observe/sources.js';
 import { runReport } from '../../verify/report-command.js';
 import {
@@ -223,6 +224,80 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
     expect(msg).toMatch(/httpfs/);
     expect(msg).toMatch(/aws s3 sync/);
     expect(msg).toMatch(/engine: athena/);
+  });
+});
+
+describe('fields observe and report need: a file without them fails naming the file, and nothing is written', () => {
+  const NEEDS = 'observe and report need interface-id, srcaddr, dstaddr, srcport, dstport, protocol, start, action, log-status';
+  const NEEDS_PARQUET = 'observe and report need interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action, log_status';
+  const without = (...fields: string[]) => V5.filter((f) => !fields.includes(f));
+
+  /** A repository observed once from logs/a.log.gz, then `file` added to logs/: observe and report must fail on it. */
+  async function expectRefused(add: (logs: string) => Promise<void>, message: string): Promise<void> {
+    const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: traffic() }] });
+    await observeOrg(root);
+    const path = join(root, 'observed/dev/web.yaml');
+    const before = { bytes: await readFile(path), mtime: (await stat(path)).mtimeMs };
+    await add(join(root, 'logs'));
+    const err = await thrown(() => observeOrg(root));
+    expect(err).toBeInstanceOf(InputError);
+    expect(errorLine(err)).toBe(message);
+    expect((await readFile(path)).equals(before.bytes)).toBe(true);
+    expect((await stat(path)).mtimeMs).toBe(before.mtime);
+    expect(errorLine(await thrown(() => runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21' })))).toBe(message);
+  }
+
+  it.each([
+    ['dstaddr and action', 'b.log', ['dstaddr', 'action']],
+    ['start', 'b.log', ['start']],
+    ['log-status, gzip', 'b.log.gz', ['log-status']],
+    ['the ports', 'b.log', ['srcport', 'dstport']],
+    ['interface-id and protocol', 'b.log.gz', ['interface-id', 'protocol']],
+  ])('a header that lacks %s: the file and line 1, and what is missing', async (_name, name, missing) => {
+    await expectRefused(
+      (logs) => writeLogFiles(logs, [{ name, fields: without(...missing), records: traffic() }]),
+      `logs/${name}:1:1: <root>: the header lacks ${missing.join(', ')}: ${NEEDS}`,
+    );
+  });
+
+  it('a Parquet file with other columns only, or without one that is needed, is named with the missing columns', async () => {
+    await expectRefused(async (logs) => {
+      const duck = await openDuckDb();
+      try {
+        await duck.connection.run(`COPY (SELECT 1 AS a, 'x' AS b) TO ${sqlString(join(logs, 'b.parquet'))} (FORMAT parquet)`);
+      } finally {
+        duck.close();
+      }
+    }, `logs/b.parquet:1:1: <root>: the file lacks the columns interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action, log_status: ${NEEDS_PARQUET}`);
+    // beside a complete Parquet file: each file is checked on its own, not the columns of all of them together
+    await expectRefused(
+      (logs) => writeLogFiles(logs, [{ name: 'b.parquet', records: traffic() }, { name: 'c.parquet', fields: without('log-status'), records: traffic() }]),
+      `logs/c.parquet:1:1: <root>: the file lacks the column log_status: ${NEEDS_PARQUET}`,
+    );
+  });
+
+  it('ask reads the same view, and still reads a file without them (it may ask about any field the file has)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-ask-fields-'));
+    await writeLogFiles(dir, [{ name: 'a.log', fields: without('dstaddr', 'action', 'start'), records: traffic() }]);
+    const session = await openReadOnlySession({ patterns: ['*.log'], baseDir: dir, root: dir }, 'vpc_flow_logs');
+    try {
+      const r = await session.run('SELECT count(*) AS n, count(dstaddr) AS dst FROM vpc_flow_logs', []);
+      expect(r.rows).toEqual([[traffic().length, 0]]);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+describe('flowLogs.files: a pattern that matches nothing is pointed at in environment.yaml', () => {
+  it('for observe and for report: its line and column, and its index', async () => {
+    const root = await writeOrg({ patterns: ['../../logs/*.log.gz', '../../logs/missing-*.log'], logs: [{ name: 'a.log.gz', records: traffic() }] });
+    const env = (await readFile(join(root, 'policies/dev/environment.yaml'), 'utf8')).split('\n');
+    const line = env.findIndex((l) => l.includes('missing-')) + 1;
+    const col = env[line - 1]!.indexOf('"../../logs/missing-*.log"') + 1;
+    const want = `policies/dev/environment.yaml:${line}:${col}: flowLogs.files[1]: no flow-log files match "../../logs/missing-*.log"`;
+    expect(errorLine(await thrown(() => observeOrg(root)))).toBe(want);
+    expect(errorLine(await thrown(() => runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21' })))).toBe(want);
   });
 });
 

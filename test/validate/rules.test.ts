@@ -38,6 +38,13 @@ function table(rule: string, bad: Bad[], good: Good[]): void {
   }
 }
 
+/** `levels` anchors, each a list of nine aliases of the one before: 9^levels values once expanded. */
+function aliasBomb(levels: number): string {
+  const lines = ['a0: &a0 [x]'];
+  for (let i = 1; i <= levels; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 9 }, () => `*a${i - 1}`).join(', ')}]`);
+  return `${lines.join('\n')}\n`;
+}
+
 const exceptionOk = '{ reason: customer webhooks, owner: jane@example.com, ticket: SEC-1, expires: 2027-03-01 }';
 
 describe('yaml: files that do not parse', () => {
@@ -46,6 +53,18 @@ describe('yaml: files that do not parse', () => {
     [
       { name: 'an unclosed flow sequence', files: { [WEB]: 'workload: web\negress: [\n' }, prefix: `${WEB}:3:1: <root>: ` },
       { name: 'a duplicate key', files: { [WEB]: 'workload: web\nworkload: web\n' }, prefix: `${WEB}:2:1: <root>: `, says: 'unique' },
+      {
+        name: 'two YAML documents (a second `---`)',
+        files: { [WEB]: `${web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: renders pages\n')}---\nworkload: web\n` },
+        prefix: `${WEB}:8:1: <root>: `,
+        says: 'this file must hold one YAML document, but a second one starts at "---" on line 8',
+      },
+      {
+        name: 'an alias bomb (anchors that expand to millions of nodes)',
+        files: { [WEB]: `${aliasBomb(12)}workload: web\nowner: team-web\nobserved: adopt\negress: []\n` },
+        prefix: `${WEB}:2:10: <root>: `,
+        says: 'aliases expand to too many values',
+      },
     ],
     [{ name: 'the base organisation', files: {} }],
   );
