@@ -61,7 +61,8 @@ export function openAiCompatibleProvider(o: OpenAiCompatibleOptions): ModelProvi
         res = await post(prompt);
       }
       const text = await res.text();
-      if (!res.ok) return fail(`HTTP ${res.status}${errorDetail(text)}`);
+      // Redacted before it is cut short: a key cut in two would not be found whole afterwards.
+      if (!res.ok) return fail(`HTTP ${res.status}${errorDetail(redact(text))}`);
       let body: unknown;
       try {
         body = JSON.parse(text);

@@ -48,7 +48,7 @@ export function buildPrompt(question: string, policy: SqlPolicy, today: string):
     'Rules the query must follow (any other query is refused):',
     '- Exactly one SELECT statement (WITH ... SELECT is fine). Answer with the SQL only: no explanation, no comments, no code fence.',
     `- Read only the table ${policy.table}, its columns above, and the query's own CTEs and subqueries.`,
-    `- Every SELECT that reads ${policy.table} must bound ${day} in its WHERE with string literals, as a top-level AND term: ` +
+    `- Every SELECT that reads ${policy.table} must bound ${day} from below in its WHERE with days written 'YYYY/MM/DD', as a top-level AND term: ` +
       `${day} = '${example}', ${day} BETWEEN '2026/01/01' AND '2026/01/31', ${day} >= '2026/01/01', or ${day} IN ('...', '...').`,
     `- Today is ${example} (UTC); when the question names no day, use today.`,
     `- Functions allowed: ${ALLOWED_FUNCTIONS.join(', ')}. Operators: = <> < <= > >= + - * / % || AND OR NOT LIKE IN BETWEEN IS NULL, CASE, CAST.`,

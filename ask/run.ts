@@ -60,6 +60,8 @@ export async function openReadOnlySession(source: FlowLogSource, table: string):
         `WHERE log_status IS NULL OR NOT starts_with(log_status, 'MALFORMED:')`,
     );
     for (const macro of TRINO_MACROS) await connection.run(`CREATE TEMP MACRO ${macro}`);
+    // Athena's time zone, and the day column's: from_unixtime, date_trunc and current_date answer alike on every machine.
+    await connection.run("SET TimeZone = 'UTC'");
     await connection.run(`SET allowed_paths = [${files.map((f) => sqlString(f.path)).join(', ')}]`);
     await connection.run('SET enable_external_access = false');
     await connection.run('SET lock_configuration = true');

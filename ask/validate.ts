@@ -489,12 +489,15 @@ class Walker {
       typeof e.column === 'string' &&
       e.column.toLowerCase() === this.policy.partitionColumn.toLowerCase() &&
       (isEmpty(e.table) ? tables === 1 : nameOf(e.table) === src.name);
-    const isLiteral = (e: unknown): boolean => isNode(e) && e.type === 'single_quote_string';
+    // A bound is a day as the partition writes it ('2026/11/21'): '' or 'z' would pass every partition. And it must
+    // bound from below (=, >, >=, BETWEEN, IN): day < '2026/11/21' alone still scans all the history before it.
+    const isLiteral = (e: unknown): boolean => isNode(e) && e.type === 'single_quote_string' && typeof e.value === 'string' && PARTITION_DAY.test(e.value);
     const bounds = (e: unknown): boolean => {
       if (!isNode(e) || e.type !== 'binary_expr') return false;
       const op = String(e.operator).toUpperCase();
       if (op === 'OR') return bounds(e.left) && bounds(e.right);
-      if (['=', '<', '<=', '>', '>='].includes(op)) return (isDay(e.left) && isLiteral(e.right)) || (isLiteral(e.left) && isDay(e.right));
+      if (['=', '>', '>='].includes(op)) return isDay(e.left) && isLiteral(e.right);
+      if (['=', '<', '<='].includes(op)) return isLiteral(e.left) && isDay(e.right);
       if (op === 'BETWEEN' || op === 'IN') {
         const list = isNode(e.right) && e.right.type === 'expr_list' && Array.isArray(e.right.value) ? (e.right.value as unknown[]) : [];
         return isDay(e.left) && list.length > 0 && list.every(isLiteral);
@@ -506,6 +509,9 @@ class Walker {
     return terms(where).some(bounds);
   }
 }
+
+/** A day of the partition column, as the flow-log table writes it. */
+const PARTITION_DAY = /^\d{4}\/\d{2}\/\d{2}$/;
 
 /** The LIMIT of a SELECT: `LIMIT n` or `LIMIT n OFFSET m`, as numbers. */
 function limitOf(limit: unknown): { count: number; offset?: number } | undefined {

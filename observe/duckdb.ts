@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
-import { firstLine } from '../core/text.js';
+import { compareText, firstLine } from '../core/text.js';
 import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
 import {
@@ -81,6 +81,9 @@ export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** Characters DuckDB's glob gives a meaning. */
+const GLOB_CHAR = /[*?[\]]/;
+
 /**
  * Expands the environment's file patterns (relative to `baseDir`) into files, sorted. A pattern that matches
  * nothing is an InputError at that pattern in environment.yaml: its line and column when `environment` (the
@@ -100,13 +103,23 @@ export async function resolveFiles(
     const abs = remote ? pattern : resolve(baseDir, pattern);
     const reader = await connection.runAndReadAll(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`);
     const found = reader.getRows().map((r) => String(r[0]));
-    if (found.length === 0) {
+    const where = () => {
       const path = ['flowLogs', 'files', i];
-      throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, {
+      return {
         file: environment?.file ?? displayPath(resolve(baseDir, 'environment.yaml'), root),
         ...(environment ? locate(environment, path) : {}),
         path: formatPath(path),
-      });
+      };
+    };
+    // DuckDB's readers expand a file name as a pattern again: a name holding *, ? or [ would read other files, or
+    // none, and a folder above the files holding one would match nothing.
+    if (!remote && GLOB_CHAR.test(baseDir)) {
+      throw new InputError(`the folder ${JSON.stringify(baseDir)} holds one of * ? [ ], which DuckDB reads as a pattern: move the repository to a folder without them`, where());
+    }
+    const odd = found.find((f) => GLOB_CHAR.test(remote ? f.slice(f.indexOf('/', 5)) : relative(baseDir, f)));
+    if (odd) throw new InputError(`the file name ${JSON.stringify(odd)} holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`, where());
+    if (found.length === 0) {
+      throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, where());
     }
     for (const path of found) {
       const kind = fileKind(path);
@@ -114,7 +127,7 @@ export async function resolveFiles(
       out.set(path, { path, kind, display: remote ? path : displayPath(path, root) });
     }
   }
-  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...out.values()].sort((a, b) => compareText(a.path, b.path));
 }
 
 /** DuckDB reads s3:// only through its httpfs extension; say plainly what to do when it is not installed. */

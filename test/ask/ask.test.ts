@@ -159,12 +159,12 @@ describe('leastpath ask configuration', () => {
     const maxOnly = await runOrg(org('maxLimit: 5\n'), ['ask', QUESTION, '--env', 'dev']);
     expect(maxOnly.code).toBe(2);
     expect(maxOnly.stderr.join('\n')).toContain('provider: bedrock');
-    const check = await runOrg(org('maxLimit: 5\n'), ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x' LIMIT 10"]);
-    expect(check).toEqual({ code: 0, stdout: "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x' LIMIT 5\n", stderr: [] });
+    const check = await runOrg(org('maxLimit: 5\n'), ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 10"]);
+    expect(check).toEqual({ code: 0, stdout: "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 5\n", stderr: [] });
   });
 
   it('sql check: --max-limit lowers the limit, never raises it, and must be a whole number', async () => {
-    const sql = "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x'";
+    const sql = "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'";
     expect((await runOrg(org(null), ['sql', 'check', sql, '--max-limit', '7'])).stdout).toBe(`${sql} LIMIT 7\n`);
     expect((await runOrg(org('maxLimit: 5\n'), ['sql', 'check', sql, '--max-limit', '50', '--env', 'dev'])).stdout).toBe(`${sql} LIMIT 5\n`);
     const bad = await runOrg(org(null), ['sql', 'check', sql, '--max-limit', '0']);
@@ -195,7 +195,7 @@ describe('leastpath ask configuration', () => {
       ['provider: openai-compatible\nmodel: m\nbaseUrl: http://models.internal:8000/v1\n', 'policies/ask.yaml:3:10: baseUrl: expected the endpoint\'s base URL: https://, or http:// only to this machine'],
     ];
     for (const [yaml, line] of cases) {
-      for (const args of [['validate'], ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x'"]]) {
+      for (const args of [['validate'], ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'"]]) {
         const r = await runOrg(org(yaml), args);
         expect(r.code, `${yaml} ${args[0]}`).toBe(1);
         expect(r.stderr.some((l) => l.startsWith(line)), `${line}\nin\n${r.stderr.join('\n')}`).toBe(true);
@@ -214,6 +214,11 @@ describe('leastpath ask configuration', () => {
     expect(failed.code).toBe(2);
     expect(failed.stderr.join('\n')).toContain(`openai-compatible model test-model at ${m.baseUrl}/chat/completions: HTTP 401: invalid key ***`);
     for (const r of [refused, failed]) expect(r.stdout + r.stderr.join('\n')).not.toContain(key);
+    // A key the server echoes where the message is cut short (200 characters) is not printed in part either.
+    const long = await withModel([{ status: 401, body: JSON.stringify({ error: { message: `${'x'.repeat(190)} ${key}` } }) }]);
+    const cut = await runOrg(org(openAi(long, 'apiKeyEnv: LP_TEST_KEY\n')), ['ask', QUESTION, '--env', 'dev'], { LP_TEST_KEY: key });
+    expect(cut.code).toBe(2);
+    expect(cut.stderr.join('\n')).not.toContain(key.slice(0, 8));
     const unset = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev']);
     expect(unset).toMatchObject({ code: 2, stderr: ['usage: policies/ask.yaml says the API key is in the environment variable LP_TEST_KEY, which is not set'] });
   });

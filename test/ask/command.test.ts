@@ -18,7 +18,7 @@ describe('leastpath sql check', () => {
   });
 
   it('says why on stderr and exits 1', async () => {
-    expect(await run(['sql', 'check', "SELECT foo FROM vpc_flow_logs WHERE day = 'x'"])).toEqual({ code: 1, out: '', err: ['refused: column "foo" is not in vpc_flow_logs'] });
+    expect(await run(['sql', 'check', "SELECT foo FROM vpc_flow_logs WHERE day = '2026/11/21'"])).toEqual({ code: 1, out: '', err: ['refused: column "foo" is not in vpc_flow_logs'] });
   });
 
   it('exits 2 on usage errors', async () => {
@@ -28,7 +28,7 @@ describe('leastpath sql check', () => {
   });
 
   it("checks against an environment's table with --env", async () => {
-    const r = await run(['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x'", '--env', 'dev']);
+    const r = await run(['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'", '--env', 'dev']);
     expect(r.code).toBe(0);
   });
 });

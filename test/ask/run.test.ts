@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parameterize } from '../../ask/params.js';
 import { openReadOnlySession, type ReadOnlySession } from '../../ask/run.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { FLOW_LOG_COLUMNS } from '../../ask/schema.js';
 import { checkSql } from '../../ask/validate.js';
 
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id';
 const T = Date.UTC(2026, 0, 2) / 1000;
+const run = promisify(execFile);
 const LOG = [
   HEADER,
   `2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 100 ${T} ${T + 60} ACCEPT OK vpc-1`,
@@ -68,6 +71,19 @@ describe('the read-only DuckDB session', () => {
       [],
     );
     expect(r).toEqual({ columns: ['n', 's'], rows: [[3, T]] });
+  });
+
+  it("answers in UTC, as Athena does, whatever the machine's time zone", async () => {
+    // A child process in Los Angeles (UTC-8): its local day of the record at 00:00:02 UTC is the day before.
+    const script = [
+      `import { openReadOnlySession } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'ask', 'run.ts'))};`,
+      `const s = await openReadOnlySession({ patterns: ['*.log'], baseDir: ${JSON.stringify(dir)}, root: ${JSON.stringify(dir)} }, 'vpc_flow_logs');`,
+      `const r = await s.run("SELECT CAST(CAST(date_trunc('day', from_unixtime(min(start))) AS DATE) AS VARCHAR) AS d FROM vpc_flow_logs WHERE day = '2026/01/02'", []);`,
+      's.close();',
+      'console.log(r.rows[0][0]);',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, TZ: 'America/Los_Angeles' } });
+    expect(stdout.trim()).toBe('2026-01-02');
   });
 
   it('cannot be unlocked', async () => {

@@ -27,6 +27,7 @@ const accepted: [name: string, sql: string, printed: string | undefined, limit: 
   ['GROUP BY and ORDER BY position', `SELECT dstport, count(*) ${T} GROUP BY 1 ORDER BY 2 DESC`, undefined, 1000],
   ['SELECT DISTINCT', `SELECT DISTINCT dstport ${T}`, undefined, 1000],
   ['day range with BETWEEN', "SELECT srcaddr FROM vpc_flow_logs WHERE day BETWEEN '2026/01/01' AND '2026/01/31'", undefined, 1000],
+  ['day bounded from below, the literal on the left', "SELECT srcaddr FROM vpc_flow_logs WHERE '2026/01/02' <= day", undefined, 1000],
   ['day IN list', "SELECT srcaddr FROM vpc_flow_logs WHERE day IN ('2026/01/02', '2026/01/03')", undefined, 1000],
   ['day lower bound, literal on the left', "SELECT srcaddr FROM vpc_flow_logs WHERE '2026/01/01' <= day", undefined, 1000],
   ['day OR day', "SELECT srcaddr FROM vpc_flow_logs WHERE (day = '2026/01/02' OR day = '2026/01/03') AND dstport = 443", undefined, 1000],
@@ -55,24 +56,28 @@ const accepted: [name: string, sql: string, printed: string | undefined, limit: 
 const refused: [name: string, sql: string, reason: string][] = [
   ['unknown column', `SELECT foo ${T}`, 'column "foo" is not in vpc_flow_logs'],
   ['unknown column in WHERE', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/01/02' AND password = 'x'", 'column "password" is not in vpc_flow_logs'],
-  ['unknown qualified column', "SELECT f.secret FROM vpc_flow_logs f WHERE f.day = 'x'", 'column "secret" is not in vpc_flow_logs'],
+  ['unknown qualified column', "SELECT f.secret FROM vpc_flow_logs f WHERE f.day = '2026/11/21'", 'column "secret" is not in vpc_flow_logs'],
   ['unknown double-quoted column', `SELECT "region" ${T}`, 'column "region" is not in vpc_flow_logs'],
-  ['other table', "SELECT * FROM users WHERE day = 'x'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
-  ['cross-database name', "SELECT * FROM other.vpc_flow_logs WHERE day = 'x'", 'qualified name "other.vpc_flow_logs" is not allowed: name the table as vpc_flow_logs'],
+  ['other table', "SELECT * FROM users WHERE day = '2026/11/21'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
+  ['cross-database name', "SELECT * FROM other.vpc_flow_logs WHERE day = '2026/11/21'", 'qualified name "other.vpc_flow_logs" is not allowed: name the table as vpc_flow_logs'],
   ['information_schema', 'SELECT * FROM information_schema.tables', 'system table "information_schema.tables" is not allowed'],
   ['pg_catalog', 'SELECT * FROM pg_catalog.pg_tables', 'system table "pg_catalog.pg_tables" is not allowed'],
   ['duckdb metadata table', 'SELECT * FROM duckdb_tables', 'system table "duckdb_tables" is not allowed'],
   ['no FROM', 'SELECT 1', 'a SELECT must read from vpc_flow_logs'],
   ['no day filter', 'SELECT srcaddr FROM vpc_flow_logs', 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
-  ['day filter under OR with another column', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x' OR dstport = 443", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['day filter under OR with another column', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' OR dstport = 443", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
   ['day compared with a column, not a literal', "SELECT srcaddr FROM vpc_flow_logs WHERE day = srcaddr", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
   ['day <> does not bound', "SELECT srcaddr FROM vpc_flow_logs WHERE day <> 'x'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
-  ['day filter in HAVING only', "SELECT day, count(*) FROM vpc_flow_logs GROUP BY day HAVING day = 'x'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
-  ['outer day filter over an unfiltered CTE', "WITH t AS (SELECT * FROM vpc_flow_logs) SELECT * FROM t WHERE day = 'x'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
-  ['self-join filtered on one side only', "SELECT a.srcaddr FROM vpc_flow_logs a JOIN vpc_flow_logs b ON a.dstaddr = b.srcaddr WHERE a.day = 'x'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['day bounded by a literal that is no day', "SELECT srcaddr FROM vpc_flow_logs WHERE day >= ''", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['day BETWEEN literals that are no days', "SELECT srcaddr FROM vpc_flow_logs WHERE day BETWEEN '' AND 'z'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['day bounded from above only', "SELECT srcaddr FROM vpc_flow_logs WHERE day < '2026/11/21'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['an OR of bounds that together cover every day', "SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/11/21' OR day < '2026/11/21'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['day filter in HAVING only', "SELECT day, count(*) FROM vpc_flow_logs GROUP BY day HAVING day = '2026/11/21'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['outer day filter over an unfiltered CTE', "WITH t AS (SELECT * FROM vpc_flow_logs) SELECT * FROM t WHERE day = '2026/11/21'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
+  ['self-join filtered on one side only', "SELECT a.srcaddr FROM vpc_flow_logs a JOIN vpc_flow_logs b ON a.dstaddr = b.srcaddr WHERE a.day = '2026/11/21'", 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
   ['UNION branch without day filter', `SELECT srcaddr ${T} UNION ALL SELECT srcaddr FROM vpc_flow_logs`, 'no filter on the partition column "day" of vpc_flow_logs (e.g. WHERE day >= \'2026/01/01\')'],
   ['INSERT', "INSERT INTO vpc_flow_logs (srcaddr) VALUES ('x')", 'only SELECT is allowed, not INSERT'],
-  ['DELETE', "DELETE FROM vpc_flow_logs WHERE day = 'x'", 'only SELECT is allowed, not DELETE'],
+  ['DELETE', "DELETE FROM vpc_flow_logs WHERE day = '2026/11/21'", 'only SELECT is allowed, not DELETE'],
   ['DROP', 'DROP TABLE vpc_flow_logs', 'only SELECT is allowed, not DROP'],
   ['unknown function', `SELECT md5(srcaddr) ${T}`, 'function md5 is not allowed'],
   ['cast to an unlisted type', `SELECT CAST(srcaddr AS JSON) ${T}`, 'cast to JSON is not allowed'],
@@ -92,15 +97,15 @@ const bypasses: [name: string, sql: string, reason: string][] = [
   ['comment swallowing the day filter', `SELECT srcaddr FROM vpc_flow_logs /* ${W} */`, 'comments are not allowed'],
   ['hash comment', `SELECT srcaddr ${T} # x`, 'comments are not allowed'],
   ['backslash-escaped quote (parser and engine disagree)', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'a\\' OR 1=1 --'", 'backslash in the query'],
-  ['CTE shadowing the table', "WITH vpc_flow_logs AS (SELECT * FROM users) SELECT * FROM vpc_flow_logs WHERE day = 'x'", 'CTE "vpc_flow_logs" shadows the table vpc_flow_logs'],
-  ['CTE shadowing the table, other case', "WITH VPC_Flow_Logs AS (SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x') SELECT * FROM vpc_flow_logs WHERE day = 'x'", 'CTE "vpc_flow_logs" shadows the table vpc_flow_logs'],
-  ['CTE defined twice', "WITH a AS (SELECT * FROM vpc_flow_logs WHERE day = 'x'), a AS (SELECT * FROM users) SELECT * FROM a", 'CTE "a" is defined twice'],
+  ['CTE shadowing the table', "WITH vpc_flow_logs AS (SELECT * FROM users) SELECT * FROM vpc_flow_logs WHERE day = '2026/11/21'", 'CTE "vpc_flow_logs" shadows the table vpc_flow_logs'],
+  ['CTE shadowing the table, other case', "WITH VPC_Flow_Logs AS (SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21') SELECT * FROM vpc_flow_logs WHERE day = '2026/11/21'", 'CTE "vpc_flow_logs" shadows the table vpc_flow_logs'],
+  ['CTE defined twice', "WITH a AS (SELECT * FROM vpc_flow_logs WHERE day = '2026/11/21'), a AS (SELECT * FROM users) SELECT * FROM a", 'CTE "a" is defined twice'],
   ['CTE smuggling another table', `WITH t AS (SELECT * FROM users) SELECT * FROM t`, 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
-  ['CTE used before it is defined', "WITH a AS (SELECT * FROM b), b AS (SELECT * FROM vpc_flow_logs WHERE day = 'x') SELECT * FROM a", 'table "b" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
-  ['CTE column that the CTE does not have', "WITH t AS (SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x') SELECT bytes FROM t", 'column "bytes" is not in "t"'],
-  ['parenthesised table list', "SELECT * FROM (vpc_flow_logs, users) WHERE day = 'x'", 'parenthesised table lists are not allowed'],
-  ['comma join with another table', "SELECT * FROM vpc_flow_logs, users WHERE day = 'x'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
-  ['JOIN another table', "SELECT * FROM vpc_flow_logs f JOIN users u ON f.srcaddr = u.ip WHERE f.day = 'x'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
+  ['CTE used before it is defined', "WITH a AS (SELECT * FROM b), b AS (SELECT * FROM vpc_flow_logs WHERE day = '2026/11/21') SELECT * FROM a", 'table "b" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
+  ['CTE column that the CTE does not have', "WITH t AS (SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21') SELECT bytes FROM t", 'column "bytes" is not in "t"'],
+  ['parenthesised table list', "SELECT * FROM (vpc_flow_logs, users) WHERE day = '2026/11/21'", 'parenthesised table lists are not allowed'],
+  ['comma join with another table', "SELECT * FROM vpc_flow_logs, users WHERE day = '2026/11/21'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
+  ['JOIN another table', "SELECT * FROM vpc_flow_logs f JOIN users u ON f.srcaddr = u.ip WHERE f.day = '2026/11/21'", 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
   ['UNION with another table', `SELECT srcaddr ${T} UNION SELECT name FROM users`, 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
   ['subquery reading another table', `SELECT srcaddr ${T} AND srcaddr IN (SELECT ip FROM users)`, 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs'],
   ['scalar subquery reading a system table', `SELECT (SELECT count(*) FROM information_schema.columns) ${T}`, 'system table "information_schema.columns" is not allowed'],
@@ -132,14 +137,14 @@ describe('checkSql', () => {
   });
 
   it('adds the outer LIMIT when only a subquery has one', () => {
-    const sql = "SELECT * FROM (SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x' LIMIT 5) AS s";
+    const sql = "SELECT * FROM (SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 5) AS s";
     expect(checkSql(sql, policy)).toEqual({ ok: true, sql: `${sql} LIMIT 1000`, limit: 1000 });
   });
 
   it('uses the configured table, maximum and case-insensitive names', () => {
     const custom = { ...policy, table: 'Flow_Logs_Prod', maxLimit: 50 };
-    expect(checkSql("SELECT srcaddr FROM flow_logs_prod WHERE day = 'x' LIMIT 80", custom)).toEqual({ ok: true, sql: "SELECT srcaddr FROM flow_logs_prod WHERE day = 'x' LIMIT 50", limit: 50 });
-    expect(checkSql("SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x'", custom)).toEqual({ ok: false, reason: 'table "vpc_flow_logs" is not allowed: only Flow_Logs_Prod and the query\'s own CTEs' });
+    expect(checkSql("SELECT srcaddr FROM flow_logs_prod WHERE day = '2026/11/21' LIMIT 80", custom)).toEqual({ ok: true, sql: "SELECT srcaddr FROM flow_logs_prod WHERE day = '2026/11/21' LIMIT 50", limit: 50 });
+    expect(checkSql("SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'", custom)).toEqual({ ok: false, reason: 'table "vpc_flow_logs" is not allowed: only Flow_Logs_Prod and the query\'s own CTEs' });
   });
 });
 

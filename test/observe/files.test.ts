@@ -301,6 +301,19 @@ describe('flowLogs.files: a pattern that matches nothing is pointed at in enviro
   });
 });
 
+describe('a file name DuckDB would read as a pattern is refused, not read as other files', () => {
+  it('a name holding *, ? or [ ]: named, nothing written (DuckDB would have read p*.log.gz as every p... file again)', async () => {
+    for (const name of ['p*.log.gz', 'p?.log.gz', 'p[1].log.gz']) {
+      const root = await writeOrg({ logs: [{ name: 'p1.log.gz', records: traffic() }, { name, records: traffic() }] });
+      const err = await thrown(() => observeOrg(root));
+      expect(err, name).toBeInstanceOf(InputError);
+      expect(errorLine(err)).toContain(`holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`);
+      expect(errorLine(err)).toContain(name);
+      await expect(readFile(join(root, 'observed/dev/web.yaml'))).rejects.toThrow('ENOENT');
+    }
+  });
+});
+
 describe("a failure of DuckDB's own (no file to blame): one retry without the parallel CSV scanner", () => {
   async function setup() {
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-fallback-'));
