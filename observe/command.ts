@@ -3,9 +3,10 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { windowEnd } from '../core/dates.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, ValidationFailed } from '../core/errors.js';
+import type { Finding } from '../core/findings.js';
 import { compareText } from '../core/text.js';
-import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
+import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
@@ -36,6 +37,8 @@ export interface ObserveResult {
   malformed: { file: string; line: number; message: string }[];
   /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the result is complete). */
   fallback?: string;
+  /** Observed files that were invalid (hand-edited), rewritten from the flow logs without their earlier evidence. */
+  replaced: string[];
   written: string[];
   unchanged: string[];
   workloads: { workload: string; egress: number; rejected: number }[];
@@ -64,10 +67,27 @@ export function withWrites(root: string, observed: ObservedEnvironment, writes: 
   };
 }
 
+/**
+ * The repository for observing `env`: valid, except that errors in the environment's own observed files do not stop
+ * observe, which rewrites them (the errors tell the user to re-run observe). Such files are left out of the evidence
+ * observe starts from: they are rewritten from the flow logs alone.
+ */
+async function loadForObserve(root: string, env: string, today: string): Promise<LoadedEnvironment & { replaced: string[] }> {
+  const loaded = await loadRepo(root, { today, env });
+  const own = (f: Finding) => f.file.startsWith(`observed/${env}/`);
+  const errors = loaded.findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return { ...environmentOf(loaded, env), replaced: [] };
+  if (!errors.every(own)) throw new ValidationFailed(loaded.findings);
+  const replaced = [...new Set(errors.map((f) => f.file))].sort(compareText);
+  const picked = environmentOf({ ...loaded, findings: loaded.findings.filter((f) => !own(f) || f.severity !== 'error') }, env);
+  for (const [name, o] of picked.environment.observed) if (replaced.includes(o.source.file)) picked.environment.observed.delete(name);
+  return { ...picked, replaced };
+}
+
 /** Reads one environment's flow logs and decides its observed files, writing nothing. */
 export async function observeEnvironment(opts: ObserveOptions): Promise<ObservedEnvironment> {
   const to = windowEnd(opts.to, opts.today);
-  const { environment: env } = opts.loaded ? environmentOf(opts.loaded, opts.env) : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
+  const { environment: env, replaced } = opts.loaded ? { ...environmentOf(opts.loaded, opts.env), replaced: [] } : await loadForObserve(opts.root, opts.env, opts.today);
   const config = env.environment.value;
   const flowLogs = flowLogsFor(env, opts.engine);
   const { engine } = flowLogs;
@@ -121,6 +141,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       skippedWindows: stats.skippedWindows,
       malformed: observation.malformed,
       ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
+      replaced,
       workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
     },
     files: observedFiles(opts.root, opts.env, files),
@@ -135,6 +156,7 @@ export function formatObserveSummary(r: ObserveResult): string {
       (r.malformed.length > 0 ? `, ${r.malformed.length} malformed lines skipped` : ''),
   ];
   for (const w of r.workloads) lines.push(`  ${w.workload}: ${w.egress} egress destinations, ${w.rejected} rejected`);
+  for (const f of r.replaced) lines.push(`  ${f}: was invalid; rewritten from the flow logs, its earlier destinations not retained`);
   lines.push(`  ${r.written.length} file(s) written, ${r.unchanged.length} unchanged`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ import { assetPath } from '../core/assets.js';
 import { findingAt, pointerToPath, type PathSegment, type YamlSource } from '../core/yaml-source.js';
 import { findingAtKey } from './positions.js';
 import { didYouMean } from './suggest.js';
+import { isScalar } from 'yaml';
 
 export type SchemaName = 'environment' | 'workload' | 'prefix-lists' | 'guardrails' | 'observed' | 'ask';
 
@@ -110,7 +111,7 @@ function toFinding(src: YamlSource, err: ErrorObject): Finding | undefined {
     case 'minItems':
     case 'minProperties':
     case 'maxProperties':
-      return findingAt(src, path, RULE, `expected ${expected ?? expectedFromError(err)}, got ${describeValue(err.data)}${quoteHint(err, path)}`);
+      return findingAt(src, path, RULE, `expected ${expected ?? expectedFromError(err)}, got ${describeValue(err.data)}${quoteHint(err, path, src)}`);
     default:
       return findingAt(src, path, RULE, err.message ?? `fails ${err.keyword}`);
   }
@@ -146,15 +147,18 @@ function typeName(t: string): string {
 }
 
 /** YAML reads 111111111111 and 47 as numbers; say how to keep them text. */
-function quoteHint(err: ErrorObject, path: readonly PathSegment[]): string {
+function quoteHint(err: ErrorObject, path: readonly PathSegment[], src: YamlSource): string {
   if (err.keyword !== 'type' || typeof err.data !== 'number') return '';
+  // The text as written (011111111111 reads as the number 11111111111: the hint keeps the leading zero).
+  const node = src.doc.getIn(path, true);
+  const text = isScalar(node) && typeof node.source === 'string' && node.source !== '' ? node.source : String(err.data);
   const t = (err.params as { type: string | string[] }).type;
   const types = Array.isArray(t) ? t : String(t).split(',');
   if (!types.includes('string')) return '';
-  if (path[path.length - 2] === 'ports') return ` (a bare number is not a port: write "tcp/${err.data}" or "udp/${err.data}")`;
+  if (path[path.length - 2] === 'ports') return ` (a bare number is not a port: write "tcp/${text}" or "udp/${text}")`;
   const last = path[path.length - 1];
   const where = typeof last === 'string' ? `${last}: ` : '';
-  return ` (YAML reads an unquoted ${err.data} as a number: write ${where}"${err.data}")`;
+  return ` (YAML reads an unquoted ${text} as a number: write ${where}"${text}")`;
 }
 
 function describeValue(v: unknown): string {

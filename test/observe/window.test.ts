@@ -2,7 +2,9 @@
  * Time: long connections over many records, the window's exact bounds, NODATA/SKIPDATA and the source counts,
  * retainDays, and re-runs that change nothing.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { ValidationFailed } from '../../core/errors.js';
+import { formatObserveSummary } from '../../observe/command.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -111,6 +113,33 @@ describe('window: --to and window.days bound it to the second', () => {
     // The same end again, or a later one, is fine.
     await observeOrg(root, { to: '2026-11-20' });
     expect((await observeOrg(root, { to: '2026-11-23' })).window.to).toBe('2026-11-23');
+  });
+});
+
+describe('a hand-edited observed file: observe rewrites it, as its errors say to', () => {
+  it('an invalid observed file of the environment does not stop observe, which rewrites it and says so', async () => {
+    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    await observeOrg(root, { to: '2026-11-20' });
+    const file = join(root, 'observed/dev/web.yaml');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, good.replace('environment: dev', 'environment: stg'));
+    const r = await observeOrg(root, { to: '2026-11-20' });
+    expect(r.replaced).toEqual(['observed/dev/web.yaml']);
+    expect(r.written).toEqual(['observed/dev/web.yaml']);
+    expect(await readFile(file, 'utf8')).toBe(good);
+    expect(formatObserveSummary(r)).toContain('observed/dev/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained');
+  });
+
+  it('an error anywhere else still stops it, and nothing is written', async () => {
+    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    await observeOrg(root, { to: '2026-11-20' });
+    const file = join(root, 'observed/dev/web.yaml');
+    const edited = (await readFile(file, 'utf8')).replace('environment: dev', 'environment: stg');
+    await writeFile(file, edited);
+    const envFile = join(root, 'policies/dev/environment.yaml');
+    await writeFile(envFile, (await readFile(envFile, 'utf8')).replace('window:', 'windw:'));
+    await expect(observeOrg(root, { to: '2026-11-20' })).rejects.toThrow(ValidationFailed);
+    expect(await readFile(file, 'utf8')).toBe(edited);
   });
 });
 

@@ -93,6 +93,12 @@ describe('schema: keys and values the schema does not allow', () => {
         says: 'write account: "111111111111"',
       },
       {
+        name: 'an unquoted account id with a leading zero (the hint keeps it)',
+        files: { [ENV]: BASE[ENV]!.replace('account: "111111111111"', 'account: 011111111111') },
+        prefix: `${ENV}:2:10: account: `,
+        says: '(YAML reads an unquoted 011111111111 as a number: write account: "011111111111")',
+      },
+      {
         name: 'a cidrs rule without ports',
         files: { [WEB]: web('  - to: { cidrs: [10.20.9.0/24] }\n    why: database\n') },
         prefix: `${WEB}:5:5: egress[0].ports: `,
@@ -171,6 +177,7 @@ describe('name-format: names outside [a-z0-9][a-z0-9-]*', () => {
         name: 'a workload file name with capitals',
         files: { 'policies/dev/workloads/Web.yaml': BASE[WEB]!.replace('workload: web', 'workload: Web') },
         prefix: 'policies/dev/workloads/Web.yaml:1:11: workload: ',
+        says: 'workload file name "Web.yaml" must be a name that matches [a-z0-9][a-z0-9-]* (at most 63 characters), then .yaml: rename the file',
       },
       {
         name: 'an environment folder with capitals',

@@ -28,7 +28,7 @@ function nameFormat(ctx: RuleContext): Finding[] {
     }
     for (const [file, w] of env.workloads) {
       if (!isSafeName(file)) {
-        out.push(findingAt(w.source, ['workload'], rule.id, `workload file name ${JSON.stringify(`${file}.yaml`)} must match ${FORMAT}.yaml: rename the file`));
+        out.push(findingAt(w.source, ['workload'], rule.id, `workload file name ${JSON.stringify(`${file}.yaml`)} must be a name that matches ${FORMAT}, then .yaml: rename the file`));
       }
     }
     const plSrc = env.prefixListsSource;
