@@ -86,9 +86,12 @@ export async function readRepo(root: string, opts: { env?: string } = {}): Promi
     throw new InputError(`no policies/ folder in ${root}: run leastpath from the repository root or pass --root DIR`);
   }
   const environmentNames = (await listEntries(policiesDir)).filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name);
+  // Nothing to validate, plan or synthesize would otherwise read as "valid" (and synth would write an empty manifest).
+  if (environmentNames.length === 0) {
+    throw new InputError('policies/ holds no environment: add policies/<env>/environment.yaml (see the example organisation)');
+  }
   if (env !== undefined && !environmentNames.includes(env)) {
-    const known = environmentNames.length > 0 ? environmentNames.join(', ') : 'none';
-    throw new UsageError(`unknown environment ${JSON.stringify(env)}: policies/ holds ${known}`);
+    throw new UsageError(`unknown environment ${JSON.stringify(env)}: policies/ holds ${environmentNames.join(', ')}`);
   }
 
   const findings: Finding[] = [];

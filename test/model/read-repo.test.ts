@@ -130,6 +130,14 @@ workloads:
     dirs.push(root);
     await expect(readRepo(root)).rejects.toThrow(new InputError(`no policies/ folder in ${root}: run leastpath from the repository root or pass --root DIR`));
   });
+
+  it('throws InputError when policies/ holds no environment: nothing to validate is not "valid"', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'leastpath-empty-'));
+    dirs.push(root);
+    await mkdir(join(root, 'policies'));
+    await writeFile(join(root, 'policies', 'guardrails.yaml'), 'exceptions: {}\n');
+    await expect(readRepo(root)).rejects.toThrow(new InputError('policies/ holds no environment: add policies/<env>/environment.yaml (see the example organisation)'));
+  });
 });
 
 describe('loadRepoOrThrow', () => {
