@@ -4,7 +4,7 @@
  * The repository is loaded twice: for validation and observe, then again for the stages after observe, which must
  * see the observed/ files it rewrote. Each environment is resolved once, by plan, and synth and report reuse it.
  */
-import { formatFinding, hasErrors } from '../core/findings.js';
+import { formatFinding } from '../core/findings.js';
 import { ValidationFailed } from '../core/errors.js';
 import { loadRepo, loadRepoOrThrow } from '../model/read-repo.js';
 import { resolveFromRepo, runPlan } from '../generators/plan-command.js';
@@ -28,10 +28,16 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   const started = Date.now();
   const loadOptions = { today: ctx.today, ...(opts.env ? { env: opts.env } : {}) };
   const { repo, findings } = await loadRepo(ctx.root, loadOptions);
-  if (hasErrors(findings)) throw new ValidationFailed(findings);
+  // Errors in observed files only do not stop the run: observe rewrites those files (forObserve), and the load after
+  // observe validates everything again.
+  if (findings.some((f) => f.severity === 'error' && !f.file.startsWith('observed/'))) throw new ValidationFailed(findings);
   const warnings = findings.filter((f) => f.severity !== 'error');
-  for (const w of warnings) ctx.stderr(formatFinding(w));
-  ctx.stdout(`validate: ${repo.environments.size} environment(s), ${warnings.length} warning(s)\n`);
+  for (const w of findings) ctx.stderr(formatFinding(w));
+  const invalid = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.file)).size;
+  ctx.stdout(
+    `validate: ${repo.environments.size} environment(s), ${warnings.length} warning(s)` +
+      `${invalid > 0 ? `, ${invalid} invalid observed file(s) that observe rewrites` : ''}\n`,
+  );
 
   // Every environment is observed before any file is written: one that fails leaves every observed/ file as it was.
   // (Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.)

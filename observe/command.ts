@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { windowEnd } from '../core/dates.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
-import type { Finding } from '../core/findings.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
@@ -23,7 +22,7 @@ export interface ObserveOptions {
   engine?: Engine;
   /** Injected in tests; by default an AthenaClient for the environment's region. */
   athenaClient?: AthenaClient;
-  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again. */
+  /** The repository as loaded already from `root` (`run`'s load), instead of loading it again (checked by forObserve). */
   loaded?: LoadResult;
 }
 
@@ -68,18 +67,19 @@ export function withWrites(root: string, observed: ObservedEnvironment, writes: 
 }
 
 /**
- * The repository for observing `env`: valid, except that errors in the environment's own observed files do not stop
- * observe, which rewrites them (the errors tell the user to re-run observe). Such files are left out of the evidence
- * observe starts from: they are rewritten from the flow logs alone.
+ * Environment `env` of a load, for observe: errors in its own observed files do not stop observe, which rewrites
+ * them (the errors tell the user to re-run observe); those files are left out of the evidence observe starts from,
+ * rewritten from the flow logs alone. Errors in other environments' observed files are theirs (observe reads only
+ * observed/<env>/). Any other error throws.
  */
-async function loadForObserve(root: string, env: string, today: string): Promise<LoadedEnvironment & { replaced: string[] }> {
-  const loaded = await loadRepo(root, { today, env });
-  const own = (f: Finding) => f.file.startsWith(`observed/${env}/`);
-  const errors = loaded.findings.filter((f) => f.severity === 'error');
-  if (errors.length === 0) return { ...environmentOf(loaded, env), replaced: [] };
-  if (!errors.every(own)) throw new ValidationFailed(loaded.findings);
+export function forObserve(loaded: LoadResult, env: string): LoadedEnvironment & { replaced: string[] } {
+  const errors = loaded.findings.filter((f) => f.severity === 'error' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')));
+  if (errors.some((f) => !f.file.startsWith('observed/'))) throw new ValidationFailed(loaded.findings);
+  const picked = environmentOf(loaded, env);
+  // Only the files observe writes: one per workload of the environment.
+  const rewritten = new Set([...picked.environment.workloads.keys()].map((w) => `observed/${env}/${w}.yaml`));
+  if (!errors.every((f) => rewritten.has(f.file))) throw new ValidationFailed(loaded.findings);
   const replaced = [...new Set(errors.map((f) => f.file))].sort(compareText);
-  const picked = environmentOf({ ...loaded, findings: loaded.findings.filter((f) => !own(f) || f.severity !== 'error') }, env);
   for (const [name, o] of picked.environment.observed) if (replaced.includes(o.source.file)) picked.environment.observed.delete(name);
   return { ...picked, replaced };
 }
@@ -87,7 +87,7 @@ async function loadForObserve(root: string, env: string, today: string): Promise
 /** Reads one environment's flow logs and decides its observed files, writing nothing. */
 export async function observeEnvironment(opts: ObserveOptions): Promise<ObservedEnvironment> {
   const to = windowEnd(opts.to, opts.today);
-  const { environment: env, replaced } = opts.loaded ? { ...environmentOf(opts.loaded, opts.env), replaced: [] } : await loadForObserve(opts.root, opts.env, opts.today);
+  const { environment: env, replaced } = forObserve(opts.loaded ?? (await loadRepo(opts.root, { today: opts.today, env: opts.env })), opts.env);
   const config = env.environment.value;
   const flowLogs = flowLogsFor(env, opts.engine);
   const { engine } = flowLogs;

@@ -130,6 +130,15 @@ describe('a hand-edited observed file: observe rewrites it, as its errors say to
     expect(formatObserveSummary(r)).toContain('observed/dev/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained');
   });
 
+  it('an invalid observed file observe would not rewrite (no such workload) still stops it', async () => {
+    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    await observeOrg(root, { to: '2026-11-20' });
+    const web = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
+    await writeFile(join(root, 'observed/dev/ghost.yaml'), web.replace('workload: web', 'workload: ghost').replace('environment: dev', 'environment: stg'));
+    await expect(observeOrg(root, { to: '2026-11-20' })).rejects.toThrow(ValidationFailed);
+    expect(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')).toBe(web);
+  });
+
   it('an error anywhere else still stops it, and nothing is written', async () => {
     const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
     await observeOrg(root, { to: '2026-11-20' });

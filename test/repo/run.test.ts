@@ -78,5 +78,21 @@ describe('leastpath run (npm start)', () => {
     expect(await main(['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-22'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' })).toBe(0);
     expect(await observedFiles(dir)).not.toEqual(committed);
   });
+
+  it('a hand-edited, invalid observed file does not stop the run: observe rewrites it, and says so', async () => {
+    const dir = await exampleCopy();
+    const committed = await observedFiles(dir);
+    const file = join(dir, 'observed', 'stg', 'web.yaml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, committed.get('stg/web.yaml')!.toString('utf8').replace('environment: stg', 'environment: prod'));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: (s) => out.push(s), stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    expect(code, err.join('\n')).toBe(0);
+    expect(err.join('\n')).toContain('observed/stg/web.yaml:3:14: environment: says "prod" but the folder is observed/stg');
+    expect(out.join('')).toContain('validate: 3 environment(s), 0 warning(s), 1 invalid observed file(s) that observe rewrites');
+    expect(out.join('')).toContain('observed/stg/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained');
+    expect(await observedFiles(dir)).toEqual(committed);
+  });
 });
 
