@@ -1,6 +1,6 @@
 /** One run of the pull-request bot for a proposal: read the state, decide, then write (or print, with --dry-run). */
 import { decide, type FileChange, type Proposal } from './decide.js';
-import { describeAction, perform, readRepoState, type defaultBranchHead, type Target } from './github.js';
+import { Conflict, describeAction, perform, readRepoState, type defaultBranchHead, type Target } from './github.js';
 
 export interface BotResult {
   lines: string[];
@@ -10,6 +10,9 @@ export interface BotResult {
   body: string;
 }
 
+/** Reads and decisions per run: a branch that keeps moving under the bot is left alone after this many. */
+export const ATTEMPTS = 3;
+
 export async function runBot(
   t: Target,
   base: Awaited<ReturnType<typeof defaultBranchHead>>,
@@ -17,15 +20,28 @@ export async function runBot(
   renderBody: (changes: FileChange[]) => string,
   dryRun: boolean,
 ): Promise<BotResult> {
-  const state = await readRepoState(t, proposal.branch, base);
-  const decision = decide(state, proposal, renderBody);
-  const lines = [...decision.notes];
-  if (dryRun) {
-    lines.push(...decision.actions.map((a) => describeAction(a, proposal.branch)));
-    lines.push(decision.actions.length === 0 ? 'dry run: nothing would be written' : 'dry run: nothing was written');
-    return { lines, pull: state.pull, writes: 0, heldBack: decision.heldBack, body: decision.body };
+  const lines: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const state = await readRepoState(t, proposal.branch, base);
+    const decision = decide(state, proposal, renderBody);
+    lines.push(...decision.notes);
+    if (dryRun) {
+      lines.push(...decision.actions.map((a) => describeAction(a, proposal.branch)));
+      lines.push(decision.actions.length === 0 ? 'dry run: nothing would be written' : 'dry run: nothing was written');
+      return { lines, pull: state.pull, writes: 0, heldBack: decision.heldBack, body: decision.body };
+    }
+    try {
+      const outcome = await perform(t, proposal.branch, state.defaultBranch, proposal.labels, decision, state.pull);
+      if (outcome.pull && decision.actions.length > 0) lines.push(`pull request #${outcome.pull.number}: ${outcome.pull.url}`);
+      return { lines, pull: outcome.pull, writes: outcome.writes, heldBack: decision.heldBack, body: decision.body };
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      // Whatever was written before the conflict is unreferenced (a tree, a commit): the next decision starts clean.
+      if (attempt >= ATTEMPTS) {
+        lines.push(`held back: ${err.message}, on each of ${ATTEMPTS} tries; nothing of this run is on ${proposal.branch}. The next run decides again.`);
+        return { lines, pull: state.pull, writes: 0, heldBack: true, body: decision.body };
+      }
+      lines.push(`${err.message}: reading it again (try ${attempt + 1} of ${ATTEMPTS})`);
+    }
   }
-  const outcome = await perform(t, proposal.branch, state.defaultBranch, proposal.labels, decision, state.pull);
-  if (outcome.pull && decision.actions.length > 0) lines.push(`pull request #${outcome.pull.number}: ${outcome.pull.url}`);
-  return { lines, pull: outcome.pull, writes: outcome.writes, heldBack: decision.heldBack, body: decision.body };
 }

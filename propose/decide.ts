@@ -40,6 +40,8 @@ export interface BranchState {
   othersCommits: string[];
   /** Commits on the branch that GitHub did not list: counted as a person's. */
   unlistedCommits: number;
+  /** Commits on the branch that are not on the default branch (the bot's and a person's). */
+  ahead: number;
 }
 
 export interface PullState {
@@ -55,12 +57,23 @@ export interface RepoState {
   base: { sha: string; treeSha: string; files: TreeFiles };
   branch: BranchState | null;
   pull: PullState | null;
+  /** The branch's last pull request closed without merging, with the files of its head (null: unreadable). */
+  closedPull: { number: number; files: TreeFiles | null } | null;
   /** Bodies of the comments already on the pull request. */
   comments: string[];
 }
 
 export type Action =
-  | { kind: 'commit'; parent: string; baseTree: string; changes: { path: string; content: string | null }[]; message: string; ref: 'create' | 'update' | 'reset' }
+  | {
+      kind: 'commit';
+      parent: string;
+      /** The branch head the bot read, kept as a second parent when starting afresh (the ref update stays a fast-forward). */
+      replaces: string | null;
+      baseTree: string;
+      changes: { path: string; content: string | null }[];
+      message: string;
+      ref: 'create' | 'update' | 'reset';
+    }
   | { kind: 'open-pull'; title: string; body: string }
   | { kind: 'update-pull'; number: number; title: string; body: string }
   | { kind: 'add-labels'; number: number; labels: string[] }
@@ -124,24 +137,35 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
   }
 
   // Where the next commit goes: on the bot's open branch, or afresh on the default branch.
-  let start: { sha: string; treeSha: string; files: TreeFiles; ref: 'create' | 'update' | 'reset' };
-  if (!branch) start = { ...state.base, ref: 'create' };
-  else if (branch.byBot && !pull && !sameFiles(branch.files, shas, managed)) {
-    // Its pull request was closed: start afresh, unless that would drop a person's commits from the branch.
-    if (branch.othersCommits.length > 0 || branch.unlistedCommits > 0) {
-      const list = [...branch.othersCommits.map((c) => c.slice(0, 12)), ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : [])].join(', ');
-      notes.push(
-        `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
-          `afresh would drop them. Delete the branch, or reopen its pull request, and the next run proposes again.`,
-      );
-      return { actions, notes, fingerprint: fp, body, heldBack: true };
-    }
-    start = { ...state.base, ref: 'reset' };
-  } else start = { sha: branch.sha, treeSha: branch.treeSha, files: branch.files, ref: 'update' };
+  let start: { sha: string; treeSha: string; files: TreeFiles; ref: 'create' | 'update' | 'reset'; replaces: string | null };
+  if (!pull && branch && (branch.othersCommits.length > 0 || branch.unlistedCommits > 0)) {
+    // No open pull request to build on: starting afresh would drop a person's commits, building on them would
+    // reopen what a person may have closed on purpose.
+    const list = [...branch.othersCommits.map((c) => c.slice(0, 12)), ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : [])].join(', ');
+    notes.push(
+      `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
+        `afresh would drop them. Delete the branch, or reopen its pull request, and the next run proposes again.`,
+    );
+    return { actions, notes, fingerprint: fp, body, heldBack: true };
+  }
+  if (!pull && state.closedPull?.files && sameFiles(state.closedPull.files, shas, managed)) {
+    // A person closed the pull request with these very files: the same proposal again would be noise.
+    notes.push(
+      `nothing new since pull request #${state.closedPull.number} was closed with these same files: it stays closed until ` +
+        `${managed.join(', ')} change (reopen #${state.closedPull.number} to take it up again)`,
+    );
+    return { actions, notes, fingerprint: fp, body, heldBack: false };
+  }
+  if (!branch) start = { ...state.base, ref: 'create', replaces: null };
+  else if (!pull && !sameFiles(branch.files, shas, managed)) {
+    // Its pull request was closed and every commit beyond the default branch is the bot's: start afresh. The old
+    // head becomes the new commit's second parent, so the ref moves by fast-forward and a push made meanwhile fails it.
+    start = { ...state.base, ref: 'reset', replaces: branch.ahead > 0 ? branch.sha : null };
+  } else start = { sha: branch.sha, treeSha: branch.treeSha, files: branch.files, ref: 'update', replaces: null };
 
   const changes = diffFiles(start.files, shas, managed);
   let heldBack = false;
-  if (branch && !branch.byBot && changes.length > 0) {
+  if (branch && start.ref === 'update' && !branch.byBot && changes.length > 0) {
     // A person's commit heads the branch: build on it, unless they edited the files the bot would replace.
     const reference = branch.lastBotFiles ?? state.base.files;
     const touched = diffFiles(reference, branch.files, managed);
@@ -173,6 +197,7 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
       changes: changes.map((c) => ({ path: c.path, content: c.status === 'removed' ? null : proposal.files.get(c.path)! })),
       message,
       ref: start.ref,
+      replaces: start.replaces,
     });
     notes.push(`${start.ref === 'create' ? 'create' : 'update'} branch ${proposal.branch}: ${changes.map((c) => `${c.path} (${c.status})`).join(', ') || 'rebased on ' + state.defaultBranch}`);
   }

@@ -109,11 +109,12 @@ const WALK = 20;
  * The commits on the branch that are not on the default branch and that the bot did not make, oldest first, and how
  * many GitHub's compare did not list (it lists at most 250): those count as a person's, never dropped unseen.
  */
-async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<Pick<BranchState, 'othersCommits' | 'unlistedCommits'>> {
+async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<Pick<BranchState, 'othersCommits' | 'unlistedCommits' | 'ahead'>> {
   const { data } = await t.octokit.rest.repos.compareCommitsWithBasehead({ owner: t.owner, repo: t.repo, basehead: `${defaultBranch}...${sha}` });
   return {
     othersCommits: data.commits.filter((c) => !isBotCommit(c.commit.message)).map((c) => c.sha),
     unlistedCommits: Math.max(0, data.total_commits - data.commits.length),
+    ahead: data.total_commits,
   };
 }
 
@@ -136,12 +137,32 @@ async function branchState(t: Target, sha: string, defaultBranch: string): Promi
   return { sha, treeSha: head.tree.sha, files, byBot, lastBotFiles, ...(await othersCommits(t, defaultBranch, sha)) };
 }
 
-/** The open pull request from `branch` (listed by head, every page). */
-async function openPull(t: Target, branch: string): Promise<PullState | null> {
-  const pulls = await t.octokit.paginate(t.octokit.rest.pulls.list, { owner: t.owner, repo: t.repo, head: `${t.owner}:${branch}`, state: 'open', per_page: 100 });
-  const p = pulls.find((x) => x.head.ref === branch);
-  if (!p) return null;
-  return { number: p.number, title: p.title, body: p.body ?? '', labels: p.labels.map((l) => l.name ?? '').filter(Boolean), url: p.html_url };
+/**
+ * The open pull request from `branch`, and the branch's latest pull request when it was closed without merging
+ * (with the files of its head commit, which GitHub keeps after the branch is deleted). Listed by head, every page.
+ */
+async function pullsOf(t: Target, branch: string): Promise<Pick<RepoState, 'pull' | 'closedPull'>> {
+  const pulls = (await t.octokit.paginate(t.octokit.rest.pulls.list, { owner: t.owner, repo: t.repo, head: `${t.owner}:${branch}`, state: 'all', per_page: 100 }))
+    .filter((x) => x.head.ref === branch);
+  const p = pulls.find((x) => x.state === 'open');
+  if (p) {
+    const pull = { number: p.number, title: p.title, body: p.body ?? '', labels: p.labels.map((l) => l.name ?? '').filter(Boolean), url: p.html_url };
+    return { pull, closedPull: null };
+  }
+  const latest = pulls.reduce<(typeof pulls)[number] | null>((a, x) => (a === null || x.number > a.number ? x : a), null);
+  if (!latest || latest.merged_at) return { pull: null, closedPull: null };
+  return { pull: null, closedPull: { number: latest.number, files: await commitFiles(t, latest.head.sha) } };
+}
+
+/** The files of a commit's tree, or null when GitHub no longer has the commit. */
+async function commitFiles(t: Target, sha: string): Promise<TreeFiles | null> {
+  try {
+    const c = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: sha })).data;
+    return await treeFiles(t, c.tree.sha);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
 }
 
 export async function defaultBranchHead(t: Target): Promise<{ defaultBranch: string; sha: string; treeSha: string; files: TreeFiles }> {
@@ -156,11 +177,11 @@ export async function defaultBranchHead(t: Target): Promise<{ defaultBranch: str
 export async function readRepoState(t: Target, branch: string, base: Awaited<ReturnType<typeof defaultBranchHead>>): Promise<RepoState> {
   const sha = await refSha(t, branch);
   const branchSt = sha ? await branchState(t, sha, base.defaultBranch) : null;
-  const pull = await openPull(t, branch);
+  const { pull, closedPull } = await pullsOf(t, branch);
   const comments = pull
     ? (await t.octokit.paginate(t.octokit.rest.issues.listComments, { owner: t.owner, repo: t.repo, issue_number: pull.number, per_page: 100 })).map((c) => c.body ?? '')
     : [];
-  return { defaultBranch: base.defaultBranch, base: { sha: base.sha, treeSha: base.treeSha, files: base.files }, branch: branchSt, pull, comments };
+  return { defaultBranch: base.defaultBranch, base: { sha: base.sha, treeSha: base.treeSha, files: base.files }, branch: branchSt, pull, closedPull, comments };
 }
 
 /** The committer date (YYYY-MM-DD, UTC) of the last commit on `ref` that changed any of `paths`, or null. */
@@ -175,6 +196,22 @@ export async function lastChange(t: Target, ref: string, paths: string[]): Promi
     }
   }
   return last;
+}
+
+/** The repository changed between the bot's read and its write (GitHub answered 422): read again and decide again. */
+export class Conflict extends Error {}
+
+/** Runs `call`, turning its 422 into a Conflict; `only`: the answer must also match it (422 says many things). */
+async function conflictAs<T>(what: string, call: () => Promise<T>, only?: RegExp): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof RequestError && err.status === 422 && (!only || only.test(JSON.stringify(err.response?.data ?? '')))) {
+      const msg = String((err.response?.data as { message?: string } | undefined)?.message ?? err.message);
+      throw new Conflict(`${what} (GitHub: ${msg})`);
+    }
+    throw err;
+  }
 }
 
 interface Outcome {
@@ -201,14 +238,21 @@ export async function perform(t: Target, branch: string, base: string, labels: s
               : { path: c.path, mode: '100644' as const, type: 'blob' as const, content: c.content },
           ),
         });
-        const commit = await octokit.rest.git.createCommit({ owner, repo, message: a.message, tree: tree.data.sha, parents: [a.parent] });
-        if (a.ref === 'create') await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.data.sha });
-        else await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.data.sha, force: a.ref === 'reset' });
+        const parents = a.replaces ? [a.parent, a.replaces] : [a.parent];
+        const commit = await octokit.rest.git.createCommit({ owner, repo, message: a.message, tree: tree.data.sha, parents });
+        // Never forced: the new commit descends from the head the bot read, so a commit pushed since fails the update.
+        await conflictAs(`${branch} moved since the bot read it`, async () => {
+          if (a.ref === 'create') await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.data.sha });
+          else await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.data.sha, force: false });
+        });
         writes += 2;
         break;
       }
       case 'open-pull': {
-        const { data } = await octokit.rest.pulls.create({ owner, repo, title: a.title, body: a.body, head: branch, base });
+        const { data } = await conflictAs(`a pull request from ${branch} was opened since the bot looked`, () =>
+          octokit.rest.pulls.create({ owner, repo, title: a.title, body: a.body, head: branch, base }),
+          /already exists/i,
+        );
         pull = { number: data.number, url: data.html_url };
         if (labels.length > 0) {
           await octokit.rest.issues.addLabels({ owner, repo, issue_number: data.number, labels });

@@ -2,7 +2,8 @@
  * A stateful fake of the GitHub REST endpoints the bot uses, on 127.0.0.1, backed by a real bare git repository:
  * blobs, trees and commits are written with git (`hash-object -w`, an index + `write-tree`, `commit-tree`,
  * `update-ref`), so every SHA is real. Pull requests, comments and labels live in memory. Faults (a status with
- * headers, N times, for a method and path) can be injected; every request is logged.
+ * headers, N times, for a method and path) can be injected, a hook can act as a person between the bot's read and its
+ * write, and the server can stop answering; every request is logged (status 0: never answered).
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +21,16 @@ export interface Pull {
   state: 'open' | 'closed';
   labels: string[];
   comments: string[];
+  /** The head commit when the pull request was closed (GitHub keeps it after the branch is gone). */
+  closedAt?: string;
+}
+
+/** Something a person does when the bot's request arrives, before the server handles it. */
+export interface Hook {
+  method: string;
+  path: RegExp;
+  times: number;
+  run: () => void;
 }
 
 export interface Fault {
@@ -38,6 +49,8 @@ export class FakeGithub {
   readonly log: { method: string; path: string; status: number }[] = [];
   readonly pulls: Pull[] = [];
   private faults: Fault[] = [];
+  private hooks: Hook[] = [];
+  private silent = false;
   private server!: Server;
   url = '';
 
@@ -57,11 +70,30 @@ export class FakeGithub {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((ok) => this.server.close(() => ok()));
+    const closed = new Promise<void>((ok) => this.server.close(() => ok()));
+    // Requests left hanging by stopAnswering() would keep the server open.
+    this.server.closeAllConnections();
+    await closed;
   }
 
   fail(f: Fault): void {
     this.faults.push({ ...f });
+  }
+
+  before(h: Hook): void {
+    this.hooks.push({ ...h });
+  }
+
+  /** From now on every request is read and never answered (an API that hangs). */
+  stopAnswering(): void {
+    this.silent = true;
+  }
+
+  /** What a person does in the web UI: closes the pull request (not merged). */
+  close(number: number): void {
+    const p = this.pulls[number - 1]!;
+    p.state = 'closed';
+    p.closedAt = this.refSha(p.head) ?? undefined;
   }
 
   clearFaults(): void {
@@ -148,8 +180,9 @@ export class FakeGithub {
       body: p.body,
       state: p.state,
       html_url: `https://github.example/${this.owner}/${this.repo}/pull/${p.number}`,
-      head: { ref: p.head, label: `${this.owner}:${p.head}` },
+      head: { ref: p.head, label: `${this.owner}:${p.head}`, sha: p.state === 'closed' ? (p.closedAt ?? this.refSha(p.head)) : this.refSha(p.head) },
       base: { ref: p.base },
+      merged_at: null,
       labels: p.labels.map((name) => ({ name })),
     };
   }
@@ -165,7 +198,16 @@ export class FakeGithub {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(data));
     };
+    if (this.silent) {
+      this.log.push({ method, path, status: 0 });
+      return;
+    }
     if (req.headers.authorization !== `token ${this.token}`) return send(401, { message: 'Bad credentials' });
+    const hook = this.hooks.find((h) => h.times > 0 && h.method === method && h.path.test(path));
+    if (hook) {
+      hook.times--;
+      hook.run();
+    }
     const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(path));
     if (fault) {
       fault.times--;
@@ -267,7 +309,8 @@ export class FakeGithub {
         if (!p) return send(404, { message: 'Not Found' });
         if (body.title !== undefined) p.title = String(body.title);
         if (body.body !== undefined) p.body = String(body.body);
-        if (body.state !== undefined) p.state = body.state as Pull['state'];
+        if (body.state === 'closed') this.close(p.number);
+        else if (body.state === 'open') p.state = 'open';
         return send(200, this.pullJson(p));
       }
       if ((m = /^(GET|POST) \/issues\/(\d+)\/comments$/.exec(route))) {

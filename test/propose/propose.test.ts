@@ -141,10 +141,13 @@ describe('propose: one branch and one pull request, updated in place', () => {
     const fx = await setup();
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
     fx.gh.pulls[0]!.state = 'closed';
+    const old = fx.gh.refSha('leastpath/dev');
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
+    // The old head stays as the second parent: the ref moved by fast-forward, not by force.
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev^2'])).toBe(old);
     expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
     expect(fx.gh.pulls.filter((p) => p.state === 'open')).toHaveLength(1);
   });
@@ -159,6 +162,93 @@ describe('propose: one branch and one pull request, updated in place', () => {
     expect(fx.gh.log.length).toBeGreaterThan(0);
     expect(fx.gh.writes()).toEqual([]);
     expect(fx.gh.refSha('leastpath/dev')).toBeNull();
+  });
+});
+
+describe('propose: the bot keeps its word', () => {
+  it('a pull request a person closed stays closed while the evidence is the same, even with its branch deleted; new evidence opens a new one', async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    fx.gh.close(1);
+    const writes = fx.gh.writes().length;
+
+    const again = await cli(fx, ['propose', '--env', 'dev']);
+    expect(again.code, again.stderr.join('\n')).toBe(0);
+    expect(again.stdout).toContain('nothing new since pull request #1 was closed with these same files: it stays closed');
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.writes()).toHaveLength(writes);
+
+    // GitHub keeps a closed pull request's head commit after its branch is deleted.
+    fx.gh.git(['update-ref', '-d', 'refs/heads/leastpath/dev']);
+    expect((await cli(fx, ['propose', '--env', 'dev'])).stdout).toContain('stays closed');
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.writes()).toHaveLength(writes);
+
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const fresh = await cli(fx, ['propose', '--env', 'dev']);
+    expect(fresh.code, fresh.stderr.join('\n')).toBe(0);
+    expect(fx.gh.pulls.map((p) => p.state)).toEqual(['closed', 'open']);
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
+  });
+
+  it("a person's commit at the head of a closed pull request's branch: held back, the branch untouched, no pull request reopened", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    const person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context for reviewers\n' });
+    fx.gh.close(1);
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const writes = fx.gh.writes().length;
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain(`held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`);
+    expect(fx.gh.refSha('leastpath/dev')).toBe(person);
+    expect(fx.gh.pulls.map((p) => p.state)).toEqual(['closed']);
+    expect(fx.gh.writes()).toHaveLength(writes);
+  });
+
+  it("a person pushing between the bot's read and its ref update keeps the commit: the update fails as no fast-forward, the bot reads again and builds on it", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    let person = '';
+    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 1, run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })) });
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward): reading it again (try 2 of 3)');
+    expect(r.stdout).toContain(`building on commit ${person.slice(0, 12)}`);
+    expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(person);
+    expect(fx.gh.show('leastpath/dev', 'docs/why.md')).toBe('context\n');
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
+    expect(fx.gh.pulls).toHaveLength(1);
+  });
+
+  it("starting a closed pull request's branch afresh is a fast-forward too: a commit pushed meanwhile is kept and the bot holds back", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    fx.gh.close(1);
+    let person = '';
+    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 1, run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })) });
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('moved since the bot read it');
+    expect(r.stdout).toContain(`held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`);
+    expect(fx.gh.refSha('leastpath/dev')).toBe(person);
+    expect(fx.gh.pulls.map((p) => p.state)).toEqual(['closed']);
+  });
+
+  it('a branch that moves under every try is left alone after three, saying so', async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    let last = '';
+    let n = 0;
+    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 3, run: () => (last = fx.gh.personCommit('leastpath/dev', { [`docs/note-${++n}.md`]: `${n}\n` })) });
+    await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('held back: leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward), on each of 3 tries');
+    expect(fx.gh.refSha('leastpath/dev')).toBe(last);
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
   });
 });
 
