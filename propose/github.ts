@@ -15,6 +15,27 @@ interface GithubConfig {
   apiUrl: string;
   /** Milliseconds per unit of backoff and of `retry-after` seconds (1000; tests make it short). */
   backoffUnitMs: number;
+  /** Milliseconds one request may take before it is abandoned (and retried like a 5xx). */
+  timeoutMs: number;
+}
+
+/** A request GitHub did not answer within the timeout. */
+class NoAnswer extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'NoAnswer';
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** A positive whole number of milliseconds from `name`, or the default; anything else is a usage error naming it. */
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero: boolean): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${name} must be a whole number of milliseconds${allowZero ? '' : ' above 0'}, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL; a missing one is a usage error naming it. */
@@ -26,25 +47,60 @@ export function readGithubConfig(env: NodeJS.ProcessEnv): GithubConfig {
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
   if (!m) throw new UsageError(`GITHUB_REPOSITORY must be owner/name, got ${JSON.stringify(full)}`);
   const unit = Number(env.LEASTPATH_GITHUB_BACKOFF_MS ?? 1000);
-  return { token, owner: m[1]!, repo: m[2]!, apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''), backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000 };
+  return {
+    token,
+    owner: m[1]!,
+    repo: m[2]!,
+    apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
+    backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000,
+    timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, false),
+  };
 }
 
 const RETRIES = 3;
+/** The longest rate-limit wait leastpath sits through, in `retry-after` seconds; a longer one ends the run. */
+const MAX_WAIT_S = 60;
+
+/** fetch, abandoned after `ms`: a server that stops answering fails the request instead of hanging the run. */
+function fetchWithin(ms: number): typeof fetch {
+  return async (input, init) => {
+    const timer = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timer]) : timer;
+    try {
+      return await fetch(input, { ...init, signal });
+    } catch (err) {
+      if (timer.aborted) throw new NoAnswer(ms);
+      throw err;
+    }
+  };
+}
 
 /**
  * The client. `dryRun` refuses every request but GET before it leaves, so a dry run cannot write even by mistake.
- * Rate limits: octokit's throttling waits `retry-after` (or until the reset) up to RETRIES times; 5xx and other
- * retryable failures are retried RETRIES times with quadratic backoff by octokit's retry plugin.
+ * Every request is abandoned after `timeoutMs`. Rate limits: octokit's throttling waits `retry-after` (or until the
+ * reset, at most MAX_WAIT_S) up to RETRIES times; 5xx, network errors and timeouts are retried RETRIES times with
+ * quadratic backoff by octokit's retry plugin.
  */
 export function makeClient(config: GithubConfig, warn: (line: string) => void, dryRun: boolean): Octokit {
-  const again = (what: string) => (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
-    warn(`leastpath: GitHub ${what} on ${options.method} ${options.url}: waiting ${retryAfter} s (retry ${retryCount + 1} of ${RETRIES})`);
-    return retryCount < RETRIES;
+  const again = (what: string) => (retryAfter: number, options: { method: string; url: string } & Record<string, unknown>, _o: unknown, retryCount: number) => {
+    // The route template with its parameters filled in, as the failure message names the call.
+    const call = `${options.method} ${options.url.replace(/\{(\w+)\}/g, (all, k: string) => (typeof options[k] === 'string' || typeof options[k] === 'number' ? String(options[k]) : all))}`;
+    if (retryCount >= RETRIES) {
+      warn(`leastpath: GitHub ${what} on ${call}: giving up after ${RETRIES} retries`);
+      return false;
+    }
+    if (retryAfter > MAX_WAIT_S) {
+      warn(`leastpath: GitHub ${what} on ${call}: GitHub asks to wait ${retryAfter} s, longer than leastpath waits (${MAX_WAIT_S} s): giving up; run again later`);
+      return false;
+    }
+    warn(`leastpath: GitHub ${what} on ${call}: waiting ${retryAfter} s (retry ${retryCount + 1} of ${RETRIES})`);
+    return true;
   };
   const octokit = new Octokit({
     auth: config.token,
     baseUrl: config.apiUrl,
     userAgent: 'leastpath',
+    request: { fetch: fetchWithin(config.timeoutMs) },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     retry: { retries: RETRIES, retryAfterBaseValue: config.backoffUnitMs },
     throttle: {
@@ -63,15 +119,28 @@ export function makeClient(config: GithubConfig, warn: (line: string) => void, d
   return octokit;
 }
 
-/** A failed call as a ServiceError that names the call and the status, never the token. */
+/** The network failure under a fetch error (ECONNREFUSED, ENOTFOUND, a timeout), as words; null when there is none. */
+function networkCause(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof NoAnswer) return `${e.message} (LEASTPATH_GITHUB_TIMEOUT_MS)`;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !code.startsWith('ERR_')) return `${code}: ${e.message}`;
+  }
+  return null;
+}
+
+/** A failed call as a ServiceError that names the call and the status (or the network error), never the token. */
 export function serviceError(err: unknown, config: GithubConfig): unknown {
   if (err instanceof ServiceError || err instanceof UsageError) return err;
   if (err instanceof RequestError) {
-    const req = err.request;
-    const msg = String((err.response?.data as { message?: string } | undefined)?.message ?? err.message);
-    return new ServiceError(`GitHub ${req.method} ${req.url.replace(config.apiUrl, '')} failed: ${err.status} ${msg}`.replaceAll(config.token, '***'));
+    const call = `GitHub ${err.request.method} ${err.request.url.replace(config.apiUrl, '')}`;
+    // octokit reports a request that got no answer at all as status 500: it is not one.
+    const text = err.response
+      ? `${call} failed: ${err.status} ${String((err.response.data as { message?: string } | undefined)?.message ?? err.message)}${err.status >= 500 ? ` (tried ${RETRIES + 1} times)` : ''}`
+      : `${call} failed: network error, ${networkCause(err.cause) ?? err.message} (tried ${RETRIES + 1} times)`;
+    return new ServiceError(text.replaceAll(config.token, '***'));
   }
-  const m = err instanceof Error ? err.message : String(err);
+  const m = networkCause(err) ?? (err instanceof Error ? err.message : String(err));
   return new ServiceError(`GitHub: ${m}`.replaceAll(config.token, '***'));
 }
 

@@ -1,4 +1,6 @@
 /** `leastpath propose` against a fake GitHub backed by a real git repository, through the real CLI. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyFingerprint } from '../../propose/fingerprint.js';
@@ -293,6 +295,67 @@ describe('propose: failures', () => {
     expect(fx.gh.log.filter((l) => l.status === 429)).toHaveLength(1);
     expect(fx.gh.pulls).toHaveLength(1);
     expect(r.stderr.join('\n')).toContain('secondary rate limit');
+  });
+
+  it('a GitHub API that stops answering fails the run: each request is abandoned after LEASTPATH_GITHUB_TIMEOUT_MS and retried three times', async () => {
+    const fx = await setup();
+    fx.gh.stopAnswering();
+    const started = Date.now();
+    const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '300' });
+    expect(r.code).toBe(2);
+    const err = r.stderr.join('\n');
+    expect(err).toContain('GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS) (tried 4 times)');
+    expect(err).not.toMatch(/\b500\b/);
+    expect(fx.gh.log.filter((l) => l.status === 0)).toHaveLength(4);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(fx.gh.writes()).toEqual([]);
+  }, 30_000);
+
+  it('a refused connection is named a network error, not a status; a bad timeout setting is a usage error', async () => {
+    const fx = await setup();
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((ok) => closed.close(() => ok()));
+    const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, GITHUB_API_URL: url });
+    expect(r.code).toBe(2);
+    const err = r.stderr.join('\n');
+    expect(err).toContain('GitHub GET /repos/acme/network failed: network error, ECONNREFUSED');
+    expect(err).toContain('(tried 4 times)');
+    expect(err).not.toMatch(/\b500\b/);
+
+    const bad = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '10s' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('LEASTPATH_GITHUB_TIMEOUT_MS must be a whole number of milliseconds above 0, got "10s"');
+  });
+
+  it('a rate limit that persists is retried three times, counted right, then fails the run', async () => {
+    const fx = await setup();
+    fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 10, status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '1' } });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code).toBe(2);
+    const waits = r.stderr.filter((l) => l.includes('secondary rate limit on POST'));
+    expect(waits.map((l) => / \((retry \d of \d)\)$|(giving up after \d retries)$/.exec(l)?.slice(1).find(Boolean))).toEqual([
+      'retry 1 of 3',
+      'retry 2 of 3',
+      'retry 3 of 3',
+      'giving up after 3 retries',
+    ]);
+    expect(r.stderr.join('\n')).toContain('GitHub POST /repos/acme/network/git/trees failed: 403 You have exceeded a secondary rate limit');
+    expect(fx.gh.log.filter((l) => l.status === 403)).toHaveLength(4);
+    expect(fx.gh.refSha('leastpath/dev')).toBeNull();
+  });
+
+  it('a rate limit asking for a longer wait than leastpath sits through fails at once, saying so', async () => {
+    const fx = await setup();
+    const reset = String(Math.floor(Date.now() / 1000) + 3600);
+    fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 10, status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } });
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code).toBe(2);
+    const err = r.stderr.join('\n');
+    expect(err).toMatch(/GitHub rate limit on POST \/repos\/acme\/network\/git\/trees: GitHub asks to wait 3\d{3} s, longer than leastpath waits \(60 s\): giving up; run again later/);
+    expect(err).toContain('GitHub POST /repos/acme/network/git/trees failed: 403 API rate limit exceeded');
+    expect(fx.gh.log.filter((l) => l.status === 403)).toHaveLength(1);
   });
 
   it('missing GITHUB_TOKEN or GITHUB_REPOSITORY is a usage error naming the variable', async () => {
