@@ -25,6 +25,13 @@ type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason:
 function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
   if (lastChangeDay === null) return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
   const age = daysBetween(lastChangeDay, today);
+  if (age < 0) {
+    // GitHub's commit date is ahead of this machine's today: a skewed clock (or LEASTPATH_TODAY), not a negative age.
+    return (
+      `policies/${from} last changed on the default branch on ${lastChangeDay}, after today (${today}) by this machine's clock: ` +
+      `check the clock (or LEASTPATH_TODAY); ${to} needs ${soakDays} days of soak (promotable from ${addDays(lastChangeDay, soakDays)})`
+    );
+  }
   if (age < soakDays) {
     return `policies/${from} last changed on the default branch on ${lastChangeDay}, ${age} day${age === 1 ? '' : 's'} ago; ${to} needs ${soakDays} days of soak (promotable from ${addDays(lastChangeDay, soakDays)})`;
   }

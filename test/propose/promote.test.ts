@@ -36,6 +36,19 @@ describe('promote: soak, then a verbatim copy into the target', () => {
     expect(fx.gh.pulls).toHaveLength(0);
   });
 
+  it('an upstream change dated after today (a skewed clock) is refused as such, never "-16 days ago"', async () => {
+    const fx = await upstreamChangedOn('2026-12-09');
+    const r = await cli(fx, ['promote', '--to', 'stg']);
+    expect(r.code).toBe(1);
+    const err = r.stderr.join('\n');
+    expect(err).toContain(
+      "promotion refused: policies/dev last changed on the default branch on 2026-12-09, after today (2026-11-23) by this machine's clock: " +
+        'check the clock (or LEASTPATH_TODAY); stg needs 7 days of soak (promotable from 2026-12-16)',
+    );
+    expect(err).not.toContain('days ago');
+    expect(fx.gh.writes()).toEqual([]);
+  });
+
   it('after the soak, opens the promotion pull request with the workloads and prefix lists copied verbatim', async () => {
     const fx = await upstreamChangedOn('2026-11-10');
     const r = await cli(fx, ['promote', '--to', 'stg']);
