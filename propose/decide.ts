@@ -57,7 +57,7 @@ export interface RepoState {
   base: { sha: string; treeSha: string; files: TreeFiles };
   branch: BranchState | null;
   pull: PullState | null;
-  /** The branch's last pull request closed without merging, with the files of its head (null: unreadable). */
+  /** The branch's latest pull request when closed without merging, with the files of the bot's last commit in it (null: none found). */
   closedPull: { number: number; files: TreeFiles | null } | null;
   /** Bodies of the comments already on the pull request. */
   comments: string[];

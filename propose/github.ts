@@ -208,7 +208,8 @@ async function branchState(t: Target, sha: string, defaultBranch: string): Promi
 
 /**
  * The open pull request from `branch`, and the branch's latest pull request when it was closed without merging
- * (with the files of its head commit, which GitHub keeps after the branch is deleted). Listed by head, every page.
+ * (with the files the bot proposed in it; GitHub keeps its head commit after the branch is deleted). Listed by
+ * head, every page.
  */
 async function pullsOf(t: Target, branch: string): Promise<Pick<RepoState, 'pull' | 'closedPull'>> {
   const pulls = (await t.octokit.paginate(t.octokit.rest.pulls.list, { owner: t.owner, repo: t.repo, head: `${t.owner}:${branch}`, state: 'all', per_page: 100 }))
@@ -220,14 +221,22 @@ async function pullsOf(t: Target, branch: string): Promise<Pick<RepoState, 'pull
   }
   const latest = pulls.reduce<(typeof pulls)[number] | null>((a, x) => (a === null || x.number > a.number ? x : a), null);
   if (!latest || latest.merged_at) return { pull: null, closedPull: null };
-  return { pull: null, closedPull: { number: latest.number, files: await commitFiles(t, latest.head.sha) } };
+  return { pull: null, closedPull: { number: latest.number, files: await botFilesUnder(t, latest.head.sha) } };
 }
 
-/** The files of a commit's tree, or null when GitHub no longer has the commit. */
-async function commitFiles(t: Target, sha: string): Promise<TreeFiles | null> {
+/**
+ * The files of the bot's last commit at or under `sha` (first parents, WALK at most): what the bot proposed, whatever
+ * a person added on top. Null when there is none or GitHub no longer has the commits.
+ */
+async function botFilesUnder(t: Target, sha: string): Promise<TreeFiles | null> {
   try {
-    const c = (await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: sha })).data;
-    return await treeFiles(t, c.tree.sha);
+    let next: string | undefined = sha;
+    for (let i = 0; next && i <= WALK; i++) {
+      const { data: c }: { data: { message: string; tree: { sha: string }; parents: { sha: string }[] } } = await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: next });
+      if (isBotCommit(c.message)) return await treeFiles(t, c.tree.sha);
+      next = c.parents[0]?.sha;
+    }
+    return null;
   } catch (err) {
     if (isNotFound(err)) return null;
     throw err;

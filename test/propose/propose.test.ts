@@ -193,6 +193,19 @@ describe('propose: the bot keeps its word', () => {
     expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(MORE);
   });
 
+  it("what counts is what the bot proposed: a person's edit before closing and deleting the branch does not reopen the same proposal", async () => {
+    const fx = await setup();
+    expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
+    fx.gh.personCommit('leastpath/dev', { 'observed/dev/web.yaml': `${EVIDENCE}# not this\n` });
+    fx.gh.close(1);
+    fx.gh.git(['update-ref', '-d', 'refs/heads/leastpath/dev']);
+    const r = await cli(fx, ['propose', '--env', 'dev']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('nothing new since pull request #1 was closed');
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.refSha('leastpath/dev')).toBeNull();
+  });
+
   it("a person's commit at the head of a closed pull request's branch: held back, the branch untouched, no pull request reopened", async () => {
     const fx = await setup();
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
