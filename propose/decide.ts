@@ -144,7 +144,7 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
     const list = [...branch.othersCommits.map((c) => c.slice(0, 12)), ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : [])].join(', ');
     notes.push(
       `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
-        `afresh would drop them. Delete the branch, or reopen its pull request, and the next run proposes again.`,
+        `afresh would drop them. Reopen its pull request, or delete the branch, and the next run decides again.`,
     );
     return { actions, notes, fingerprint: fp, body, heldBack: true };
   }

@@ -356,7 +356,10 @@ export async function perform(t: Target, branch: string, base: string, labels: s
 export function describeAction(a: Action, branch: string): string {
   switch (a.kind) {
     case 'commit':
-      return `would ${a.ref === 'create' ? 'create' : a.ref === 'reset' ? 'reset' : 'update'} ${branch} with a commit on ${a.parent.slice(0, 12)} changing ${a.changes.map((c) => c.path).join(', ') || 'nothing'}`;
+      return (
+        `would ${a.ref === 'create' ? 'create' : a.ref === 'reset' ? 'start afresh' : 'update'} ${branch} with a commit on ${a.parent.slice(0, 12)}` +
+        `${a.replaces ? ` (its old head ${a.replaces.slice(0, 12)} kept as second parent)` : ''} changing ${a.changes.map((c) => c.path).join(', ') || 'nothing'}`
+      );
     case 'open-pull':
       return `would open pull request "${a.title}" from ${branch}`;
     case 'update-pull':

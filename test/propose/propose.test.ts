@@ -143,8 +143,10 @@ describe('propose: one branch and one pull request, updated in place', () => {
     const fx = await setup();
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
     fx.gh.pulls[0]!.state = 'closed';
-    const old = fx.gh.refSha('leastpath/dev');
+    const old = fx.gh.refSha('leastpath/dev')!;
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
+    const dry = await cli(fx, ['propose', '--env', 'dev', '--dry-run']);
+    expect(dry.stdout).toContain(`would start afresh leastpath/dev with a commit on ${fx.gh.refSha('main')!.slice(0, 12)} (its old head ${old.slice(0, 12)} kept as second parent)`);
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
