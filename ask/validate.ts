@@ -592,12 +592,12 @@ class Walker {
       if (!isNode(e) || e.type !== 'single_quote_string' || typeof e.value !== 'string' || !PARTITION_DAY.test(e.value)) return false;
       const col = this.policy.partitionColumn;
       if (!isCalendarDay(e.value)) {
-        problem = `'${e.value}' is not a calendar day: bound ${col} from below with a real day (e.g. WHERE ${col} >= '${this.policy.earliestDay ?? '2026/01/01'}')`;
+        problem ??= `'${e.value}' is not a calendar day: bound ${col} from below with a real day (e.g. WHERE ${col} >= '${this.policy.earliestDay ?? '2026/01/01'}')`;
         return false;
       }
       const earliest = this.policy.earliestDay;
       if (lower && earliest !== undefined && e.value < earliest) {
-        problem = `the lower bound '${e.value}' of ${col} lies before ${earliest}, the first day the environment retains (window.retainDays): bound ${col} from ${earliest} on`;
+        problem ??= `the lower bound '${e.value}' of ${col} lies before ${earliest}, the first day the environment retains (window.retainDays): bound ${col} from ${earliest} on`;
         return false;
       }
       return true;
