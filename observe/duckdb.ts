@@ -100,9 +100,12 @@ export class QueryTimeout extends UsageError {}
 export async function withTimeBound<T>(connection: DuckDBConnection, bound: TimeBound | undefined, work: () => Promise<T>): Promise<T> {
   if (bound === undefined) return work();
   let stopped = false;
+  let again: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     stopped = true;
     connection.interrupt();
+    // An interrupt reaches only a query that is executing, not one being prepared: repeat it until work stops.
+    again = setInterval(() => connection.interrupt(), 20);
   }, bound.seconds * 1000);
   try {
     return await work();
@@ -116,6 +119,7 @@ export async function withTimeBound<T>(connection: DuckDBConnection, bound: Time
     throw err;
   } finally {
     clearTimeout(timer);
+    clearInterval(again);
   }
 }
 
