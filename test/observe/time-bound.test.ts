@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDb, QueryTimeout, withTimeBound } from '../../observe/duckdb.js';
 import { runReport } from '../../verify/report-command.js';
-import { TODAY } from '../validate/org.js';
+import { devEnvironment, expectFinding, TODAY } from '../validate/org.js';
 import { exchange, observeOrg, T0, thrown, writeOrg, type Rec } from './helpers.js';
 
 const traffic = (): Rec[] =>
@@ -67,5 +67,13 @@ describe('flowLogs.maxSeconds', () => {
     const r = await observeOrg(root);
     expect(r).toBeDefined();
     expect(await readdir(join(root, 'observed/dev'))).toEqual(['web.yaml']);
+  });
+
+  it('validate refuses a bound that is no positive number, and a bytes cutoff that is no size, at their lines', async () => {
+    const env = devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  maxSeconds: 0\n');
+    await expectFinding({ 'policies/dev/environment.yaml': env }, 'policies/dev/environment.yaml:9:15: flowLogs.maxSeconds: expected the time bound of one observe or report query in seconds');
+    const athenaEnv = devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  athena: { database: d, table: t, workgroup: w, maxBytesScanned: lots }\n');
+    await expectFinding({ 'policies/dev/environment.yaml': athenaEnv }, 'policies/dev/environment.yaml:9:67: flowLogs.athena.maxBytesScanned: expected the most one query may scan');
+    await expectFinding({ 'policies/ask.yaml': 'maxSeconds: -1\n' }, 'policies/ask.yaml:1:13: maxSeconds: expected the time bound of the query ask --run runs');
   });
 });
