@@ -4,8 +4,9 @@
  * values as parameters (ask/params.ts, ask/run.ts).
  */
 import { dirname, join } from 'node:path';
+import { addDays } from '../core/dates.js';
 import { UsageError } from '../core/errors.js';
-import { loadEnvironmentOrThrow, readAskConfig } from '../model/read-repo.js';
+import { ASK_FILE, loadEnvironmentOrThrow, readAskConfig } from '../model/read-repo.js';
 import type { AskConfig, EnvironmentPolicies } from '../model/types.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
@@ -30,17 +31,20 @@ async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, 
   let table = DEFAULT_TABLE;
   let ask: AskConfig | undefined;
   let environment: EnvironmentPolicies | undefined;
+  let earliestDay: string | undefined;
   if (env !== undefined) {
     const loaded = await loadEnvironmentOrThrow(ctx.root, env, ctx.today);
     environment = loaded.environment;
     table = environment.environment.value.flowLogs.athena?.table ?? DEFAULT_TABLE;
     ask = loaded.repo.ask;
+    // A query may reach back as far as the environment retains evidence: today less window.retainDays.
+    earliestDay = addDays(ctx.today, -environment.environment.value.window.retainDays).replace(/-/g, '/');
   } else {
     ask = await readAskConfig(ctx.root);
   }
   const configured = ask?.maxLimit ?? DEFAULT_MAX_LIMIT;
   const maxLimit = Math.min(configured, limitOption ?? configured);
-  const policy = { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit };
+  const policy = { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay };
   return { policy, ...(ask ? { ask } : {}), ...(environment ? { environment } : {}) };
 }
 
@@ -103,13 +107,14 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
   const bound = parameterize(sql);
   if (!bound.ok) return refuse(sql, bound.reason);
   if (!json) ctx.stdout(`${sql}\n\n`);
-  const { runOnAthena, runOnDuckDb } = await import('./run.js');
+  const { DEFAULT_ASK_MAX_SECONDS, runOnAthena, runOnDuckDb } = await import('./run.js');
   const flowLogs = flowLogsFor(environment);
+  const file = environment.environment.source.file;
+  const timeBound = { seconds: ask?.maxSeconds ?? DEFAULT_ASK_MAX_SECONDS, setting: `maxSeconds in ${ASK_FILE}` };
   let result;
   if (flowLogs.engine === 'athena') {
-    result = await runOnAthena(flowLogs.athena, config.region, bound.sql, bound.params);
+    result = await runOnAthena({ athena: flowLogs.athena, region: config.region, configFile: file, bound: timeBound }, bound.sql, bound.params, bound.literals);
   } else {
-    const file = environment.environment.source.file;
     result = await runOnDuckDb(
       {
         patterns: flowLogs.files,
@@ -117,10 +122,12 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
         root: ctx.root,
         memoryLimit: flowLogs.memoryLimit,
         environment: environment.environment.source,
+        bound: timeBound,
       },
       policy.table,
-      bound.sql,
-      bound.params,
+      bound.numbered.sql,
+      bound.numbered.params,
+      bound.numbered.types,
     );
   }
   if (json) {

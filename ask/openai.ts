@@ -2,7 +2,7 @@
  * Any OpenAI-compatible chat endpoint (OpenAI, a local model server): one POST to `${baseUrl}/chat/completions`.
  * Thin: a timeout per attempt, at most two retries on 429 and 5xx with a short wait, and errors that name the
  * endpoint and the HTTP status. The API key goes in the Authorization header only and is cut out of every
- * message, in case a server echoes it.
+ * message and of the model's answer, in case a server or the model echoes it.
  */
 import { ServiceError } from '../core/errors.js';
 import type { ChatPrompt } from './prompt.js';
@@ -73,7 +73,9 @@ export function openAiCompatibleProvider(o: OpenAiCompatibleOptions): ModelProvi
       if (!Array.isArray(choices) || choices.length === 0) return fail(`HTTP ${res.status} but the answer has no choices`);
       const content = (choices[0] as { message?: { content?: unknown } } | undefined)?.message?.content;
       if (typeof content !== 'string' || content.trim() === '') return fail(`HTTP ${res.status} but the first choice has no text`);
-      return content;
+      // A model may echo the key (asked to, by a question): its text is printed as SQL, in refusals, and sent to
+      // Athena's query history, so the key is cut out before anything else sees it.
+      return redact(content);
     },
   };
 }

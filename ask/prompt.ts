@@ -51,7 +51,9 @@ export function buildPrompt(question: string, policy: SqlPolicy, today: string):
     `- Every SELECT that reads ${policy.table} must bound ${day} from below in its WHERE with days written 'YYYY/MM/DD', as a top-level AND term: ` +
       `${day} = '${example}', ${day} BETWEEN '2026/01/01' AND '2026/01/31', ${day} >= '2026/01/01', or ${day} IN ('...', '...').`,
     `- Today is ${example} (UTC); when the question names no day, use today.`,
-    `- Functions allowed: ${ALLOWED_FUNCTIONS.join(', ')}. Operators: = <> < <= > >= + - * / % || AND OR NOT LIKE IN BETWEEN IS NULL, CASE, CAST.`,
+    ...(policy.earliestDay ? [`- The earliest day kept is ${policy.earliestDay}: never bound ${day} from below with an earlier day.`] : []),
+    `- Functions allowed: ${ALLOWED_FUNCTIONS.join(', ')}. Operators: = <> < <= > >= + - * / % || AND OR NOT LIKE IN BETWEEN IS NULL, ` +
+      "IS DISTINCT FROM, CASE, CAST, EXTRACT(HOUR FROM ...), INTERVAL '7' DAY, TIMESTAMP '2026-01-01 00:00:00'.",
     '- Strings in single quotes; identifiers that are keywords in double quotes ("start", "end"); no backticks, no backslashes, no semicolons.',
     `- End with LIMIT n, n at most ${policy.maxLimit}.`,
   ].join('\n');

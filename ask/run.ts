@@ -13,8 +13,9 @@ import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBTyp
 import { LeastpathError, UsageError } from '../core/errors.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { AthenaConfig } from '../model/types.js';
-import { createFlowLogsView, openDuckDb, resolveFiles, sqlString } from '../observe/duckdb.js';
+import { createFlowLogsView, openDuckDb, resolveFiles, sqlString, withTimeBound, type TimeBound } from '../observe/duckdb.js';
 import type { SqlParam } from '../observe/sql.js';
+import type { ParamType } from './params.js';
 import { FLOW_LOG_COLUMNS } from './schema.js';
 
 export type Cell = string | number | boolean | null;
@@ -25,10 +26,16 @@ export interface QueryResult {
 }
 
 export interface ReadOnlySession {
-  /** Runs one statement with `?` parameters. */
-  run(sql: string, params: readonly SqlParam[]): Promise<QueryResult>;
+  /**
+   * Runs one statement with `?` or `$n` parameters, typed as `types` says (default: as their literals would be),
+   * interrupted past the session's time bound.
+   */
+  run(sql: string, params: readonly SqlParam[], types?: readonly ParamType[]): Promise<QueryResult>;
   close(): void;
 }
+
+/** ask.yaml maxSeconds when it sets none: long enough for a question over weeks of logs, short of a runaway join. */
+export const DEFAULT_ASK_MAX_SECONDS = 120;
 
 interface FlowLogSource {
   /** flowLogs.files as written. */
@@ -40,6 +47,8 @@ interface FlowLogSource {
   memoryLimit?: string | undefined;
   /** environment.yaml as read, to point at a pattern that matches nothing. */
   environment?: YamlSource;
+  /** The time bound of each query (ask.yaml maxSeconds); undefined: none (tests of the session alone). */
+  bound?: TimeBound | undefined;
 }
 
 /** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
@@ -69,7 +78,7 @@ export async function openReadOnlySession(source: FlowLogSource, table: string):
     close();
     throw err;
   }
-  return { run: (sql, params) => runDuckDb(connection, sql, params), close };
+  return { run: (sql, params, types) => withTimeBound(connection, source.bound, () => runDuckDb(connection, sql, params, types)), close };
 }
 
 /**
@@ -82,10 +91,12 @@ function paramType(v: SqlParam): DuckDBType {
   return v >= -(2 ** 31) && v < 2 ** 31 ? INTEGER : BIGINT;
 }
 
-async function runDuckDb(connection: DuckDBConnection, sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
+const DUCKDB_TYPES: Record<ParamType, DuckDBType> = { VARCHAR, INTEGER, BIGINT, DOUBLE };
+
+async function runDuckDb(connection: DuckDBConnection, sql: string, params: readonly SqlParam[], types?: readonly ParamType[]): Promise<QueryResult> {
   let reader;
   try {
-    reader = await connection.runAndReadAll(sql, [...params], params.map(paramType));
+    reader = await connection.runAndReadAll(sql, [...params], types ? types.map((t) => DUCKDB_TYPES[t]) : params.map(paramType));
   } catch (err) {
     throw new LeastpathError(`the query failed on duckdb: ${String((err as Error).message).split('\n')[0]}`);
   }
@@ -108,23 +119,43 @@ function cell(v: unknown): Cell {
 }
 
 /** Runs the query once over the environment's files (engine duckdb). */
-export async function runOnDuckDb(source: FlowLogSource, table: string, sql: string, params: readonly SqlParam[]): Promise<QueryResult> {
+export async function runOnDuckDb(source: FlowLogSource, table: string, sql: string, params: readonly SqlParam[], types?: readonly ParamType[]): Promise<QueryResult> {
   const session = await openReadOnlySession(source, table);
   try {
-    return await session.run(sql, params);
+    return await session.run(sql, params, types);
   } finally {
     session.close();
   }
 }
 
+/** Where and how long an Athena query of ask runs. */
+interface AthenaTarget {
+  athena: AthenaConfig;
+  /** The environment's region. */
+  region: string;
+  /** environment.yaml, named when the bytes cutoff stops the query. */
+  configFile: string;
+  bound: TimeBound;
+}
+
 /**
- * Runs the query on Athena (engine athena; `athena` checked by flowLogsFor, `region` the environment's): values as
- * ExecutionParameters; every value comes back as text.
+ * Runs the query on Athena (engine athena; `athena` checked by flowLogsFor): values as ExecutionParameters, written
+ * as `literals` (numbers as the query wrote them); stopped past the time bound and flowLogs.athena.maxBytesScanned.
+ * Every value comes back as text.
  */
-export async function runOnAthena(athena: AthenaConfig, region: string, sql: string, params: readonly SqlParam[], client?: AthenaClient): Promise<QueryResult> {
+export async function runOnAthena(target: AthenaTarget, sql: string, params: readonly SqlParam[], literals?: readonly string[], client?: AthenaClient): Promise<QueryResult> {
   const { AthenaClient: Client } = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
-  const rows = await runAthenaQuery({ client: client ?? new Client({ region }), config: athena, sql, params });
+  const rows = await runAthenaQuery({
+    client: client ?? new Client({ region: target.region }),
+    config: target.athena,
+    sql,
+    params,
+    ...(literals ? { literals } : {}),
+    timeoutMs: target.bound.seconds * 1000,
+    timeoutSetting: target.bound.setting,
+    configFile: target.configFile,
+  });
   const columns = rows[0] ? Object.keys(rows[0]) : [];
   return { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
 }

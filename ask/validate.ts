@@ -25,6 +25,11 @@ export interface SqlPolicy {
   partitionColumn: string;
   /** LIMIT added when missing, and the highest one kept. */
   maxLimit: number;
+  /**
+   * The earliest day (YYYY/MM/DD) a lower bound of the partition column may name: today less the environment's
+   * window.retainDays. Undefined (sql check without --env): any real calendar day.
+   */
+  earliestDay?: string | undefined;
 }
 
 type SqlCheck = { ok: true; sql: string; limit: number } | { ok: false; reason: string };
@@ -41,6 +46,8 @@ const BINARY_OPERATORS = new Set([
   '=', '<>', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '||', 'AND', 'OR',
   'LIKE', 'NOT LIKE', 'IN', 'NOT IN', 'BETWEEN', 'NOT BETWEEN', 'IS', 'IS NOT',
 ]);
+/** EXTRACT fields that Athena and DuckDB read alike (DOW and DOY number days differently in the two). */
+const EXTRACT_FIELDS = new Set(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second']);
 const UNARY_OPERATORS = new Set(['-', '+', 'NOT']);
 
 /** Aggregates (aggr_func nodes). */
@@ -49,7 +56,7 @@ const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
 /** Scalar and window functions: strings, numbers, dates, conditionals. Nothing that reads files or the network. */
 const FUNCTIONS = new Set([
   'not', 'exists', 'coalesce', 'nullif', 'greatest', 'least',
-  'lower', 'upper', 'substr', 'substring', 'length', 'concat', 'trim', 'replace', 'starts_with', 'strpos',
+  'lower', 'upper', 'substr', 'substring', 'length', 'concat', 'trim', 'replace', 'starts_with', 'strpos', 'split_part',
   'abs', 'round', 'floor', 'ceil', 'ceiling',
   'current_date', 'date_trunc', 'from_unixtime', 'to_unixtime', 'date_format',
   'row_number', 'rank', 'dense_rank', 'approx_distinct',
@@ -75,8 +82,60 @@ export function checkSql(sql: string, policy: SqlPolicy): SqlCheck {
     return { ok: true, ...check(sql, policy) };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.message };
+    if (isStackOverflow(err)) return { ok: false, reason: TOO_DEEP };
     throw err;
   }
+}
+
+/** Why a query nested deeper than the parser can follow is refused (AND / OR chains of any length are walked). */
+export const TOO_DEEP = 'the query nests parentheses, functions or subqueries too deeply to check: flatten it';
+
+/** V8's "Maximum call stack size exceeded": the parser recursed on input nested thousands deep. */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
+/**
+ * The text as node-sql-parser is given it: its Athena grammar has no `IS [NOT] DISTINCT FROM`, so each becomes
+ * `<>` (`=`) padded to the same length, an operator of the same precedence over the same operands; positions in
+ * parse errors stay those of the input. The engine gets the input text.
+ */
+export function forParser(text: string): string {
+  let out = '';
+  let at = 0;
+  for (const [start, end] of unquotedSpans(text)) {
+    out += text.slice(at, start);
+    out += text.slice(start, end).replace(/\bIS(\s+NOT)?\s+DISTINCT\s+FROM\b/gi, (m: string, not: string | undefined) => {
+      const op = not ? '=' : '<>';
+      return op + m.slice(op.length).replace(/[^\n]/g, ' ');
+    });
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+/** The [start, end) ranges of `text` outside string literals and quoted identifiers. */
+function unquotedSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let from = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (c === quote) {
+        if (text[i + 1] === quote) i++;
+        else {
+          quote = undefined;
+          from = i + 1;
+        }
+      }
+    } else if (c === "'" || c === '"') {
+      spans.push([from, i]);
+      quote = c;
+    }
+  }
+  if (quote === undefined) spans.push([from, text.length]);
+  return spans;
 }
 
 function check(input: string, policy: SqlPolicy): { sql: string; limit: number } {
@@ -125,8 +184,9 @@ function scanText(text: string): string {
 function parse(text: string): Node {
   let ast: unknown;
   try {
-    ast = new sqlParser.Parser().astify(text, { database: 'athena' });
+    ast = new sqlParser.Parser().astify(forParser(text), { database: 'athena' });
   } catch (err) {
+    if (isStackOverflow(err)) refuse(TOO_DEEP);
     const at = (err as { location?: { start?: { line?: number; column?: number } } }).location?.start;
     refuse(`cannot parse the query${at?.line !== undefined ? ` (line ${at.line}, column ${at.column})` : ''}`);
   }
@@ -142,11 +202,18 @@ function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isEmpty(v: unknown): boolean {
-  if (v === null || v === undefined || v === false) return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (isNode(v)) return Object.values(v).every(isEmpty);
-  return false;
+/** Whether a value holds nothing (null, false, [], or objects of such). A loop, not recursion: WHERE can be deep. */
+function isEmpty(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || v === undefined || v === false) continue;
+    if (Array.isArray(v)) {
+      if (v.length > 0) return false;
+    } else if (isNode(v)) stack.push(...Object.values(v));
+    else return false;
+  }
+  return true;
 }
 
 function lastBranch(select: Node): Node {
@@ -190,15 +257,15 @@ class Walker {
 
   /** Every node with a `type` must have been classified by the walk: a safety net under the allow-lists. */
   assertAllClassified(root: unknown): void {
-    const visit = (v: unknown): void => {
-      if (Array.isArray(v)) return v.forEach(visit);
-      if (!isNode(v)) return;
-      if (typeof v.type === 'string' && !this.seen.has(v)) refuse(`unsupported construct: ${v.type}`);
-      Object.entries(v).forEach(([k, c]) => {
-        if (k !== 'loc') visit(c);
-      });
-    };
-    visit(root);
+    const stack = [root];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (Array.isArray(v)) stack.push(...(v as unknown[]));
+      else if (isNode(v)) {
+        if (typeof v.type === 'string' && !this.seen.has(v)) refuse(`unsupported construct: ${v.type}`);
+        for (const [k, c] of Object.entries(v)) if (k !== 'loc') stack.push(c);
+      }
+    }
   }
 
   private see(node: Node): Node {
@@ -395,10 +462,17 @@ class Walker {
         // A quoted identifier for the engine (Athena, DuckDB), not a string.
         return this.column(nameOf(v.value), undefined, scope, aliasesAllowed);
       case 'binary_expr': {
-        const op = String(v.operator).toUpperCase();
-        if (!BINARY_OPERATORS.has(op)) refuse(`operator ${String(v.operator)} is not allowed`);
-        walk(v.left);
-        walk(v.right);
+        // A chain of 2,000 AND / OR terms is a tree 2,000 deep: its operators are walked with a stack, not recursion.
+        const stack: unknown[] = [v];
+        while (stack.length > 0) {
+          const e = stack.pop();
+          if (isNode(e) && e.type === 'binary_expr') {
+            this.see(e);
+            const op = String(e.operator).toUpperCase();
+            if (!BINARY_OPERATORS.has(op)) refuse(`operator ${String(e.operator)} is not allowed`);
+            stack.push(e.right, e.left);
+          } else walk(e);
+        }
         return;
       }
       case 'unary_expr':
@@ -456,9 +530,27 @@ class Walker {
         }
         return;
       }
-      case 'interval':
+      case 'interval': {
         if (!INTERVAL_UNITS.has(String(v.unit).toLowerCase())) refuse(`interval unit ${String(v.unit)} is not allowed`);
-        return walk(v.expr);
+        // Athena takes the count as a quoted whole number only; ask passes it as a parameter (ask/params.ts).
+        const count = v.expr;
+        if (!isNode(count) || count.type !== 'single_quote_string' || typeof count.value !== 'string' || !/^\d{1,9}$/.test(count.value)) {
+          refuse("an INTERVAL takes a quoted whole number, as in INTERVAL '7' DAY");
+        }
+        return walk(count);
+      }
+      case 'timestamp':
+      case 'date':
+        // TIMESTAMP '2026-11-20 00:00:00' / DATE '2026-11-20': a typed string literal (ask passes it as CAST(? AS ...)).
+        if (typeof v.value !== 'string') refuse(`cannot classify a ${v.type} literal`);
+        return;
+      case 'extract': {
+        const args = v.args;
+        if (!isNode(args) || !isEmpty(args.cast_type)) return refuse('cannot classify EXTRACT');
+        const field = String(args.field).toLowerCase();
+        if (!EXTRACT_FIELDS.has(field)) refuse(`EXTRACT(${String(args.field).toUpperCase()} ...) is not allowed: use one of ${[...EXTRACT_FIELDS].join(', ').toUpperCase()}`);
+        return walk(args.source);
+      }
       default:
         return refuse(`unsupported expression: ${String(v.type)}`);
     }
@@ -480,38 +572,77 @@ class Walker {
     if (!isEmpty(spec.orderby)) this.orderBy(spec.orderby, scope);
   }
 
-  /** Whether `where` bounds the partition column of `src` in one of its top-level AND terms (see the header). */
+  /**
+   * Whether `where` bounds the partition column of `src` in one of its top-level AND terms (see the header).
+   * Refuses a bound whose lower day is no calendar day or lies before the retention (policy.earliestDay).
+   */
   private hasPartitionFilter(where: unknown, src: Source, scope: Scope): boolean {
     const tables = scope.sources.filter((x) => x.isTable).length;
+    const partition = this.policy.partitionColumn.toLowerCase();
+    // `day` or `"day"` (a quoted identifier, unqualified) or `f.day` / `f."day"`.
     const isDay = (e: unknown): boolean =>
       isNode(e) &&
-      e.type === 'column_ref' &&
-      typeof e.column === 'string' &&
-      e.column.toLowerCase() === this.policy.partitionColumn.toLowerCase() &&
-      (isEmpty(e.table) ? tables === 1 : nameOf(e.table) === src.name);
-    // A bound is a day as the partition writes it ('2026/11/21'): '' or 'z' would pass every partition. And it must
-    // bound from below (=, >, >=, BETWEEN, IN): day < '2026/11/21' alone still scans all the history before it.
-    const isLiteral = (e: unknown): boolean => isNode(e) && e.type === 'single_quote_string' && typeof e.value === 'string' && PARTITION_DAY.test(e.value);
+      ((e.type === 'column_ref' && typeof e.column === 'string' && e.column.toLowerCase() === partition && (isEmpty(e.table) ? tables === 1 : nameOf(e.table) === src.name)) ||
+        (e.type === 'double_quote_string' && typeof e.value === 'string' && e.value.toLowerCase() === partition && tables === 1));
+    // A bound is a day as the partition writes it ('2026/11/21'), a real one: '' or '0000/00/00' would pass every
+    // partition. And it must bound from below (=, >, >=, BETWEEN, IN): day < '2026/11/21' alone still scans all the
+    // history before it; a lower bound before the retention scans days the environment does not keep.
+    let problem: string | undefined;
+    const day = (e: unknown, lower: boolean): boolean => {
+      if (!isNode(e) || e.type !== 'single_quote_string' || typeof e.value !== 'string' || !PARTITION_DAY.test(e.value)) return false;
+      const col = this.policy.partitionColumn;
+      if (!isCalendarDay(e.value)) {
+        problem ??= `'${e.value}' is not a calendar day: bound ${col} from below with a real day (e.g. WHERE ${col} >= '${this.policy.earliestDay ?? '2026/01/01'}')`;
+        return false;
+      }
+      const earliest = this.policy.earliestDay;
+      if (lower && earliest !== undefined && e.value < earliest) {
+        problem ??= `the lower bound '${e.value}' of ${col} lies before ${earliest}, the first day the environment retains (window.retainDays): bound ${col} from ${earliest} on`;
+        return false;
+      }
+      return true;
+    };
     const bounds = (e: unknown): boolean => {
       if (!isNode(e) || e.type !== 'binary_expr') return false;
       const op = String(e.operator).toUpperCase();
-      if (op === 'OR') return bounds(e.left) && bounds(e.right);
-      if (['=', '>', '>='].includes(op)) return isDay(e.left) && isLiteral(e.right);
-      if (['=', '<', '<='].includes(op)) return isLiteral(e.left) && isDay(e.right);
-      if (op === 'BETWEEN' || op === 'IN') {
+      if (op === 'OR') return operands(e, 'OR').every(bounds);
+      if (['=', '>', '>='].includes(op) && isDay(e.left)) return day(e.right, true);
+      if (['=', '<', '<='].includes(op) && isDay(e.right)) return day(e.left, true);
+      if ((op === 'BETWEEN' || op === 'IN') && isDay(e.left)) {
         const list = isNode(e.right) && e.right.type === 'expr_list' && Array.isArray(e.right.value) ? (e.right.value as unknown[]) : [];
-        return isDay(e.left) && list.length > 0 && list.every(isLiteral);
+        // BETWEEN low AND high: only low bounds from below; every value of IN does.
+        return list.length > 0 && list.map((x, i) => day(x, op === 'IN' || i === 0)).every(Boolean);
       }
       return false;
     };
-    const terms = (e: unknown): unknown[] =>
-      isNode(e) && e.type === 'binary_expr' && String(e.operator).toUpperCase() === 'AND' ? [...terms(e.left), ...terms(e.right)] : [e];
-    return terms(where).some(bounds);
+    if (operands(where, 'AND').some(bounds)) return true;
+    if (problem !== undefined) refuse(problem);
+    return false;
   }
+}
+
+/** The operands of a chain of one operator (`a AND b AND c`), in order; in a loop: 2,000 terms are a tree as deep. */
+function operands(e: unknown, operator: 'AND' | 'OR'): unknown[] {
+  const out: unknown[] = [];
+  const stack = [e];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (isNode(x) && x.type === 'binary_expr' && String(x.operator).toUpperCase() === operator) stack.push(x.right, x.left);
+    else out.push(x);
+  }
+  return out;
 }
 
 /** A day of the partition column, as the flow-log table writes it. */
 const PARTITION_DAY = /^\d{4}\/\d{2}\/\d{2}$/;
+
+/** Whether a YYYY/MM/DD text names a day of the calendar (not 0000/00/00 nor 2026/02/30). */
+function isCalendarDay(text: string): boolean {
+  const [y, m, d] = text.split('/').map(Number) as [number, number, number];
+  if (y < 1) return false;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
 
 /** The LIMIT of a SELECT: `LIMIT n` or `LIMIT n OFFSET m`, as numbers. */
 function limitOf(limit: unknown): { count: number; offset?: number } | undefined {

@@ -85,7 +85,7 @@ export interface RawEnvironment {
   mode?: Mode;
   promoteFrom?: string | null;
   soakDays?: number;
-  flowLogs: { engine: Engine; files?: string[]; athena?: EnvironmentConfig['flowLogs']['athena']; memoryLimit?: string };
+  flowLogs: { engine: Engine; files?: string[]; athena?: EnvironmentConfig['flowLogs']['athena']; memoryLimit?: string; maxSeconds?: number };
   window?: { days?: number; retainDays?: number };
   workloads: Record<string, Partial<WorkloadSelector>>;
   endpoints?: { routeTables?: string[]; subnets?: string[] };
@@ -162,6 +162,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
       files: raw.flowLogs.files ?? [],
       ...(raw.flowLogs.athena !== undefined ? { athena: raw.flowLogs.athena } : {}),
       ...(raw.flowLogs.memoryLimit !== undefined ? { memoryLimit: raw.flowLogs.memoryLimit } : {}),
+      ...(raw.flowLogs.maxSeconds !== undefined ? { maxSeconds: raw.flowLogs.maxSeconds } : {}),
     },
     window: { days: raw.window?.days ?? 14, retainDays: raw.window?.retainDays ?? 30 },
     workloads,

@@ -43,6 +43,8 @@ export interface AthenaConfig {
   table: string;
   workgroup: string;
   outputLocation?: string;
+  /** The most a query may scan (e.g. `100GB`): the client stops a query past it. Absent: no cutoff of its own. */
+  maxBytesScanned?: string;
 }
 
 interface QuarantineEntry {
@@ -71,6 +73,8 @@ export interface EnvironmentConfig {
     athena?: AthenaConfig;
     /** DuckDB's memory limit (e.g. `2GB`); beyond it the duckdb engine spills to disk. Absent: DuckDB's default. */
     memoryLimit?: string;
+    /** The time bound of one observe or report query, DuckDB or Athena (default 1800 s). */
+    maxSeconds?: number;
   };
   window: { days: number; retainDays: number };
   /** Workload name -> how its records are recognised. Sorted by name. */
@@ -236,6 +240,8 @@ export interface AskConfig {
   apiKeyEnv?: string;
   timeoutSeconds?: number;
   maxLimit?: number;
+  /** The time bound of a query `ask --run` runs (default 120 s on DuckDB and Athena alike). */
+  maxSeconds?: number;
 }
 
 /** Everything under policies/ and observed/ of one repository. */

@@ -24,6 +24,25 @@ interface AthenaRunOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Give up (and stop the query) after this long. */
   timeoutMs?: number;
+  /** The setting behind timeoutMs, named when a query is stopped (e.g. `flowLogs.maxSeconds in ...`). */
+  timeoutSetting?: string;
+  /**
+   * The values as Athena literals, when the caller wrote them (ask: a number keeps its text, 1048576.0 stays a
+   * decimal); otherwise executionParameter(params).
+   */
+  literals?: readonly string[];
+  /** Where the environment is configured, named when the bytes cutoff (config.maxBytesScanned) stops a query. */
+  configFile?: string;
+}
+
+const BYTE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/** `100GB`, `1.5 TiB` (flowLogs.athena.maxBytesScanned, checked by the schema) in bytes. */
+export function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([KMGT]i?B|B)$/i.exec(text.trim());
+  const unit = m ? BYTE_UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || unit === undefined) throw new ServiceError(`cannot read ${JSON.stringify(text)} as a number of bytes (like 100GB)`);
+  return Math.floor(Number(m[1]) * unit);
 }
 
 /**
@@ -53,24 +72,43 @@ export async function runAthenaQuery(opts: AthenaRunOptions): Promise<Record<str
       QueryExecutionContext: { Database: config.database },
       WorkGroup: config.workgroup,
       ...(config.outputLocation ? { ResultConfiguration: { OutputLocation: config.outputLocation } } : {}),
-      ...(opts.params.length > 0 ? { ExecutionParameters: opts.params.map(executionParameter) } : {}),
+      ...(opts.params.length > 0 ? { ExecutionParameters: opts.literals ? [...opts.literals] : opts.params.map(executionParameter) } : {}),
     }),
   );
   const id = started.QueryExecutionId;
   if (!id) throw new ServiceError('Athena returned no QueryExecutionId');
 
-  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const cutoff = config.maxBytesScanned !== undefined ? parseBytes(config.maxBytesScanned) : undefined;
+  const stop = () => client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+  const cutoffSetting = `flowLogs.athena.maxBytesScanned${opts.configFile ? ` in ${opts.configFile}` : ''}`;
   for (let attempt = 0; ; attempt++) {
     const exec = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
     const state = exec.QueryExecution?.Status?.State;
+    const scanned = exec.QueryExecution?.Statistics?.DataScannedInBytes;
     if (state === 'SUCCEEDED') break;
     if (state === 'FAILED' || state === 'CANCELLED') {
       const reason = exec.QueryExecution?.Status?.StateChangeReason ?? 'no reason given';
-      throw new ServiceError(`Athena query ${id} ${state.toLowerCase()}: ${reason}`);
+      // The workgroup's own cutoff (BytesScannedCutoffPerQuery) cancels a query with this reason.
+      const workgroupCutoff = /bytes scanned limit|BytesScannedCutoffPerQuery/i.test(reason)
+        ? ` (the cutoff of the workgroup ${config.workgroup}, BytesScannedCutoffPerQuery: narrow the days the query reads, or raise it)`
+        : '';
+      throw new ServiceError(`Athena query ${id} ${state.toLowerCase()}: ${reason}${workgroupCutoff}`);
+    }
+    // Athena bills the bytes a query scans: past the cutoff it is stopped while it runs, not after.
+    if (cutoff !== undefined && scanned !== undefined && scanned > cutoff) {
+      await stop();
+      throw new ServiceError(
+        `Athena query ${id} was stopped after scanning ${scanned} bytes, past ${config.maxBytesScanned} (${cutoffSetting}): ` +
+          'narrow the days it reads, or raise the setting',
+      );
     }
     if (Date.now() > deadline) {
-      await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
-      throw new ServiceError(`Athena query ${id} did not finish in time; it was stopped`);
+      await stop();
+      throw new ServiceError(
+        `Athena query ${id} did not finish in time (${timeoutMs / 1000} s${opts.timeoutSetting ? `, ${opts.timeoutSetting}` : ''}); it was stopped`,
+      );
     }
     await sleep(pollDelay(attempt));
   }

@@ -9,6 +9,7 @@ import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
+import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
 import { flowLogsFor } from './sources.js';
@@ -115,7 +116,11 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     const { athena } = flowLogs;
     const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
-    const rows = await runAthenaQuery({ client, config: athena, sql: q.sql, params: q.params });
+    const bound = flowLogsTimeBound(config.flowLogs.maxSeconds, env.environment.source.file);
+    const rows = await runAthenaQuery({
+      client, config: athena, sql: q.sql, params: q.params,
+      timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: env.environment.source.file,
+    });
     observation = { rows: rows.map(toRow), malformed: [], files: 0 };
   }
 

@@ -75,6 +75,54 @@ export async function openDuckDb(opts: DuckDbOptions = {}): Promise<DuckDbHandle
   };
 }
 
+/** How long one DuckDB query may run, and the setting that says so (named when a query is stopped). */
+export interface TimeBound {
+  seconds: number;
+  /** Where it is set, like `flowLogs.maxSeconds in policies/dev/environment.yaml`. */
+  setting: string;
+}
+
+/** observe and report: flowLogs.maxSeconds when the environment sets none (as long as Athena was always given). */
+export const DEFAULT_FLOW_LOGS_MAX_SECONDS = 1800;
+
+/** The time bound of observe's and report's queries: flowLogs.maxSeconds of the environment, or the default. */
+export function flowLogsTimeBound(maxSeconds: number | undefined, environmentFile: string): TimeBound {
+  return { seconds: maxSeconds ?? DEFAULT_FLOW_LOGS_MAX_SECONDS, setting: `flowLogs.maxSeconds in ${environmentFile}` };
+}
+
+/** A DuckDB query stopped by its time bound (exit 2, like the memory limit: a setting to change, or a query to narrow). */
+export class QueryTimeout extends UsageError {}
+
+/**
+ * Runs `work` (DuckDB queries on `connection`) and interrupts it when it takes longer than the bound
+ * (connection.interrupt(), DuckDB's own cancellation): a QueryTimeout naming the bound and its setting.
+ */
+export async function withTimeBound<T>(connection: DuckDBConnection, bound: TimeBound | undefined, work: () => Promise<T>): Promise<T> {
+  if (bound === undefined) return work();
+  let stopped = false;
+  let again: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    stopped = true;
+    connection.interrupt();
+    // An interrupt reaches only a query that is executing, not one being prepared: repeat it until work stops.
+    again = setInterval(() => connection.interrupt(), 20);
+  }, bound.seconds * 1000);
+  try {
+    return await work();
+  } catch (err) {
+    if (stopped) {
+      throw new QueryTimeout(
+        `the DuckDB query was stopped after ${bound.seconds} s, its time bound (${bound.setting}): narrow the days it reads, ` +
+          'avoid joining the table to itself, or raise the setting',
+      );
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(again);
+  }
+}
+
 /** Quotes a string as a SQL literal (file paths only; values from users go in as parameters). */
 export function sqlString(s: string): string {
   if (/[\0\n\r]/.test(s)) throw new InputError(`file path contains a control character: ${JSON.stringify(s)}`);
@@ -278,7 +326,8 @@ export async function readFlowLogs<T>(
     try {
       run = await attempt(true);
     } catch (err) {
-      if (err instanceof InputError) throw err;
+      // A query stopped by its time bound is no file's fault, and reading again would take as long.
+      if (err instanceof InputError || err instanceof QueryTimeout) throw err;
       await explainOutOfMemory(connection, err);
       // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
       const failing = await findFailingFile(connection, files);

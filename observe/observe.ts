@@ -15,12 +15,14 @@ import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '
 import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
   checkGarbage,
+  flowLogsTimeBound,
   malformedLines,
   openDuckDb,
   query,
   readFlowLogs,
   readRejects,
   resolveFiles,
+  withTimeBound,
   type MalformedLine,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -111,7 +113,8 @@ export async function readObservationsDuckDb(opts: {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
     const q = renderObserveQuery(input);
-    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
+    const bound = flowLogsTimeBound(opts.config.flowLogs.maxSeconds, opts.environmentSource?.file ?? 'environment.yaml');
+    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)));
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);

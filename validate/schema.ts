@@ -107,6 +107,7 @@ function toFinding(src: YamlSource, err: ErrorObject): Finding | undefined {
     case 'format':
     case 'minLength':
     case 'minimum':
+    case 'exclusiveMinimum':
     case 'maximum':
     case 'minItems':
     case 'minProperties':

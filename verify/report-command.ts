@@ -13,9 +13,9 @@ import { resolveFromRepo } from '../generators/plan-command.js';
 import type { ResolveResult } from '../generators/resolve.js';
 import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
-import type { AthenaConfig, Engine, EnvironmentPolicies } from '../model/types.js';
+import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
-import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
+import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, withTimeBound } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
@@ -113,7 +113,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   const flowLogs = flowLogsFor(env, opts.engine);
   const { rows, fallback } =
     flowLogs.engine === 'athena'
-      ? { rows: await readReportAthena(flowLogs.athena, config.region, input, opts.athenaClient), fallback: undefined }
+      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient), fallback: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
   const outside = outsideFindings(report, env);
@@ -137,7 +137,8 @@ async function readReportDuckDb(
     const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
-    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));
+    const bound = flowLogsTimeBound(flowLogs.maxSeconds, environment.file);
+    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)));
     return { rows: value.map(toReportRow), fallback };
   } finally {
     duck.close();
@@ -145,15 +146,21 @@ async function readReportDuckDb(
 }
 
 async function readReportAthena(
-  athena: AthenaConfig,
+  flowLogs: EngineFlowLogs & { engine: 'athena' },
+  environmentFile: string,
   region: string,
   input: (relation: string) => ReportQueryInput,
   client?: AthenaClient,
 ): Promise<ReportRow[]> {
   const sdk = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
+  const { athena } = flowLogs;
   const q = renderReportQuery(input(`${athena.database}.${athena.table}`));
-  const rows = await runAthenaQuery({ client: client ?? new sdk.AthenaClient({ region }), config: athena, sql: q.sql, params: q.params });
+  const bound = flowLogsTimeBound(flowLogs.maxSeconds, environmentFile);
+  const rows = await runAthenaQuery({
+    client: client ?? new sdk.AthenaClient({ region }), config: athena, sql: q.sql, params: q.params,
+    timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: environmentFile,
+  });
   return rows.map(toReportRow);
 }
 

@@ -143,10 +143,10 @@ describe('leastpath ask refuses', () => {
   });
 
   it('a query whose values cannot all become parameters', async () => {
-    const m = await withModel([answer("SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/20' AND from_unixtime(start) > current_date - INTERVAL '1' DAY")]);
+    const m = await withModel([answer("SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/20' AND bytes > 99999999999999999999")]);
     const r = await runOrg(org(openAi(m), noFiles), ['ask', QUESTION, '--env', 'dev', '--run']);
     expect(r.code).toBe(1);
-    expect(r.stderr[0]).toBe('refused: cannot pass the query\'s values as parameters: an INTERVAL literal cannot be a parameter (compare "start" with Unix seconds instead)');
+    expect(r.stderr[0]).toBe("refused: cannot pass the query's values as parameters: the number 99999999999999999999 is too large to pass exactly");
   });
 });
 
@@ -274,5 +274,74 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
     bedrock.on(ConverseCommand).rejects(err);
     const r = await runOrg(org('provider: bedrock\nmodel: m1\nregion: us-east-1\n'), ['ask', QUESTION, '--env', 'dev']);
     expect(r).toEqual({ code: 2, stdout: '', stderr: ['bedrock model m1 in us-east-1: ThrottlingException (HTTP 429): Too many requests'] });
+  });
+});
+
+describe('ask under hostile input (issue 15)', () => {
+  it('a key the model echoes is redacted in its SQL, in the result and in a refusal', async () => {
+    const key = 'sk-echo-0123456789abcdef';
+    const echoed = `SELECT dstaddr, '${key}' AS k FROM vpc_flow_logs WHERE day = '2026/11/20' AND action = 'ACCEPT' ORDER BY dstaddr LIMIT 1`;
+    const m = await withModel([answer(echoed), answer(`SELECT '${key}' FROM users`)]);
+    const yaml = openAi(m, 'apiKeyEnv: LP_TEST_KEY\n');
+    const ran = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev', '--run'], { LP_TEST_KEY: key });
+    expect(ran.code).toBe(0);
+    expect(ran.stdout.split('\n')[0]).toBe(echoed.replace(key, '***'));
+    const refused = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev', '--format', 'json'], { LP_TEST_KEY: key });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toEqual({ question: QUESTION, sql: "SELECT '***' FROM users", refused: 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs' });
+    for (const r of [ran, refused]) expect(r.stdout + r.stderr.join('\n')).not.toContain(key);
+  });
+
+  it('a 4-way self join is stopped by maxSeconds with a message that says so', async () => {
+    // 3,000 records: the join has 8e13 rows, hours of work for DuckDB.
+    const many = Array.from({ length: 3000 }, (_, i) => logLine({ ...RECORDS[0]!, bytes: i + 1, start: day('20') + i }));
+    const join4 =
+      'SELECT count(*) AS n FROM vpc_flow_logs a, vpc_flow_logs b, vpc_flow_logs c, vpc_flow_logs d ' +
+      "WHERE a.day = '2026/11/20' AND b.day = '2026/11/20' AND c.day = '2026/11/20' AND d.day = '2026/11/20' AND a.bytes + b.bytes + c.bytes + d.bytes > 0";
+    const m = await withModel([answer(join4)]);
+    const started = Date.now();
+    const r = await runOrg(org(openAi(m, 'maxSeconds: 1\n'), { 'flow-logs/dev/a.log': `${HEADER}\n${many.join('\n')}\n` }), ['ask', QUESTION, '--env', 'dev', '--run']);
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.code).toBe(2);
+    expect(r.stderr.join('\n')).toContain('the DuckDB query was stopped after 1 s, its time bound (maxSeconds in policies/ask.yaml)');
+    expect(seconds).toBeLessThan(30);
+  });
+
+  it.each([
+    ["day >= '0000/00/00'", "'0000/00/00' is not a calendar day"],
+    ["day BETWEEN '0000/00/00' AND '9999/99/99'", "'0000/00/00' is not a calendar day"],
+    ["day BETWEEN '2026/11/01' AND '9999/99/99'", "'9999/99/99' is not a calendar day"],
+    ["day >= '2026/02/30'", "'2026/02/30' is not a calendar day"],
+    ["day >= '2020/01/01'", "the lower bound '2020/01/01' of day lies before 2026/10/24, the first day the environment retains (window.retainDays)"],
+    ["day IN ('2026/11/20', '2025/11/20')", "the lower bound '2025/11/20' of day lies before 2026/10/24"],
+  ])('sql check --env refuses a lower day bound outside the retention: %s', async (where, reason) => {
+    const r = await runOrg(org(null), ['sql', 'check', `SELECT srcaddr FROM vpc_flow_logs WHERE ${where}`, '--env', 'dev']);
+    expect(r.code).toBe(1);
+    expect(r.stderr[0]).toContain(`refused: ${reason}`);
+  });
+
+  it('accepts the first retained day and a quoted "day" as the partition filter', async () => {
+    for (const sql of [`SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/10/24'`, `SELECT srcaddr FROM vpc_flow_logs WHERE "day" = '2026/11/20'`]) {
+      expect(await runOrg(org(null), ['sql', 'check', sql, '--env', 'dev'])).toEqual({ code: 0, stdout: `${sql} LIMIT 1000\n`, stderr: [] });
+    }
+  });
+
+  it('2,000 OR terms are checked and run, not a crash', async () => {
+    const terms = Array.from({ length: 2000 }, (_, i) => `bytes = ${i + 1}`).join(' OR ');
+    const sql = `SELECT count(*) AS n FROM vpc_flow_logs WHERE day = '2026/11/20' AND (${terms} OR bytes = 5000)`;
+    const check = await runOrg(org(null), ['sql', 'check', sql, '--env', 'dev']);
+    expect(check).toEqual({ code: 0, stdout: `${sql} LIMIT 1000\n`, stderr: [] });
+    const m = await withModel([answer(sql)]);
+    const r = await runOrg(org(openAi(m)), ['ask', QUESTION, '--env', 'dev', '--run', '--format', 'json']);
+    expect(r.stderr).toEqual([]);
+    const want = RECORDS.filter((x) => x.start >= day('20') && x.start < day('21') && (x.bytes <= 2000 || x.bytes === 5000)).length;
+    expect(want).toBe(2);
+    expect(JSON.parse(r.stdout).rows).toEqual([[want]]);
+  });
+
+  it('input nested thousands deep is refused cleanly (exit 1), not a crash', async () => {
+    const sql = `SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/20' AND ${'('.repeat(3000)}bytes${')'.repeat(3000)} > 0`;
+    const r = await runOrg(org(null), ['sql', 'check', sql]);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: ['refused: the query nests parentheses, functions or subqueries too deeply to check: flatten it'] });
   });
 });

@@ -128,9 +128,6 @@ const rewrites: [sql: string, text: string, params: (string | number)[]][] = [
 
 /** Accepted queries whose values cannot all become parameters, and why. */
 const unsound: [sql: string, reason: string][] = [
-  [`SELECT srcaddr FROM vpc_flow_logs ${W} AND from_unixtime(start) > current_date - INTERVAL '1' DAY`, 'an INTERVAL literal cannot be a parameter (compare "start" with Unix seconds instead)'],
-  [`SELECT bytes / 1.50 FROM vpc_flow_logs ${W}`, 'the number 1.50 would not keep its text as a parameter (write it as 1.5)'],
-  [`SELECT bytes FROM vpc_flow_logs ${W} AND bytes > 1e3`, 'the number 1e3 would not keep its text as a parameter (write it as 1000)'],
   [`SELECT bytes FROM vpc_flow_logs ${W} AND bytes > 99999999999999999999`, 'the number 99999999999999999999 is too large to pass exactly'],
   [`SELECT srcaddr FROM vpc_flow_logs ${W} ORDER BY -1`, 'its GROUP BY / ORDER BY positions could not be located'],
   [`SELECT CAST(bytes AS DECIMAL(10,2)) FROM vpc_flow_logs ${W}`, 'its numbers could not all be located'],
@@ -144,7 +141,9 @@ const accepted = (sql: string): string => {
 
 describe('parameterize', () => {
   it.each(rewrites)('%s', (sql, text, params) => {
-    expect(parameterize(accepted(sql))).toEqual({ ok: true, sql: text, params });
+    const p = parameterize(accepted(sql));
+    if (!p.ok) throw new Error(p.reason);
+    expect({ sql: p.sql, params: p.params }).toEqual({ sql: text, params });
   });
 
   it.each(unsound)('refuses %s', (sql, reason) => {
@@ -157,5 +156,67 @@ describe('parameterize', () => {
     if (!p.ok) throw new Error(p.reason);
     expect(literal.rows.length).toBeGreaterThan(0);
     expect(await session.run(p.sql, p.params)).toEqual(literal);
+  });
+});
+
+/**
+ * Analyst queries that were refused or broke under --run (issue 15): the `?` text Athena gets with its literals,
+ * the `$n` text DuckDB gets, and the DuckDB answer equal to the literal query's (Athena substitutes the literals
+ * into the `?` text: that text, so substituted, must give the same answer too).
+ */
+const analyst: [name: string, sql: string, athena: string, literals: string[], duckdb: string][] = [
+  [
+    'GROUP BY an expression with literals',
+    `SELECT substr(srcaddr, 1, 6) AS net, count(*) AS n FROM vpc_flow_logs ${W} GROUP BY substr(srcaddr, 1, 6) ORDER BY 1`,
+    'SELECT substr(srcaddr, ?, ?) AS net, count(*) AS n FROM vpc_flow_logs WHERE day = ? GROUP BY substr(srcaddr, ?, ?) ORDER BY 1 LIMIT 1000',
+    ['1', '6', "'2026/01/02'", '1', '6'],
+    'SELECT substr(srcaddr, $1, $2) AS net, count(*) AS n FROM vpc_flow_logs WHERE day = $3 GROUP BY substr(srcaddr, $1, $2) ORDER BY 1 LIMIT 1000',
+  ],
+  [
+    'a decimal number keeps its text for Athena',
+    `SELECT srcaddr, sum(bytes) / 1048576.0 AS mib FROM vpc_flow_logs ${W} GROUP BY srcaddr ORDER BY srcaddr`,
+    'SELECT srcaddr, sum(bytes) / ? AS mib FROM vpc_flow_logs WHERE day = ? GROUP BY srcaddr ORDER BY srcaddr LIMIT 1000',
+    ['1048576.0', "'2026/01/02'"],
+    'SELECT srcaddr, sum(bytes) / $1 AS mib FROM vpc_flow_logs WHERE day = $2 GROUP BY srcaddr ORDER BY srcaddr LIMIT 1000',
+  ],
+  [
+    'INTERVAL and TIMESTAMP literals',
+    `SELECT count(*) AS n FROM vpc_flow_logs ${W} AND from_unixtime("start") >= TIMESTAMP '2026-01-03 00:00:00' - INTERVAL '1' DAY`,
+    "SELECT count(*) AS n FROM vpc_flow_logs WHERE day = ? AND from_unixtime(\"start\") >= CAST(? AS TIMESTAMP) - (? * INTERVAL '1' DAY) LIMIT 1000",
+    ["'2026/01/02'", "'2026-01-03 00:00:00'", '1'],
+    "SELECT count(*) AS n FROM vpc_flow_logs WHERE day = $1 AND from_unixtime(\"start\") >= CAST($2 AS TIMESTAMP) - ($3 * INTERVAL '1' DAY) LIMIT 1000",
+  ],
+  [
+    'EXTRACT, IS DISTINCT FROM, split_part and a quoted "day"',
+    `SELECT EXTRACT(HOUR FROM from_unixtime("start")) AS h, split_part(dstaddr, '.', 1) AS a, count(*) AS n FROM vpc_flow_logs WHERE "day" >= '2026/01/01' AND srcaddr IS DISTINCT FROM dstaddr GROUP BY EXTRACT(HOUR FROM from_unixtime("start")), split_part(dstaddr, '.', 1) ORDER BY 2, 1`,
+    `SELECT EXTRACT(HOUR FROM from_unixtime("start")) AS h, split_part(dstaddr, ?, ?) AS a, count(*) AS n FROM vpc_flow_logs WHERE "day" >= ? AND srcaddr IS DISTINCT FROM dstaddr GROUP BY EXTRACT(HOUR FROM from_unixtime("start")), split_part(dstaddr, ?, ?) ORDER BY 2, 1 LIMIT 1000`,
+    ["'.'", '1', "'2026/01/01'", "'.'", '1'],
+    `SELECT EXTRACT(HOUR FROM from_unixtime("start")) AS h, split_part(dstaddr, $1, $2) AS a, count(*) AS n FROM vpc_flow_logs WHERE "day" >= $3 AND srcaddr IS DISTINCT FROM dstaddr GROUP BY EXTRACT(HOUR FROM from_unixtime("start")), split_part(dstaddr, $1, $2) ORDER BY 2, 1 LIMIT 1000`,
+  ],
+  [
+    'numbers written 1.50 and 1e3',
+    `SELECT count(*) AS n FROM vpc_flow_logs ${W} AND bytes * 1.50 > 1e2`,
+    'SELECT count(*) AS n FROM vpc_flow_logs WHERE day = ? AND bytes * ? > ? LIMIT 1000',
+    ["'2026/01/02'", '1.50', '1e2'],
+    'SELECT count(*) AS n FROM vpc_flow_logs WHERE day = $1 AND bytes * $2 > $3 LIMIT 1000',
+  ],
+];
+
+/** The `?` text with Athena's execution parameters put in its places, as Athena does. */
+function substituted(sql: string, literals: readonly string[]): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => literals[i++]!);
+}
+
+describe('analyst queries pass the check, run on DuckDB, and keep the Athena dialect', () => {
+  it.each(analyst)('%s', async (_name, sql, athena, literals, duckdb) => {
+    const p = parameterize(accepted(sql));
+    if (!p.ok) throw new Error(p.reason);
+    expect({ sql: p.sql, literals: p.literals, numbered: p.numbered.sql }).toEqual({ sql: athena, literals, numbered: duckdb });
+    const literal = await session.run(accepted(sql), []);
+    expect(literal.rows.length).toBeGreaterThan(0);
+    const bound = await session.run(p.numbered.sql, p.numbered.params, p.numbered.types);
+    expect(bound.rows).toEqual(literal.rows);
+    expect((await session.run(substituted(p.sql, p.literals), [])).rows).toEqual(literal.rows);
   });
 });

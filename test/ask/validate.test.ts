@@ -50,6 +50,15 @@ const accepted: [name: string, sql: string, printed: string | undefined, limit: 
   ['string literal that looks like a comment or a statement', `SELECT srcaddr ${T} AND action <> '-- ; DROP TABLE x /* */'`, undefined, 1000],
   ['string literal ending in LIMIT text', `SELECT srcaddr ${T} AND action <> 'LIMIT 5'`, undefined, 1000],
   ['interval arithmetic (Athena)', `SELECT srcaddr ${T} AND from_unixtime(start) > current_date - INTERVAL '1' DAY`, undefined, 1000, true],
+  ['quoted "day" as the partition filter', `SELECT srcaddr FROM vpc_flow_logs WHERE "day" = '2026/01/02'`, undefined, 1000],
+  ['quoted "day" qualified by an alias', `SELECT f.srcaddr FROM vpc_flow_logs f WHERE f."day" >= '2026/01/02'`, undefined, 1000],
+  ['GROUP BY an expression with literals', `SELECT substr(srcaddr, 1, 6) AS net, count(*) ${T} GROUP BY substr(srcaddr, 1, 6)`, undefined, 1000],
+  ['a decimal number', `SELECT sum(bytes) / 1048576.0 AS mib ${T}`, undefined, 1000],
+  ['EXTRACT', `SELECT EXTRACT(HOUR FROM from_unixtime("start")) AS h, extract(day FROM from_unixtime("start")) AS d ${T}`, undefined, 1000, true],
+  ['TIMESTAMP and DATE literals', `SELECT srcaddr ${T} AND from_unixtime("start") >= TIMESTAMP '2026-01-02 00:00:00' AND from_unixtime("start") < DATE '2026-01-03'`, undefined, 1000, true],
+  ['IS DISTINCT FROM and IS NOT DISTINCT FROM', `SELECT srcaddr ${T} AND pkt_srcaddr IS DISTINCT FROM NULL AND srcaddr IS NOT DISTINCT FROM pkt_srcaddr`, undefined, 1000],
+  ['"is distinct from" inside a string stays a string', `SELECT srcaddr ${T} AND action <> 'x IS DISTINCT FROM y'`, undefined, 1000],
+  ['split_part', `SELECT split_part(srcaddr, '.', 1) AS a ${T}`, undefined, 1000],
 ];
 
 /** Refused: the input and the exact one-line reason. */
@@ -85,6 +94,11 @@ const refused: [name: string, sql: string, reason: string][] = [
   ['empty', '   ', 'empty query'],
   ['unparseable', 'SELEC srcaddr FROM vpc_flow_logs', 'cannot parse the query (line 1, column 7)'],
   ['unterminated string', "SELECT srcaddr FROM vpc_flow_logs WHERE day = 'x", 'unterminated string literal'],
+  ['day bounded from below by no calendar day', "SELECT srcaddr FROM vpc_flow_logs WHERE day >= '0000/00/00'", "'0000/00/00' is not a calendar day: bound day from below with a real day (e.g. WHERE day >= '2026/01/01')"],
+  ['day BETWEEN no calendar days', "SELECT srcaddr FROM vpc_flow_logs WHERE day BETWEEN '0000/00/00' AND '9999/99/99'", "'0000/00/00' is not a calendar day: bound day from below with a real day (e.g. WHERE day >= '2026/01/01')"],
+  ['EXTRACT of a field the engines number differently', `SELECT EXTRACT(DOW FROM from_unixtime("start")) ${T}`, 'EXTRACT(DOW ...) is not allowed: use one of YEAR, QUARTER, MONTH, WEEK, DAY, HOUR, MINUTE, SECOND'],
+  ['INTERVAL with an unquoted count (not Athena)', `SELECT srcaddr ${T} AND from_unixtime(start) > current_date - INTERVAL 1 DAY`, "an INTERVAL takes a quoted whole number, as in INTERVAL '7' DAY"],
+  ['INTERVAL with a fraction', `SELECT srcaddr ${T} AND from_unixtime(start) > current_date - INTERVAL '1.5' DAY`, "an INTERVAL takes a quoted whole number, as in INTERVAL '7' DAY"],
 ];
 
 /** Known bypass shapes: each must be refused (reason checked exactly). */
@@ -138,6 +152,23 @@ describe('checkSql', () => {
 
   it('adds the outer LIMIT when only a subquery has one', () => {
     const sql = "SELECT * FROM (SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 5) AS s";
+    expect(checkSql(sql, policy)).toEqual({ ok: true, sql: `${sql} LIMIT 1000`, limit: 1000 });
+  });
+
+  it('bounds day from below within the retention (earliestDay) when the environment declares one', () => {
+    const kept = { ...policy, earliestDay: '2026/10/24' };
+    expect(checkSql("SELECT srcaddr FROM vpc_flow_logs WHERE day BETWEEN '2026/10/24' AND '2026/11/23'", kept).ok).toBe(true);
+    expect(checkSql("SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/10/23'", kept)).toEqual({
+      ok: false,
+      reason: "the lower bound '2026/10/23' of day lies before 2026/10/24, the first day the environment retains (window.retainDays): bound day from 2026/10/24 on",
+    });
+    // An upper bound before the retention reads nothing more: only lower bounds are held to it.
+    expect(checkSql("SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/01' AND day <= '2026/01/01'", kept).ok).toBe(true);
+  });
+
+  it('walks 20,000 AND terms without a stack overflow', () => {
+    const terms = Array.from({ length: 20_000 }, (_, i) => `bytes <> ${i}`).join(' AND ');
+    const sql = `SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/01/02' AND ${terms}`;
     expect(checkSql(sql, policy)).toEqual({ ok: true, sql: `${sql} LIMIT 1000`, limit: 1000 });
   });
 

@@ -96,6 +96,59 @@ describe('athena engine', () => {
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
 
+  it('a query past flowLogs.athena.maxBytesScanned is stopped while it runs, naming the setting', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-4' });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' }, Statistics: { DataScannedInBytes: 900_000_000 } } })
+      .resolves({ QueryExecution: { Status: { State: 'RUNNING' }, Statistics: { DataScannedInBytes: 1_200_000_000 } } });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const err = await thrown(() =>
+      runAthenaQuery({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        config: { ...config, maxBytesScanned: '1GB' },
+        sql: 'SELECT 1',
+        params: [],
+        sleep: async () => undefined,
+        configFile: 'policies/dev/environment.yaml',
+      }),
+    );
+    expect(err).toEqual(
+      new ServiceError(
+        'Athena query q-4 was stopped after scanning 1200000000 bytes, past 1GB (flowLogs.athena.maxBytesScanned in policies/dev/environment.yaml): narrow the days it reads, or raise the setting',
+      ),
+    );
+    expect(athena.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toEqual([{ QueryExecutionId: 'q-4' }]);
+    expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(2);
+  });
+
+  it("a query the workgroup's BytesScannedCutoffPerQuery cancelled says so", async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-5' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'CANCELLED', StateChangeReason: 'Query cancelled: Bytes scanned limit was exceeded' } } });
+    await expect(
+      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined }),
+    ).rejects.toThrow(
+      new ServiceError(
+        'Athena query q-5 cancelled: Query cancelled: Bytes scanned limit was exceeded (the cutoff of the workgroup leastpath-readonly, BytesScannedCutoffPerQuery: narrow the days the query reads, or raise it)',
+      ),
+    );
+  });
+
+  it('observe on Athena stops at flowLogs.maxSeconds and names it', async () => {
+    const root = await writeOrg({ logs: [], athena: true, engine: 'athena' });
+    const file = join(root, 'policies/dev/environment.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"engine":"athena"', '"engine":"athena","maxSeconds":0.001'));
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-6' });
+    athena.on(GetQueryExecutionCommand).callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return { QueryExecution: { Status: { State: 'RUNNING' } } };
+    });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const err = await thrown(() => observeOrg(root, { athenaClient: new AthenaClient({ region: 'eu-west-1' }) }));
+    expect((err as Error).message).toBe('Athena query q-6 did not finish in time (0.001 s, flowLogs.maxSeconds in policies/dev/environment.yaml); it was stopped');
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
+  });
+
   it('quotes string parameters as SQL literals and passes numbers bare', () => {
     expect(executionParameter("it's")).toBe("'it''s'");
     expect(executionParameter(1762732800)).toBe('1762732800');
