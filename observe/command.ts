@@ -3,6 +3,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { windowEnd } from '../core/dates.js';
+import { journalPath } from '../core/writer.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
@@ -46,7 +47,7 @@ export interface ObserveResult {
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
 export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
   const observed = await observeEnvironment(opts);
-  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files));
+  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files, { journal: journalPath(opts.root) }));
 }
 
 /** An environment observed, its files not written yet: `run` writes every environment's at once. */

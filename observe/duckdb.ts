@@ -46,7 +46,8 @@ interface DuckDbOptions {
  * database (`.tmp` in the working directory: the repository).
  */
 export async function openDuckDb(opts: DuckDbOptions = {}): Promise<DuckDbHandle> {
-  const spill = mkdtempSync(join(tmpdir(), 'leastpath-duckdb-'));
+  // The pid in the name lets the next writer remove a killed run's spill folder and leave a live one's (core/writer.ts).
+  const spill = mkdtempSync(join(tmpdir(), `leastpath-duckdb-${process.pid}-`));
   const removeSpill = () => rmSync(spill, { recursive: true, force: true });
   let instance: DuckDBInstance;
   try {
@@ -259,7 +260,7 @@ export async function readFlowLogs<T>(
   counting: Promise<ReadonlyMap<string, number>> = countFileLines(files),
 ): Promise<{ value: T; fallback?: string }> {
   counting.catch(() => undefined);
-  const dir = await mkdtemp(join(tmpdir(), 'leastpath-profile-'));
+  const dir = await mkdtemp(join(tmpdir(), `leastpath-profile-${process.pid}-`));
   const profile = join(dir, 'profile.json');
   const attempt = async (parallel: boolean) => {
     const groups = await createFlowLogsView(connection, files, countFrom, { parallel, requireFields: true });
