@@ -73,7 +73,7 @@ export async function writeFilesAtomic(files: readonly PlannedFile[], opts: Writ
     }
     for (const d of folders(staged.map((s) => s.tmp))) await syncFolder(d);
   } catch (err) {
-    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    await Promise.all(staged.map((s) => discard(s.tmp)));
     if (journal) await rm(journal, { force: true });
     throw err;
   }
@@ -106,7 +106,7 @@ async function commit(staged: readonly JournalEntry[], journal: string | undefin
   } catch (err) {
     if (journal) await writeJournal(journal, 'undoing', staged).catch(() => undefined);
     for (const d of done.reverse()) await (d.backup ? rename(d.backup, d.path) : rm(d.path, { force: true })).catch(() => undefined);
-    await Promise.all([...staged.map((s) => s.tmp), ...backups].map((f) => rm(f, { force: true })));
+    await Promise.all([...staged.map((s) => s.tmp), ...backups].map(discard));
     if (journal) await rm(journal, { force: true });
     const failed = staged[done.length];
     const explained = explainFsError(err, failed?.path);
@@ -114,6 +114,11 @@ async function commit(staged: readonly JournalEntry[], journal: string | undefin
     throw explained;
   }
   await Promise.all(backups.map((f) => rm(f, { force: true })));
+}
+
+/** Removes a temp file if it is there; one whose folder never came to be (a file in its place) is no error. */
+async function discard(path: string): Promise<void> {
+  await rm(path, { force: true }).catch(() => undefined);
 }
 
 /** Writes a file and flushes it to the disk before it may be renamed over anything. */
@@ -127,7 +132,7 @@ async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
       await handle.close();
     }
   } catch (err) {
-    await rm(path, { force: true });
+    await discard(path);
     throw explainFsError(err, path);
   }
 }
@@ -210,7 +215,7 @@ export async function recoverWrites(journal: string): Promise<Recovery | null> {
       else await rm(e.path, { force: true });
     }
   }
-  await Promise.all(entries.flatMap((e) => [rm(e.tmp, { force: true }), rm(e.backup, { force: true })]));
+  await Promise.all(entries.flatMap((e) => [discard(e.tmp), discard(e.backup)]));
   await rm(journal, { force: true });
   return { rolled, files: entries.map((e) => e.path) };
 }

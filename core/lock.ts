@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LeastpathError } from './errors.js';
 
 /** The folder of a repository's run state (lock and write journal), relative to the root; never committed. */
@@ -90,7 +90,18 @@ function parseOwner(text: string): LockOwner | null {
 /** Creates `path` holding `text` only if it does not exist, never half-written: a temp file hard-linked into place. */
 async function createExclusive(path: string, text: string): Promise<boolean> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, text);
+  // The folder goes when a run releases the lock: make it again if another run removed it just now.
+  for (let i = 0; ; i++) {
+    await mkdir(dirname(path), { recursive: true });
+    const made = await writeFile(tmp, text).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' || i > 2) throw err;
+        return false;
+      },
+    );
+    if (made) break;
+  }
   try {
     await link(tmp, path);
     return true;
@@ -112,13 +123,11 @@ export interface HeldLock {
  * gone) is taken over; two takers of one stale lock are kept apart by a second exclusive file, `lock.break`.
  */
 export async function acquireLock(root: string, command: string, now: Date = new Date()): Promise<HeldLock> {
-  const dir = join(root, STATE_DIR);
   const path = join(root, LOCK_FILE);
-  await mkdir(dir, { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: hostname(), started: now.toISOString(), processStart: processStart(process.pid), command };
   const text = `${JSON.stringify(owner, null, 2)}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createExclusive(path, text)) return { owner, release: () => rm(path, { force: true }) };
+    if (await createExclusive(path, text)) return { owner, release: () => release(path) };
     const current = parseOwner(await readFile(path, 'utf8').catch(() => ''));
     if (current === null) {
       // Gone between our link and our read: try again; otherwise a file leastpath did not write whole.
@@ -149,6 +158,12 @@ async function breakStale(path: string, stale: LockOwner): Promise<void> {
   } finally {
     await rm(breaker, { force: true });
   }
+}
+
+/** Removes the lock, and its folder when nothing else is in it, so a repository between runs holds no trace. */
+async function release(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rmdir(dirname(path)).catch(() => undefined);
 }
 
 async function exists(path: string): Promise<boolean> {

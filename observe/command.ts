@@ -74,7 +74,10 @@ export function withWrites(root: string, observed: ObservedEnvironment, writes: 
  * observed/<env>/). Any other error throws.
  */
 export function forObserve(loaded: LoadResult, env: string): LoadedEnvironment & { replaced: string[] } {
-  const errors = loaded.findings.filter((f) => f.severity === 'error' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')));
+  // A file of another run's window is valid evidence: observe rewrites it with its window and keeps its entries.
+  const errors = loaded.findings.filter(
+    (f) => f.severity === 'error' && f.rule !== 'observed-window-mixed' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')),
+  );
   if (errors.some((f) => !f.file.startsWith('observed/'))) throw new ValidationFailed(loaded.findings);
   const picked = environmentOf(loaded, env);
   // Only the files observe writes: one per workload of the environment.

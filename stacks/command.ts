@@ -5,7 +5,7 @@
  * failure before that point leaves DIR as it was.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
 import { journalPath, synthScratchPrefix } from '../core/writer.js';
 import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js';
