@@ -518,7 +518,7 @@ export async function query(connection: DuckDBConnection, sql: string, params: r
 
 /**
  * Lines the CSV reader refused (wrong field count, bad encoding), from DuckDB's reject tables: one per file path
- * and line, however often the line was read.
+ * and line, however often the line was read. A line too long for the reader says so (not its missing columns).
  */
 async function rejectRows(connection: DuckDBConnection): Promise<{ path: string; line: number; message: string }[]> {
   const exists = await connection.runAndReadAll(
@@ -526,7 +526,7 @@ async function rejectRows(connection: DuckDBConnection): Promise<{ path: string;
   );
   if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return [];
   const rows = await connection.runAndReadAll(`
-    SELECT s.file_path, e.line, min(e.error_message)
+    SELECT s.file_path, e.line, first(e.error_message ORDER BY e.error_type <> 'LINE SIZE OVER MAXIMUM', e.error_message)
     FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
     GROUP BY s.file_path, e.line
     ORDER BY s.file_path, e.line`);
@@ -545,9 +545,10 @@ export async function checkGarbage(connection: DuckDBConnection, files: readonly
   for (const f of files) {
     const bad = perFile.get(f.display);
     if (!bad) continue;
+    // ignore_errors: a line over DuckDB's max_line_size is one of the malformed lines counted here, not a failure.
     const r = await connection.runAndReadAll(
       `SELECT count(*) FROM read_csv(${sqlString(f.path)}, delim = '\x01', quote = '', escape = '', header = false, ` +
-        `auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto')`,
+        `auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto', ignore_errors = true)`,
     );
     const lines = Number(r.getRows()[0]?.[0] ?? 0);
     if (lines > 0 && bad / lines > GARBAGE_SHARE) {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -128,7 +128,8 @@ describe('one writer per repository; a killed write is completed by the next run
     await expect(stat(join(root, 'cdktf.out'))).rejects.toThrow('ENOENT');
     await held.release();
 
-    const lock = { pid: await deadPid(), host: (await import('node:os')).hostname(), started: '2026-11-23T00:00:00.000Z', processStart: null, command: 'run' };
+    const lock = { pid: await deadPid(), host: hostname(), started: '2026-11-23T00:00:00.000Z', processStart: null, command: 'run' };
+    await mkdir(join(root, '.leastpath'));
     await writeFile(join(root, '.leastpath/lock'), JSON.stringify(lock));
     const c = cli(root, ['synth']);
     expect(await c.exit).toBe(0);
