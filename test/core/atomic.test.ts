@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recoverWrites, removeLeftoverTemps, writeFilesAtomic } from '../../core/atomic.js';
+import { explainFsError, recoverWrites, removeLeftoverTemps, writeFilesAtomic } from '../../core/atomic.js';
+import { reportError } from '../../cli/exit-codes.js';
 
 async function folder(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'leastpath-atomic-'));
@@ -100,5 +101,20 @@ describe('recoverWrites: a write set a killed run left in its journal is made al
     await writeFile(join(dir, `a.yaml.tmp-${process.pid}-0123abcd`), 'x');
     expect(await removeLeftoverTemps(dir)).toEqual([`a.yaml.tmp-${dead.pid}-0123abcd`, `a.yaml.tmp-${dead.pid}-0123abcd.prev`].map((f) => join(dir, f)));
     expect((await readdir(dir)).sort()).toEqual(['.leastpath', 'a.yaml', `a.yaml.tmp-${process.pid}-0123abcd`]);
+  });
+});
+
+describe('explainFsError: a failed write names its path and what to change', () => {
+  it('ENOSPC (a real one: every write to /dev/full) names the file, which Node\'s own message does not', async () => {
+    const err = await writeFile('/dev/full', 'x').catch((e: unknown) => e);
+    expect((err as Error).message).not.toContain('web.yaml');
+    const lines: string[] = [];
+    reportError(explainFsError(err, 'observed/dev/web.yaml'), (l) => lines.push(l));
+    expect(lines).toEqual(['leastpath: cannot use a file or folder: cannot write observed/dev/web.yaml: the disk is full: free space there (ENOSPC)']);
+  });
+
+  it('other errors pass through unchanged', () => {
+    const e = Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR', syscall: 'rename' });
+    expect(explainFsError(e, 'a.yaml')).toBe(e);
   });
 });
