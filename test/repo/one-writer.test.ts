@@ -136,4 +136,30 @@ describe('one writer per repository; a killed write is completed by the next run
     expect((await stat(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'))).isFile()).toBe(true);
     await expect(stat(join(root, '.leastpath'))).rejects.toThrow('ENOENT');
   });
+
+  it('observe rewrites files of mixed windows with its window and keeps their evidence (they are valid, only of another run)', async () => {
+    const root = await writeOrg({
+      workloads: { api: { cidrs: ['10.0.2.0/24'] }, web: { cidrs: ['10.0.1.0/24'] } },
+      logs: [
+        {
+          name: 'a.log.gz',
+          records: [
+            ...exchange({ eni: 'eni-0web', src: '10.0.1.10', sport: 51514, dst: '192.0.2.7', dport: 443, start: at('2026-11-07T12:00:00Z'), flags: [2, 18] }),
+            ...exchange({ eni: 'eni-0api', src: '10.0.2.10', sport: 51515, dst: '203.0.113.20', dport: 443, start: T0, flags: [2, 18] }),
+          ],
+        },
+      ],
+    });
+    await observeOrg(root, { to: '2026-11-20' });
+    const api = join(root, 'observed/dev/api.yaml');
+    // api as the newer run left it, web still of the older run.
+    await writeFile(api, (await readFile(api, 'utf8')).replace('window: { from: 2026-11-07, to: 2026-11-20 }', 'window: { from: 2026-11-08, to: 2026-11-21 }'));
+    expect((await loadRepo(root, { today: TODAY })).findings.map((f) => `${f.file} ${f.rule}`)).toEqual(['observed/dev/web.yaml observed-window-mixed']);
+    const r = await observeOrg(root);
+    expect(r.replaced).toEqual([]);
+    const web = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
+    expect(web).toContain('window: { from: 2026-11-08, to: 2026-11-21 }');
+    expect(web).toContain('192.0.2.7/32');
+    expect((await loadRepo(root, { today: TODAY })).findings).toEqual([]);
+  });
 });
