@@ -10,7 +10,7 @@
  * the repository's lock) then completes a half-done set (all new) or removes its temp files (all old).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { processAlive } from './lock.js';
 
@@ -74,12 +74,12 @@ export async function writeFilesAtomic(files: readonly PlannedFile[], opts: Writ
     for (const d of folders(staged.map((s) => s.tmp))) await syncFolder(d);
   } catch (err) {
     await Promise.all(staged.map((s) => discard(s.tmp)));
-    if (journal) await rm(journal, { force: true });
+    if (journal) await dropJournal(journal);
     throw err;
   }
   if (journal) await writeJournal(journal, 'renaming', entries);
   await commit(entries, journal);
-  if (journal) await rm(journal, { force: true });
+  if (journal) await dropJournal(journal);
   return { written: staged.map((s) => s.path), unchanged };
 }
 
@@ -107,7 +107,7 @@ async function commit(staged: readonly JournalEntry[], journal: string | undefin
     if (journal) await writeJournal(journal, 'undoing', staged).catch(() => undefined);
     for (const d of done.reverse()) await (d.backup ? rename(d.backup, d.path) : rm(d.path, { force: true })).catch(() => undefined);
     await Promise.all([...staged.map((s) => s.tmp), ...backups].map(discard));
-    if (journal) await rm(journal, { force: true });
+    if (journal) await dropJournal(journal);
     const failed = staged[done.length];
     const explained = explainFsError(err, failed?.path);
     if (explained instanceof Error && failed) explained.message = `${explained.message} (writing ${failed.path}; nothing was written)`;
@@ -166,6 +166,12 @@ async function writeJournal(journal: string, phase: Phase, entries: readonly Jou
   await syncFolder(base);
 }
 
+/** Removes the journal, and its folder when nothing else is in it (the lock keeps it while a command runs). */
+async function dropJournal(journal: string): Promise<void> {
+  await rm(journal, { force: true });
+  await rmdir(dirname(journal)).catch(() => undefined);
+}
+
 async function pauseForTest(renames: number): Promise<never> {
   process.stderr.write(`${PAUSE_HOOK}: paused after ${renames} rename(s)\n`);
   return new Promise<never>(() => {
@@ -216,7 +222,7 @@ export async function recoverWrites(journal: string): Promise<Recovery | null> {
     }
   }
   await Promise.all(entries.flatMap((e) => [discard(e.tmp), discard(e.backup)]));
-  await rm(journal, { force: true });
+  await dropJournal(journal);
   return { rolled, files: entries.map((e) => e.path) };
 }
 
