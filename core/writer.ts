@@ -3,6 +3,7 @@
  * settle what a killed run left: its half-done write set (journal) completed or undone, its temp and backup files,
  * synth scratch folders and DuckDB spill folders removed. Only then does the command read anything.
  */
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { recoverWrites, removeLeftoverFolders, removeLeftoverTemps, type Recovery } from './atomic.js';
@@ -29,6 +30,8 @@ export interface WriterOptions {
 
 /** Runs `fn` as the repository's one writer, after settling what an earlier killed run left behind. */
 export async function asWriter<T>(root: string, command: string, opts: WriterOptions, fn: () => Promise<T>): Promise<T> {
+  // No repository there: the command says so itself; a lock would create the folder.
+  if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return fn();
   const lock = await acquireLock(root, command);
   try {
     const recovery = await recoverWrites(journalPath(root));

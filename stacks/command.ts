@@ -6,7 +6,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
+import { explainFsError, writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
 import { journalPath, synthScratchPrefix } from '../core/writer.js';
 import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js';
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
@@ -123,7 +123,14 @@ async function writeSynthesized(
   // The pid in the name lets the next writer tell a killed run's scratch folder from a live one's (core/writer.ts).
   const tmp = await mkdtemp(join(dirname(outDir), `${synthScratchPrefix(outDir)}${process.pid}-`));
   try {
-    const files = synthesize(envs, tmp).filter((f) => opts.manifest || f !== MANIFEST_FILE);
+    let synthesized: string[];
+    try {
+      synthesized = synthesize(envs, tmp);
+    } catch (err) {
+      // cdktf writes with Node's fs, whose ENOSPC names no path: name the scratch folder (beside --out).
+      throw explainFsError(err, tmp);
+    }
+    const files = synthesized.filter((f) => opts.manifest || f !== MANIFEST_FILE);
     const planned: PlannedFile[] = [];
     for (const f of files) {
       const content = await readFile(join(tmp, f)).catch(() => undefined);

@@ -37,4 +37,13 @@ describe('file-system refusals', () => {
     }
     expect((await readdir(dir)).sort()).toEqual(['observed', 'policies']);
   });
+
+  it('a --root that does not exist is said so, and the one-writer lock does not create it', async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), 'leastpath-fs-errors-')), 'no-such-repo');
+    const err: string[] = [];
+    const code = await main(['--root', missing, 'synth'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    expect(code).toBe(2);
+    expect(err.join('\n')).not.toContain('internal error');
+    await expect(readdir(missing)).rejects.toThrow('ENOENT');
+  });
 });
