@@ -2,6 +2,7 @@
  * Registers each command; the command bodies live with their stage and return an exit code. Stages are
  * imported when their command runs, so `--help` and `validate` do not load DuckDB or the AWS SDK.
  */
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ValidateFormat } from '../validate/render.js';
 import type { Context } from './context.js';
@@ -34,7 +35,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
       const { formatObserveSummary, runObserve } = await import('../observe/command.js');
-      const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
+      const { asWriter } = await import('../core/writer.js');
+      const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () => runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) }));
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
@@ -47,8 +49,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--env <env>', 'only this environment')
     .option('--to <date>', 'last day of the observation window, YYYY-MM-DD (default: today, UTC)')
     .action(async (opts: { env?: string; to?: string }) => {
+      const ctx = context();
       const { runPipeline } = await import('./run.js');
-      setExit(await runPipeline(context(), opts));
+      const { asWriter } = await import('../core/writer.js');
+      const out = resolve(ctx.root, 'cdktf.out');
+      setExit(await asWriter(ctx.root, 'run', { stderr: ctx.stderr, outputs: [out] }, () => runPipeline(ctx, opts)));
     });
 
   program
@@ -77,7 +82,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runSynth, formatSynthSummary } = await import('../stacks/command.js');
       const { resolveEnvironment } = await import('../generators/resolve.js');
       const { formatFinding } = await import('../core/findings.js');
-      const r = await runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment);
+      const { asWriter } = await import('../core/writer.js');
+      const r = await asWriter(ctx.root, 'synth', { stderr: ctx.stderr, outputs: [resolve(ctx.root, opts.out)] }, () => runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment));
       for (const f of r.warnings) ctx.stderr(formatFinding(f));
       ctx.stdout(formatSynthSummary(r));
       setExit(EXIT_OK);

@@ -13,6 +13,7 @@ import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
 import { formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
 import { writeFilesAtomic } from '../core/atomic.js';
+import { journalPath } from '../core/writer.js';
 import { fallbackWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
@@ -45,7 +46,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   for (const env of promotionOrder(repo)) {
     observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
   }
-  const writes = await writeFilesAtomic(observed.flatMap((o) => o.files));
+  const writes = await writeFilesAtomic(observed.flatMap((o) => o.files), { journal: journalPath(ctx.root) });
   for (const o of observed) {
     const r = withWrites(ctx.root, o, writes);
     if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));

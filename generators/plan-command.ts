@@ -66,7 +66,7 @@ async function committedBaseline(root: string, env: string, today: string): Prom
   } catch {
     return null;
   }
-  const dir = await mkdtemp(join(tmpdir(), 'leastpath-baseline-'));
+  const dir = await mkdtemp(join(tmpdir(), `leastpath-baseline-${process.pid}-`));
   try {
     const tar = join(dir, 'baseline.tar');
     try {

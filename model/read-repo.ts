@@ -235,7 +235,14 @@ async function loadFolder<T>(
   const entries = await listEntries(join(root, dirRel));
   const names: string[] = [];
   for (const e of entries) {
-    if (e.dir) continue;
+    if (e.dir) {
+      // Skipping it would drop the workload's rules or evidence without a word (a folder made by mistake, an unpacked archive).
+      if (/\.ya?ml$/.test(e.name)) {
+        findings.push(findingAtFile(`${dirRel}/${e.name}`, 'schema', `is a folder, where leastpath reads a ${schema} file: move it away and put the YAML file in its place`));
+        unloaded.push(`${dirRel}/${e.name}`);
+      }
+      continue;
+    }
     if (e.name.endsWith('.yaml')) names.push(e.name.slice(0, -'.yaml'.length));
     else if (e.name.endsWith('.yml')) {
       findings.push(findingAtFile(`${dirRel}/${e.name}`, 'schema', `ignored: leastpath reads *.yaml files; rename it to ${e.name.slice(0, -4)}.yaml`, 'warning'));

@@ -3,6 +3,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { windowEnd } from '../core/dates.js';
+import { journalPath } from '../core/writer.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
@@ -47,7 +48,7 @@ export interface ObserveResult {
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
 export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
   const observed = await observeEnvironment(opts);
-  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files));
+  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files, { journal: journalPath(opts.root) }));
 }
 
 /** An environment observed, its files not written yet: `run` writes every environment's at once. */
@@ -74,7 +75,10 @@ export function withWrites(root: string, observed: ObservedEnvironment, writes: 
  * observed/<env>/). Any other error throws.
  */
 export function forObserve(loaded: LoadResult, env: string): LoadedEnvironment & { replaced: string[] } {
-  const errors = loaded.findings.filter((f) => f.severity === 'error' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')));
+  // A file of another run's window is valid evidence: observe rewrites it with its window and keeps its entries.
+  const errors = loaded.findings.filter(
+    (f) => f.severity === 'error' && f.rule !== 'observed-window-mixed' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')),
+  );
   if (errors.some((f) => !f.file.startsWith('observed/'))) throw new ValidationFailed(loaded.findings);
   const picked = environmentOf(loaded, env);
   // Only the files observe writes: one per workload of the environment.

@@ -3,7 +3,7 @@
  * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -46,7 +46,14 @@ interface DuckDbOptions {
  * database (`.tmp` in the working directory: the repository).
  */
 export async function openDuckDb(opts: DuckDbOptions = {}): Promise<DuckDbHandle> {
-  const spill = mkdtempSync(join(tmpdir(), 'leastpath-duckdb-'));
+  // The pid in the name lets the next writer remove a killed run's spill folder and leave a live one's (core/writer.ts).
+  let spill: string;
+  try {
+    spill = mkdtempSync(join(tmpdir(), `leastpath-duckdb-${process.pid}-`));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code !== undefined && code in TEMP_FAILURES ? tempAreaError(tmpdir(), code) : e;
+  }
   const removeSpill = () => rmSync(spill, { recursive: true, force: true });
   let instance: DuckDBInstance;
   try {
@@ -307,7 +314,7 @@ export async function readFlowLogs<T>(
   counting: Promise<ReadonlyMap<string, number>> = countFileLines(files),
 ): Promise<{ value: T; fallback?: string }> {
   counting.catch(() => undefined);
-  const dir = await mkdtemp(join(tmpdir(), 'leastpath-profile-'));
+  const dir = await makeTempFolder('leastpath-profile-');
   const profile = join(dir, 'profile.json');
   const attempt = async (parallel: boolean) => {
     const groups = await createFlowLogsView(connection, files, countFrom, { parallel, requireFields: true });
@@ -329,6 +336,7 @@ export async function readFlowLogs<T>(
       // A query stopped by its time bound is no file's fault, and reading again would take as long.
       if (err instanceof InputError || err instanceof QueryTimeout) throw err;
       await explainOutOfMemory(connection, err);
+      await explainTempArea(dir);
       // DuckDB's message names the file by its absolute path, if at all: find it and name it as the user wrote it.
       const failing = await findFailingFile(connection, files);
       if (failing) {
@@ -364,11 +372,63 @@ export async function readFlowLogs<T>(
   }
 }
 
+/** Why a folder of the temp area cannot take a file, as the code Node gives; undefined when it can. */
+const TEMP_FAILURES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+};
+
+/** The OS temp area (TMPDIR) refused a file of leastpath's: where, why, and the setting to change. */
+export function tempAreaError(path: string, code: string): UsageError {
+  return new UsageError(
+    `cannot write in the temp area ${path}: ${TEMP_FAILURES[code] ?? code} (${code}); DuckDB's spill and profile files go under TMPDIR: ` +
+      'free space there, or point TMPDIR at a writable folder with room',
+  );
+}
+
+/**
+ * After a read failed: when the temp area cannot take a small file now, that is the cause (DuckDB says only "Failed
+ * to execute prepared statement" when it cannot write its profile), not a file or DuckDB.
+ */
+export async function explainTempArea(dir: string): Promise<void> {
+  const probe = join(dir, '.leastpath-probe');
+  try {
+    await writeFile(probe, Buffer.alloc(64 * 1024));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && code in TEMP_FAILURES) throw tempAreaError(dir, code);
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A temp folder of leastpath's under TMPDIR, named `<prefix><pid>-XXXXXX`; a full or read-only temp area is explained. */
+async function makeTempFolder(prefix: string): Promise<string> {
+  try {
+    return await mkdtemp(join(tmpdir(), `${prefix}${process.pid}-`));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code !== undefined && code in TEMP_FAILURES ? tempAreaError(tmpdir(), code) : e;
+  }
+}
+
 /** DuckDB ran out of memory: that is the limit's doing, not a file's (every file would fail alone too). */
 async function explainOutOfMemory(connection: DuckDBConnection, err: unknown): Promise<void> {
-  const message = firstLine((err as Error).message ?? String(err));
+  const full = (err as Error).message ?? String(err);
+  const message = firstLine(full);
   if (!/^Out of Memory Error/i.test(message)) return;
-  const limit = String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0] ?? '?');
+  const setting = async (name: string) => String((await connection.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]?.[0] ?? '?');
+  const limit = await setting('memory_limit');
+  // DuckDB caps its spill at the free space of the spill folder's disk and reports a full disk as running out of memory.
+  if (/max_temp_directory_size/.test(full)) {
+    throw new UsageError(
+      `DuckDB's spill folder ${await setting('temp_directory')} (under TMPDIR) has no room for what exceeds its memory limit of ${limit} ` +
+        `(${message}): the disk is full there; free space, point TMPDIR at a folder on a disk with room, or raise flowLogs.memoryLimit in environment.yaml so less is spilled`,
+    );
+  }
   throw new UsageError(
     `DuckDB ran out of memory within its limit of ${limit} (${message}): raise flowLogs.memoryLimit in environment.yaml, ` +
       'run on a machine with more memory, or set flowLogs.engine: athena',
@@ -566,7 +626,7 @@ export async function query(connection: DuckDBConnection, sql: string, params: r
 
 /**
  * Lines the CSV reader refused (wrong field count, bad encoding), from DuckDB's reject tables: one per file path
- * and line, however often the line was read.
+ * and line, however often the line was read. A line too long for the reader says so (not its missing columns).
  */
 async function rejectRows(connection: DuckDBConnection): Promise<{ path: string; line: number; message: string }[]> {
   const exists = await connection.runAndReadAll(
@@ -574,7 +634,7 @@ async function rejectRows(connection: DuckDBConnection): Promise<{ path: string;
   );
   if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return [];
   const rows = await connection.runAndReadAll(`
-    SELECT s.file_path, e.line, min(e.error_message)
+    SELECT s.file_path, e.line, first(e.error_message ORDER BY e.error_type <> 'LINE SIZE OVER MAXIMUM', e.error_message)
     FROM reject_errors e JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
     GROUP BY s.file_path, e.line
     ORDER BY s.file_path, e.line`);
@@ -593,9 +653,10 @@ export async function checkGarbage(connection: DuckDBConnection, files: readonly
   for (const f of files) {
     const bad = perFile.get(f.display);
     if (!bad) continue;
+    // ignore_errors: a line over DuckDB's max_line_size is one of the malformed lines counted here, not a failure.
     const r = await connection.runAndReadAll(
       `SELECT count(*) FROM read_csv(${sqlString(f.path)}, delim = '\x01', quote = '', escape = '', header = false, ` +
-        `auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto')`,
+        `auto_detect = false, columns = {'line': 'VARCHAR'}, compression = 'auto', ignore_errors = true)`,
     );
     const lines = Number(r.getRows()[0]?.[0] ?? 0);
     if (lines > 0 && bad / lines > GARBAGE_SHARE) {

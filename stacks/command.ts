@@ -5,8 +5,9 @@
  * failure before that point leaves DIR as it was.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { explainFsError, writeFilesAtomic, type PlannedFile } from '../core/atomic.js';
+import { journalPath, synthScratchPrefix } from '../core/writer.js';
 import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js';
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
@@ -71,7 +72,7 @@ export async function runSynth(opts: SynthOptions, resolve: Resolver): Promise<S
     }
   }
   const { envs, warnings } = await resolveAll(opts, resolve);
-  const result = await writeSynthesized(envs, outDir, { manifest: opts.env === undefined });
+  const result = await writeSynthesized(envs, outDir, { manifest: opts.env === undefined, journal: journalPath(opts.root) });
   const rel = (p: string) => relative(opts.root, p).split(sep).join('/');
   return {
     out,
@@ -116,12 +117,20 @@ export async function resolveAll(
 async function writeSynthesized(
   envs: readonly ResolvedEnvironment[],
   outDir: string,
-  opts: { manifest: boolean },
+  opts: { manifest: boolean; journal: string },
 ): Promise<{ written: string[]; unchanged: string[] }> {
   await mkdir(dirname(outDir), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.synth-`));
+  // The pid in the name lets the next writer tell a killed run's scratch folder from a live one's (core/writer.ts).
+  const tmp = await mkdtemp(join(dirname(outDir), `${synthScratchPrefix(outDir)}${process.pid}-`));
   try {
-    const files = synthesize(envs, tmp).filter((f) => opts.manifest || f !== MANIFEST_FILE);
+    let synthesized: string[];
+    try {
+      synthesized = synthesize(envs, tmp);
+    } catch (err) {
+      // cdktf writes with Node's fs, whose ENOSPC names no path: name the scratch folder (beside --out).
+      throw explainFsError(err, tmp);
+    }
+    const files = synthesized.filter((f) => opts.manifest || f !== MANIFEST_FILE);
     const planned: PlannedFile[] = [];
     for (const f of files) {
       const content = await readFile(join(tmp, f)).catch(() => undefined);
@@ -131,7 +140,7 @@ async function writeSynthesized(
       }
       planned.push({ path: join(outDir, f), content });
     }
-    return await writeFilesAtomic(planned);
+    return await writeFilesAtomic(planned, { journal: opts.journal });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

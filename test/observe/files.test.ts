@@ -121,6 +121,14 @@ describe('malformed lines: a few are skipped and reported with file and line', (
     expect(o.source.records).toBe(6);
   });
 
+  it.each(['a.log', 'a.log.gz'])('a line over DuckDB\'s max line size (%s) is one malformed line with file and line, not an internal error', async (name) => {
+    const root = await writeOrg({ logs: [{ name, records: [...good.slice(0, 2), 'x'.repeat(3_000_000), ...good.slice(2)] }] });
+    const r = await observeOrg(root);
+    expect(r.malformed).toEqual([{ file: `logs/${name}`, line: 4, message: 'Maximum line size of 2000000 bytes exceeded. Actual Size:3000000 bytes.' }]);
+    expect(r.written).toEqual(['observed/dev/web.yaml']);
+    expect(r.records).toBe(good.length);
+  });
+
   it('runObserve reports them in its result and still writes', async () => {
     const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: [...good.slice(0, 2), 'garbage line', ...good.slice(2)] }] });
     const r = await observeOrg(root);

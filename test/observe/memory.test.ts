@@ -1,12 +1,12 @@
 /** flowLogs.memoryLimit: DuckDB's memory limit, and where DuckDB spills (never into the repository). */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
-import { openDuckDb } from '../../observe/duckdb.js';
+import { explainTempArea, openDuckDb, readFlowLogs, resolveFiles } from '../../observe/duckdb.js';
 import { expectFinding, devEnvironment } from '../validate/org.js';
-import { exchange, observeOrg, T0, thrown, writeOrg, type Rec } from './helpers.js';
+import { exchange, observeOrg, T0, thrown, writeLogFiles, writeOrg, type Rec } from './helpers.js';
 
 const traffic = (): Rec[] =>
   Array.from({ length: 40 }, (_, i) =>
@@ -61,5 +61,34 @@ describe('flowLogs.memoryLimit', () => {
 
   it('validate refuses a value that is not a size, at its line', async () => {
     await expectFinding({ 'policies/dev/environment.yaml': devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  memoryLimit: lots\n') }, 'policies/dev/environment.yaml:9:16: flowLogs.memoryLimit: expected');
+  });
+
+  it('a spill disk that is full is blamed on the disk and TMPDIR, not on memoryLimit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-spill-full-'));
+    await writeLogFiles(join(dir, 'logs'), [{ name: 'a.log.gz', records: traffic() }]);
+    const duck = await openDuckDb({ memoryLimit: '64MB' });
+    try {
+      // DuckDB caps what it spills at the free space of the spill folder's disk: a cap of 1MB is that disk nearly full.
+      await duck.connection.run("SET max_temp_directory_size = '1MB'");
+      const files = await resolveFiles(duck.connection, ['logs/*'], dir, dir);
+      const err = await thrown(() => readFlowLogs(duck.connection, files, 0, () => duck.connection.runAndReadAll("SELECT count(*) FROM (SELECT DISTINCT 'key-' || i AS k FROM range(4000000) t(i))")));
+      expect(err).toBeInstanceOf(UsageError);
+      const message = (err as Error).message;
+      expect(message).toMatch(new RegExp(`^DuckDB's spill folder ${join(tmpdir(), 'leastpath-duckdb-')}\\d+-\\w+ \\(under TMPDIR\\) has no room for what exceeds its memory limit of 61\\.0 MiB`));
+      expect(message).toContain('the disk is full there; free space, point TMPDIR at a folder on a disk with room, or raise flowLogs.memoryLimit');
+    } finally {
+      duck.close();
+    }
+  });
+
+  it('a temp area that cannot take a file (a full disk: the OS answers ENOSPC) names the folder and TMPDIR', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-temp-full-'));
+    // Every write to /dev/full fails with ENOSPC: the probe file is the disk that is full.
+    await symlink('/dev/full', join(dir, '.leastpath-probe'));
+    const err = await thrown(() => explainTempArea(dir));
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(
+      `cannot write in the temp area ${dir}: the disk is full (ENOSPC); DuckDB's spill and profile files go under TMPDIR: free space there, or point TMPDIR at a writable folder with room`,
+    );
   });
 });

@@ -13,6 +13,7 @@ import { rule as flowLogsConfig } from './flow-logs-config.js';
 import { rule as guardrailsTightenOnly } from './guardrails-tighten-only.js';
 import { rule as nameFormat } from './name-format.js';
 import { rule as observedConsistent } from './observed-consistent.js';
+import { rule as observedWindowMixed } from './observed-window-mixed.js';
 import { rule as portsValid } from './ports-valid.js';
 import { rule as prefixListReference } from './prefix-list-reference.js';
 import { rule as prefixListValid } from './prefix-list-valid.js';
@@ -49,5 +50,6 @@ export const rules: readonly Rule[] = [
   flowLogsConfig,
   quarantineValid,
   observedConsistent,
+  observedWindowMixed,
   duplicateRule,
 ];
