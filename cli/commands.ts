@@ -55,15 +55,20 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .command('plan')
     .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
     .requiredOption('--env <env>', 'environment')
-    .addOption(formatOption(['text', 'md', 'json'], 'text'))
-    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' }) => {
+    .addOption(formatOption(['text', 'md', 'json', 'html'], 'text'))
+    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html' }) => {
       const ctx = context();
       const { runPlan } = await import('../generators/plan-command.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      const { plan, findings, sourceLines } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
-      ctx.stdout(renderPlan(plan, opts.format));
+      if (opts.format === 'html') {
+        const { renderPlanHtml } = await import('../generators/render-plan-html.js');
+        ctx.stdout(renderPlanHtml(plan, (source) => sourceLines.get(source)));
+      } else {
+        ctx.stdout(renderPlan(plan, opts.format));
+      }
       setExit(EXIT_OK);
     });
 
