@@ -34,7 +34,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
       const { formatObserveSummary, runObserve } = await import('../observe/command.js');
-      const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
+      const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));

@@ -23,7 +23,7 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
     .showHelpAfterError(false);
 
-  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now);
+  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now, io === defaultIo ? process.stderr : undefined);
   registerCommands(program, context, (c) => {
     code = c;
   });

@@ -43,7 +43,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   // (Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.)
   const observed: ObservedEnvironment[] = [];
   for (const env of promotionOrder(repo)) {
-    observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
+    observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
   }
   const writes = await writeFilesAtomic(observed.flatMap((o) => o.files));
   for (const o of observed) {

@@ -24,6 +24,8 @@ interface AthenaRunOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Give up (and stop the query) after this long. */
   timeoutMs?: number;
+  /** After each poll, the final one included: the query's state and DataScannedInBytes so far (progress). */
+  onPoll?: (status: { state: string; bytesScanned: number; elapsedMs: number }) => void;
 }
 
 /**
@@ -59,10 +61,12 @@ export async function runAthenaQuery(opts: AthenaRunOptions): Promise<Record<str
   const id = started.QueryExecutionId;
   if (!id) throw new ServiceError('Athena returned no QueryExecutionId');
 
-  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  const startedAt = Date.now();
+  const deadline = startedAt + (opts.timeoutMs ?? 30 * 60_000);
   for (let attempt = 0; ; attempt++) {
     const exec = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
     const state = exec.QueryExecution?.Status?.State;
+    opts.onPoll?.({ state: state ?? 'UNKNOWN', bytesScanned: exec.QueryExecution?.Statistics?.DataScannedInBytes ?? 0, elapsedMs: Date.now() - startedAt });
     if (state === 'SUCCEEDED') break;
     if (state === 'FAILED' || state === 'CANCELLED') {
       const reason = exec.QueryExecution?.Status?.StateChangeReason ?? 'no reason given';
