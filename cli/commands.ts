@@ -105,6 +105,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
         root: ctx.root,
         env: requireEnv(opts.env),
         today: ctx.today,
+        progress: ctx.progress,
         ...(opts.to ? { to: opts.to } : {}),
         ...(opts.current ? { current: opts.current } : {}),
         ...(opts.engine ? { engine: opts.engine } : {}),

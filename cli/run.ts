@@ -68,7 +68,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   );
   ctx.stdout(formatSynthSummary(synth));
   for (const env of order) {
-    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded, resolution: resolutions.get(env)! });
+    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), loaded, resolution: resolutions.get(env)! });
     if (fallback) ctx.stderr(fallbackWarning(fallback));
     ctx.stdout(reportSummaryLine(report));
   }

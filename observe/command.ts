@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { windowEnd } from '../core/dates.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
-import { athenaCost, decimalBytes, seconds, type Progress } from '../core/progress.js';
+import type { Progress } from '../core/progress.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
 import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
 import { awsServiceLookup } from './aws-ranges.js';
+import { trackAthena, trackFiles } from './progress.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
@@ -106,17 +107,10 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   }
 
   let observation: Observation;
-  const progress = opts.progress;
   const label = `observe ${opts.env}`;
   if (flowLogs.engine === 'duckdb') {
-    // Lines counted so far stand for records read; a timer keeps the elapsed time moving while DuckDB decides.
-    const started = Date.now();
-    let files = 0;
-    let counted = 0;
-    let lines = 0;
-    const show = () => progress?.update(`${label}: ${counted}/${files} files, ${lines.toLocaleString('en-US')} lines read, ${seconds(Date.now() - started)}`);
-    const timer = progress ? setInterval(show, 1000) : undefined;
-    timer?.unref();
+    const track = trackFiles(opts.progress, label);
+    let ok = false;
     try {
       observation = await readObservationsDuckDb({
         root: opts.root,
@@ -124,36 +118,20 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
         environmentSource: env.environment.source,
         config,
         window,
-        onFiles: (n) => {
-          files = n;
-          show();
-        },
-        onFileCounted: (n) => {
-          counted++;
-          lines += n;
-          show();
-        },
+        onFiles: track.onFiles,
+        onFileCounted: track.onFileCounted,
       });
+      ok = true;
     } finally {
-      clearInterval(timer);
+      track.finish(ok);
     }
-    progress?.end(`${label}: ${files} files, ${lines.toLocaleString('en-US')} lines read in ${seconds(Date.now() - started)}`);
   } else {
     const { athena } = flowLogs;
     const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
-    let last = { state: 'QUEUED', bytesScanned: 0, elapsedMs: 0 };
-    const rows = await runAthenaQuery({
-      client,
-      config: athena,
-      sql: q.sql,
-      params: q.params,
-      onPoll: (s) => {
-        last = s;
-        progress?.update(`${label}: Athena ${s.state}, ${decimalBytes(s.bytesScanned)} scanned (${athenaCost(s.bytesScanned)} at $5/TB), ${seconds(s.elapsedMs)}`);
-      },
-    });
-    progress?.end(`${label}: Athena ${last.state}, DataScannedInBytes ${last.bytesScanned} (${decimalBytes(last.bytesScanned)}, ${athenaCost(last.bytesScanned)} at $5/TB), ${seconds(last.elapsedMs)}`);
+    const track = trackAthena(opts.progress, label);
+    const rows = await runAthenaQuery({ client, config: athena, sql: q.sql, params: q.params, onPoll: track.onPoll });
+    track.finish();
     observation = { rows: rows.map(toRow), malformed: [], files: 0 };
   }
 

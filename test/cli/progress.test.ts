@@ -84,6 +84,15 @@ describe('observe progress (duckdb engine), through the CLI', () => {
     expect(progress[0]).toMatch(/^observe dev: \d+\/\d+ files, [\d,]+ lines read, \d+\.\d s$/);
   });
 
+  it('report too: forced, its progress is on stderr and its JSON alone on stdout', async () => {
+    let stdout = '';
+    const stderr: string[] = [];
+    const code = await main(['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'], { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: '2026-11-23', LEASTPATH_PROGRESS: '1' });
+    expect(code, stderr.join('\n')).toBeLessThanOrEqual(1);
+    expect(JSON.parse(stdout)).toHaveProperty('environment', 'dev');
+    expect(stderr.filter((l) => l.startsWith('report dev: ')).at(-1)).toMatch(/^report dev: \d+ files, [\d,]+ lines read in \d+\.\d s$/);
+  });
+
   it('not a terminal and not forced (CI, tests, pipes): no progress at all', async () => {
     const r = await observe({});
     expect(r.code).toBe(0);
