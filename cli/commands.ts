@@ -36,7 +36,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const ctx = context();
       const { formatObserveSummary, runObserve } = await import('../observe/command.js');
       const { asWriter } = await import('../core/writer.js');
-      const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () => runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) }));
+      const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () => runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) }));
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
@@ -60,15 +60,20 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .command('plan')
     .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
     .requiredOption('--env <env>', 'environment')
-    .addOption(formatOption(['text', 'md', 'json'], 'text'))
-    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' }) => {
+    .addOption(formatOption(['text', 'md', 'json', 'html'], 'text'))
+    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html' }) => {
       const ctx = context();
       const { runPlan } = await import('../generators/plan-command.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      const { plan, findings, sourceLines } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
-      ctx.stdout(renderPlan(plan, opts.format));
+      if (opts.format === 'html') {
+        const { renderPlanHtml } = await import('../generators/render-plan-html.js');
+        ctx.stdout(renderPlanHtml(plan, (source) => sourceLines.get(source)));
+      } else {
+        ctx.stdout(renderPlan(plan, opts.format));
+      }
       setExit(EXIT_OK);
     });
 
@@ -106,6 +111,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
         root: ctx.root,
         env: requireEnv(opts.env),
         today: ctx.today,
+        progress: ctx.progress,
         ...(opts.to ? { to: opts.to } : {}),
         ...(opts.current ? { current: opts.current } : {}),
         ...(opts.engine ? { engine: opts.engine } : {}),

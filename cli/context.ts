@@ -1,6 +1,7 @@
 /** What every command gets: where the repository is, how to print, and the clock (injected for tests). */
 import { resolve } from 'node:path';
 import { assertDate } from '../core/dates.js';
+import { makeProgress, type Progress } from '../core/progress.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -12,9 +13,19 @@ export interface Context extends Io {
   /** Today's date (UTC, YYYY-MM-DD); LEASTPATH_TODAY overrides it for reproducible runs. */
   today: string;
   env: NodeJS.ProcessEnv;
+  /** Progress of long steps on stderr (a terminal's, or forced by LEASTPATH_PROGRESS=1). */
+  progress: Progress;
 }
 
-export function makeContext(rootOption: string | undefined, io: Io, env: NodeJS.ProcessEnv, now: Date): Context {
+/** `terminal`: the process's stderr when the CLI prints to it (absent when `io` is a test's). */
+export function makeContext(
+  rootOption: string | undefined,
+  io: Io,
+  env: NodeJS.ProcessEnv,
+  now: Date,
+  terminal?: { isTTY?: boolean; write: (text: string) => unknown },
+): Context {
   const today = env.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', env.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
-  return { ...io, root: resolve(rootOption ?? '.'), today, env };
+  const progress = makeProgress({ isTTY: terminal?.isTTY === true, write: (t) => void terminal?.write(t), line: io.stderr }, env);
+  return { ...io, root: resolve(rootOption ?? '.'), today, env, progress };
 }

@@ -1,5 +1,7 @@
 /** The `leastpath` command line: parse flags, call the library, render. Exit codes live in exit-codes.ts. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { assetPath } from '../core/assets.js';
 import { UsageError } from '../core/errors.js';
 import { makeContext, type Context, type Io } from './context.js';
 import { EXIT_FAILURE, reportError } from './exit-codes.js';
@@ -15,12 +17,13 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
   let code = 0;
   const program = new Command('leastpath')
     .description('least-privilege AWS egress from VPC Flow Logs, as policy-as-code')
+    .version(packageVersion(), '-V, --version', "print leastpath's version")
     .option('--root <dir>', 'repository root (default: the current directory)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
     .showHelpAfterError(false);
 
-  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now);
+  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now, io === defaultIo ? process.stderr : undefined);
   registerCommands(program, context, (c) => {
     code = c;
   });
@@ -35,6 +38,11 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
     }
     return reportError(err, io.stderr);
   }
+}
+
+/** leastpath's own version, from its package.json (one source of truth for the tarball and the CLI). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** A `--format` option restricted to the given choices. */

@@ -44,7 +44,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   // (Observe reads policies/ and the environment's own observed/ files only, which no other observe rewrites.)
   const observed: ObservedEnvironment[] = [];
   for (const env of promotionOrder(repo)) {
-    observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
+    observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
   }
   const writes = await writeFilesAtomic(observed.flatMap((o) => o.files), { journal: journalPath(ctx.root) });
   for (const o of observed) {
@@ -69,7 +69,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   );
   ctx.stdout(formatSynthSummary(synth));
   for (const env of order) {
-    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, ...(opts.to ? { to: opts.to } : {}), loaded, resolution: resolutions.get(env)! });
+    const { report, fallback } = await runReport({ root: ctx.root, env, today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), loaded, resolution: resolutions.get(env)! });
     if (fallback) ctx.stderr(fallbackWarning(fallback));
     ctx.stdout(reportSummaryLine(report));
   }

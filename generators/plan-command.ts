@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
+import { locate, type PathSegment, type YamlSource } from '../core/yaml-source.js';
 import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.js';
-import type { ObservedFile, Repo } from '../model/types.js';
+import type { EnvironmentPolicies, ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
 import { assemblePlan, type PlanDocument } from './plan.js';
@@ -35,6 +36,8 @@ interface PlanOptions {
 interface PlanResult {
   plan: PlanDocument;
   findings: Finding[];
+  /** The line of each current rule's and exception's source (`file path`) in today's files, for links to them. */
+  sourceLines: Map<string, number>;
 }
 
 /** Resolves one environment of a loaded repository. */
@@ -52,7 +55,28 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  return { plan: assemblePlan(resolved, whatIf, baseline), findings: [...warnings, ...findings] };
+  const plan = assemblePlan(resolved, whatIf, baseline);
+  return { plan, findings: [...warnings, ...findings], sourceLines: sourceLines(env, plan) };
+}
+
+/** `egress[2].exception` -> ['egress', 2, 'exception']. */
+function parsePath(path: string): PathSegment[] {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+}
+
+/** Lines of the sources the plan names, from the parsed files' positions (never by searching text). */
+function sourceLines(env: EnvironmentPolicies, plan: PlanDocument): Map<string, number> {
+  const files = new Map<string, YamlSource>();
+  for (const w of [...env.workloads.values(), ...env.observed.values()]) files.set(w.source.file, w.source);
+  const lines = new Map<string, number>();
+  const sources = [...plan.rules.map((r) => r.source), ...plan.exceptions.map((e) => `${e.file} ${e.path}`)];
+  for (const source of sources) {
+    const at = source.lastIndexOf(' ');
+    const src = files.get(source.slice(0, at));
+    if (at < 0 || !src) continue;
+    lines.set(source, locate(src, parsePath(source.slice(at + 1))).line);
+  }
+  return lines;
 }
 
 /**

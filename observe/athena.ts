@@ -33,6 +33,8 @@ interface AthenaRunOptions {
   literals?: readonly string[];
   /** Where the environment is configured, named when the bytes cutoff (config.maxBytesScanned) stops a query. */
   configFile?: string;
+  /** After each poll, the final one included: the query's state and DataScannedInBytes so far (progress). */
+  onPoll?: (status: { state: string; bytesScanned: number; elapsedMs: number }) => void;
 }
 
 const BYTE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
@@ -79,7 +81,8 @@ export async function runAthenaQuery(opts: AthenaRunOptions): Promise<Record<str
   if (!id) throw new ServiceError('Athena returned no QueryExecutionId');
 
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
-  const deadline = Date.now() + timeoutMs;
+  const startedAt = Date.now();
+  const deadline = startedAt + timeoutMs;
   const cutoff = config.maxBytesScanned !== undefined ? parseBytes(config.maxBytesScanned) : undefined;
   const stop = () => client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
   const cutoffSetting = `flowLogs.athena.maxBytesScanned${opts.configFile ? ` in ${opts.configFile}` : ''}`;
@@ -87,6 +90,7 @@ export async function runAthenaQuery(opts: AthenaRunOptions): Promise<Record<str
     const exec = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
     const state = exec.QueryExecution?.Status?.State;
     const scanned = exec.QueryExecution?.Statistics?.DataScannedInBytes;
+    opts.onPoll?.({ state: state ?? 'UNKNOWN', bytesScanned: scanned ?? 0, elapsedMs: Date.now() - startedAt });
     if (state === 'SUCCEEDED') break;
     if (state === 'FAILED' || state === 'CANCELLED') {
       const reason = exec.QueryExecution?.Status?.StateChangeReason ?? 'no reason given';

@@ -5,6 +5,7 @@ import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/at
 import { windowEnd } from '../core/dates.js';
 import { journalPath } from '../core/writer.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
@@ -12,6 +13,7 @@ import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
 import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
+import { trackAthena, trackFiles } from './progress.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
@@ -26,6 +28,8 @@ export interface ObserveOptions {
   athenaClient?: AthenaClient;
   /** The repository as loaded already from `root` (`run`'s load), instead of loading it again (checked by forObserve). */
   loaded?: LoadResult;
+  /** Progress on stderr (files, lines, elapsed; Athena's state, bytes scanned and cost). */
+  progress?: Progress;
 }
 
 export interface ObserveResult {
@@ -108,23 +112,36 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   }
 
   let observation: Observation;
+  const label = `observe ${opts.env}`;
   if (flowLogs.engine === 'duckdb') {
-    observation = await readObservationsDuckDb({
-      root: opts.root,
-      environmentFile: join(opts.root, env.environment.source.file),
-      environmentSource: env.environment.source,
-      config,
-      window,
-    });
+    const track = trackFiles(opts.progress, label);
+    let ok = false;
+    try {
+      observation = await readObservationsDuckDb({
+        root: opts.root,
+        environmentFile: join(opts.root, env.environment.source.file),
+        environmentSource: env.environment.source,
+        config,
+        window,
+        onFiles: track.onFiles,
+        onFileCounted: track.onFileCounted,
+      });
+      ok = true;
+    } finally {
+      track.finish(ok);
+    }
   } else {
     const { athena } = flowLogs;
     const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
     const bound = flowLogsTimeBound(config.flowLogs.maxSeconds, env.environment.source.file);
+    const track = trackAthena(opts.progress, label);
     const rows = await runAthenaQuery({
       client, config: athena, sql: q.sql, params: q.params,
       timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: env.environment.source.file,
+      onPoll: track.onPoll,
     });
+    track.finish();
     observation = { rows: rows.map(toRow), malformed: [], files: 0 };
   }
 

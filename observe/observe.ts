@@ -26,7 +26,7 @@ import {
   type MalformedLine,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { FlowLogFile } from './sources.js';
+import { countFileLines, type FlowLogFile } from './sources.js';
 import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
@@ -106,6 +106,9 @@ export async function readObservationsDuckDb(opts: {
   window: ObserveWindow;
   /** environment.yaml as read, to point at a flowLogs.files pattern that matches nothing. */
   environmentSource?: YamlSource;
+  /** Progress: the files found, then each file counted (its lines) while DuckDB reads them. */
+  onFiles?: (files: number) => void;
+  onFileCounted?: (lines: number) => void;
 }): Promise<Observation> {
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
@@ -114,7 +117,9 @@ export async function readObservationsDuckDb(opts: {
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
     const q = renderObserveQuery(input);
     const bound = flowLogsTimeBound(opts.config.flowLogs.maxSeconds, opts.environmentSource?.file ?? 'environment.yaml');
-    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)));
+    opts.onFiles?.(files.length);
+    const counting = countFileLines(files, 2, opts.onFileCounted);
+    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), counting);
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);

@@ -170,7 +170,12 @@ async function streamText(file: FlowLogFile, onChunk: (chunk: Buffer) => boolean
  * word, which would turn a half-delivered file into a quietly shorter observation. Two files at a time (reading
  * and inflating happen on libuv's threads, beside DuckDB's); the bytes are dropped as they are counted.
  */
-export async function countFileLines(files: readonly FlowLogFile[], parallel = 2): Promise<Map<string, number>> {
+export async function countFileLines(
+  files: readonly FlowLogFile[],
+  parallel = 2,
+  /** Called as each file is counted (progress). */
+  onFile?: (lines: number) => void,
+): Promise<Map<string, number>> {
   const local = files.filter((f) => f.kind !== 'parquet' && !isRemote(f.path));
   const counts = new Map<string, number>();
   const failures: { index: number; error: InputError }[] = [];
@@ -181,7 +186,10 @@ export async function countFileLines(files: readonly FlowLogFile[], parallel = 2
       const f = local[index]!;
       const counter = new LineCounter();
       await streamText(f, (chunk) => counter.push(chunk)).then(
-        () => counts.set(f.path, counter.finish()),
+        () => {
+          counts.set(f.path, counter.finish());
+          onFile?.(counts.get(f.path)!);
+        },
         (err: NodeJS.ErrnoException) => {
           const what = f.kind === 'gzip' && !err.syscall ? 'truncated or corrupt gzip' : 'cannot read flow-log file';
           failures.push({ index, error: new InputError(`${what}: ${err.message}`, { file: f.display }) });

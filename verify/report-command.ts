@@ -7,6 +7,7 @@ import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { windowEnd } from '../core/dates.js';
+import type { Progress } from '../core/progress.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
@@ -17,7 +18,8 @@ import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
 import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, withTimeBound } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
-import { flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
+import { trackAthena, trackFiles } from '../observe/progress.js';
+import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
   assembleReport,
@@ -47,6 +49,8 @@ interface ReportOptions {
   loaded?: LoadResult;
   /** `env` resolved already from `loaded` (resolveFromRepo), instead of resolving it again (not read with `current`). */
   resolution?: ResolveResult;
+  /** Progress on stderr (files, lines, elapsed; Athena's state, bytes scanned and cost). */
+  progress?: Progress;
 }
 
 interface ReportResult {
@@ -113,8 +117,8 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   const flowLogs = flowLogsFor(env, opts.engine);
   const { rows, fallback } =
     flowLogs.engine === 'athena'
-      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient), fallback: undefined }
-      : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input);
+      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined }
+      : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
   const outside = outsideFindings(report, env);
   return {
@@ -130,17 +134,22 @@ async function readReportDuckDb(
   environment: YamlSource,
   flowLogs: EngineFlowLogs,
   input: (relation: string) => ReportQueryInput,
+  track?: ReturnType<typeof trackFiles>,
 ): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
   const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
   const { connection } = duck;
+  let ok = false;
   try {
     const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
+    track?.onFiles(files.length);
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
     const bound = flowLogsTimeBound(flowLogs.maxSeconds, environment.file);
-    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)));
+    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), countFileLines(files, 2, track?.onFileCounted));
+    ok = true;
     return { rows: value.map(toReportRow), fallback };
   } finally {
+    track?.finish(ok);
     duck.close();
   }
 }
@@ -151,6 +160,7 @@ async function readReportAthena(
   region: string,
   input: (relation: string) => ReportQueryInput,
   client?: AthenaClient,
+  track?: ReturnType<typeof trackAthena>,
 ): Promise<ReportRow[]> {
   const sdk = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
@@ -160,7 +170,9 @@ async function readReportAthena(
   const rows = await runAthenaQuery({
     client: client ?? new sdk.AthenaClient({ region }), config: athena, sql: q.sql, params: q.params,
     timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: environmentFile,
+    ...(track ? { onPoll: track.onPoll } : {}),
   });
+  track?.finish();
   return rows.map(toReportRow);
 }
 
