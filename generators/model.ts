@@ -167,6 +167,8 @@ export interface ResolvedEnvironment {
   quarantine: NaclRule[];
   /** Where the stack keeps its Terraform state: S3 with locking, or (absent) a local file. */
   state?: ResolvedState;
+  /** The AWS provider's version constraint (environment.yaml `terraform.awsProvider`); absent: the renderer's default range. */
+  awsProvider?: string;
   notAdopted: NotAdopted[];
   compaction: CompactionReport[];
   exceptions: ExceptionUse[];

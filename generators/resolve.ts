@@ -201,6 +201,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       endpoints: [...endpoints.values()].sort((a, b) => compareText(a.service, b.service)),
       quarantine: quarantineRules(env),
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
+      ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
       notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),

@@ -92,6 +92,7 @@ export interface RawEnvironment {
   quarantine?: { subnet: string; networkAcl: string; reason?: string; allow?: string[] }[];
   quotas?: { rulesPerGroup?: number; naclRulesPerDirection?: number };
   state?: StateConfig;
+  terraform?: { awsProvider?: string };
   anomalies?: Partial<AnomalyThresholds>;
 }
 
@@ -170,6 +171,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
     ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
+    ...(raw.terraform !== undefined ? { terraform: { ...raw.terraform } } : {}),
     anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
   };
 }

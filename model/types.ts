@@ -84,6 +84,8 @@ export interface EnvironmentConfig {
   quotas: { rulesPerGroup: number; naclRulesPerDirection: number };
   /** Terraform state in S3 (environment.yaml `state`); absent: a local file per stack. */
   state?: StateConfig;
+  /** environment.yaml `terraform`: the AWS provider versions the stack admits (a Terraform version constraint). */
+  terraform?: { awsProvider?: string };
   /**
    * Thresholds of the report's anomaly triage. normalise fills in the defaults; absent only in a config built by
    * hand (tests, benchmarks), where the defaults apply.

@@ -1,7 +1,7 @@
 /**
- * The cdktf app entry: what `npx cdktf synth` runs through cdktf.json (`node dist/stacks/app.js`). It reads the
- * repository in the working directory, resolves every environment, and lets cdktf write into CDKTF_OUTDIR (set
- * by the cdktf CLI; `cdktf.out` otherwise). `leastpath synth` runs the same synthesize() into a temp dir and
+ * The CDK app entry: what a CDK Terrain CLI's `synth` runs through cdktf.json (`node dist/stacks/app.js`; cdktn
+ * kept cdktf's file names). It reads the repository in the working directory, resolves every environment, and
+ * lets cdktn write into CDKTF_OUTDIR (set by the CLI; `cdktf.out` otherwise). `leastpath synth` runs the same synthesize() into a temp dir and
  * moves the result into place; both write the same bytes.
  */
 import { makeContext } from '../cli/context.js';

@@ -1,6 +1,6 @@
 /**
  * `leastpath synth [--env E] [--out DIR]`: the edge of the synth stage. Loads the repository, resolves each
- * environment (through the resolver it is given), lets cdktf synthesize into a temp dir beside DIR, and only
+ * environment (through the resolver it is given), lets cdktn synthesize into a temp dir beside DIR, and only
  * then puts the files into DIR (core/atomic: temp files, renames last, unchanged files untouched), so that a
  * failure before that point leaves DIR as it was.
  */
@@ -16,7 +16,7 @@ import { loadRepoOrThrow, type LoadResult } from '../model/read-repo.js';
 import type { EnvironmentPolicies, Guardrails } from '../model/types.js';
 import { MANIFEST_FILE, synthesize } from './synth.js';
 
-/** Where `leastpath synth` writes when `--out` is not given (cdktf's own default). */
+/** Where `leastpath synth` writes when `--out` is not given (cdktn's own default, kept from cdktf). */
 export const DEFAULT_OUT = 'cdktf.out';
 
 interface SynthOptions {
@@ -136,7 +136,7 @@ async function writeSynthesized(
       const content = await readFile(join(tmp, f)).catch(() => undefined);
       if (content === undefined) {
         const hint = f === MANIFEST_FILE ? '' : ' (is SYNTH_HCL_OUTPUT=true set? leastpath writes Terraform JSON only)';
-        throw new LeastpathError(`cdktf did not write ${f}${hint}`);
+        throw new LeastpathError(`cdktn did not write ${f}${hint}`);
       }
       planned.push({ path: join(outDir, f), content });
     }

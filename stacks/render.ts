@@ -4,17 +4,18 @@
  * this file only maps the model onto AWS provider resources, checks the guard rails once more (defence in depth),
  * and names everything from its content so the Terraform JSON is byte-identical across runs.
  *
- * Provider classes are imported by deep path: the provider's root index loads all of its ~1500 resources.
+ * Rendered with CDK Terrain (cdktn, the maintained successor of cdktf, same programming model). Provider classes
+ * are imported by deep path: the provider's root index loads all of its ~1500 resources.
  */
-import { Ec2ManagedPrefixList } from '@cdktf/provider-aws/lib/ec2-managed-prefix-list/index.js';
-import { Ec2Tag } from '@cdktf/provider-aws/lib/ec2-tag/index.js';
-import { NetworkAclRule } from '@cdktf/provider-aws/lib/network-acl-rule/index.js';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import { VpcEndpoint, type VpcEndpointConfig } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
-import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Ec2ManagedPrefixList } from '@cdktn/provider-aws/lib/ec2-managed-prefix-list/index.js';
+import { Ec2Tag } from '@cdktn/provider-aws/lib/ec2-tag/index.js';
+import { NetworkAclRule } from '@cdktn/provider-aws/lib/network-acl-rule/index.js';
+import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
+import { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
+import { VpcEndpoint, type VpcEndpointConfig } from '@cdktn/provider-aws/lib/vpc-endpoint/index.js';
+import { VpcSecurityGroupEgressRule } from '@cdktn/provider-aws/lib/vpc-security-group-egress-rule/index.js';
+import { VpcSecurityGroupIngressRule } from '@cdktn/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktn';
 import type { Construct } from 'constructs';
 import { compareCidr, parseCidr } from '../core/cidr.js';
 import { LeastpathError } from '../core/errors.js';
@@ -34,7 +35,7 @@ export const REQUIRED_TERRAFORM = '>= 1.5.0';
 export const REQUIRED_TERRAFORM_LOCKFILE = '>= 1.10.0';
 
 /**
- * Where the stack keeps its state. Without `state` in environment.yaml: a local file, at a relative path (cdktf's
+ * Where the stack keeps its state. Without `state` in environment.yaml: a local file, at a relative path (cdktn's
  * default writes process.cwd(), an absolute path of this machine, into the JSON). With it: S3, encrypted, locked by
  * a DynamoDB table when one is named, else by S3's own lock file (`use_lockfile`, which cdktf 0.21's S3Backend
  * does not know yet, hence the override; it also raises the required Terraform to 1.10).
@@ -60,6 +61,29 @@ function renderBackend(stack: TerraformStack, env: ResolvedEnvironment): { requi
 
 /** The marker at the top of every cdk.tf.json (`"//"` sorts first), as the style guide asks of generated files. */
 export const GENERATED_MARKER = 'leastpath synth, from policies/ and observed/: do not edit';
+
+/**
+ * The AWS provider versions a stack admits when environment.yaml names none (`terraform.awsProvider`): every
+ * resource and argument rendered here exists in 5.100 (which `npm run check:terraform` validates against) and in
+ * 6.x, so a root module that also needs a newer 6.x (terraform-aws-modules v6) can share the stack's provider.
+ */
+export const DEFAULT_AWS_PROVIDER = '>= 5.100, < 7.0';
+
+/**
+ * A stack whose Terraform JSON holds no CDK Terrain metadata: each resource's construct path and unique id, the
+ * stack's backend kind, override list and outputs map are bookkeeping of the CDK CLI (about a third of the file)
+ * that a reviewer of the JSON would otherwise wade through. Only the generated-by marker stays at the top.
+ */
+class ReadableStack extends TerraformStack {
+  override toTerraform(): Record<string, unknown> {
+    const tf = super.toTerraform() as Record<string, unknown>;
+    const resources = tf.resource as Record<string, Record<string, Record<string, unknown>>> | undefined;
+    for (const byName of Object.values(resources ?? {})) {
+      for (const attributes of Object.values(byName)) delete attributes['//'];
+    }
+    return { ...tf, '//': { 'generated-by': GENERATED_MARKER } };
+  }
+}
 
 /** Names in AWS (group names must be unique in the VPC); all start with `leastpath-<env>-`. */
 const awsName = {
@@ -89,11 +113,12 @@ interface Rendered {
 /** Renders `env` as a TerraformStack named after the environment, under `scope` (the cdktf App). */
 export function renderStack(scope: Construct, env: ResolvedEnvironment): TerraformStack {
   checkEnvironment(env);
-  const stack = new TerraformStack(scope, env.environment);
+  const stack = new ReadableStack(scope, env.environment);
   const backend = renderBackend(stack, env);
-  stack.addOverride('//.generated-by', GENERATED_MARKER);
   stack.addOverride('terraform.required_version', backend.requiredVersion);
   if (backend.lockfile) stack.addOverride('terraform.backend.s3.use_lockfile', true);
+  // The provider package pins the exact version it was generated from; the stack needs a range (see DEFAULT_AWS_PROVIDER).
+  stack.addOverride('terraform.required_providers.aws.version', env.awsProvider ?? DEFAULT_AWS_PROVIDER);
   new AwsProvider(stack, 'aws', {
     region: env.region,
     // A guard: credentials for another account make plan and apply fail instead of changing the wrong account.

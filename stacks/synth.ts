@@ -1,24 +1,25 @@
 /**
- * Synthesis: one cdktf App with one stack per environment, written by cdktf itself into a directory. This is
- * the same code path `npx cdktf synth` runs through cdktf.json and stacks/app.ts, so both write the same bytes.
+ * Synthesis: one CDK Terrain (cdktn) App with one stack per environment, written by cdktn itself into a directory.
+ * This is the same code path a CDK CLI's `synth` runs through cdktf.json and stacks/app.ts, so both write the
+ * same bytes.
  *
- * What cdktf writes, and why it is deterministic here:
- * - `manifest.json`: the cdktf version, and per stack its name, construct path and relative paths. Stable.
- * - `stacks/<env>/cdk.tf.json`: keys sorted by cdktf (json-stable-stringify); our arrays are sorted by the
- *   renderer; `"//"` metadata holds the cdktf version, stack name, backend kind, construct paths and ids. Stable.
+ * What cdktn writes, and why it is deterministic here:
+ * - `manifest.json`: the cdktn version, and per stack its name, construct path and relative paths. Stable.
+ * - `stacks/<env>/cdk.tf.json`: keys sorted by cdktn (safe-stable-stringify); our arrays are sorted by the
+ *   renderer; cdktn's `"//"` metadata (construct paths and ids, backend kind, its version) is removed by the
+ *   renderer's stack, which keeps only the generated-by marker.
  * - Varying, and pinned: the default local backend's path (process.cwd(), an absolute path of this machine:
- *   the renderer gives a relative one), and construct stack traces (absolute source paths: `stackTraces: false`;
- *   cdktf 0.21 records none for resources anyway).
- * - Never written: timestamps or random ids (cdktf 0.21 has none in the JSON output).
+ *   the renderer gives a relative one), and construct stack traces (absolute source paths: `stackTraces: false`).
+ * - Never written: timestamps or random ids (cdktn 0.24 has none in the JSON output).
  */
-import { App } from 'cdktf';
+import { App } from 'cdktn';
 import type { ResolvedEnvironment } from '../generators/model.js';
 import { renderStack, StackError } from './render.js';
 
-/** The files cdktf writes, relative to the output directory, with forward slashes. */
+/** The files cdktn writes, relative to the output directory, with forward slashes. */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** `stacks/<env>/cdk.tf.json`, cdktf's layout. */
+/** `stacks/<env>/cdk.tf.json`, cdktn's layout (as cdktf's). */
 export function stackFile(environment: string): string {
   return `stacks/${environment}/cdk.tf.json`;
 }
@@ -28,7 +29,7 @@ function buildApp(envs: readonly ResolvedEnvironment[], outDir: string): App {
   const names = envs.map((e) => e.environment);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new StackError(`environment ${JSON.stringify(dup)} is given twice`);
-  // JSON, not HCL: the artifact is Terraform JSON. cdktf lets SYNTH_HCL_OUTPUT=true in the environment override
+  // JSON, not HCL: the artifact is Terraform JSON. cdktn lets SYNTH_HCL_OUTPUT=true in the environment override
   // this; runSynth then finds no cdk.tf.json and says so. The App creates `outDir` in its constructor.
   const app = new App({ outdir: outDir, stackTraces: false, hclOutput: false });
   for (const env of [...envs].sort((a, b) => (a.environment < b.environment ? -1 : 1))) renderStack(app, env);
@@ -36,7 +37,7 @@ function buildApp(envs: readonly ResolvedEnvironment[], outDir: string): App {
 }
 
 /**
- * Renders every environment and lets cdktf write `manifest.json` and `stacks/<env>/cdk.tf.json` into `outDir`.
+ * Renders every environment and lets cdktn write `manifest.json` and `stacks/<env>/cdk.tf.json` into `outDir`.
  * Returns the files written, relative to `outDir`. Writes in place: `runSynth` calls it on a temp dir.
  */
 export function synthesize(envs: readonly ResolvedEnvironment[], outDir: string): string[] {

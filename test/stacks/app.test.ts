@@ -1,5 +1,5 @@
 /**
- * `npx cdktf synth` runs the app of cdktf.json with CDKTF_OUTDIR set; it must write what `leastpath synth`
+ * A CDK CLI's synth (cdktn kept cdktf's file names) runs the app of cdktf.json with CDKTF_OUTDIR set; it must write what `leastpath synth`
  * writes. The app runs here from source (tsx) in a copy of the example repository.
  */
 import { execFile } from 'node:child_process';
@@ -20,7 +20,9 @@ describe('cdktf app entry', () => {
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true });
     const env = { ...process.env, LEASTPATH_TODAY: '2026-11-23', CDKTF_OUTDIR: join(dir, 'by-cdktf') };
     // tsx is resolved from this repository, not from the copy the app runs in.
-    await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'stacks', 'app.ts')], { cwd: dir, env });
+    const app = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'stacks', 'app.ts')], { cwd: dir, env });
+    // No deprecation noise from the renderer (cdktf 0.21 printed DEP0044 util.isArray on every synth on Node 22+).
+    expect(app.stderr).not.toMatch(/DeprecationWarning|DEP0\d+/);
     const code = await main(['--root', dir, 'synth', '--out', 'by-leastpath'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' });
     expect(code).toBe(0);
     for (const f of ['manifest.json', 'stacks/dev/cdk.tf.json', 'stacks/stg/cdk.tf.json', 'stacks/prod/cdk.tf.json']) {

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { App } from 'cdktf';
+import { App } from 'cdktn';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageError, ValidationFailed } from '../../core/errors.js';
 import type { ResolvedEnvironment } from '../../generators/model.js';
@@ -76,8 +76,8 @@ describe('runSynth', () => {
     expect(r.environments).toEqual(['dev', 'stg']);
     expect(r.written).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/dev/cdk.tf.json', 'cdktf.out/stacks/stg/cdk.tf.json']);
     expect(r.unchanged).toEqual([]);
-    const dev = JSON.parse(await readFile(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'), 'utf8')) as { '//': { metadata: { stackName: string } } };
-    expect(dev['//'].metadata.stackName).toBe('dev');
+    const dev = JSON.parse(await readFile(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'), 'utf8')) as { provider: { aws: { default_tags: { tags: { Environment: string } }[] }[] } };
+    expect(dev.provider.aws[0]!.default_tags[0]!.tags.Environment).toBe('dev');
     // Nothing is left beside the output directory.
     expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
   });

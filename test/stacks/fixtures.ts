@@ -171,7 +171,7 @@ export function shuffledEnv(env: ResolvedEnvironment, seed: number): ResolvedEnv
 
 /** The Terraform JSON of one environment, as parsed objects (rendered in memory, without writing files). */
 export interface TerraformJson {
-  '//': { 'generated-by'?: string; metadata: Record<string, unknown>; outputs?: Record<string, unknown> };
+  '//': { 'generated-by'?: string; metadata?: Record<string, unknown>; outputs?: Record<string, unknown> };
   terraform: { required_version?: string; backend: Record<string, unknown>; required_providers: Record<string, unknown> };
   provider: { aws: Record<string, unknown>[] };
   resource?: Record<string, Record<string, Record<string, unknown>>>;

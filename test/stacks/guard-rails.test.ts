@@ -1,5 +1,5 @@
 /** The stack's own checks (defence in depth): what must never reach Terraform throws a clear StackError. */
-import { App } from 'cdktf';
+import { App } from 'cdktn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedEnvironment } from '../../generators/model.js';
 import { renderStack, StackError } from '../../stacks/render.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAwsDescription } from '../../stacks/description.js';
-import { GENERATED_MARKER, REQUIRED_TERRAFORM, REQUIRED_TERRAFORM_LOCKFILE } from '../../stacks/render.js';
+import { DEFAULT_AWS_PROVIDER, GENERATED_MARKER, REQUIRED_TERRAFORM, REQUIRED_TERRAFORM_LOCKFILE } from '../../stacks/render.js';
 import { emptyEnv, group, removeTemps, renderJson, resources, richEnv, rule, tempDir, type TerraformJson } from './fixtures.js';
 
 const DESTINATIONS = ['cidr_ipv4', 'cidr_ipv6', 'prefix_list_id', 'referenced_security_group_id'];
@@ -118,6 +118,27 @@ describe('the stack', () => {
     expect(tf['//']['generated-by']).toBe(GENERATED_MARKER);
     expect(tf.terraform.required_version).toBe(REQUIRED_TERRAFORM);
     expect(tf.terraform.backend).toEqual({ local: { path: 'terraform.dev.tfstate' } });
+  });
+
+  it('admits a range of AWS provider versions (5.100 on to 6.x by default, or what environment.yaml says), not the one the provider package was built from', async () => {
+    expect(tf.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '>= 5.100, < 7.0' } });
+    expect(DEFAULT_AWS_PROVIDER).toBe('>= 5.100, < 7.0');
+    const pinned = await renderJson(emptyEnv({ awsProvider: '~> 6.29' }));
+    expect(pinned.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '~> 6.29' } });
+  });
+
+  it('holds no CDK metadata for a reviewer to wade through: the generated-by marker is the only "//" block', () => {
+    const blocks: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (!v || typeof v !== 'object') return;
+      for (const [k, x] of Object.entries(v)) {
+        if (k === '//') blocks.push(path || '.');
+        walk(x, `${path}.${k}`);
+      }
+    };
+    walk(tf, '');
+    expect(blocks).toEqual(['.']);
+    expect(tf['//']).toEqual({ 'generated-by': GENERATED_MARKER });
   });
 
   it('keeps state in S3 when environment.yaml says so: encrypted, with S3\'s own lock file (Terraform 1.10) or a DynamoDB table', async () => {
@@ -250,6 +271,6 @@ describe.skipIf(!terraform)('terraform itself', () => {
     const { terraform: block, ...rest } = tf;
     await writeFile(join(dir, 'main.tf.json'), JSON.stringify({ ...rest, terraform: { ...block, backend: undefined } }));
     const run = await promisify(execFile)('terraform', ['providers', '-no-color'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' } });
-    expect(run.stdout).toContain('provider[registry.terraform.io/hashicorp/aws] 6.25.0');
+    expect(run.stdout).toContain('provider[registry.terraform.io/hashicorp/aws] >= 5.100.0, < 7.0.0');
   });
 });

@@ -680,3 +680,22 @@ describe('duplicate-rule: two egress rules with the same destination and ports',
     [{ name: 'the same workload on another port', files: { [WEB]: web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: renders pages\n  - to: { workload: api }\n    ports: [tcp/9090]\n    why: metrics\n') } }],
   );
 });
+
+describe('aws-provider-range: an AWS provider range the stack cannot use', () => {
+  const tf = (range: string) => ({ [ENV]: devEnvironment(`terraform: { awsProvider: ${JSON.stringify(range)} }\n`) });
+  table(
+    'aws-provider-range',
+    [
+      { name: 'a range that admits 4.x', files: tf('>= 4.0, < 7.0'), prefix: `${ENV}:13:27: terraform.awsProvider: `, says: 'before 5.0' },
+      { name: 'no lower bound', files: tf('< 6.0'), prefix: `${ENV}:13:27: terraform.awsProvider: `, says: 'before 5.0' },
+      { name: 'a range that admits nothing', files: tf('>= 6.0, < 5.100'), prefix: `${ENV}:13:27: terraform.awsProvider: `, says: 'admits no version' },
+      { name: 'not a constraint (schema)', files: tf('latest'), prefix: `${ENV}:13:27: terraform.awsProvider: ` },
+      { name: 'no upper bound', files: tf('>= 5.100'), prefix: `${ENV}:13:27: terraform.awsProvider: warning: `, code: 0, says: '7.0 or later' },
+    ],
+    [
+      { name: 'the default range', files: tf('>= 5.100, < 7.0') },
+      { name: 'a pessimistic 6.x range', files: tf('~> 6.29') },
+      { name: 'one exact version', files: tf('5.100.0') },
+    ],
+  );
+});

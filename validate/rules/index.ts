@@ -1,5 +1,6 @@
 /** Every semantic rule, in the order RULES.md lists them. Each rule's id is its file name. */
 import type { Rule } from '../rule.js';
+import { rule as awsProviderRange } from './aws-provider-range.js';
 import { rule as cidrValid } from './cidr-valid.js';
 import { rule as denyConflict } from './deny-conflict.js';
 import { rule as duplicateRule } from './duplicate-rule.js';
@@ -52,4 +53,5 @@ export const rules: readonly Rule[] = [
   observedConsistent,
   observedWindowMixed,
   duplicateRule,
+  awsProviderRange,
 ];
