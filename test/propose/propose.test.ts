@@ -330,6 +330,20 @@ describe('propose: failures', () => {
     expect(fx.gh.writes()).toEqual([]);
   });
 
+  it('a write GitHub carried out but whose answer was lost: the retry meets 422, the bot reads again, and one complete pull request results', async () => {
+    const fx = await setup();
+    fx.gh.dropAnswer({ method: 'POST', path: /\/git\/refs$/, times: 1 });
+    fx.gh.dropAnswer({ method: 'POST', path: /\/pulls$/, times: 1 });
+    const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '500' });
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('leastpath/dev moved since the bot read it (GitHub: Reference already exists): reading it again (try 2 of 3)');
+    expect(r.stdout).toContain('a pull request from leastpath/dev was opened since the bot looked');
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.pulls[0]).toMatchObject({ state: 'open', labels: ['leastpath', 'env:dev'] });
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
+    expect(fx.gh.writes().map((w) => w.status).filter((st) => st === 0)).toHaveLength(2);
+  });
+
   it('a refused connection is named a network error, not a status; a bad timeout setting is a usage error', async () => {
     const fx = await setup();
     const closed = createServer();
