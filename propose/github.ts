@@ -30,11 +30,11 @@ class NoAnswer extends Error {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A positive whole number of milliseconds from `name`, or the default; anything else is a usage error naming it. */
-function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero: boolean): number {
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${name} must be a whole number of milliseconds${allowZero ? '' : ' above 0'}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -53,7 +53,7 @@ export function readGithubConfig(env: NodeJS.ProcessEnv): GithubConfig {
     repo: m[2]!,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
     backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000,
-    timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, false),
+    timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
   };
 }
 
