@@ -36,9 +36,9 @@ export async function runBot(
       return { lines, pull: outcome.pull, writes: outcome.writes, heldBack: decision.heldBack, body: decision.body };
     } catch (err) {
       if (!(err instanceof Conflict)) throw err;
-      // Whatever was written before the conflict is unreferenced (a tree, a commit): the next decision starts clean.
+      // What was written before the conflict is either unreferenced (a tree, a commit) or read back by the next decision.
       if (attempt >= ATTEMPTS) {
-        lines.push(`held back: ${err.message}, on each of ${ATTEMPTS} tries; nothing of this run is on ${proposal.branch}. The next run decides again.`);
+        lines.push(`held back: ${err.message}, on each of ${ATTEMPTS} tries. The next run decides again.`);
         return { lines, pull: state.pull, writes: 0, heldBack: true, body: decision.body };
       }
       lines.push(`${err.message}: reading it again (try ${attempt + 1} of ${ATTEMPTS})`);

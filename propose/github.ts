@@ -30,11 +30,11 @@ class NoAnswer extends Error {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A positive whole number of milliseconds from `name`, or the default; anything else is a usage error naming it. */
-function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero: boolean): number {
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${name} must be a whole number of milliseconds${allowZero ? '' : ' above 0'}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -53,7 +53,7 @@ export function readGithubConfig(env: NodeJS.ProcessEnv): GithubConfig {
     repo: m[2]!,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
     backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000,
-    timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, false),
+    timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
   };
 }
 
@@ -61,16 +61,30 @@ const RETRIES = 3;
 /** The longest rate-limit wait leastpath sits through, in `retry-after` seconds; a longer one ends the run. */
 const MAX_WAIT_S = 60;
 
-/** fetch, abandoned after `ms`: a server that stops answering fails the request instead of hanging the run. */
-function fetchWithin(ms: number): typeof fetch {
+/**
+ * fetch, abandoned after `ms`: a server that stops answering fails the request instead of hanging the run. Each
+ * failed try (a 5xx, a network error, no answer) is reported with how many in a row it is, for the retry count.
+ */
+function fetchWithin(ms: number, failed: (call: string, what: string, inARow: number) => void): typeof fetch {
+  const streak = new Map<string, number>();
   return async (input, init) => {
+    const call = `${init?.method ?? 'GET'} ${input instanceof Request ? input.url : String(input)}`;
     const timer = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timer]) : timer;
+    const fail = (what: string) => {
+      const n = (streak.get(call) ?? 0) + 1;
+      streak.set(call, n);
+      failed(call, what, n);
+    };
     try {
-      return await fetch(input, { ...init, signal });
+      const res = await fetch(input, { ...init, signal });
+      if (res.status >= 500) fail(`answered ${res.status}`);
+      else streak.delete(call);
+      return res;
     } catch (err) {
-      if (timer.aborted) throw new NoAnswer(ms);
-      throw err;
+      const cause = timer.aborted ? new NoAnswer(ms) : err;
+      fail(`failed: network error, ${networkCause(cause) ?? (cause instanceof Error ? cause.message : String(cause))}`);
+      throw cause;
     }
   };
 }
@@ -100,7 +114,12 @@ export function makeClient(config: GithubConfig, warn: (line: string) => void, d
     auth: config.token,
     baseUrl: config.apiUrl,
     userAgent: 'leastpath',
-    request: { fetch: fetchWithin(config.timeoutMs) },
+    request: {
+      fetch: fetchWithin(config.timeoutMs, (call, what, n) => {
+        // The retry plugin retries a 5xx and a failed request RETRIES times; the last failure is the run's error.
+        if (n <= RETRIES) warn(`leastpath: GitHub ${call.replace(config.apiUrl, '')} ${what}: retry ${n} of ${RETRIES}`);
+      }),
+    },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     retry: { retries: RETRIES, retryAfterBaseValue: config.backoffUnitMs },
     throttle: {

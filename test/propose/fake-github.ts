@@ -50,6 +50,7 @@ export class FakeGithub {
   readonly pulls: Pull[] = [];
   private faults: Fault[] = [];
   private hooks: Hook[] = [];
+  private drops: { method: string; path: RegExp; times: number }[] = [];
   private silent = false;
   private server!: Server;
   url = '';
@@ -82,6 +83,11 @@ export class FakeGithub {
 
   before(h: Hook): void {
     this.hooks.push({ ...h });
+  }
+
+  /** The next `times` matching requests are carried out, but their answer never leaves (a connection lost after the write). */
+  dropAnswer(d: { method: string; path: RegExp; times: number }): void {
+    this.drops.push({ ...d });
   }
 
   /** From now on every request is read and never answered (an API that hangs). */
@@ -194,6 +200,12 @@ export class FakeGithub {
     const method = req.method!;
     const path = decodeURIComponent(url.pathname);
     const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      const drop = this.drops.find((d) => d.times > 0 && d.method === method && d.path.test(path));
+      if (drop) {
+        drop.times--;
+        this.log.push({ method, path, status: 0 });
+        return;
+      }
       this.log.push({ method, path, status });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(data));

@@ -277,8 +277,10 @@ describe('propose: failures', () => {
     expect(failed.code).toBe(2);
     expect(failed.stderr.join('\n')).toMatch(/GitHub POST \/repos\/acme\/network\/pulls failed: 502/);
     expect(fx.gh.pulls).toHaveLength(0);
-    // Retried with backoff: the first try and three retries.
+    // Retried with backoff: the first try and three retries, each said and counted.
     expect(fx.gh.log.filter((l) => l.status === 502)).toHaveLength(4);
+    expect(failed.stderr.filter((l) => l.includes('answered 502'))).toEqual([1, 2, 3].map((n) => `leastpath: GitHub POST /repos/acme/network/pulls answered 502: retry ${n} of 3`));
+    expect(failed.stderr.join('\n')).toContain('failed: 502 Bad Gateway (tried 4 times)');
     const head = fx.gh.refSha('leastpath/dev');
     expect(fx.gh.show(head!, 'observed/dev/web.yaml')).toBe(EVIDENCE);
 
@@ -315,16 +317,32 @@ describe('propose: failures', () => {
   it('a GitHub API that stops answering fails the run: each request is abandoned after LEASTPATH_GITHUB_TIMEOUT_MS and retried three times', async () => {
     const fx = await setup();
     fx.gh.stopAnswering();
-    const started = Date.now();
+    // Without the timeout this run never ends (the test times out).
     const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '300' });
     expect(r.code).toBe(2);
     const err = r.stderr.join('\n');
     expect(err).toContain('GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS) (tried 4 times)');
     expect(err).not.toMatch(/\b500\b/);
     expect(fx.gh.log.filter((l) => l.status === 0)).toHaveLength(4);
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.stderr.filter((l) => l.includes('no answer'))).toHaveLength(4);
+    expect(err).toContain('leastpath: GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS): retry 3 of 3');
+    expect(err).not.toContain('retry 4');
     expect(fx.gh.writes()).toEqual([]);
-  }, 30_000);
+  });
+
+  it('a write GitHub carried out but whose answer was lost: the retry meets 422, the bot reads again, and one complete pull request results', async () => {
+    const fx = await setup();
+    fx.gh.dropAnswer({ method: 'POST', path: /\/git\/refs$/, times: 1 });
+    fx.gh.dropAnswer({ method: 'POST', path: /\/pulls$/, times: 1 });
+    const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '500' });
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.stdout).toContain('leastpath/dev moved since the bot read it (GitHub: Reference already exists): reading it again (try 2 of 3)');
+    expect(r.stdout).toContain('a pull request from leastpath/dev was opened since the bot looked');
+    expect(fx.gh.pulls).toHaveLength(1);
+    expect(fx.gh.pulls[0]).toMatchObject({ state: 'open', labels: ['leastpath', 'env:dev'] });
+    expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
+    expect(fx.gh.writes().map((w) => w.status).filter((st) => st === 0)).toHaveLength(2);
+  });
 
   it('a refused connection is named a network error, not a status; a bad timeout setting is a usage error', async () => {
     const fx = await setup();
@@ -337,6 +355,7 @@ describe('propose: failures', () => {
     const err = r.stderr.join('\n');
     expect(err).toContain('GitHub GET /repos/acme/network failed: network error, ECONNREFUSED');
     expect(err).toContain('(tried 4 times)');
+    expect(r.stderr.filter((l) => /^leastpath: GitHub GET \/repos\/acme\/network failed: network error, ECONNREFUSED: .*: retry \d of 3$/.test(l))).toHaveLength(3);
     expect(err).not.toMatch(/\b500\b/);
 
     const bad = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '10s' });
