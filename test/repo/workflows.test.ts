@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const workflowsDir = join(root, '.github', 'workflows');
 
-interface Step { id?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
+interface Step { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
 interface Job { needs?: string | string[]; uses?: string; strategy?: { matrix?: Record<string, unknown> }; permissions?: Record<string, string>; steps?: Step[] }
 interface Workflow { on: unknown; env?: Record<string, string>; jobs: Record<string, Job> }
 
