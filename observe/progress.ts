@@ -2,15 +2,16 @@
 import { athenaCost, decimalBytes, seconds, type Progress } from '../core/progress.js';
 
 /**
- * The duckdb engine: files found, files and lines counted so far (the line count runs beside DuckDB's read, so it
- * stands for records read), and the elapsed time, kept moving by a timer while DuckDB decides after the last file.
+ * The duckdb engine: files found, files and records counted so far (a file's lines less its header line; the count
+ * runs beside DuckDB's read, so it stands for records read), and the elapsed time, kept moving by a timer while
+ * DuckDB decides after the last file. Parquet and remote files are not counted by line.
  */
 export function trackFiles(progress: Progress | undefined, label: string, clock: () => number = Date.now) {
   const started = clock();
   let files = 0;
   let counted = 0;
-  let lines = 0;
-  const show = () => progress?.update(`${label}: ${counted}/${files} files, ${lines.toLocaleString('en-US')} lines read, ${seconds(clock() - started)}`);
+  let records = 0;
+  const show = () => progress?.update(`${label}: ${counted}/${files} files, ${records.toLocaleString('en-US')} records read, ${seconds(clock() - started)}`);
   const timer = progress ? setInterval(show, 1000) : undefined;
   timer?.unref();
   return {
@@ -18,15 +19,15 @@ export function trackFiles(progress: Progress | undefined, label: string, clock:
       files = n;
       show();
     },
-    onFileCounted(n: number) {
+    onFileCounted(lines: number) {
       counted++;
-      lines += n;
+      records += Math.max(0, lines - 1);
       show();
     },
     /** Stops the timer; on success, shows the totals. */
     finish(ok: boolean) {
       clearInterval(timer);
-      if (ok) progress?.end(`${label}: ${files} files, ${lines.toLocaleString('en-US')} lines read in ${seconds(clock() - started)}`);
+      if (ok) progress?.end(`${label}: ${files} files, ${records.toLocaleString('en-US')} records read in ${seconds(clock() - started)}`);
     },
   };
 }

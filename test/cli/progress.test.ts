@@ -4,9 +4,10 @@
  */
 import { AthenaClient, GetQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { makeProgress } from '../../core/progress.js';
@@ -71,17 +72,22 @@ describe('observe progress (duckdb engine), through the CLI', () => {
     return { code, stdout, stderr };
   }
 
-  it('forced: files, lines read and elapsed on stderr; stdout is still the JSON document alone', async () => {
+  it('forced: files, records read and elapsed on stderr; stdout is still the JSON document alone', async () => {
     const r = await observe({ LEASTPATH_PROGRESS: '1' });
     expect(r.code, r.stderr.join('\n')).toBe(0);
     const doc = JSON.parse(r.stdout) as ObserveResult;
     const progress = r.stderr.filter((l) => l.startsWith('observe dev: '));
     expect(progress.length).toBeGreaterThanOrEqual(2);
-    expect(progress.at(-1)).toMatch(new RegExp(`^observe dev: ${doc.files} files, [\\d,]+ lines read in \\d+\\.\\d s$`));
-    const lines = Number(/ ([\d,]+) lines/.exec(progress.at(-1)!)![1]!.replace(/,/g, ''));
-    // Every record counted was read (the rest are headers and the example's malformed lines).
-    expect(lines).toBeGreaterThanOrEqual(doc.records);
-    expect(progress[0]).toMatch(/^observe dev: \d+\/\d+ files, [\d,]+ lines read, \d+\.\d s$/);
+    expect(progress.at(-1)).toMatch(new RegExp(`^observe dev: ${doc.files} files, [\\d,]+ records read in \\d+\\.\\d s$`));
+    const read = Number(/ ([\d,]+) records/.exec(progress.at(-1)!)![1]!.replace(/,/g, ''));
+    // Every record of every file: the lines of the example's dev files less one header line each.
+    const logs = (await readdir(join(dir, 'examples', 'flow-logs', 'dev'), { recursive: true })).filter((f) => f.endsWith('.log.gz'));
+    expect(logs).toHaveLength(doc.files);
+    let records = 0;
+    for (const f of logs) records += gunzipSync(await readFile(join(dir, 'examples', 'flow-logs', 'dev', f))).toString('utf8').split('\n').filter((l) => l !== '').length - 1;
+    expect(read).toBe(records);
+    expect(read).toBeGreaterThanOrEqual(doc.records);
+    expect(progress[0]).toMatch(/^observe dev: \d+\/\d+ files, [\d,]+ records read, \d+\.\d s$/);
   });
 
   it('report too: forced, its progress is on stderr and its JSON alone on stdout', async () => {
@@ -90,7 +96,7 @@ describe('observe progress (duckdb engine), through the CLI', () => {
     const code = await main(['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'], { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: '2026-11-23', LEASTPATH_PROGRESS: '1' });
     expect(code, stderr.join('\n')).toBeLessThanOrEqual(1);
     expect(JSON.parse(stdout)).toHaveProperty('environment', 'dev');
-    expect(stderr.filter((l) => l.startsWith('report dev: ')).at(-1)).toMatch(/^report dev: \d+ files, [\d,]+ lines read in \d+\.\d s$/);
+    expect(stderr.filter((l) => l.startsWith('report dev: ')).at(-1)).toMatch(/^report dev: \d+ files, [\d,]+ records read in \d+\.\d s$/);
   });
 
   it('not a terminal and not forced (CI, tests, pipes): no progress at all', async () => {

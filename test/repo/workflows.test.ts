@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const workflowsDir = join(root, '.github', 'workflows');
 
-interface Step { id?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
+interface Step { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
 interface Job { needs?: string | string[]; uses?: string; strategy?: { matrix?: Record<string, unknown> }; permissions?: Record<string, string>; steps?: Step[] }
 interface Workflow { on: unknown; env?: Record<string, string>; jobs: Record<string, Job> }
 
@@ -228,5 +228,66 @@ describe('.github/workflows', () => {
     expect(ci).toMatch(/^npm test\b/m);
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm test');
+  });
+});
+
+describe("the plan workflow's comment: one per environment, updated in place", () => {
+  /**
+   * Runs the step that posts the Terraform plan with a stand-in `gh` on PATH: it logs each call, answers the comment
+   * listing from `comments` through the step's own --jq filter, and keeps each body it is sent.
+   */
+  async function post(comments: { id: number; body: string }[], plan: string): Promise<{ calls: string[]; body: string; summary: string }> {
+    const script = (await workflow('plan.yml')).jobs.plan!.steps!.find((s) => s.name === 'Post the Terraform plan on the pull request')!.run!;
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-wf-gh-'));
+    try {
+      await mkdir(join(dir, 'bin'));
+      await writeFile(
+        join(dir, 'bin', 'gh'),
+        [
+          '#!/usr/bin/env bash',
+          'echo "$*" >> "$GH_LOG"',
+          'for a in "$@"; do case "$a" in body=@*) cp "${a#body=@}" "$GH_BODY" ;; esac; done',
+          'if [ "$3" = "--jq" ] || [ "$4" = "--jq" ]; then jq -r "${@: -1}" "$GH_COMMENTS"; fi',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      await writeFile(join(dir, 'comments.json'), JSON.stringify(comments));
+      await writeFile(join(dir, 'terraform-plan-dev.txt'), plan);
+      await writeFile(join(dir, 'summary.md'), '');
+      await writeFile(join(dir, 'log'), '');
+      await run('bash', ['-e', '-o', 'pipefail', '-c', script], {
+        cwd: dir,
+        env: {
+          ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, GH_LOG: join(dir, 'log'), GH_BODY: join(dir, 'body.md'), GH_COMMENTS: join(dir, 'comments.json'),
+          ENVIRONMENT: 'dev', GH_TOKEN: 't', PR: '7', REPO: 'acme/net', RUN_URL: 'https://github.example/run/1', ARTIFACT_URL: 'https://github.example/artifact/2', GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+        },
+      });
+      return { calls: (await readFile(join(dir, 'log'), 'utf8')).trim().split('\n'), body: await readFile(join(dir, 'body.md'), 'utf8'), summary: await readFile(join(dir, 'summary.md'), 'utf8') };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const PLAN = 'Terraform will perform the following actions:\n\n  # aws_security_group.web will be created\n\nPlan: 42 to add, 0 to change, 0 to destroy.\n';
+
+  it("creates the environment's comment when there is none, with the plan's summary line and the links", async () => {
+    const r = await post([{ id: 11, body: 'a person' }, { id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' }], PLAN);
+    expect(r.calls).toHaveLength(2);
+    expect(r.calls[0]).toMatch(/^api --paginate repos\/acme\/net\/issues\/7\/comments --jq /);
+    expect(r.calls[1]).toBe('api -X POST repos/acme/net/issues/7/comments -F body=@comment.md');
+    expect(r.body).toMatch(/^<!-- leastpath-terraform-plan:dev -->\n### terraform plan: dev\n\nPlan: 42 to add, 0 to change, 0 to destroy\.\n/);
+    expect(r.body).toContain('(https://github.example/artifact/2)');
+    expect(r.summary).toContain('Plan: 42 to add');
+  });
+
+  it("updates the environment's own comment, not another environment's", async () => {
+    const r = await post([{ id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' }, { id: 13, body: '<!-- leastpath-terraform-plan:dev -->\nold' }], PLAN);
+    expect(r.calls[1]).toBe('api -X PATCH repos/acme/net/issues/comments/13 -F body=@comment.md');
+  });
+
+  it('keeps a long plan under the 65536 characters GitHub allows in a comment', async () => {
+    const r = await post([], `${'  + x = "y"\n'.repeat(20_000)}Plan: 20000 to add, 0 to change, 0 to destroy.\n`);
+    expect(r.body.length).toBeLessThan(65_536);
+    expect(r.body).toContain('### terraform plan: dev\n\nPlan: 20000 to add');
   });
 });
