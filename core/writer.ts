@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { recoverWrites, removeLeftoverFolders, removeLeftoverTemps, type Recovery } from './atomic.js';
+import { InputError } from './errors.js';
 import { acquireLock, STATE_DIR } from './lock.js';
 
 /** The write journal of a repository (see core/atomic.ts). */
@@ -34,7 +35,9 @@ export async function asWriter<T>(root: string, command: string, opts: WriterOpt
   if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return fn();
   const lock = await acquireLock(root, command);
   try {
-    const recovery = await recoverWrites(journalPath(root));
+    const recovery = await recoverWrites(journalPath(root)).catch((err: unknown) => {
+      throw err instanceof InputError ? new InputError(err.message, { file: `${STATE_DIR}/journal.json`, line: 1, col: 1 }) : err;
+    });
     if (recovery) opts.stderr(recoveryLine(root, recovery));
     const leftovers = [
       ...(await removeLeftoverTemps(join(root, 'observed'))),
