@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { InputError } from './errors.js';
 import { processAlive } from './lock.js';
 
 export interface PlannedFile {
@@ -199,8 +200,8 @@ export async function recoverWrites(journal: string): Promise<Recovery | null> {
   try {
     doc = JSON.parse(text) as Journal;
   } catch {
-    // Never renamed from its temp name half-written, so this is not ours: leave nothing to chance, report it.
-    throw new Error(`${journal}: not a leastpath write journal; remove it once the files it names are checked`);
+    // A journal is renamed into place whole, so this one is not leastpath's: touch nothing, say so.
+    throw new InputError('not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it', { file: journal });
   }
   const base = dirname(journal);
   const entries = doc.files.map((e) => ({ path: resolve(base, e.path), tmp: resolve(base, e.tmp), backup: resolve(base, e.backup) }));

@@ -6,8 +6,9 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { recoverWrites, removeLeftoverFolders, removeLeftoverTemps, type Recovery } from './atomic.js';
-import { acquireLock, STATE_DIR } from './lock.js';
+import { explainFsError, recoverWrites, removeLeftoverFolders, removeLeftoverTemps, type Recovery } from './atomic.js';
+import { InputError } from './errors.js';
+import { acquireLock, LOCK_FILE, STATE_DIR } from './lock.js';
 
 /** The write journal of a repository (see core/atomic.ts). */
 export function journalPath(root: string): string {
@@ -32,9 +33,13 @@ export interface WriterOptions {
 export async function asWriter<T>(root: string, command: string, opts: WriterOptions, fn: () => Promise<T>): Promise<T> {
   // No repository there: the command says so itself; a lock would create the folder.
   if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return fn();
-  const lock = await acquireLock(root, command);
+  const lock = await acquireLock(root, command).catch((err: unknown) => {
+    throw explainFsError(err, join(root, LOCK_FILE));
+  });
   try {
-    const recovery = await recoverWrites(journalPath(root));
+    const recovery = await recoverWrites(journalPath(root)).catch((err: unknown) => {
+      throw err instanceof InputError ? new InputError(err.message, { file: `${STATE_DIR}/journal.json`, line: 1, col: 1 }) : err;
+    });
     if (recovery) opts.stderr(recoveryLine(root, recovery));
     const leftovers = [
       ...(await removeLeftoverTemps(join(root, 'observed'))),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainFsError, recoverWrites, removeLeftoverTemps, writeFilesAtomic } from '../../core/atomic.js';
 import { reportError } from '../../cli/exit-codes.js';
+import { asWriter } from '../../core/writer.js';
 
 async function folder(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'leastpath-atomic-'));
@@ -116,5 +117,20 @@ describe('explainFsError: a failed write names its path and what to change', () 
   it('other errors pass through unchanged', () => {
     const e = Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR', syscall: 'rename' });
     expect(explainFsError(e, 'a.yaml')).toBe(e);
+  });
+});
+
+describe('a journal leastpath did not write', () => {
+  it('stops the writing command at the file, touching nothing', async () => {
+    const root = await folder();
+    await mkdir(join(root, '.leastpath'));
+    await writeFile(join(root, '.leastpath/journal.json'), '{ not json');
+    await writeFile(join(root, 'x.yaml'), 'x\n');
+    const lines: string[] = [];
+    const code = reportError(await asWriter(root, 'synth', { stderr: () => undefined }, () => Promise.resolve()).catch((e: unknown) => e), (l) => lines.push(l));
+    expect(code).toBe(2);
+    expect(lines).toEqual(['.leastpath/journal.json:1:1: <root>: not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it']);
+    expect((await readdir(root)).sort()).toEqual(['.leastpath', 'x.yaml']);
+    expect(await readdir(join(root, '.leastpath'))).toEqual(['journal.json']);
   });
 });

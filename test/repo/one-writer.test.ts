@@ -131,8 +131,16 @@ describe('one writer per repository; a killed write is completed by the next run
     const lock = { pid: await deadPid(), host: hostname(), started: '2026-11-23T00:00:00.000Z', processStart: null, command: 'run' };
     await mkdir(join(root, '.leastpath'));
     await writeFile(join(root, '.leastpath/lock'), JSON.stringify(lock));
+    // What that killed synth left: its scratch folder beside the output, and a temp file in the output.
+    const scratch = join(root, `.cdktf.out.synth-${lock.pid}-AbCdEf`);
+    await mkdir(join(scratch, 'stacks'), { recursive: true });
+    await mkdir(join(root, 'cdktf.out'));
+    await writeFile(join(root, `cdktf.out/manifest.json.tmp-${lock.pid}-0123abcd`), '{');
     const c = cli(root, ['synth']);
     expect(await c.exit).toBe(0);
+    expect(c.stderr()).toContain('leastpath: removed 2 temp file(s) or folder(s) that a killed run left');
+    await expect(stat(scratch)).rejects.toThrow('ENOENT');
+    expect((await readdir(join(root, 'cdktf.out'))).sort()).toEqual(['manifest.json', 'stacks']);
     expect((await stat(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'))).isFile()).toBe(true);
     await expect(stat(join(root, '.leastpath'))).rejects.toThrow('ENOENT');
   });
