@@ -5,8 +5,9 @@
  * table selects exactly the columns of ask/schema.ts from it, without malformed lines. Then the session is
  * closed around those files: `allowed_paths` lists them, `enable_external_access = false` forbids every other
  * file, directory, URL, ATTACH, COPY and extension, and `lock_configuration = true` forbids changing that back.
- * So even a query that got past the validator reads nothing but the flow logs. Athena: observe's thin runner,
- * the values as ExecutionParameters; run it with a read-only role (README "Athena").
+ * So even a query that got past the validator reads nothing but the flow logs, and none runs past its time bound
+ * (ask.yaml maxSeconds: interrupted). Athena: observe's thin runner, the values as ExecutionParameters, stopped past
+ * the same bound or flowLogs.athena.maxBytesScanned; run it with a read-only role (README "Athena").
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';

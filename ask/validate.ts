@@ -13,7 +13,11 @@
  * table reference, a top-level AND term of its WHERE that bounds the partition column with literals:
  * `day op 'lit'` (op one of = < <= > >=, either side), `day BETWEEN 'a' AND 'b'`, `day IN ('a', ...)`, or an OR
  * of such terms. The column is that reference's (qualified by its alias or name, or unqualified when the SELECT
- * reads the table once). A SELECT reading only CTEs or subqueries needs none: the SELECT that reads the table does.
+ * reads the table once; `"day"` quoted as well). A SELECT reading only CTEs or subqueries needs none: the SELECT
+ * that reads the table does. Each literal is a calendar day, and a lower bound none before policy.earliestDay.
+ *
+ * Depth: AND / OR chains, as long as they come, are walked with a stack; input nested deeper than the parser can
+ * recurse (thousands of parentheses) is refused with TOO_DEEP rather than crashing.
  */
 import sqlParser from 'node-sql-parser/build/athena.js';
 

@@ -121,8 +121,12 @@ export async function readObservationsDuckDb(opts: {
     const counting = countFileLines(files, 2, opts.onFileCounted);
     const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), counting);
     const rows = raw.map(toRow);
-    const malformed = await collectMalformed(connection, files, rows, opts.root);
-    await checkGarbage(connection, files, malformed);
+    // Finding the malformed lines reads the files again: bounded alike.
+    const malformed = await withTimeBound(connection, bound, async () => {
+      const found = await collectMalformed(connection, files, rows, opts.root);
+      await checkGarbage(connection, files, found);
+      return found;
+    });
     return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}) };
   } finally {
     duck.close();

@@ -2,7 +2,7 @@
  * `leastpath ask` end to end: the real CLI over a small organisation in a temp folder, a fake OpenAI-compatible
  * model on 127.0.0.1 (or Bedrock and Athena mocked at the SDK), real flow-log files read by DuckDB.
  */
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -269,6 +269,22 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
     expect(start.WorkGroup).toBe('leastpath-readonly');
   });
 
+  it('an analyst query runs on Athena with its numbers as written, and stops past maxBytesScanned', async () => {
+    const sql = "SELECT substr(srcaddr, 1, 6) AS net, sum(bytes) / 1048576.0 AS mib FROM vpc_flow_logs WHERE \"day\" >= '2026/11/20' GROUP BY substr(srcaddr, 1, 6)";
+    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: sql }] } }, stopReason: 'end_turn' } as never);
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-7' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' }, Statistics: { DataScannedInBytes: 2_000_000_000 } } });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const env = athenaEnv.replace('workgroup: leastpath-readonly }', 'workgroup: leastpath-readonly, maxBytesScanned: 1GB }');
+    const r = await runOrg(org('provider: bedrock\nmodel: anthropic.test-v1:0\n', { 'policies/dev/environment.yaml': env }), ['ask', QUESTION, '--env', 'dev', '--run']);
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(start.QueryString).toBe('SELECT substr(srcaddr, ?, ?) AS net, sum(bytes) / ? AS mib FROM vpc_flow_logs WHERE "day" >= ? GROUP BY substr(srcaddr, ?, ?) LIMIT 1000');
+    expect(start.ExecutionParameters).toEqual(['1', '6', '1048576.0', "'2026/11/20'", '1', '6']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.join('\n')).toContain('Athena query q-7 was stopped after scanning 2000000000 bytes, past 1GB (flowLogs.athena.maxBytesScanned in policies/dev/environment.yaml)');
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
+  });
+
   it('a Bedrock error is exit 2 naming the provider and the HTTP status', async () => {
     const err = Object.assign(new Error('Too many requests'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
     bedrock.on(ConverseCommand).rejects(err);
@@ -324,6 +340,16 @@ describe('ask under hostile input (issue 15)', () => {
     for (const sql of [`SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/10/24'`, `SELECT srcaddr FROM vpc_flow_logs WHERE "day" = '2026/11/20'`]) {
       expect(await runOrg(org(null), ['sql', 'check', sql, '--env', 'dev'])).toEqual({ code: 0, stdout: `${sql} LIMIT 1000\n`, stderr: [] });
     }
+  });
+
+  it('GROUP BY an expression with literals runs under --run (it failed with a binder error)', async () => {
+    const sql = "SELECT substr(dstaddr, 1, 7) AS net, count(*) AS n FROM vpc_flow_logs WHERE day = '2026/11/20' GROUP BY substr(dstaddr, 1, 7) ORDER BY net";
+    const m = await withModel([answer(sql)]);
+    const r = await runOrg(org(openAi(m)), ['ask', QUESTION, '--env', 'dev', '--run', '--format', 'json']);
+    expect(r.stderr).toEqual([]);
+    const counts = new Map<string, number>();
+    for (const x of RECORDS.filter((x) => x.start >= day('20') && x.start < day('21'))) counts.set(x.dst.slice(0, 7), (counts.get(x.dst.slice(0, 7)) ?? 0) + 1);
+    expect(JSON.parse(r.stdout).rows).toEqual([...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   });
 
   it('2,000 OR terms are checked and run, not a crash', async () => {
