@@ -48,8 +48,10 @@ export function parseVersionRange(constraint: string): VersionInterval | undefin
         lowerUpper(out, { version: v, inclusive: op === '<=' });
         break;
       case '~>': {
-        // The rightmost part given may grow: ~> 6.29 is >= 6.29, < 7.0; ~> 6.29.1 is >= 6.29.1, < 6.30.0.
+        // The rightmost part given may grow: ~> 6.29 is >= 6.29, < 7.0; ~> 6.29.1 is >= 6.29.1, < 6.30.0; ~> 6
+        // (one part, nothing held fixed) is >= 6 with no end, as Terraform's go-version reads it.
         raiseLower(out, { version: v, inclusive: true });
+        if (parts.length === 1) break;
         const end: Version = parts.length >= 3 ? [v[0], v[1] + 1, 0] : [v[0] + 1, 0, 0];
         lowerUpper(out, { version: end, inclusive: false });
         break;
