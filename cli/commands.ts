@@ -29,16 +29,29 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('flow logs -> observed/E/*.yaml for the window ending at --to')
     .requiredOption('--env <env>', 'environment')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
+    .option('--rebuild', "rebuild the window's evidence from the flow logs alone (also a window before the committed one)")
     .addOption(engineOption())
     .addOption(formatOption(['text', 'json'], 'text'))
-    .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
+    .action(async (opts: { env: string; to?: string; rebuild?: boolean; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
-      const { formatObserveSummary, runObserve } = await import('../observe/command.js');
-      const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
+      const { coverageFindings, formatObserveSummary, runObserve } = await import('../observe/command.js');
+      const { formatFinding } = await import('../core/findings.js');
+      const env = requireEnv(opts.env);
+      const r = await runObserve({
+        root: ctx.root,
+        env,
+        today: ctx.today,
+        ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.engine ? { engine: opts.engine } : {}),
+        ...(opts.rebuild ? { rebuild: true } : {}),
+      });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
+      const gaps = coverageFindings(r, `policies/${env}/environment.yaml`);
+      for (const f of gaps) ctx.stderr(formatFinding(f));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
-      setExit(EXIT_OK);
+      // A workload whose logs stopped is a finding: its evidence was kept, and a person must see why.
+      setExit(gaps.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program
