@@ -126,9 +126,12 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const cov = coverage?.get(workload);
     const previous = input.previous.get(workload);
     const retired = input.selectors?.[workload]?.retired === true;
-    if (cov && !retired && cov.covered < (input.minCoverage ?? 0) * cov.days) {
-      // Too little of the window was logged to say what the workload does now: keep what an earlier window showed.
-      const kept = previous ? (previous.coverage?.kept ?? previous.window) : undefined;
+    const short = (c: ObservedCoverage) => c.covered < (input.minCoverage ?? 0) * c.days;
+    if (cov && !retired && short(cov)) {
+      // Too little of the window was logged to say what the workload does now: keep what an earlier window showed
+      // (that window: the one an earlier short run kept, none when it had nothing to keep, else the previous one).
+      const heldBefore = previous?.coverage !== undefined && short(previous.coverage);
+      const kept = previous ? (heldBefore ? previous.coverage?.kept : previous.window) : undefined;
       gaps.push({ workload, covered: cov.covered, days: cov.days, ...(kept ? { kept: { ...kept } } : {}) });
       out.set(workload, {
         workload,

@@ -228,6 +228,6 @@ function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { fro
 }
 
 /** The first few names of a list and how many more. */
-function listSome(names: readonly string[], n = 5): string {
+function listSome(names: readonly string[], n = 3): string {
   return names.length <= n ? names.join(', ') : `${names.slice(0, n).join(', ')} and ${names.length - n} more`;
 }

@@ -131,7 +131,8 @@ const MALFORMED = 'MALFORMED:';
 
 /** The start of the newest record in the files (UTC, to the second), or 'none'. */
 async function newestRecord(connection: DuckDBConnection): Promise<string> {
-  const [row] = await query(connection, 'SELECT max(start) AS newest FROM flow_logs', []);
+  // Malformed lines carry the window's start as theirs (duckdb.ts): they are no record.
+  const [row] = await query(connection, "SELECT max(start) AS newest FROM flow_logs WHERE coalesce(log_status, '') NOT LIKE 'MALFORMED:%'", []);
   const newest = numberOrNull(row?.newest);
   return newest === null ? 'none' : new Date(newest * 1000).toISOString().replace('.000Z', 'Z');
 }

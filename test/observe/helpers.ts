@@ -58,6 +58,12 @@ export function statusRecord(eni: string, status: 'NODATA' | 'SKIPDATA', start: 
   return { ...dash, 'interface-id': eni, start, end: start + 600, 'log-status': status };
 }
 
+/** A NODATA record of `eni` at noon of each of `days` days from `from` (YYYY-MM-DD): its log was delivered every day. */
+export function loggedDaily(eni: string, from: string, days = 14): Rec[] {
+  const first = at(`${from}T12:00:00Z`);
+  return Array.from({ length: days }, (_, d) => statusRecord(eni, 'NODATA', first + d * 86_400));
+}
+
 /** One aggregation interval of a connection as logged on one interface: the request record and its reply. */
 export interface Exchange {
   /** The logging interface. */

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import type { ObservedFile } from '../../model/types.js';
 import { renderObservedYaml } from '../../observe/assemble.js';
 import {
-  at, egressKeys, exchange, observeOrg, observeScenario, rejectedKeys, statusRecord, T0, V2, WIN_FROM, WIN_TO, writeOrg, type Rec,
+  at, egressKeys, exchange, loggedDaily, observeOrg, observeScenario, rejectedKeys, statusRecord, T0, V2, WIN_FROM, WIN_TO, writeOrg, type Rec,
 } from './helpers.js';
 
 const WEB = '10.0.1.10';
@@ -92,7 +92,10 @@ describe('window: --to and window.days bound it to the second', () => {
   });
 
   it('runObserve: --to and window.days give the window of the file and of the result', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...seg('203.0.113.6', at('2026-11-13T23:59:59Z'), [2, 18])] }] });
+    const root = await writeOrg({
+      days: 7,
+      logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...seg('203.0.113.6', at('2026-11-13T23:59:59Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-14', 7)] }],
+    });
     const r = await observeOrg(root, { to: '2026-11-20' });
     expect(r.window).toEqual({ from: '2026-11-14', to: '2026-11-20' });
     const text = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
@@ -102,7 +105,7 @@ describe('window: --to and window.days bound it to the second', () => {
   });
 
   it('refuses a --to after today, or before the end of the committed window: observed/ is left as it was', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-10', 14)] }] });
     await observeOrg(root, { to: '2026-11-20' });
     const committed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
     await expect(observeOrg(root, { to: '2026-11-24' })).rejects.toThrow('--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet');
@@ -218,7 +221,8 @@ describe('retainDays: what an earlier run saw is kept while last seen within ret
           { destination: '203.0.113.10/32', lastSeen: '2026-10-23', flows: 99 },
         ]),
       },
-      logs: [{ name: 'a.log.gz', records: seg('203.0.113.10', T0, [2, 18]) }],
+      // web's interface logged every day of the window: retainDays counts covered days, here every day
+      logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.10', T0, [2, 18]), ...loggedDaily(ENI, '2026-11-08')] }],
     });
     await observeOrg(root);
     const text = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');

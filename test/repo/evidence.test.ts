@@ -1,0 +1,110 @@
+/**
+ * Issue 14, cases 1 and 6, through the real CLI on the bundled example: no records is not no traffic (an empty
+ * window fails and leaves observed/ as it was; workloads whose logs stopped keep their evidence and are named), and
+ * evidence can be rebuilt for an earlier window.
+ */
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { main } from '../../cli/main.js';
+import type { ObservedFile } from '../../model/types.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const DEV_LOGS = 'examples/flow-logs/dev/AWSLogs/111111111111/vpcflowlogs/eu-west-1/2026/11';
+
+async function exampleCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'leastpath-evidence-'));
+  for (const d of ['policies', 'observed', 'examples/flow-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
+  return dir;
+}
+
+async function observedFiles(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const env of await readdir(join(dir, 'observed'))) {
+    for (const f of await readdir(join(dir, 'observed', env))) out.set(`${env}/${f}`, await readFile(join(dir, 'observed', env, f)));
+  }
+  return out;
+}
+
+async function cli(dir: string, args: string[], today = '2026-11-23'): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['--root', dir, ...args], { stdout: (s) => out.push(s), stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: today });
+  return { code, out: out.join(''), err: err.join('\n') };
+}
+
+async function observed(dir: string, env: string, workload: string): Promise<ObservedFile> {
+  return parse(await readFile(join(dir, 'observed', env, `${workload}.yaml`), 'utf8')) as ObservedFile;
+}
+
+describe('issue 14 case 1: an empty window does not erase evidence', () => {
+  it('observe over a window after the logs stopped fails (exit 1) naming the patterns, the files and the newest record; observed/ is byte-identical', async () => {
+    const dir = await exampleCopy();
+    const before = await observedFiles(dir);
+    const r = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-12-10'], '2026-12-12');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^policies\/dev\/environment\.yaml:11:10: flowLogs\.files: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/);
+    expect(r.err).toContain('patterns "../../examples/flow-logs/dev/**/*.log.gz" matched 64 file(s)');
+    expect(r.err).toMatch(/newest record seen: 2026-11-21T2\d:\d\d:\d\dZ/);
+    expect(await observedFiles(dir)).toEqual(before);
+
+    // run stops the same way before anything is written
+    const run = await cli(dir, ['run', '--to', '2026-12-10'], '2026-12-12');
+    expect(run.code).toBe(1);
+    expect(await observedFiles(dir)).toEqual(before);
+  });
+
+  it('logs cut off after 5 days of the window: every workload keeps its evidence unchanged, is named as a gap, and observe exits 1', async () => {
+    const dir = await exampleCopy();
+    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21']) await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
+    const committed = await observed(dir, 'dev', 'web');
+    const r = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21']);
+    expect(r.code).toBe(1);
+    for (const w of ['api', 'batch', 'web']) {
+      expect(r.err).toContain(`observed/dev/${w}.yaml:1:1: coverage: ${w}'s interfaces logged records on 5 of 14 days of the window`);
+      expect(r.err).toContain(`its evidence of 2026-11-08 .. 2026-11-21 was kept unchanged`);
+    }
+    const web = await observed(dir, 'dev', 'web');
+    expect(web.egress).toEqual(committed.egress);
+    expect(web.rejected).toEqual(committed.rejected);
+    expect(web.coverage).toEqual({
+      days: 14,
+      covered: 5,
+      gaps: ['2026-11-13', '2026-11-14', '2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'],
+      skippedWindows: expect.any(Number),
+      kept: { from: '2026-11-08', to: '2026-11-21' },
+    });
+    // A second run over the same logs writes the same bytes (still the evidence of 2026-11-08 .. 2026-11-21).
+    const bytes = await observedFiles(dir);
+    expect((await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21'])).code).toBe(1);
+    expect(await observedFiles(dir)).toEqual(bytes);
+  });
+});
+
+describe('issue 14 case 6: evidence can be rebuilt for an earlier window', () => {
+  it('observe --rebuild --to an earlier day rewrites the environment from the flow logs alone; without --rebuild it is refused and says how', async () => {
+    const dir = await exampleCopy();
+    const refused = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-18']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('run observe --rebuild --to 2026-11-18');
+
+    const r = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-18', '--rebuild']);
+    expect(r.err).not.toContain('coverage');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rebuilt from the flow logs alone (--rebuild)');
+    for (const w of ['api', 'batch', 'web']) {
+      const o = await observed(dir, 'dev', w);
+      expect(o.window).toEqual({ from: '2026-11-05', to: '2026-11-18' });
+      // nothing of the later window survives
+      expect(o.egress.filter((e) => e.lastSeen > '2026-11-18')).toEqual([]);
+      expect(o.egress.length).toBeGreaterThan(0);
+    }
+    // and forward again: the committed files come back byte for byte
+    const committed = new Map([...(await observedFiles(join(root)))].filter(([f]) => f.startsWith('dev/')));
+    expect((await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21', '--rebuild'])).code).toBe(0);
+    const back = new Map([...(await observedFiles(dir))].filter(([f]) => f.startsWith('dev/')));
+    expect(back).toEqual(committed);
+  });
+});
