@@ -69,15 +69,19 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
     .requiredOption('--env <env>', 'environment')
     .addOption(formatOption(['text', 'md', 'json'], 'text'))
-    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' }) => {
+    .option('--detailed-exitcode', 'exit 1 when, in an enforce environment, the plan would break observed flows or removes rules that carried observed flows')
+    .action(async (opts: { env: string; format: 'text' | 'md' | 'json'; detailedExitcode?: boolean }) => {
       const ctx = context();
-      const { runPlan } = await import('../generators/plan-command.js');
+      const { planStops, runPlan } = await import('../generators/plan-command.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      const env = requireEnv(opts.env);
+      const { plan, findings } = await runPlan({ root: ctx.root, env, today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
       ctx.stdout(renderPlan(plan, opts.format));
-      setExit(EXIT_OK);
+      const stops = opts.detailedExitcode ? planStops(plan) : [];
+      for (const why of stops) ctx.stderr(`policies/${env}/environment.yaml:1:1: mode: plan stops CI (--detailed-exitcode, mode enforce): ${why}`);
+      setExit(stops.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program

@@ -13,7 +13,7 @@ import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.j
 import type { ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
-import { assemblePlan, type PlanDocument } from './plan.js';
+import { assemblePlan, planGaps, type PlanDocument } from './plan.js';
 import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,19 @@ interface PlanResult {
   findings: Finding[];
 }
 
+/**
+ * Why CI should stop on this plan (`plan --detailed-exitcode`): in an enforce environment, flows it would break or
+ * rules with observed flows it removes. Empty when there is none, or the environment is in audit.
+ */
+export function planStops(plan: PlanDocument): string[] {
+  if (plan.mode !== 'enforce') return [];
+  const out: string[] = [];
+  if (plan.summary.breaksFlows > 0) out.push(`it would break ${plan.summary.breaksFlows} observed flows`);
+  const e = plan.evidence;
+  if (e.removedObservedRules > 0) out.push(`it removes ${e.removedObservedRules} rule(s) that carried ${e.removedObservedFlows} observed flows`);
+  return out;
+}
+
 /** Resolves one environment of a loaded repository. */
 export function resolveFromRepo(repo: Repo, env: string, today: string): ResolveResult {
   const policies = repo.environments.get(env);
@@ -52,7 +65,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  return { plan: assemblePlan(resolved, whatIf, baseline), findings: [...warnings, ...findings] };
+  return { plan: assemblePlan(resolved, whatIf, baseline, planGaps(observed)), findings: [...warnings, ...findings] };
 }
 
 /**

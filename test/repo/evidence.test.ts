@@ -3,7 +3,8 @@
  * window fails and leaves observed/ as it was; workloads whose logs stopped keep their evidence and are named), and
  * evidence can be rebuilt for an earlier window.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +81,45 @@ describe('issue 14 case 1: an empty window does not erase evidence', () => {
     const bytes = await observedFiles(dir);
     expect((await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21'])).code).toBe(1);
     expect(await observedFiles(dir)).toEqual(bytes);
+  });
+});
+
+describe('issue 14 case 1: plan says what evidence it stands on', () => {
+  it('an observed file emptied as the old observe did: the headline counts the observed rules removed and their flows; --detailed-exitcode exits 1 in enforce', async () => {
+    const dir = await exampleCopy();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', dir, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    git('init', '-q');
+    git('add', 'policies', 'observed');
+    git('commit', '-qm', 'baseline');
+    const web = await readFile(join(dir, 'observed/dev/web.yaml'), 'utf8');
+    const committed = parse(web) as ObservedFile;
+    // what observe wrote before coverage, after retainDays ran out over a window without records
+    await writeFile(join(dir, 'observed/dev/web.yaml'), web.replace(/\negress:\n[\s\S]*?\nrejected:/, '\negress: []\nrejected:'));
+
+    const plain = await cli(dir, ['plan', '--env', 'dev']);
+    expect(plain.code).toBe(0);
+    const headline = plain.out.split('\n')[1]!;
+    const json = JSON.parse((await cli(dir, ['plan', '--env', 'dev', '--format', 'json'])).out) as { evidence: { removedObservedRules: number; removedObservedFlows: number } };
+    expect(json.evidence.removedObservedRules).toBeGreaterThan(0);
+    expect(json.evidence.removedObservedFlows).toBeGreaterThan(0);
+    // the flows of the removed rules are flows of the evidence that was there
+    expect(json.evidence.removedObservedFlows).toBeLessThanOrEqual(committed.egress.reduce((n, e) => n + e.flows, 0));
+    expect(headline).toContain(`It removes ${json.evidence.removedObservedRules} observed rules that carried ${json.evidence.removedObservedFlows} flows.`);
+
+    const ci = await cli(dir, ['plan', '--env', 'dev', '--detailed-exitcode']);
+    expect(ci.code).toBe(1);
+    expect(ci.err).toContain(`it removes ${json.evidence.removedObservedRules} rule(s) that carried ${json.evidence.removedObservedFlows} observed flows`);
+  });
+
+  it('a workload with gaps in its logs is named in the headline', async () => {
+    const dir = await exampleCopy();
+    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21']) await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
+    expect((await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21'])).code).toBe(1);
+    const plan = await cli(dir, ['plan', '--env', 'dev']);
+    expect(plan.out.split('\n')[1]).toContain(
+      'Evidence with gaps: api (5 of 14 days logged, evidence of 2026-11-08 .. 2026-11-21 kept), batch (5 of 14 days logged, evidence of 2026-11-08 .. 2026-11-21 kept), web (5 of 14 days logged, evidence of 2026-11-08 .. 2026-11-21 kept).',
+    );
   });
 });
 
