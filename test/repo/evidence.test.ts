@@ -84,6 +84,38 @@ describe('issue 14 case 1: an empty window does not erase evidence', () => {
   });
 });
 
+describe('issue 14 case 1: report over a window without records', () => {
+  it('calls no rule unused: every counted rule is "no evidence"; a banner in md and html, window.noRecords in json, exit 1', async () => {
+    const dir = await exampleCopy();
+    const json = await cli(dir, ['report', '--env', 'dev', '--to', '2026-12-10', '--format', 'json'], '2026-12-12');
+    expect(json.code).toBe(1);
+    expect(json.err).toMatch(/^policies\/dev\/environment\.yaml:\d+:\d+: flowLogs: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/m);
+    const doc = JSON.parse(json.out) as { window: { noRecords: boolean }; unused: unknown[]; noEvidence: { counted: boolean }[]; summary: { counted: number; unused: number; noEvidence: number } };
+    expect(doc.window.noRecords).toBe(true);
+    expect(doc.unused).toEqual([]);
+    expect(doc.summary.unused).toBe(0);
+    expect(doc.summary.counted).toBeGreaterThan(0);
+    expect(doc.noEvidence).toHaveLength(doc.summary.counted);
+
+    const md = await cli(dir, ['report', '--env', 'dev', '--to', '2026-12-10'], '2026-12-12');
+    expect(md.code).toBe(1);
+    expect(md.out).toContain('> **No flow-log records in this window.**');
+    expect(md.out).toContain('### No evidence (never "unused")');
+    const html = await cli(dir, ['report', '--env', 'dev', '--to', '2026-12-10', '--format', 'html'], '2026-12-12');
+    expect(html.code).toBe(1);
+    expect(html.out).toContain('<p class="banner" id="no-records" role="alert"><b>No flow-log records in this window.</b>');
+    expect(html.out).not.toContain('0 (unused)');
+    expect(html.out).toContain('data-key="unused" data-value="0"');
+
+    // over the example's own window every workload logged every day, and the report is as before: no banner
+    const ok = await cli(dir, ['report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);
+    const full = JSON.parse(ok.out) as { window: { noRecords: boolean }; coverage: { workload: string; covered: number; days: number }[]; noEvidence: unknown[] };
+    expect(full.window.noRecords).toBe(false);
+    expect(full.noEvidence).toEqual([]);
+    expect(full.coverage.map((c) => `${c.workload} ${c.covered}/${c.days}`)).toEqual(['api 14/14', 'batch 14/14', 'web 14/14']);
+  });
+});
+
 describe('issue 14 case 1: plan says what evidence it stands on', () => {
   it('an observed file emptied as the old observe did: the headline counts the observed rules removed and their flows; --detailed-exitcode exits 1 in enforce', async () => {
     const dir = await exampleCopy();
