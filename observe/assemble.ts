@@ -12,7 +12,7 @@ import { DECISION_RANK } from './sql.js';
 
 /**
  * One row of the observe query, with numbers as numbers and times as epoch seconds. `coverage` rows: `workload` is
- * the log status, `raddr` the interface, `rport` the day of the window (0 first), `flows` its records, `svc`
+ * the log status, `raddr` the interface, `rport` the UTC day (days since 1970), `flows` its records, `svc`
  * "instance subnet"; `address` rows: `svc` is the interface whose own address it is.
  */
 export interface ObserveRow {

@@ -4,7 +4,7 @@
  * with the interface it belongs to).
  * No records is not no traffic: a day without a record from the workload's interfaces is a gap, not a quiet day.
  */
-import { addDays } from '../core/dates.js';
+import { addDays, epochOf } from '../core/dates.js';
 import type { ObservedCoverage, WorkloadSelector } from '../model/types.js';
 import type { ObserveRow, ObserveWindow } from './assemble.js';
 
@@ -26,7 +26,11 @@ export function coverageByWorkload(
     if (set) set.add(r.svc);
     else ownIfaces.set(r.workload, new Set([r.svc]));
   }
-  const cells = rows.filter((r) => r.kind === 'coverage' && r.raddr !== null && r.rport !== null && r.rport >= 0 && r.rport < days && r.flows > 0);
+  const first = epochOf(window.from) / 86_400;
+  // rport: days since 1970; the look-back day before the window, and any day after it, are not the window's.
+  const cells = rows
+    .filter((r) => r.kind === 'coverage' && r.raddr !== null && r.rport !== null && r.rport >= first && r.rport < first + days && r.flows > 0)
+    .map((r) => ({ ...r, rport: r.rport! - first }));
   const out = new Map<string, ObservedCoverage>();
   for (const name of Object.keys(selectors).sort()) {
     const sel = selectors[name]!;

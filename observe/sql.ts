@@ -237,7 +237,7 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
     coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
     coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${coverage ? `,
-    CAST(floor((start - ${p(input.winFrom)}) / 86400.0) AS BIGINT) AS dix` : ''}
+    CAST(floor(start / 86400.0) AS BIGINT) AS dix` : ''}
   FROM ${rel}
   WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
@@ -249,7 +249,7 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
   const convKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []),
     'fdir', 'srcaddr', 'dstaddr', 'src', 'dst', 'sport', 'dport', 'proto', 'action'].join(', ');
-  // Coverage (observe only): records per interface and day of the window, a second grouping set of conv's one pass;
+  // Coverage (observe and report): records per interface and UTC day (days since 1970), a second grouping set of conv's one pass;
   // its rows have no addresses, so they are never usable, and `cov` tells them from conversations.
   const coverageKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ');
   const winFrom = () => p(input.winFrom);

@@ -259,12 +259,12 @@ SELECT CASE WHEN by_dest = 1 THEN 'rejected' ELSE 'iface' END AS kind, workload,
 FROM rejected
 WHERE (by_dest = 1 AND any_rejected) OR (by_dest = 0 AND own_iface IS NOT NULL)
 UNION ALL
--- Coverage, as observe records it: records per interface, day and log status (workload = the status, raddr = the
--- interface, basis = "instance subnet"), and each workload's own interfaces (raddr).
+-- Coverage, as observe records it: records per interface, UTC day (d, days since 1970) and log status (workload =
+-- the status, raddr = the interface, basis = "instance subnet"); each workload's own interfaces are the iface rows.
 SELECT 'coverage' AS kind, log_status, iface, NULL, NULL, NULL, dix, n_win, 0, NULL, NULL, NULL, NULL,
   ${placeExpr(input)}
 FROM conv
-WHERE cov = 1 AND dix >= 0
+WHERE cov = 1
 
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;

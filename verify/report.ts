@@ -15,7 +15,7 @@ import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList
 import type { ObserveRow } from '../observe/assemble.js';
 import { coverageByWorkload } from '../observe/coverage.js';
 import { volumeRows } from './volume.js';
-import { addDays, dayOf, daysBetween } from '../core/dates.js';
+import { addDays, dayOf, daysBetween, epochOf } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
 import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
 
@@ -408,7 +408,8 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   rules.sort(compareReportRules);
   const coverage = reportCoverage(input, days);
   // Records, not malformed lines (the view dates those at the window's start).
-  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.n > 0 && RECORD_STATUSES.has(r.workload ?? ''));
+  const first = epochOf(input.window.from) / 86_400;
+  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.n > 0 && RECORD_STATUSES.has(r.workload ?? '') && r.d !== null && r.d >= first);
   // A rule is unused only over days its workload's interfaces logged; with none, the window says nothing about it.
   const silent = (r: ReportRule) => noRecords || coverage.find((c) => c.workload === r.group)?.covered === 0;
   const unused = rules.filter((r) => r.counted && r.hits === 0 && !silent(r));

@@ -231,6 +231,8 @@ export interface Org {
   workloads?: Record<string, Partial<WorkloadSelector>>;
   days?: number;
   retainDays?: number;
+  /** window.minCoverage (default: absent, so observe's default applies). */
+  minCoverage?: number;
   /** flowLogs.files, relative to policies/dev/ (default every file in logs/). */
   patterns?: string[];
   /** Adds flowLogs.athena (database flowlogs, table vpc_flow_logs); `engine` says which engine runs (default duckdb). */
@@ -275,7 +277,7 @@ export async function writeOrg(org: Org): Promise<string> {
       'vpcCidrs: [10.0.0.0/16]',
       `mode: ${org.mode ?? 'audit'}`,
       `flowLogs: ${JSON.stringify(flowLogs)}`,
-      `window: { days: ${org.days ?? 14}, retainDays: ${org.retainDays ?? 30} }`,
+      `window: { days: ${org.days ?? 14}, retainDays: ${org.retainDays ?? 30}${org.minCoverage !== undefined ? `, minCoverage: ${org.minCoverage}` : ''} }`,
       `workloads: ${JSON.stringify(workloads)}`,
       ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
       '',
