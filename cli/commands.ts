@@ -76,11 +76,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
       const env = requireEnv(opts.env);
-      const { plan, findings } = await runPlan({ root: ctx.root, env, today: ctx.today });
+      const { plan, findings, modeAt } = await runPlan({ root: ctx.root, env, today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
       ctx.stdout(renderPlan(plan, opts.format));
       const stops = opts.detailedExitcode ? planStops(plan) : [];
-      for (const why of stops) ctx.stderr(`policies/${env}/environment.yaml:1:1: mode: plan stops CI (--detailed-exitcode, mode enforce): ${why}`);
+      for (const why of stops) ctx.stderr(`${modeAt}: mode: plan stops CI (--detailed-exitcode, mode enforce): ${why}`);
       setExit(stops.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
+import { locate } from '../core/yaml-source.js';
 import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.js';
 import type { ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
@@ -35,6 +36,8 @@ interface PlanOptions {
 interface PlanResult {
   plan: PlanDocument;
   findings: Finding[];
+  /** Where environment.yaml says `mode` (what `--detailed-exitcode` points at). */
+  modeAt: string;
 }
 
 /**
@@ -65,7 +68,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  return { plan: assemblePlan(resolved, whatIf, baseline, planGaps(observed)), findings: [...warnings, ...findings] };
+  const at = locate(env.environment.source, ['mode']);
+  return {
+    plan: assemblePlan(resolved, whatIf, baseline, planGaps(observed)),
+    findings: [...warnings, ...findings],
+    modeAt: `${env.environment.source.file}:${at.line}:${at.col}`,
+  };
 }
 
 /**

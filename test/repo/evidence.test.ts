@@ -141,6 +141,7 @@ describe('issue 14 case 1: plan says what evidence it stands on', () => {
 
     const ci = await cli(dir, ['plan', '--env', 'dev', '--detailed-exitcode']);
     expect(ci.code).toBe(1);
+    expect(ci.err).toMatch(/^policies\/dev\/environment\.yaml:6:7: mode: plan stops CI/m);
     expect(ci.err).toContain(`it removes ${json.evidence.removedObservedRules} rule(s) that carried ${json.evidence.removedObservedFlows} observed flows`);
   });
 
