@@ -30,17 +30,33 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('flow logs -> observed/E/*.yaml for the window ending at --to')
     .requiredOption('--env <env>', 'environment')
     .option('--to <date>', 'last day of the window, YYYY-MM-DD (default: today, UTC)')
+    .option('--rebuild', "rebuild the window's evidence from the flow logs alone (also a window before the committed one)")
     .addOption(engineOption())
     .addOption(formatOption(['text', 'json'], 'text'))
-    .action(async (opts: { env: string; to?: string; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
+    .action(async (opts: { env: string; to?: string; rebuild?: boolean; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
-      const { formatObserveSummary, runObserve } = await import('../observe/command.js');
+      const { coverageFindings, formatObserveSummary, runObserve } = await import('../observe/command.js');
+      const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
-      const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () => runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) }));
+      const env = requireEnv(opts.env);
+      const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () =>
+        runObserve({
+          root: ctx.root,
+          env,
+          today: ctx.today,
+          progress: ctx.progress,
+          ...(opts.to ? { to: opts.to } : {}),
+          ...(opts.engine ? { engine: opts.engine } : {}),
+          ...(opts.rebuild ? { rebuild: true } : {}),
+        }),
+      );
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
+      const gaps = coverageFindings(r, `policies/${env}/environment.yaml`);
+      for (const f of gaps) ctx.stderr(formatFinding(f));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
-      setExit(EXIT_OK);
+      // A workload whose logs stopped is a finding: its evidence was kept, and a person must see why.
+      setExit(gaps.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program
@@ -61,12 +77,14 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
     .requiredOption('--env <env>', 'environment')
     .addOption(formatOption(['text', 'md', 'json', 'html'], 'text'))
-    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html' }) => {
+    .option('--detailed-exitcode', 'exit 1 when, in an enforce environment, the plan would break observed flows or removes rules that carried observed flows')
+    .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html'; detailedExitcode?: boolean }) => {
       const ctx = context();
-      const { runPlan } = await import('../generators/plan-command.js');
+      const { planStops, runPlan } = await import('../generators/plan-command.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings, sourceLines } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      const env = requireEnv(opts.env);
+      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env, today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
       if (opts.format === 'html') {
         const { renderPlanHtml } = await import('../generators/render-plan-html.js');
@@ -74,7 +92,9 @@ export function registerCommands(program: Command, context: () => Context, setEx
       } else {
         ctx.stdout(renderPlan(plan, opts.format));
       }
-      setExit(EXIT_OK);
+      const stops = opts.detailedExitcode ? planStops(plan) : [];
+      for (const why of stops) ctx.stderr(`${modeAt}: mode: plan stops CI (--detailed-exitcode, mode enforce): ${why}`);
+      setExit(stops.length > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program

@@ -11,14 +11,14 @@ import { resolveFromRepo, runPlan } from '../generators/plan-command.js';
 import type { ResolveResult } from '../generators/resolve.js';
 import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
-import { formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
+import { coverageFindings, formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { journalPath } from '../core/writer.js';
 import { fallbackWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 
 interface RunOptions {
   to?: string;
@@ -47,9 +47,13 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
     observed.push(await observeEnvironment({ root: ctx.root, env, today: ctx.today, progress: ctx.progress, ...(opts.to ? { to: opts.to } : {}), loaded: { repo, findings } }));
   }
   const writes = await writeFilesAtomic(observed.flatMap((o) => o.files), { journal: journalPath(ctx.root) });
+  let gaps = 0;
   for (const o of observed) {
     const r = withWrites(ctx.root, o, writes);
     if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));
+    const found = coverageFindings(r, `policies/${r.environment}/environment.yaml`);
+    for (const f of found) ctx.stderr(formatFinding(f));
+    gaps += found.length;
     ctx.stdout(formatObserveSummary(r));
   }
   const loaded = await loadRepoOrThrow(ctx.root, loadOptions);
@@ -74,7 +78,8 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
     ctx.stdout(reportSummaryLine(report));
   }
   ctx.stdout(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return EXIT_OK;
+  // Workloads whose logs stopped kept their earlier evidence; the pipeline went on, and the run says so by its exit.
+  return gaps > 0 ? EXIT_FINDINGS : EXIT_OK;
 }
 
 /** Environments upstream first (dev before stg before prod), by `promoteFrom`; ties by name. */

@@ -14,7 +14,7 @@ import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.j
 import type { EnvironmentPolicies, ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
-import { assemblePlan, type PlanDocument } from './plan.js';
+import { assemblePlan, planGaps, type PlanDocument } from './plan.js';
 import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.js';
 
 const run = promisify(execFile);
@@ -38,6 +38,21 @@ interface PlanResult {
   findings: Finding[];
   /** The line of each current rule's and exception's source (`file path`) in today's files, for links to them. */
   sourceLines: Map<string, number>;
+  /** Where environment.yaml says `mode` (what `--detailed-exitcode` points at). */
+  modeAt: string;
+}
+
+/**
+ * Why CI should stop on this plan (`plan --detailed-exitcode`): in an enforce environment, flows it would break or
+ * rules with observed flows it removes. Empty when there is none, or the environment is in audit.
+ */
+export function planStops(plan: PlanDocument): string[] {
+  if (plan.mode !== 'enforce') return [];
+  const out: string[] = [];
+  if (plan.summary.breaksFlows > 0) out.push(`it would break ${plan.summary.breaksFlows} observed flows`);
+  const e = plan.evidence;
+  if (e.removedObservedRules > 0) out.push(`it removes ${e.removedObservedRules} rule(s) that carried ${e.removedObservedFlows} observed flows`);
+  return out;
 }
 
 /** Resolves one environment of a loaded repository. */
@@ -55,8 +70,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  const plan = assemblePlan(resolved, whatIf, baseline);
-  return { plan, findings: [...warnings, ...findings], sourceLines: sourceLines(env, plan) };
+  const at = locate(env.environment.source, ['mode']);
+  const plan = assemblePlan(resolved, whatIf, baseline, planGaps(observed));
+  return {
+    plan,
+    findings: [...warnings, ...findings],
+    modeAt: `${env.environment.source.file}:${at.line}:${at.col}`,
+    sourceLines: sourceLines(env, plan),
+  };
 }
 
 /** `egress[2].exception` -> ['egress', 2, 'exception']. */

@@ -3,7 +3,7 @@
  * committed baseline, in the contract's JSON shape. Pure; rendered to text and markdown in render-plan.ts.
  */
 import { portRange } from '../core/ports.js';
-import type { DecidedBy } from '../model/types.js';
+import type { DecidedBy, ObservedFile } from '../model/types.js';
 import type { WhatIf } from '../verify/what-if.js';
 import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
 import { compareRules, ruleKey } from './resolve.js';
@@ -45,6 +45,26 @@ export interface PlanDocument {
   notAdopted: NotAdopted[];
   compaction: CompactionReport[];
   changes: { baseline: string | null; added: PlanRule[]; removed: PlanRule[] };
+  /** What the plan stands on: the observed rules it removes against the baseline, and the workloads with gaps in their logs. */
+  evidence: PlanEvidence;
+}
+
+/** The evidence behind a plan, for its headline and for CI (`plan --detailed-exitcode`). */
+export interface PlanEvidence {
+  /** Rules of the baseline with observed flows that this plan removes, and those flows. */
+  removedObservedRules: number;
+  removedObservedFlows: number;
+  /** Workloads whose interfaces did not log every day of the window, or that have no coverage at all. */
+  gaps: PlanGap[];
+}
+
+export interface PlanGap {
+  workload: string;
+  /** Days of the window the workload's interfaces logged records, of `days`; null when the evidence records no coverage. */
+  covered: number | null;
+  days: number | null;
+  /** The earlier window whose evidence was kept because this one's coverage was too low. */
+  kept?: { from: string; to: string };
 }
 
 /** The destination of a rule as plan and PR bodies print it. */
@@ -93,9 +113,15 @@ function planRule(r: ResolvedRule): PlanRule {
 }
 
 /** Builds the plan from the resolution, the replay and (when there is one) the committed baseline's resolution. */
-export function assemblePlan(resolved: ResolvedEnvironment, whatIf: WhatIf, baseline: { label: string; resolved: ResolvedEnvironment } | null): PlanDocument {
+export function assemblePlan(
+  resolved: ResolvedEnvironment,
+  whatIf: WhatIf,
+  baseline: { label: string; resolved: ResolvedEnvironment } | null,
+  gaps: PlanGap[] = [],
+): PlanDocument {
   const rules = resolved.groups.flatMap((g) => g.rules).sort(compareRules);
   const changes = baseline ? diffRules(baseline.resolved, rules) : { added: [], removed: [] };
+  const evidenced = changes.removed.filter((r) => r.provenance === 'observed' && (r.flows ?? 0) > 0);
   return {
     environment: resolved.environment,
     mode: resolved.mode,
@@ -120,7 +146,23 @@ export function assemblePlan(resolved: ResolvedEnvironment, whatIf: WhatIf, base
     notAdopted: resolved.notAdopted,
     compaction: resolved.compaction,
     changes: { baseline: baseline?.label ?? null, ...changes },
+    evidence: {
+      removedObservedRules: evidenced.length,
+      removedObservedFlows: evidenced.reduce((n, r) => n + (r.flows ?? 0), 0),
+      gaps,
+    },
   };
+}
+
+/** Workloads of an environment whose evidence has gaps: coverage below every day of the window, or no coverage recorded. */
+export function planGaps(observed: ReadonlyMap<string, ObservedFile>): PlanGap[] {
+  const out: PlanGap[] = [];
+  for (const name of [...observed.keys()].sort()) {
+    const c = observed.get(name)!.coverage;
+    if (!c) out.push({ workload: name, covered: null, days: null });
+    else if (c.covered < c.days) out.push({ workload: name, covered: c.covered, days: c.days, ...(c.kept ? { kept: { ...c.kept } } : {}) });
+  }
+  return out;
 }
 
 /** Rules added and removed against the baseline, by rule identity (workload, destination, protocol, ports). */

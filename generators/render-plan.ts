@@ -13,11 +13,27 @@ export function renderPlan(plan: PlanDocument, format: PlanFormat): string {
 /** The headline a reviewer reads first. */
 export function breakLine(plan: PlanDocument): string {
   const w = plan.whatIf;
-  if (w.denied.length === 0) return `This change would break no observed flow (${w.replayed} destinations, ${w.flows} flows replayed).`;
-  return (
-    `This change would break ${w.deniedFlows} flows of ${w.deniedWorkloads} workload${w.deniedWorkloads === 1 ? '' : 's'} ` +
-    `(${w.denied.length} of ${w.replayed} observed destinations).`
-  );
+  const breaks =
+    w.denied.length === 0
+      ? `This change would break no observed flow (${w.replayed} destinations, ${w.flows} flows replayed).`
+      : `This change would break ${w.deniedFlows} flows of ${w.deniedWorkloads} workload${w.deniedWorkloads === 1 ? '' : 's'} ` +
+        `(${w.denied.length} of ${w.replayed} observed destinations).`;
+  return [breaks, ...evidenceLines(plan)].join(' ');
+}
+
+/** What the headline adds when the plan removes observed rules or stands on evidence with gaps (nothing otherwise). */
+function evidenceLines(plan: PlanDocument): string[] {
+  const e = plan.evidence;
+  const out: string[] = [];
+  if (e.removedObservedRules > 0) {
+    out.push(`It removes ${e.removedObservedRules} observed rule${e.removedObservedRules === 1 ? '' : 's'} that carried ${e.removedObservedFlows} flows.`);
+  }
+  if (e.gaps.length > 0) {
+    const gap = (g: PlanDocument['evidence']['gaps'][number]) =>
+      g.covered === null ? `${g.workload} (no coverage recorded)` : `${g.workload} (${g.covered} of ${g.days} days logged${g.kept ? `, evidence of ${g.kept.from} .. ${g.kept.to} kept` : ''})`;
+    out.push(`Evidence with gaps: ${e.gaps.map(gap).join(', ')}.`);
+  }
+  return out;
 }
 
 function ruleLine(r: PlanRule): string {

@@ -14,6 +14,7 @@ import type {
   Guardrails,
   IntentRule,
   Mode,
+  ObservedCoverage,
   ObservedFile,
   ObservedPolicy,
   PrefixList,
@@ -39,6 +40,12 @@ export const DEFAULT_ANOMALIES: AnomalyThresholds = {
   beaconMaxJitter: 0.1,
   beaconMaxBytesPerFlow: 16_384,
 };
+
+/**
+ * The share of the window's days a workload's interfaces must have logged before observe replaces its evidence: half
+ * the window. Fewer covered days is a delivery problem more often than a workload that slept.
+ */
+export const DEFAULT_MIN_COVERAGE = 0.5;
 
 /** What a `service` rule without ports allows: HTTPS to the endpoint. */
 const SERVICE_DEFAULT_PORT: PortSpec = { protocol: 'tcp', from: 443, to: 443 };
@@ -86,7 +93,7 @@ export interface RawEnvironment {
   promoteFrom?: string | null;
   soakDays?: number;
   flowLogs: { engine: Engine; files?: string[]; athena?: EnvironmentConfig['flowLogs']['athena']; memoryLimit?: string; maxSeconds?: number };
-  window?: { days?: number; retainDays?: number };
+  window?: { days?: number; retainDays?: number; minCoverage?: number };
   workloads: Record<string, Partial<WorkloadSelector>>;
   endpoints?: { routeTables?: string[]; subnets?: string[] };
   quarantine?: { subnet: string; networkAcl: string; reason?: string; allow?: string[] }[];
@@ -113,6 +120,7 @@ export interface RawObserved {
   window: { from: string; to: string };
   source: ObservedFile['source'];
   addresses?: string[];
+  coverage?: ObservedCoverage;
   egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
 }
@@ -147,6 +155,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
       instances: s.instances ?? [],
       subnets: s.subnets ?? [],
       ...(s.securityGroup !== undefined ? { securityGroup: s.securityGroup } : {}),
+      ...(s.retired === true ? { retired: true } : {}),
     };
   }
   return {
@@ -165,7 +174,7 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
       ...(raw.flowLogs.memoryLimit !== undefined ? { memoryLimit: raw.flowLogs.memoryLimit } : {}),
       ...(raw.flowLogs.maxSeconds !== undefined ? { maxSeconds: raw.flowLogs.maxSeconds } : {}),
     },
-    window: { days: raw.window?.days ?? 14, retainDays: raw.window?.retainDays ?? 30 },
+    window: { days: raw.window?.days ?? 14, retainDays: raw.window?.retainDays ?? 30, minCoverage: raw.window?.minCoverage ?? DEFAULT_MIN_COVERAGE },
     workloads,
     endpoints: { routeTables: raw.endpoints?.routeTables ?? [], subnets: raw.endpoints?.subnets ?? [] },
     quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
@@ -206,6 +215,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
     window: raw.window,
     source: raw.source,
     ...(raw.addresses !== undefined ? { addresses: [...raw.addresses] } : {}),
+    ...(raw.coverage !== undefined ? { coverage: normaliseCoverage(raw.coverage) } : {}),
     egress: raw.egress.map((e) => ({
       destination: e.destination,
       protocol: String(e.protocol),
@@ -225,6 +235,10 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       lastSeen: r.lastSeen,
     })),
   };
+}
+
+function normaliseCoverage(c: ObservedCoverage): ObservedCoverage {
+  return { days: c.days, covered: c.covered, gaps: [...c.gaps], skippedWindows: c.skippedWindows, ...(c.kept !== undefined ? { kept: { ...c.kept } } : {}) };
 }
 
 function normaliseDestination(to: RawDestination): Destination {

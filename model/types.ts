@@ -36,6 +36,8 @@ export interface WorkloadSelector {
   subnets: string[];
   /** An existing security group to adopt (import) instead of creating one. */
   securityGroup?: string;
+  /** The workload is gone: observe lets its evidence go (no earlier entry kept, no coverage gap reported). */
+  retired?: boolean;
 }
 
 export interface AthenaConfig {
@@ -76,7 +78,12 @@ export interface EnvironmentConfig {
     /** The time bound of one observe or report query, DuckDB or Athena (default 1800 s). */
     maxSeconds?: number;
   };
-  window: { days: number; retainDays: number };
+  /**
+   * `minCoverage`: the share of the window's days a workload's interfaces must have logged for observe to replace
+   * its evidence; below it, the earlier evidence is kept and the workload is reported as a gap (normalise fills in
+   * the default; absent only in a config built by hand).
+   */
+  window: { days: number; retainDays: number; minCoverage?: number };
   /** Workload name -> how its records are recognised. Sorted by name. */
   workloads: Record<string, WorkloadSelector>;
   endpoints: { routeTables: string[]; subnets: string[] };
@@ -193,6 +200,18 @@ export interface ObservedRejected {
   lastSeen: string;
 }
 
+/** Which days of the window the workload's own interfaces logged records (OK or NODATA), and their SKIPDATA records. */
+export interface ObservedCoverage {
+  days: number;
+  covered: number;
+  /** The days of the window without a record from the workload's interfaces, sorted. */
+  gaps: string[];
+  /** SKIPDATA records of the workload's own interfaces in the window (records AWS could not capture). */
+  skippedWindows: number;
+  /** Set when the coverage was below `window.minCoverage`: the entries are those of this earlier window, kept. */
+  kept?: { from: string; to: string };
+}
+
 /** observed/<env>/<workload>.yaml */
 export interface ObservedFile {
   workload: string;
@@ -201,6 +220,8 @@ export interface ObservedFile {
   source: { engine: Engine; records: number; skippedWindows: number };
   /** The workload's own addresses seen in the window (absent in files written before leastpath recorded them). */
   addresses?: string[];
+  /** Absent in files written before leastpath recorded coverage (their evidence stands on unknown coverage). */
+  coverage?: ObservedCoverage;
   egress: ObservedEgress[];
   rejected: ObservedRejected[];
 }

@@ -2,16 +2,21 @@
  * Pure assembly of observe's result: query rows -> one ObservedFile per workload, merged with what the
  * previous run kept (retainDays), sorted, and rendered to the contract's YAML byte for byte.
  */
-import { addDays, dayOf } from '../core/dates.js';
+import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { compareCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { compareText } from '../core/text.js';
-import type { DecidedBy, Engine, ObservedEgress, ObservedFile, ObservedRejected } from '../model/types.js';
+import type { DecidedBy, Engine, ObservedCoverage, ObservedEgress, ObservedFile, ObservedRejected, WorkloadSelector } from '../model/types.js';
+import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
 
-/** One row of the observe query, with numbers as numbers and times as epoch seconds. */
+/**
+ * One row of the observe query, with numbers as numbers and times as epoch seconds. `coverage` rows: `workload` is
+ * the log status, `raddr` the interface, `rport` the UTC day (days since 1970), `flows` its records, `svc`
+ * "instance subnet"; `address` rows: `svc` is the interface whose own address it is.
+ */
 export interface ObserveRow {
-  kind: 'egress' | 'rejected' | 'stats' | 'address';
+  kind: 'egress' | 'rejected' | 'stats' | 'address' | 'coverage';
   workload: string;
   raddr: string | null;
   proto: number | null;
@@ -51,6 +56,22 @@ interface AssembleInput {
   /** What the previous run wrote, per workload (absent the first time). */
   previous: ReadonlyMap<string, ObservedFile>;
   serviceOf?: ServiceLookup;
+  /**
+   * The workloads' selectors, for coverage. Without them (a caller from before coverage) no coverage is recorded and
+   * retainDays counts calendar days.
+   */
+  selectors?: Readonly<Record<string, WorkloadSelector>>;
+  /** Below this share of covered days a workload keeps its previous evidence (default 0: never). */
+  minCoverage?: number;
+}
+
+/** A workload whose interfaces logged less of the window than `window.minCoverage`: its previous evidence was kept. */
+export interface CoverageGap {
+  workload: string;
+  covered: number;
+  days: number;
+  /** The window of the evidence kept (absent when there was none to keep). */
+  kept?: { from: string; to: string };
 }
 
 const PORTED = new Set([6, 17, 132]);
@@ -72,7 +93,15 @@ export function sourceStats(rows: readonly ObserveRow[], engine: Engine): Source
 
 /** Builds the observed file of every workload of the environment. */
 export function assembleObserved(input: AssembleInput): Map<string, ObservedFile> {
+  return assembleObservedWithGaps(input).files;
+}
+
+/** Builds the observed file of every workload, and names the workloads whose coverage was too low to replace evidence. */
+export function assembleObservedWithGaps(input: AssembleInput): { files: Map<string, ObservedFile>; gaps: CoverageGap[] } {
   const stats = sourceStats(input.rows, input.engine);
+  const days = daysOf(input.window);
+  const coverage = input.selectors ? coverageByWorkload(input.rows, input.selectors, input.window, days) : undefined;
+  const gaps: CoverageGap[] = [];
   const out = new Map<string, ObservedFile>();
   // Rows repeat addresses (across workloads, ports, egress and rejected) and days many times over: parse each
   // once. With core/cidr's fast paths a parse costs 0.5-0.9 µs (IPv4) and 1.7-1.9 µs (IPv6), a cache hit ~0.1 µs.
@@ -88,12 +117,34 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
   };
   const rowsOf = new Map<string, (ObserveRow & { raddr: string })[]>();
   for (const row of input.rows) {
-    if (row.kind === 'stats' || !hasAddress(row)) continue;
+    if (row.kind === 'stats' || row.kind === 'coverage' || !hasAddress(row)) continue;
     const list = rowsOf.get(row.workload);
     if (list) list.push(row);
     else rowsOf.set(row.workload, [row]);
   }
   for (const workload of [...input.workloads].sort()) {
+    const cov = coverage?.get(workload);
+    const previous = input.previous.get(workload);
+    const retired = input.selectors?.[workload]?.retired === true;
+    const short = (c: ObservedCoverage) => c.covered < (input.minCoverage ?? 0) * c.days;
+    if (cov && !retired && short(cov)) {
+      // Too little of the window was logged to say what the workload does now: keep what an earlier window showed
+      // (that window: the one an earlier short run kept, none when it had nothing to keep, else the previous one).
+      const heldBefore = previous?.coverage !== undefined && short(previous.coverage);
+      const kept = previous ? (heldBefore ? previous.coverage?.kept : previous.window) : undefined;
+      gaps.push({ workload, covered: cov.covered, days: cov.days, ...(kept ? { kept: { ...kept } } : {}) });
+      out.set(workload, {
+        workload,
+        environment: input.environment,
+        window: { ...input.window },
+        source: { engine: input.engine, records: stats.records, skippedWindows: stats.skippedWindows },
+        ...(previous?.addresses !== undefined ? { addresses: [...previous.addresses] } : {}),
+        coverage: { ...cov, ...(kept ? { kept: { ...kept } } : {}) },
+        egress: previous ? [...previous.egress] : [],
+        rejected: previous ? [...previous.rejected] : [],
+      });
+      continue;
+    }
     const egress = new Map<string, ObservedEgress>();
     const rejected = new Map<string, ObservedRejected>();
     const addresses = new Set<string>();
@@ -134,11 +185,13 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
         });
       }
     }
-    // Keep what an earlier run saw and this window did not, while it was last seen within retainDays.
+    // Keep what an earlier run saw and this window did not, while it was last seen within retainDays: covered days
+    // when coverage is known (a day without logs is no evidence that the destination went away). Retired: nothing.
     const keepFrom = addDays(input.window.to, -(input.retainDays - 1));
-    for (const e of input.previous.get(workload)?.egress ?? []) {
+    const recent = retentionCheck(input, cov, previous, keepFrom);
+    for (const e of retired ? [] : (previous?.egress ?? [])) {
       const key = entryKey(e.destination, e.protocol, e.port);
-      if (!egress.has(key) && e.lastSeen >= keepFrom && e.lastSeen <= input.window.to) egress.set(key, e);
+      if (!egress.has(key) && e.lastSeen <= input.window.to && recent(e.lastSeen)) egress.set(key, e);
     }
     out.set(workload, {
       workload,
@@ -146,11 +199,25 @@ export function assembleObserved(input: AssembleInput): Map<string, ObservedFile
       window: { ...input.window },
       source: { engine: input.engine, records: stats.records, skippedWindows: stats.skippedWindows },
       addresses: sortAddresses([...addresses]),
+      ...(cov ? { coverage: cov } : {}),
       egress: sortEntries([...egress.values()], cidrOf),
       rejected: sortEntries([...rejected.values()], cidrOf),
     });
   }
-  return out;
+  return { files: out, gaps };
+}
+
+/** The window's length in days. */
+function daysOf(window: ObserveWindow): number {
+  return daysBetween(window.from, window.to) + 1;
+}
+
+/** Whether an entry last seen on a day is still within retainDays (covered days, or calendar days without coverage). */
+function retentionCheck(input: AssembleInput, cov: ObservedCoverage | undefined, previous: ObservedFile | undefined, keepFrom: string): (lastSeen: string) => boolean {
+  if (!cov) return (lastSeen) => lastSeen >= keepFrom;
+  const current = { window: input.window, gaps: new Set(cov.gaps) };
+  const before = previous?.coverage ? { window: previous.window, gaps: new Set(previous.coverage.gaps) } : undefined;
+  return (lastSeen) => coveredDaysAfter(lastSeen, current, before) < input.retainDays;
 }
 
 function hasAddress(row: ObserveRow): row is ObserveRow & { raddr: string } {
@@ -220,6 +287,12 @@ function compareParsed(a: Entry, ca: Cidr | undefined, b: Entry, cb: Cidr | unde
 
 const OBSERVED_MARKER = '# generated by leastpath observe: do not edit';
 
+/** The coverage block on one line, as the contract shows it, with what leastpath adds after its three keys. */
+function renderCoverage(c: ObservedCoverage): string {
+  const kept = c.kept ? `, kept: { from: ${c.kept.from}, to: ${c.kept.to} }` : '';
+  return `coverage: { days: ${c.days}, covered: ${c.covered}, gaps: [${c.gaps.join(', ')}], skippedWindows: ${c.skippedWindows}${kept} }`;
+}
+
 /** The contract's YAML for an observed file: fixed key order, one entry per block, no timestamps. */
 export function renderObservedYaml(o: ObservedFile): string {
   const lines = [
@@ -230,6 +303,7 @@ export function renderObservedYaml(o: ObservedFile): string {
     `source: { engine: ${o.source.engine}, records: ${o.source.records}, skippedWindows: ${o.source.skippedWindows} }`,
   ];
   if (o.addresses !== undefined) lines.push(o.addresses.length === 0 ? 'addresses: []' : `addresses: [${o.addresses.join(', ')}]`);
+  if (o.coverage !== undefined) lines.push(renderCoverage(o.coverage));
   if (o.egress.length === 0) lines.push('egress: []');
   else {
     lines.push('egress:');

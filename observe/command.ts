@@ -7,9 +7,12 @@ import { journalPath } from '../core/writer.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { compareText } from '../core/text.js';
+import type { Finding } from '../core/findings.js';
+import { locate } from '../core/yaml-source.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
 import type { Engine, ObservedFile } from '../model/types.js';
-import { assembleObserved, sourceStats } from './assemble.js';
+import { assembleObservedWithGaps, sourceStats, type CoverageGap } from './assemble.js';
+import { DEFAULT_MIN_COVERAGE } from '../model/normalise.js';
 import { runAthenaQuery } from './athena.js';
 import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
@@ -30,6 +33,11 @@ export interface ObserveOptions {
   loaded?: LoadResult;
   /** Progress on stderr (files, lines, elapsed; Athena's state, bytes scanned and cost). */
   progress?: Progress;
+  /**
+   * Rebuild the evidence of this window from the flow logs alone: a window that ends before the committed one is
+   * allowed, and nothing of the committed files is kept.
+   */
+  rebuild?: boolean;
 }
 
 export interface ObserveResult {
@@ -46,7 +54,11 @@ export interface ObserveResult {
   replaced: string[];
   written: string[];
   unchanged: string[];
-  workloads: { workload: string; egress: number; rejected: number }[];
+  workloads: { workload: string; egress: number; rejected: number; covered?: number; days?: number }[];
+  /** Workloads whose interfaces logged less of the window than window.minCoverage: their earlier evidence was kept. */
+  gaps: CoverageGap[];
+  /** The evidence was rebuilt for this window (`--rebuild`), nothing of the earlier files kept. */
+  rebuilt?: boolean;
 }
 
 /** Runs observe for one environment and writes its observed files (all of them, or none). */
@@ -104,10 +116,10 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
   // (destinations seen only after the new end). (windowEnd refuses one that ends in the future.)
   const later = [...env.observed.values()].filter((o) => o.value.window.to > to).sort((a, b) => compareText(a.source.file, b.source.file))[0];
-  if (later) {
+  if (later && !opts.rebuild) {
     throw new UsageError(
       `--to ${to} is before the end of the committed window of ${later.source.file} (${later.value.window.to}): observe only moves ` +
-        `a window forward; to look at an earlier window, use report --to, or observe into a copy of the repository`,
+        `a window forward; to rebuild the evidence of an earlier window from the flow logs alone, run observe --rebuild --to ${to}`,
     );
   }
 
@@ -145,8 +157,11 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     observation = { rows: rows.map(toRow), malformed: [], files: 0 };
   }
 
-  const previous = new Map<string, ObservedFile>([...env.observed].map(([name, o]) => [name, o.value]));
-  const files = assembleObserved({
+  const stats = sourceStats(observation.rows, engine);
+  // No records is not no traffic: a window without a single record is a delivery problem, and evidence stays as it is.
+  if (stats.records === 0) throw new ValidationFailed([emptyWindowFinding(env, window, flowLogs, observation)]);
+  const previous = new Map<string, ObservedFile>(opts.rebuild ? [] : [...env.observed].map(([name, o]) => [name, o.value]));
+  const { files, gaps } = assembleObservedWithGaps({
     environment: opts.env,
     workloads: [...env.workloads.keys()],
     window,
@@ -155,8 +170,9 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     engine,
     previous,
     serviceOf: awsServiceLookup(config.region),
+    selectors: config.workloads,
+    minCoverage: config.window.minCoverage ?? DEFAULT_MIN_COVERAGE,
   });
-  const stats = sourceStats(observation.rows, engine);
   return {
     result: {
       environment: opts.env,
@@ -168,7 +184,14 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       malformed: observation.malformed,
       ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
       replaced,
-      workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
+      workloads: [...files.values()].map((o) => ({
+        workload: o.workload,
+        egress: o.egress.length,
+        rejected: o.rejected.length,
+        ...(o.coverage ? { covered: o.coverage.covered, days: o.coverage.days } : {}),
+      })),
+      gaps,
+      ...(opts.rebuild ? { rebuilt: true } : {}),
     },
     files: observedFiles(opts.root, opts.env, files),
   };
@@ -181,8 +204,56 @@ export function formatObserveSummary(r: ObserveResult): string {
       (r.skippedWindows > 0 ? `, ${r.skippedWindows} SKIPDATA windows (the window has holes)` : '') +
       (r.malformed.length > 0 ? `, ${r.malformed.length} malformed lines skipped` : ''),
   ];
-  for (const w of r.workloads) lines.push(`  ${w.workload}: ${w.egress} egress destinations, ${w.rejected} rejected`);
+  for (const w of r.workloads) {
+    const covered = w.covered !== undefined ? `, ${w.covered} of ${w.days} days covered` : '';
+    lines.push(`  ${w.workload}: ${w.egress} egress destinations, ${w.rejected} rejected${covered}`);
+  }
+  if (r.rebuilt) lines.push('  rebuilt from the flow logs alone (--rebuild): nothing of the earlier observed files kept');
   for (const f of r.replaced) lines.push(`  ${f}: was invalid; rewritten from the flow logs, its earlier destinations not retained`);
   lines.push(`  ${r.written.length} file(s) written, ${r.unchanged.length} unchanged`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The findings of an observe run that a person must act on: workloads whose interfaces were (nearly) silent. */
+export function coverageFindings(r: Pick<ObserveResult, 'environment' | 'gaps'>, envFile: string): Finding[] {
+  return r.gaps.map((g) => ({
+    rule: 'coverage-gap',
+    severity: 'error' as const,
+    file: `observed/${r.environment}/${g.workload}.yaml`,
+    line: 1,
+    col: 1,
+    path: 'coverage',
+    message:
+      `${g.workload}'s interfaces logged records on ${g.covered} of ${g.days} days of the window (below window.minCoverage of ${envFile}): ` +
+      (g.kept ? `its evidence of ${g.kept.from} .. ${g.kept.to} was kept unchanged` : 'it has no earlier evidence to keep') +
+      `; check the flow-log delivery of its interfaces, or mark it retired: true in ${envFile} to let its evidence go`,
+  }));
+}
+
+/** The finding of a window without records: at the flowLogs patterns, naming them, the files and the newest record. */
+function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: ReturnType<typeof flowLogsFor>, o: Observation): Finding {
+  const config = env.environment.value;
+  const file = env.environment.source.file;
+  const at = locate(env.environment.source, flowLogs.engine === 'duckdb' ? ['flowLogs', 'files'] : ['flowLogs', 'athena']);
+  const where =
+    flowLogs.engine === 'duckdb'
+      ? `patterns ${config.flowLogs.files.map((f) => JSON.stringify(f)).join(', ')} matched ${o.files} file(s)` +
+        (o.fileNames && o.fileNames.length > 0 ? ` (${listSome(o.fileNames)})` : '') +
+        `; newest record seen: ${o.newest ?? 'none'}`
+      : `the Athena table ${flowLogs.athena.database}.${flowLogs.athena.table} has no record in the window's partitions`;
+  return {
+    rule: 'empty-window',
+    severity: 'error',
+    file,
+    ...at,
+    path: flowLogs.engine === 'duckdb' ? 'flowLogs.files' : 'flowLogs.athena',
+    message:
+      `no flow-log records in the window ${window.from} .. ${window.to}: ${where}. No records is not no traffic: ` +
+      'observed/ was left as it was; check the flow-log delivery (bucket policy, prefix, the patterns) or --to',
+  };
+}
+
+/** The first few names of a list and how many more. */
+function listSome(names: readonly string[], n = 3): string {
+  return names.length <= n ? names.join(', ') : `${names.slice(0, n).join(', ')} and ${names.length - n} more`;
 }

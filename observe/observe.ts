@@ -12,7 +12,7 @@ import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
-import { renderObservedYaml, type ObserveRow, type ObserveWindow } from './assemble.js';
+import { renderObservedYaml, sourceStats, type ObserveRow, type ObserveWindow } from './assemble.js';
 import {
   checkGarbage,
   flowLogsTimeBound,
@@ -38,6 +38,9 @@ export interface Observation {
   files: number;
   /** Why DuckDB's parallel CSV scan failed, when the files had to be read again without it. */
   fallback?: string;
+  /** When the window held no record: the files read (as displayed) and the newest record's time in any of them. */
+  fileNames?: string[];
+  newest?: string;
 }
 
 /** The window that ends on `to` (inclusive) and spans `days` days. */
@@ -127,13 +130,24 @@ export async function readObservationsDuckDb(opts: {
       await checkGarbage(connection, files, found);
       return found;
     });
-    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}) };
+    const kept = rows.filter((r) => !isMalformedStats(r));
+    // A window without records fails; what the files do hold (their newest record) tells a user where the logs stopped.
+    const empty = sourceStats(kept, 'duckdb').records === 0 ? { fileNames: files.map((f) => f.display), newest: await newestRecord(connection) } : {};
+    return { rows: kept, malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...empty };
   } finally {
     duck.close();
   }
 }
 
 const MALFORMED = 'MALFORMED:';
+
+/** The start of the newest record in the files (UTC, to the second), or 'none'. */
+async function newestRecord(connection: DuckDBConnection): Promise<string> {
+  // Malformed lines carry the window's start as theirs (duckdb.ts): they are no record.
+  const [row] = await query(connection, "SELECT max(start) AS newest FROM flow_logs WHERE coalesce(log_status, '') NOT LIKE 'MALFORMED:%'", []);
+  const newest = numberOrNull(row?.newest);
+  return newest === null ? 'none' : new Date(newest * 1000).toISOString().replace('.000Z', 'Z');
+}
 
 function isMalformedStats(r: ObserveRow): boolean {
   return r.kind === 'stats' && r.workload.startsWith(MALFORMED);

@@ -139,18 +139,22 @@ export function rangeContains(ranges: RangeMatch, p: (v: SqlParam) => string, v4
  * A query over the conversation CTEs (renderConversationCtes): `tail` renders its own CTEs (after a comma) and final
  * SELECT, binding its values with `p` after the CTEs' own, so the parameters are in the order the `?` marks appear.
  */
-export function renderOnConversations(input: ObserveQueryInput, tail: (p: (v: SqlParam) => string) => string): RenderedQuery {
+export function renderOnConversations(input: ObserveQueryInput, tail: (p: (v: SqlParam) => string) => string, coverage = false): RenderedQuery {
   const params: SqlParam[] = [];
   const p = (v: SqlParam) => {
     params.push(v);
     return '?';
   };
-  const shared = renderConversationCtes(input, p);
+  const shared = renderConversationCtes(input, p, coverage);
   return { sql: `${shared}${tail(p)}\n`, params };
 }
 
 /** Builds the observe query and its parameters, in the order the `?` marks appear. */
 export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
+  // A coverage row's instance and subnet ids (`inst subnet`, either '' when no selector needs it).
+  const byInst = input.workloads.some((w) => w.instances.length > 0);
+  const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
+  const placeExpr = `${byInst ? 'coalesce(inst, \'\')' : "''"} || ' ' || ${bySubnet ? 'coalesce(subnet, \'\')' : "''"}`;
   // One aggregation over decided gives every output row but the stats: a conversation's destination (egress,
   // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
   const tail = `,
@@ -181,7 +185,8 @@ dest AS (
     bool_or(is_rejected) AS any_rejected,
     sum(CASE WHEN is_rejected THEN rej_flows ELSE 0 END) AS r_flows,
     max(CASE WHEN is_rejected THEN rej_last END) AS r_last,
-    bool_or(seen_own_win) AS any_address
+    bool_or(seen_own_win) AS any_address,
+    min(own_iface) AS a_iface
   FROM mine
   GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, laddr))
 )
@@ -193,20 +198,25 @@ SELECT k.kind, workload, CASE WHEN k.kind = 'address' THEN laddr ELSE raddr END 
   CASE k.kind WHEN 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_last ELSE e_other_last END
     WHEN 'rejected' THEN r_last END AS last_seen,
   CASE WHEN k.kind = 'egress' THEN e_rank ELSE 0 END AS rank,
-  CASE WHEN k.kind = 'egress' THEN e_svc END AS svc
+  CASE WHEN k.kind = 'egress' THEN e_svc WHEN k.kind = 'address' THEN a_iface END AS svc
 FROM dest CROSS JOIN (VALUES ('egress'), ('rejected'), ('address')) AS k (kind)
 WHERE (k.kind = 'egress' AND by_dest = 1 AND any_egress)
   OR (k.kind = 'rejected' AND by_dest = 1 AND any_rejected)
   OR (k.kind = 'address' AND by_dest = 0 AND any_address)
 UNION ALL
-SELECT 'stats' AS kind, coalesce(log_status, '-') AS workload, NULL AS raddr, NULL AS proto, NULL AS rport,
-  sum(n_win) AS flows, sum(CASE WHEN log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
+SELECT CASE WHEN cov = 1 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
+  c_iface AS raddr, NULL AS proto, c_dix AS rport,
+  sum(n_win) AS flows, sum(CASE WHEN cov = 0 AND log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
     OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, NULL AS svc
-FROM conv
-GROUP BY log_status
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, c_place AS svc
+FROM (
+  SELECT c.*, CASE WHEN cov = 1 THEN iface END AS c_iface, CASE WHEN cov = 1 THEN dix END AS c_dix,
+    CASE WHEN cov = 1 THEN ${placeExpr} END AS c_place
+  FROM conv c
+) s
+GROUP BY cov, log_status, c_iface, c_dix, c_place
 ORDER BY kind, workload, raddr, proto, rport`;
-  return renderOnConversations(input, () => tail);
+  return renderOnConversations(input, () => tail, true);
 }
 
 /**
@@ -215,7 +225,7 @@ ORDER BY kind, workload, raddr, proto, rport`;
  * each interface's own addresses, workload addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
  * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
  */
-function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string): string {
+function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => string, coverage = false): string {
   const rel = quoteRelation(input.relation);
 
   const table = (name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: SqlParam[][]) => valuesCte(name, cols, rows, p);
@@ -226,7 +236,8 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   SELECT interface_id AS iface, instance_id AS inst, subnet_id AS subnet, flow_direction AS fdir,
     srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
     coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
-    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status
+    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${coverage ? `,
+    CAST(floor(start / 86400.0) AS BIGINT) AS dix` : ''}
   FROM ${rel}
   WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
@@ -238,9 +249,12 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
   const convKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []),
     'fdir', 'srcaddr', 'dstaddr', 'src', 'dst', 'sport', 'dport', 'proto', 'action'].join(', ');
+  // Coverage (observe and report): records per interface and UTC day (days since 1970), a second grouping set of conv's one pass;
+  // its rows have no addresses, so they are never usable, and `cov` tells them from conversations.
+  const coverageKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ');
   const winFrom = () => p(input.winFrom);
   const conv = `conv AS (
-  SELECT ${convKey},
+  SELECT ${convKey},${coverage ? ' dix, grouping(srcaddr) AS cov,' : ''}
     count(*) AS n,
     count(*) FILTER (WHERE start >= ${winFrom()}) AS n_win,
     coalesce(sum(bytes) FILTER (WHERE start >= ${winFrom()}), 0) AS bytes_win,
@@ -254,7 +268,7 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
       AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL) AS usable
   FROM rec
-  GROUP BY ${convKey}
+  GROUP BY ${coverage ? `GROUPING SETS ((${convKey}), (${coverageKey}))` : convKey}
 )`;
 
   const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
@@ -370,7 +384,7 @@ listening AS (
 side AS (
   SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action,
     o.n_win, o.bytes_win, o.first_win, o.last_win, o.first_any, o.syn, o.synack, o.svc,
-    (ia.iface IS NOT NULL) AS own,
+    (ia.iface IS NOT NULL) AS own, CASE WHEN ia.iface IS NOT NULL AND o.n_win > 0 THEN o.iface END AS own_iface,
     CASE WHEN o.dir = 'in' OR o.action <> 'ACCEPT' THEN 0 WHEN ia.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
   FROM (
     SELECT d.dir, c.iface,
@@ -408,7 +422,9 @@ cv AS (
     max(CASE WHEN action = 'REJECT' THEN last_win END) AS rej_last,
     max(CASE WHEN dir = 'out' AND svc <> 'AMAZON' THEN svc END) AS svc,
     bool_or(own) AS seen_own,
-    bool_or(own AND n_win > 0) AS seen_own_win
+    bool_or(own AND n_win > 0) AS seen_own_win,
+    -- the interface the local address is the own address of (observe's coverage: which interfaces are the workload's)
+    min(own_iface) AS own_iface
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
 ),

@@ -25,6 +25,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-siz
 .tiles{display:flex;gap:12px;flex-wrap:wrap}
 .tile{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 14px;min-width:110px}
 .tile b{display:block;font-size:22px}.tile span{color:#555}
+.banner{background:#fdecea;border:1px solid #c23b3b;border-radius:6px;padding:10px 14px}
 .tile.warn b{color:#c23b3b}
 section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px;margin-top:16px}
 table{border-collapse:collapse;width:100%;font-size:13px}
@@ -61,11 +62,15 @@ export function renderReportHtml(doc: ReportDocument): string {
     '<body>',
     '<main>',
     `<h1>leastpath report: ${esc(doc.environment)}</h1>`,
+    ...(doc.window.noRecords
+      ? ['<p class="banner" id="no-records" role="alert"><b>No flow-log records in this window.</b> No records is not no traffic: check the flow-log delivery. No rule is called unused.</p>']
+      : []),
     `<p class="window" data-from="${doc.window.from}" data-to="${doc.window.to}">Counted: ${esc(doc.window.counted)}. Rules: ${esc(doc.rulesFrom === 'resolved' ? 'the resolved rules' : doc.rulesFrom)}.</p>`,
     '<div class="tiles" id="summary">',
     tile('hits', s.hits, 'hits counted'),
     tile('counted', s.counted, 'rules counted'),
     tile('unused', s.unused, 'unused rules', true),
+    ...(s.noEvidence > 0 ? [tile('noEvidence', s.noEvidence, 'rules without evidence')] : []),
     tile('notCounted', s.notCounted, 'not counted'),
     tile('rejected', s.rejected, 'rejected destinations', true),
     tile('anomalies', s.anomalies, 'anomalies', true),
@@ -151,6 +156,7 @@ function hitsSection(doc: ReportDocument): string {
     out.push('<p>No rules.</p>', '</section>');
     return out.join('\n');
   }
+  const noEvidence = new Set(doc.noEvidence);
   const left = 400;
   const right = 90;
   const row = 20;
@@ -171,9 +177,11 @@ function hitsSection(doc: ReportDocument): string {
       out.push(`<text class="axis value" x="${left + 6}" y="${y + 14}">not counted</text>`);
     } else {
       const w = ((r.hits ?? 0) / max) * plot;
-      const color = r.hits === 0 ? '#c23b3b' : '#2f6db5';
+      // A rule of a workload whose interfaces logged nothing is no evidence of anything: grey, not red.
+      const unused = r.hits === 0 && !noEvidence.has(r);
+      const color = unused ? '#c23b3b' : '#2f6db5';
       if (w > 0) out.push(`<rect x="${left}" y="${y + 3}" width="${f(Math.max(w, 1))}" height="14" fill="${color}"/>`);
-      out.push(`<text class="value" x="${f(left + Math.max(w, 0) + 6)}" y="${y + 14}"${r.hits === 0 ? ' fill="#c23b3b"' : ''}>${r.hits === 0 ? '0 (unused)' : r.hits}</text>`);
+      out.push(`<text class="value" x="${f(left + Math.max(w, 0) + 6)}" y="${y + 14}"${unused ? ' fill="#c23b3b"' : ''}>${r.hits === 0 ? (unused ? '0 (unused)' : '0 (no evidence)') : r.hits}</text>`);
     }
     out.push('</g>');
   });

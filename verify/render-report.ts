@@ -22,12 +22,16 @@ function renderReportMarkdown(doc: ReportDocument): string {
   const out: string[] = [];
   out.push(`## leastpath report: ${doc.environment}`);
   out.push('');
+  if (doc.window.noRecords) {
+    out.push(`> **No flow-log records in this window.** No records is not no traffic: check the flow-log delivery. No rule is called unused; every counted rule is listed under "No evidence".`);
+    out.push('');
+  }
   out.push(
     `Counted: ${doc.window.counted}. Rules: ${doc.rulesFrom === 'resolved' ? 'the resolved rules (what leastpath writes)' : `\`${doc.rulesFrom}\` (DescribeSecurityGroupRules)`}.`,
   );
   out.push('');
   out.push(
-    `**${s.hits}** hits on ${s.counted} counted rules, **${s.unused}** unused, ${s.notCounted} not counted; **${s.rejected}** rejected destinations; **${s.anomalies}** anomalies.`,
+    `**${s.hits}** hits on ${s.counted} counted rules, **${s.unused}** unused, ${s.noEvidence > 0 ? `${s.noEvidence} without evidence, ` : ''}${s.notCounted} not counted; **${s.rejected}** rejected destinations; **${s.anomalies}** anomalies.`,
   );
   out.push('');
 
@@ -39,6 +43,21 @@ function renderReportMarkdown(doc: ReportDocument): string {
     for (const r of doc.unused) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
   }
   out.push('');
+
+  const gaps = doc.coverage.filter((c) => c.covered < c.days);
+  if (doc.noEvidence.length > 0 || gaps.length > 0) {
+    out.push('### No evidence (never "unused")');
+    out.push('');
+    if (gaps.length > 0) {
+      out.push(`Workloads whose interfaces did not log every day: ${gaps.map((c) => `${markdownCell(c.workload)} (${c.covered} of ${c.days} days)`).join(', ')}. A rule is unused only over the days its workload logged.`);
+      out.push('');
+    }
+    if (doc.noEvidence.length > 0) {
+      out.push('| group | direction | peer | ports | why |', '|---|---|---|---|---|');
+      for (const r of doc.noEvidence) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
+      out.push('');
+    }
+  }
 
   const notCounted = doc.rules.filter((r) => !r.counted);
   if (notCounted.length > 0) {

@@ -119,12 +119,16 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     flowLogs.engine === 'athena'
       ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
-  const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
+  const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   const outside = outsideFindings(report, env);
+  // No records is not no traffic: a window without any is a delivery problem a person must look at.
+  const empty = report.window.noRecords
+    ? [findingAt(env.environment.source, ['flowLogs'], 'empty-window', `no flow-log records in the window ${window.from} .. ${window.to}: no rule is reported unused (see the report's "no evidence" list)`)]
+    : [];
   return {
     report,
-    findings: [...findings, ...outside],
-    needsAttention: report.anomalies.length > 0 || outside.length > 0,
+    findings: [...findings, ...empty, ...outside],
+    needsAttention: report.anomalies.length > 0 || outside.length > 0 || report.window.noRecords,
     ...(fallback !== undefined ? { fallback } : {}),
   };
 }
@@ -180,7 +184,7 @@ async function readReportAthena(
 export function reportSummaryLine(r: ReportDocument): string {
   const s = r.summary;
   return (
-    `report ${r.environment}: ${r.window.from} .. ${r.window.to}: ${s.hits} hits counted on ${s.counted} rules` +
-    `${s.notCounted > 0 ? ` (${s.notCounted} not counted)` : ''}, ${s.unused} unused, ${s.rejected} rejected, ${s.anomalies} anomalies\n`
+    `report ${r.environment}: ${r.window.from} .. ${r.window.to}: ${r.window.noRecords ? 'NO RECORDS in the window, ' : ''}${s.hits} hits counted on ${s.counted} rules` +
+    `${s.notCounted > 0 ? ` (${s.notCounted} not counted)` : ''}, ${s.unused} unused${s.noEvidence > 0 ? `, ${s.noEvidence} without evidence` : ''}, ${s.rejected} rejected, ${s.anomalies} anomalies\n`
   );
 }

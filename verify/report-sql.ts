@@ -54,7 +54,14 @@ export interface ReportQueryInput extends ObserveQueryInput {
 
 /** Builds the report query and its parameters, in the order the `?` marks appear. */
 export function renderReportQuery(input: ReportQueryInput): RenderedQuery {
-  return renderOnConversations(input, (p) => reportTail(input, p));
+  return renderOnConversations(input, (p) => reportTail(input, p), true);
+}
+
+/** A coverage row's `instance subnet` (each '' when no selector names one, and conv then has no such column). */
+function placeExpr(input: ReportQueryInput): string {
+  const inst = input.workloads.some((w) => w.instances.length > 0) ? "coalesce(inst, '')" : "''";
+  const subnet = input.workloads.some((w) => w.subnets.length > 0) ? "coalesce(subnet, '')" : "''";
+  return `${inst} || ' ' || ${subnet}`;
 }
 
 /** The report's own CTEs and final SELECT, after the conversation CTEs. */
@@ -87,7 +94,7 @@ ${ruleWl},
 -- interface did not log while that interface is logged is another interface's translated view (NAT) and is left out.
 conn AS (
   SELECT d.workload, d.laddr, d.lport, d.raddr, d.rport, d.proto, substr(d.decision, 1, 1) AS side,
-    d.rejected, d.rej_flows, d.rej_last
+    d.rejected, d.rej_flows, d.rej_last, d.own_iface
   FROM decided d
   WHERE d.decision IS NOT NULL AND (d.seen_own OR NOT d.laddr_logged)
     AND ${ROUTABLE_REMOTE}
@@ -227,11 +234,15 @@ dest_rows AS (
   SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, conns, bytes, first_start, last_start, period, sd_gap
   FROM beacon
 ),
+-- Rejections per destination, and (a second grouping set of the same pass: a read of conn of its own would read the
+-- table again on Athena) each workload's own interfaces, for its coverage.
 rejected AS (
-  SELECT workload, raddr, proto, rport, sum(rej_flows) AS flows, max(rej_last) AS last_start
+  SELECT workload, raddr, proto, rport, own_iface, grouping(own_iface) AS by_dest,
+    bool_or(side = 'L' AND rejected) AS any_rejected,
+    sum(CASE WHEN side = 'L' AND rejected THEN rej_flows ELSE 0 END) AS flows,
+    max(CASE WHEN side = 'L' AND rejected THEN rej_last END) AS last_start
   FROM conn
-  WHERE side = 'L' AND rejected
-  GROUP BY workload, raddr, proto, rport
+  GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, own_iface))
 )
 SELECT 'hit' AS kind, CAST(NULL AS VARCHAR) AS workload, CAST(NULL AS VARCHAR) AS raddr, CAST(NULL AS BIGINT) AS port,
   CAST(NULL AS BIGINT) AS proto, rid, CAST(NULL AS BIGINT) AS d, hits AS n, CAST(0 AS BIGINT) AS bytes,
@@ -243,8 +254,18 @@ SELECT r.kind, r.workload, r.raddr, r.port, r.proto, NULL, r.d, r.n, r.bytes, r.
 FROM dest_rows r LEFT JOIN ext_addr x ON x.addr = r.raddr
 WHERE r.kind = 'daily' OR x.addr IS NOT NULL
 UNION ALL
-SELECT 'rejected' AS kind, workload, raddr, rport, proto, NULL, NULL, flows, 0, NULL, last_start, NULL, NULL, NULL
+SELECT CASE WHEN by_dest = 1 THEN 'rejected' ELSE 'iface' END AS kind, workload, CASE WHEN by_dest = 1 THEN raddr ELSE own_iface END,
+  rport, proto, NULL, NULL, flows, 0, NULL, last_start, NULL, NULL, NULL
 FROM rejected
+WHERE (by_dest = 1 AND any_rejected) OR (by_dest = 0 AND own_iface IS NOT NULL)
+UNION ALL
+-- Coverage, as observe records it: records per interface, UTC day (d, days since 1970) and log status (workload =
+-- the status, raddr = the interface, basis = "instance subnet"); each workload's own interfaces are the iface rows.
+SELECT 'coverage' AS kind, log_status, iface, NULL, NULL, NULL, dix, n_win, 0, NULL, NULL, NULL, NULL,
+  ${placeExpr(input)}
+FROM conv
+WHERE cov = 1
+
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;
 }

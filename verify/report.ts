@@ -11,9 +11,11 @@ import { compareText } from '../core/text.js';
 import { protocolNumber } from '../generators/match.js';
 import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 import { peerText } from '../generators/plan.js';
-import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList } from '../model/types.js';
+import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList, WorkloadSelector } from '../model/types.js';
+import type { ObserveRow } from '../observe/assemble.js';
+import { coverageByWorkload } from '../observe/coverage.js';
 import { volumeRows } from './volume.js';
-import { addDays, dayOf, daysBetween } from '../core/dates.js';
+import { addDays, dayOf, daysBetween, epochOf } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
 import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
 
@@ -95,15 +97,29 @@ export interface DailyEgress {
   bytes: number;
 }
 
+/** Which days of the window a workload's own interfaces logged records (as observe records it). */
+export interface ReportCoverage {
+  workload: string;
+  days: number;
+  covered: number;
+  gaps: string[];
+}
+
 export interface ReportDocument {
   environment: string;
-  window: { from: string; to: string; days: number; counted: string };
+  /** `noRecords`: the window holds no flow-log record at all (a delivery problem: nothing here is evidence). */
+  window: { from: string; to: string; days: number; counted: string; noRecords: boolean };
   /** `resolved` (the rules leastpath would write) or the --current file as given. */
   rulesFrom: string;
   thresholds: AnomalyThresholds;
-  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; rejected: number; anomalies: number; outside: number };
+  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; noEvidence: number; rejected: number; anomalies: number; outside: number };
   rules: ReportRule[];
+  /** Counted rules without a hit, of workloads whose interfaces logged on some day of the window (unused over those days). */
   unused: ReportRule[];
+  /** Counted rules without a hit, of workloads whose interfaces logged nothing in the window: no evidence either way. */
+  noEvidence: ReportRule[];
+  /** Per workload: the days its interfaces logged records. */
+  coverage: ReportCoverage[];
   /** With --current: the egress rules of adopted groups that leastpath did not write (see ReportRule.outside). */
   outside: ReportRule[];
   rejected: ReportRejected[];
@@ -113,7 +129,8 @@ export interface ReportDocument {
 
 /** One row of the report query (DuckDB values or Athena strings). */
 export interface ReportRow {
-  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon';
+  /** `coverage`: records per interface (raddr), day (d) and log status (workload), basis "instance subnet"; `iface`: a workload's own interface (raddr). */
+  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon' | 'coverage' | 'iface';
   workload: string | null;
   raddr: string | null;
   port: number | null;
@@ -355,6 +372,23 @@ interface AssembleReportInput {
   /** Rows of the report query; `rid` of hit rows indexes the counted rules in `rules` order. */
   rows: readonly ReportRow[];
   thresholds: AnomalyThresholds;
+  /** The environment's workload selectors, for coverage (without them every workload counts as covered). */
+  selectors?: Readonly<Record<string, WorkloadSelector>>;
+}
+
+const RECORD_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
+
+/** Each workload's coverage in the window, from the coverage and iface rows (observe/coverage.ts decides). */
+function reportCoverage(input: AssembleReportInput, days: number): ReportCoverage[] {
+  if (!input.selectors) return [];
+  const rows: ObserveRow[] = [];
+  const base = { proto: null, bytes: 0, firstSeen: null, lastSeen: null, rank: 0 };
+  for (const r of input.rows) {
+    if (r.kind === 'coverage') rows.push({ ...base, kind: 'coverage', workload: r.workload ?? '-', raddr: r.raddr, rport: r.d, flows: r.n, svc: r.basis });
+    else if (r.kind === 'iface' && r.workload !== null) rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.raddr });
+  }
+  const by = coverageByWorkload(rows, input.selectors, input.window, days);
+  return [...by].map(([workload, c]) => ({ workload, days: c.days, covered: c.covered, gaps: c.gaps }));
 }
 
 /** The counted rules in the SQL's form, numbered by their index in `rules`. */
@@ -372,7 +406,14 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
     return { ...r.rule, hits: h?.n ?? 0, lastHit: h?.t2 != null ? dayOf(h.t2) : null, counted: true };
   });
   rules.sort(compareReportRules);
-  const unused = rules.filter((r) => r.counted && r.hits === 0);
+  const coverage = reportCoverage(input, days);
+  // Records, not malformed lines (the view dates those at the window's start).
+  const first = epochOf(input.window.from) / 86_400;
+  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.n > 0 && RECORD_STATUSES.has(r.workload ?? '') && r.d !== null && r.d >= first);
+  // A rule is unused only over days its workload's interfaces logged; with none, the window says nothing about it.
+  const silent = (r: ReportRule) => noRecords || coverage.find((c) => c.workload === r.group)?.covered === 0;
+  const unused = rules.filter((r) => r.counted && r.hits === 0 && !silent(r));
+  const noEvidence = rules.filter((r) => r.counted && r.hits === 0 && silent(r));
   const outside = rules.filter((r) => r.outside !== undefined);
 
   const rejected: ReportRejected[] = input.rows
@@ -421,6 +462,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       to: input.window.to,
       days,
       counted: `flow-log records from ${input.window.from} 00:00 to ${input.window.to} 24:00 UTC (${days} days)`,
+      noRecords,
     },
     rulesFrom: input.rulesFrom,
     thresholds: { ...input.thresholds },
@@ -430,12 +472,15 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       notCounted: rules.length - counted.length,
       hits: counted.reduce((n, r) => n + (r.hits ?? 0), 0),
       unused: unused.length,
+      noEvidence: noEvidence.length,
       rejected: rejected.length,
       anomalies: anomalies.length,
       outside: outside.length,
     },
     rules,
     unused,
+    noEvidence,
+    coverage,
     outside,
     rejected,
     anomalies,

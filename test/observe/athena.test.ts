@@ -203,6 +203,8 @@ describe('athena engine: runObserve writes what the duckdb engine writes for the
       athena: true,
       workloads: { web: { cidrs: ['10.0.1.0/24', '2001:db8:1::/64'] }, api: { interfaces: ['eni-0e5f6a7b'] } },
       logs: [{ name: 'a.log.gz', fields, records }],
+      // The records span two days of 14: minCoverage 0 lets them replace the evidence; the engines are compared here.
+      minCoverage: 0,
     });
     const paths = ['observed/dev/api.yaml', 'observed/dev/web.yaml'];
     const viaDuckDb = await observeOrg(root, { engine: 'duckdb' });

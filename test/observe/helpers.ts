@@ -58,6 +58,12 @@ export function statusRecord(eni: string, status: 'NODATA' | 'SKIPDATA', start: 
   return { ...dash, 'interface-id': eni, start, end: start + 600, 'log-status': status };
 }
 
+/** A NODATA record of `eni` at noon of each of `days` days from `from` (YYYY-MM-DD): its log was delivered every day. */
+export function loggedDaily(eni: string, from: string, days = 14): Rec[] {
+  const first = at(`${from}T12:00:00Z`);
+  return Array.from({ length: days }, (_, d) => statusRecord(eni, 'NODATA', first + d * 86_400));
+}
+
 /** One aggregation interval of a connection as logged on one interface: the request record and its reply. */
 export interface Exchange {
   /** The logging interface. */
@@ -225,6 +231,8 @@ export interface Org {
   workloads?: Record<string, Partial<WorkloadSelector>>;
   days?: number;
   retainDays?: number;
+  /** window.minCoverage (default: absent, so observe's default applies). */
+  minCoverage?: number;
   /** flowLogs.files, relative to policies/dev/ (default every file in logs/). */
   patterns?: string[];
   /** Adds flowLogs.athena (database flowlogs, table vpc_flow_logs); `engine` says which engine runs (default duckdb). */
@@ -269,7 +277,7 @@ export async function writeOrg(org: Org): Promise<string> {
       'vpcCidrs: [10.0.0.0/16]',
       `mode: ${org.mode ?? 'audit'}`,
       `flowLogs: ${JSON.stringify(flowLogs)}`,
-      `window: { days: ${org.days ?? 14}, retainDays: ${org.retainDays ?? 30} }`,
+      `window: { days: ${org.days ?? 14}, retainDays: ${org.retainDays ?? 30}${org.minCoverage !== undefined ? `, minCoverage: ${org.minCoverage}` : ''} }`,
       `workloads: ${JSON.stringify(workloads)}`,
       ...(org.anomalies ? [`anomalies: ${org.anomalies}`] : []),
       '',

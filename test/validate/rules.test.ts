@@ -619,6 +619,7 @@ egress:${egress.length === 0 ? ' []' : ''}
 ${egress.map((d) => `  - { destination: ${d}, protocol: tcp, port: 443, service: null, flows: 1, bytes: 10, firstSeen: 2026-11-08, lastSeen: 2026-11-21, decidedBy: tcp-flags }\n`).join('')}rejected: []
 `;
   const OBS = 'observed/dev/web.yaml';
+  const covered = (coverage: string) => observed('web', 'dev', []).replace('skippedWindows: 0 }\n', `skippedWindows: 0 }\ncoverage: ${coverage}\n`);
   table(
     'observed-consistent',
     [
@@ -627,8 +628,14 @@ ${egress.map((d) => `  - { destination: ${d}, protocol: tcp, port: 443, service:
       { name: 'unsorted entries', files: { [OBS]: observed('web', 'dev', ['203.0.113.10/32', '10.0.0.1/32']) }, prefix: `${OBS}:8:5: egress[1]: `, says: 'out of order' },
       { name: 'a duplicate entry', files: { [OBS]: observed('web', 'dev', ['10.0.0.1/32', '10.0.0.1/32']) }, prefix: `${OBS}:8:5: egress[1]: `, says: 'same destination' },
       { name: 'evidence for a workload without policy', files: { 'observed/dev/gone.yaml': observed('gone', 'dev', []) }, prefix: 'observed/dev/gone.yaml:2:11: workload: warning: ', code: 0 },
+      { name: 'coverage days other than the window', files: { [OBS]: covered('{ days: 7, covered: 7, gaps: [], skippedWindows: 0 }') }, prefix: `${OBS}:6:19: coverage.days: `, says: 'has 14 days' },
+      { name: 'a coverage gap outside the window', files: { [OBS]: covered('{ days: 14, covered: 13, gaps: [2026-11-22], skippedWindows: 0 }') }, prefix: `${OBS}:6:43: coverage.gaps[0]: `, says: 'outside the window' },
+      { name: 'covered and gaps that do not add up', files: { [OBS]: covered('{ days: 14, covered: 14, gaps: [2026-11-09], skippedWindows: 0 }') }, prefix: `${OBS}:6:32: coverage.covered: `, says: 'do not make' },
     ],
-    [{ name: 'sorted by address, IPv4 first', files: { [OBS]: observed('web', 'dev', ['9.9.9.9/32', '10.0.0.1/32', '"2001:db8::1/128"']) } }],
+    [
+      { name: 'sorted by address, IPv4 first', files: { [OBS]: observed('web', 'dev', ['9.9.9.9/32', '10.0.0.1/32', '"2001:db8::1/128"']) } },
+      { name: 'coverage with two gaps', files: { [OBS]: covered('{ days: 14, covered: 12, gaps: [2026-11-09, 2026-11-20], skippedWindows: 1 }') } },
+    ],
   );
 });
 

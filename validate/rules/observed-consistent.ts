@@ -1,5 +1,6 @@
 /** observed-consistent: observed/<env>/<workload>.yaml belongs to its folder and file name, and is sorted without duplicates. */
 import type { Finding } from '../../core/findings.js';
+import { daysBetween } from '../../core/dates.js';
 import { findingAt } from '../../core/yaml-source.js';
 import { compareObservedKeys, observedKey, type ObservedKey } from '../../model/observed-order.js';
 import type { ObservedFile, Sourced } from '../../model/types.js';
@@ -30,11 +31,26 @@ function observedConsistent(ctx: RuleContext): Finding[] {
       if (value.window.from > value.window.to) {
         out.push(findingAt(source, ['window', 'from'], rule.id, `window runs backwards (${value.window.from} > ${value.window.to}): re-run leastpath observe`));
       }
+      checkCoverage(out, o);
       checkOrder(out, o, 'egress', value.egress);
       checkOrder(out, o, 'rejected', value.rejected);
     }
   }
   return out;
+}
+
+/** coverage agrees with its window: `days` its length, `gaps` sorted days inside it, `covered` the days not in `gaps`. */
+function checkCoverage(out: Finding[], o: Sourced<ObservedFile>): void {
+  const { coverage: c, window } = o.value;
+  if (!c || window.from > window.to) return;
+  const length = daysBetween(window.from, window.to) + 1;
+  const fix = 're-run leastpath observe instead of editing evidence';
+  if (c.days !== length) out.push(findingAt(o.source, ['coverage', 'days'], rule.id, `is ${c.days} but the window ${window.from} .. ${window.to} has ${length} days: ${fix}`));
+  const bad = c.gaps.findIndex((d, i) => d < window.from || d > window.to || (i > 0 && c.gaps[i - 1]! >= d));
+  if (bad >= 0) out.push(findingAt(o.source, ['coverage', 'gaps', bad], rule.id, `${c.gaps[bad]} is outside the window or out of order: gaps are sorted days of the window; ${fix}`));
+  else if (c.covered + c.gaps.length !== c.days) {
+    out.push(findingAt(o.source, ['coverage', 'covered'], rule.id, `${c.covered} covered and ${c.gaps.length} gaps do not make the window's ${c.days} days: ${fix}`));
+  }
 }
 
 function checkOrder(out: Finding[], o: Sourced<ObservedFile>, list: 'egress' | 'rejected', entries: readonly ObservedKey[]): void {
