@@ -127,23 +127,15 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const previous = input.previous.get(workload);
     const retired = input.selectors?.[workload]?.retired === true;
     const short = (c: ObservedCoverage) => c.covered < (input.minCoverage ?? 0) * c.days;
-    if (cov && !retired && short(cov)) {
-      // Too little of the window was logged to say what the workload does now: keep what an earlier window showed
-      // (that window: the one an earlier short run kept, none when it had nothing to keep, else the previous one).
+    // Too little of the window was logged to say what the workload does now: what an earlier window showed is kept
+    // whole (no retention applies), and what this window did log is added (that window: the one an earlier short run
+    // kept, none when it had nothing to keep, else the previous one). A record is evidence; its absence is not.
+    const held = cov !== undefined && !retired && short(cov);
+    let kept: { from: string; to: string } | undefined;
+    if (held) {
       const heldBefore = previous?.coverage !== undefined && short(previous.coverage);
-      const kept = previous ? (heldBefore ? previous.coverage?.kept : previous.window) : undefined;
+      kept = previous ? (heldBefore ? previous.coverage?.kept : previous.window) : undefined;
       gaps.push({ workload, covered: cov.covered, days: cov.days, ...(kept ? { kept: { ...kept } } : {}) });
-      out.set(workload, {
-        workload,
-        environment: input.environment,
-        window: { ...input.window },
-        source: { engine: input.engine, records: stats.records, skippedWindows: stats.skippedWindows },
-        ...(previous?.addresses !== undefined ? { addresses: [...previous.addresses] } : {}),
-        coverage: { ...cov, ...(kept ? { kept: { ...kept } } : {}) },
-        egress: previous ? [...previous.egress] : [],
-        rejected: previous ? [...previous.rejected] : [],
-      });
-      continue;
     }
     const egress = new Map<string, ObservedEgress>();
     const rejected = new Map<string, ObservedRejected>();
@@ -191,7 +183,14 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const recent = retentionCheck(input, cov, previous, keepFrom);
     for (const e of retired ? [] : (previous?.egress ?? [])) {
       const key = entryKey(e.destination, e.protocol, e.port);
-      if (!egress.has(key) && e.lastSeen <= input.window.to && recent(e.lastSeen)) egress.set(key, e);
+      if (!egress.has(key) && (held || (e.lastSeen <= input.window.to && recent(e.lastSeen)))) egress.set(key, e);
+    }
+    if (held) {
+      for (const r of previous?.rejected ?? []) {
+        const key = entryKey(r.destination, r.protocol, r.port);
+        if (!rejected.has(key)) rejected.set(key, r);
+      }
+      for (const a of previous?.addresses ?? []) addresses.add(a);
     }
     out.set(workload, {
       workload,
@@ -199,7 +198,7 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
       window: { ...input.window },
       source: { engine: input.engine, records: stats.records, skippedWindows: stats.skippedWindows },
       addresses: sortAddresses([...addresses]),
-      ...(cov ? { coverage: cov } : {}),
+      ...(cov ? { coverage: { ...cov, ...(kept ? { kept: { ...kept } } : {}) } } : {}),
       egress: sortEntries([...egress.values()], cidrOf),
       rejected: sortEntries([...rejected.values()], cidrOf),
     });

@@ -283,6 +283,18 @@ describe('coverage: retainDays counts covered days; a silent workload keeps its 
     expect(o.coverage).toMatchObject({ days: 14, covered: 7, gaps: ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'] });
   });
 
+  it('a workload that logged too little of the window keeps all its earlier evidence (old entries too) and adds what it did log', async () => {
+    // web logged 2026-11-21 only: 1 of 14 days, below the default minCoverage. 203.0.113.10 is new in this window.
+    const root = await writeOrg({
+      observed: { web: previous() },
+      logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.10', at('2026-11-21T09:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-21', 1)] }],
+    });
+    const r = await observeOrg(root);
+    expect(r.gaps).toMatchObject([{ workload: 'web', covered: 1, days: 14 }]);
+    const o = parse(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')) as ObservedFile;
+    expect(egressKeys(o)).toEqual(['198.51.100.1/32 tcp/443', '198.51.100.2/32 tcp/443', '203.0.113.10/32 tcp/443']);
+  });
+
   it('a workload whose interface logged nothing keeps its evidence unchanged and is a gap; marked retired, its evidence goes', async () => {
     const logs = [{ name: 'a.log.gz', records: [...seg('203.0.113.10', T0, [2, 18]), ...loggedDaily(ENI, '2026-11-08')] }];
     const api = renderObservedYaml({

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../core/lock.js';
 import { loadRepo } from '../../model/read-repo.js';
-import { at, exchange, observeOrg, T0, TODAY, writeOrg } from '../observe/helpers.js';
+import { at, exchange, loggedDaily, observeOrg, T0, TODAY, writeOrg } from '../observe/helpers.js';
 
 const CHILD = join(import.meta.dirname, 'cli-child.ts');
 
@@ -41,7 +41,7 @@ async function until(what: () => boolean, ms = 50_000): Promise<void> {
   }
 }
 
-/** Two workloads; each has traffic inside both windows and a destination seen only on 2026-11-21. */
+/** Two workloads, logged every day of both windows; each has traffic inside both and a destination seen only on 2026-11-21. */
 function twoWorkloads(): Promise<string> {
   const late = at('2026-11-21T10:00:00Z');
   return writeOrg({
@@ -54,6 +54,8 @@ function twoWorkloads(): Promise<string> {
           ...exchange({ eni: 'eni-0api', src: '10.0.2.10', sport: 51515, dst: '203.0.113.20', dport: 443, start: T0, flags: [2, 18] }),
           ...exchange({ eni: 'eni-0web', src: '10.0.1.10', sport: 51516, dst: '198.51.100.1', dport: 443, start: late, flags: [2, 18] }),
           ...exchange({ eni: 'eni-0api', src: '10.0.2.10', sport: 51517, dst: '198.51.100.2', dport: 443, start: late, flags: [2, 18] }),
+          ...loggedDaily('eni-0web', '2026-11-07', 15),
+          ...loggedDaily('eni-0api', '2026-11-07', 15),
         ],
       },
     ],
@@ -161,13 +163,18 @@ describe('one writer per repository; a killed write is completed by the next run
     await observeOrg(root, { to: '2026-11-20' });
     const api = join(root, 'observed/dev/api.yaml');
     // api as the newer run left it, web still of the older run.
-    await writeFile(api, (await readFile(api, 'utf8')).replace('window: { from: 2026-11-07, to: 2026-11-20 }', 'window: { from: 2026-11-08, to: 2026-11-21 }'));
+    await writeFile(
+      api,
+      (await readFile(api, 'utf8'))
+        .replace('window: { from: 2026-11-07, to: 2026-11-20 }', 'window: { from: 2026-11-08, to: 2026-11-21 }')
+        .replace(/^coverage: .*$/m, 'coverage: { days: 14, covered: 14, gaps: [], skippedWindows: 0 }'),
+    );
     expect((await loadRepo(root, { today: TODAY })).findings.map((f) => `${f.file} ${f.rule}`)).toEqual(['observed/dev/web.yaml observed-window-mixed']);
     const r = await observeOrg(root);
     expect(r.replaced).toEqual([]);
     const web = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
     expect(web).toContain('window: { from: 2026-11-08, to: 2026-11-21 }');
-    expect(web).toContain('192.0.2.7/32');
+    expect(web, web).toContain('192.0.2.7/32');
     expect((await loadRepo(root, { today: TODAY })).findings).toEqual([]);
   });
 });
