@@ -37,6 +37,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const r = await runObserve({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today, ...(opts.to ? { to: opts.to } : {}), ...(opts.engine ? { engine: opts.engine } : {}) });
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
+      if (r.unknownFields) ctx.stderr((await import('../observe/duckdb.js')).unknownFieldsWarning(r.unknownFields));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
       setExit(EXIT_OK);
     });

@@ -13,7 +13,7 @@ import { formatSynthSummary, runSynth } from '../stacks/command.js';
 import { breakLine } from '../generators/render-plan.js';
 import { formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
 import { writeFilesAtomic } from '../core/atomic.js';
-import { fallbackWarning } from '../observe/duckdb.js';
+import { fallbackWarning, unknownFieldsWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
@@ -49,6 +49,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   for (const o of observed) {
     const r = withWrites(ctx.root, o, writes);
     if (r.fallback) ctx.stderr(fallbackWarning(r.fallback));
+    if (r.unknownFields) ctx.stderr(unknownFieldsWarning(r.unknownFields));
     ctx.stdout(formatObserveSummary(r));
   }
   const loaded = await loadRepoOrThrow(ctx.root, loadOptions);

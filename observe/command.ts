@@ -11,6 +11,7 @@ import { assembleObserved, sourceStats } from './assemble.js';
 import { runAthenaQuery } from './athena.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
+import type { UnknownFields } from './duckdb.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
 
@@ -36,6 +37,8 @@ export interface ObserveResult {
   malformed: { file: string; line: number; message: string }[];
   /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the result is complete). */
   fallback?: string;
+  /** Header fields of the flow logs that leastpath does not know, read past (one warning). */
+  unknownFields?: UnknownFields;
   /** Observed files that were invalid (hand-edited), rewritten from the flow logs without their earlier evidence. */
   replaced: string[];
   written: string[];
@@ -141,6 +144,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       skippedWindows: stats.skippedWindows,
       malformed: observation.malformed,
       ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
+      ...(observation.unknownFields ? { unknownFields: observation.unknownFields } : {}),
       replaced,
       workloads: [...files.values()].map((o) => ({ workload: o.workload, egress: o.egress.length, rejected: o.rejected.length })),
     },

@@ -22,6 +22,7 @@ import {
   readRejects,
   resolveFiles,
   type MalformedLine,
+  type UnknownFields,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FlowLogFile } from './sources.js';
@@ -36,6 +37,8 @@ export interface Observation {
   files: number;
   /** Why DuckDB's parallel CSV scan failed, when the files had to be read again without it. */
   fallback?: string;
+  /** Header fields leastpath does not know, read past. */
+  unknownFields?: UnknownFields;
 }
 
 /** The window that ends on `to` (inclusive) and spans `days` days. */
@@ -111,11 +114,11 @@ export async function readObservationsDuckDb(opts: {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
     const q = renderObserveQuery(input);
-    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
+    const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
     const rows = raw.map(toRow);
     const malformed = await collectMalformed(connection, files, rows, opts.root);
     await checkGarbage(connection, files, malformed);
-    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}) };
+    return { rows: rows.filter((r) => !isMalformedStats(r)), malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}) };
   } finally {
     duck.close();
   }

@@ -250,9 +250,11 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     bool_or(flags % 4 >= 2 AND flags % 32 < 16) AS syn,
     bool_or(flags % 4 >= 2 AND flags % 32 >= 16) AS synack,
     max(svc) AS svc,
-    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.)
+    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.) A protocol or tcp/udp
+    -- port out of range is no flow: the duckdb view skips such lines by name; this keeps Athena's rows to it too.
     (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
-      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL) AS usable
+      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto BETWEEN 0 AND 255
+      AND (proto NOT IN (6, 17) OR (sport BETWEEN 1 AND 65535 AND dport BETWEEN 1 AND 65535))) AS usable
   FROM rec
   GROUP BY ${convKey}
 )`;

@@ -74,12 +74,20 @@ describe('layouts: the header, not an assumed order, decides', () => {
     expect(files.get('web')!.egress.map((e) => e.destination)).toEqual(['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32']);
   });
 
-  it('an unknown header field fails with an InputError naming the file and line 1', async () => {
+  it('an unknown header field is read past (AWS adds fields): the same observed file as without it', async () => {
     const fields = [...V5.slice(0, 5), 'dst-port-name', ...V5.slice(5)];
+    const withField = await observeScenario({ workloads: web, fields, records: traffic({ 'dst-port-name': 'https' }) });
+    const without = await observeScenario({ workloads: web, records: traffic() });
+    expect(withField.files.get('web')).toEqual(without.files.get('web'));
+    expect(withField.malformed).toEqual([]);
+  });
+
+  it('a header field given twice fails with an InputError naming the file and line 1', async () => {
+    const fields = [...V5, 'dst-port-name', 'dst-port-name'];
     const err = await thrown(() => observeScenario({ workloads: web, fields, records: traffic() }));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).where).toMatchObject({ file: 'logs/a.log.gz', line: 1 });
-    expect(errorLine(err)).toMatch(/^logs\/a\.log\.gz:1:1: .*unknown field "dst-port-name"/);
+    expect(errorLine(err)).toMatch(/^logs\/a\.log\.gz:1:1: .*field "dst-port-name" appears twice/);
   });
 
   it('a headerless first line that is not a v2 record fails naming the file and line 1', async () => {
