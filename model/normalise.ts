@@ -16,6 +16,7 @@ import type {
   Mode,
   ObservedFile,
   ObservedPolicy,
+  OpenConnection,
   PrefixList,
   StateConfig,
   WorkloadIntent,
@@ -114,6 +115,7 @@ export interface RawObserved {
   addresses?: string[];
   egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
+  openConnections?: OpenConnection[];
 }
 
 /**
@@ -221,6 +223,9 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       flows: r.flows,
       lastSeen: r.lastSeen,
     })),
+    ...(raw.openConnections !== undefined
+      ? { openConnections: raw.openConnections.map((c) => ({ client: c.client, clientPort: c.clientPort, server: c.server, serverPort: c.serverPort })) }
+      : {}),
   };
 }
 

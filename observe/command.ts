@@ -113,10 +113,11 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       environmentSource: env.environment.source,
       config,
       window,
+      previous: [...env.observed.values()].map((o) => o.value),
     });
   } else {
     const { athena } = flowLogs;
-    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
+    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
     const rows = await runAthenaQuery({ client, config: athena, sql: q.sql, params: q.params });
     observation = { rows: rows.map(toRow), malformed: [], files: 0 };

@@ -26,7 +26,7 @@ import {
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FlowLogFile } from './sources.js';
-import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
+import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
 const LOOKBACK_SECONDS = 86_400;
@@ -52,6 +52,7 @@ export function queryInput(
   workloads: Record<string, WorkloadSelector>,
   window: ObserveWindow,
   vpcCidrs: readonly string[] = [],
+  previous: Iterable<ObservedFile> = [],
 ): ObserveQueryInput {
   const winFrom = epochOf(window.from);
   const winTo = epochOf(addDays(window.to, 1));
@@ -67,7 +68,15 @@ export function queryInput(
     scanFrom,
     winFrom,
     winTo,
+    carried: carriedConnections(previous),
   };
+}
+
+/** The open connections of the previous observed files, once each, in a fixed order (the query's VALUES rows). */
+export function carriedConnections(previous: Iterable<ObservedFile>): CarriedConnection[] {
+  const out = new Map<string, CarriedConnection>();
+  for (const o of previous) for (const c of o.openConnections ?? []) out.set(`${c.client} ${c.clientPort} ${c.server} ${c.serverPort}`, c);
+  return [...out.entries()].sort(([a], [b]) => compareText(a, b)).map(([, c]) => c);
 }
 
 /** A selector in the forms the SQL compares: integer ranges for IPv4, hex prefixes for IPv6. */
@@ -107,12 +116,14 @@ export async function readObservationsDuckDb(opts: {
   window: ObserveWindow;
   /** environment.yaml as read, to point at a flowLogs.files pattern that matches nothing. */
   environmentSource?: YamlSource;
+  /** The environment's observed files as committed: their open connections keep their decision. */
+  previous?: Iterable<ObservedFile>;
 }): Promise<Observation> {
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
-    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
+    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs, opts.previous);
     const q = renderObserveQuery(input);
     const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params));
     const rows = raw.map(toRow);
@@ -158,6 +169,7 @@ export function toRow(r: Record<string, unknown>): ObserveRow {
     lastSeen: num(r.last_seen),
     rank: num(r.rank) ?? 0,
     svc: stringOrNull(r.svc),
+    ...(r.kind === 'open' ? { laddr: stringOrNull(r.laddr), lport: num(r.lport) } : {}),
   };
 }
 

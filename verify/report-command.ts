@@ -106,7 +106,8 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
   const input = (relation: string): ReportQueryInput => ({
-    ...queryInput(relation, config.workloads, window, config.vpcCidrs),
+    // the open connections observe carried keep their initiator here too, so hits are counted on the same side
+    ...queryInput(relation, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)),
     rules: ruleMatches(rules),
     thresholds,
   });
