@@ -3,7 +3,8 @@
  * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -118,6 +119,8 @@ export async function resolveFiles(
     }
     const odd = found.find((f) => GLOB_CHAR.test(remote ? f.slice(f.indexOf('/', 5)) : relative(baseDir, f)));
     if (odd) throw new InputError(`the file name ${JSON.stringify(odd)} holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`, where());
+    // DuckDB's glob passes over a folder it cannot read without a word: that is records not read, not no records.
+    if (!remote) await checkReadable(abs, root, where);
     if (found.length === 0) {
       throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, where());
     }
@@ -128,6 +131,51 @@ export async function resolveFiles(
     }
   }
   return [...out.values()].sort((a, b) => compareText(a.path, b.path));
+}
+
+/**
+ * Fails naming the first folder under a local pattern that cannot be read (no permission, a symlink loop, an I/O
+ * error), or an entry that cannot be looked at where the pattern could match it (a folder it may descend into, a
+ * name with a flow-log extension). Only the folders the pattern reaches are walked: all of them below a `**`.
+ */
+async function checkReadable(pattern: string, root: string, where: () => { file: string; path: string }): Promise<void> {
+  const parts = pattern.split(sep);
+  const first = parts.findIndex((p) => GLOB_CHAR.test(p));
+  if (first < 0) return;
+  const rest = parts.slice(first);
+  const depth = rest.includes('**') ? Infinity : rest.length - 1;
+  const fail = (path: string, err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return new InputError(`cannot read ${displayPath(path, root)} under ${JSON.stringify(displayPath(pattern, root))} (${code}): its flow logs would go unread`, where());
+  };
+  const walk = async (dir: string, left: number): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      throw fail(dir, err);
+    }
+    for (const e of entries.sort((a, b) => compareText(a.name, b.name))) {
+      const path = join(dir, e.name);
+      let isDir = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        try {
+          isDir = (await stat(path)).isDirectory();
+        } catch (err) {
+          if (left > 0 || fileKind(e.name)) throw fail(path, err);
+          continue;
+        }
+      }
+      if (isDir && left > 0) await walk(path, left - 1);
+    }
+  };
+  const base = parts.slice(0, first).join(sep) || sep;
+  try {
+    if (!(await stat(base)).isDirectory()) return;
+  } catch {
+    return; // no such folder: the pattern matches nothing, which is reported as such
+  }
+  await walk(base, depth);
 }
 
 /** DuckDB reads s3:// only through its httpfs extension; say plainly what to do when it is not installed. */

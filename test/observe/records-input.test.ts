@@ -3,7 +3,7 @@
  * is a malformed line, named with its file and line, never a wider rule), and a header field leastpath does not know
  * is read past with one warning.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../validate/org.js';
@@ -128,5 +128,23 @@ describe('a header field leastpath does not know is read past, with one warning 
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(run.code).toBe(2);
     expect(run.stderr.join('\n')).toContain('logs/a.log:1:1: <root>: unknown field "hello" in the header (field 1), and no field of a flow log');
+  });
+});
+
+describe('a file or folder under a pattern that cannot be read is an error naming it (it was skipped, exit 0)', () => {
+  it('a folder under a ** pattern that cannot be read (a symlink loop): named, observed/ not written', async () => {
+    const root = await writeOrg({ logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
+    await mkdir(join(root, 'logs/2026/12'));
+    await symlink('loop', join(root, 'logs/2026/12/loop'));
+    const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
+    expect(run.stderr.join('\n')).toContain('policies/dev/environment.yaml:7:39: flowLogs.files[0]: cannot read logs/2026/12/loop under "logs/**/*.log" (ELOOP): its flow logs would go unread');
+    expect(run.code).toBe(2);
+    await expect(readFile(join(root, 'observed/dev/web.yaml'))).rejects.toThrow();
+  });
+
+  it('a readable tree under the same pattern is read as before', async () => {
+    const root = await writeOrg({ logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
+    const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
   });
 });
