@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
+import { formatFinding, type Finding } from '../core/findings.js';
 import { compareText, firstLine } from '../core/text.js';
 import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
@@ -297,10 +298,23 @@ function unknownFieldsOf(groups: readonly TextGroup[]): UnknownFields | undefine
   return { fields: [...names].sort(compareText), file: files.sort(compareText)[0]!, files: files.length };
 }
 
-/** The one warning observe and report give for header fields they read past. */
-export function unknownFieldsWarning(u: UnknownFields): string {
+/** The one warning observe and report give for header fields they read past, as a finding. */
+export function unknownFieldsFinding(u: UnknownFields): Finding {
   const more = u.files > 1 ? ` (and ${u.files - 1} more file${u.files > 2 ? 's' : ''})` : '';
-  return `${u.file}:1:1: <header>: warning: unknown flow-log field${u.fields.length > 1 ? 's' : ''} read past, not used: ${u.fields.join(', ')}${more}`;
+  return {
+    rule: 'unknown-fields',
+    severity: 'warning',
+    file: u.file,
+    line: 1,
+    col: 1,
+    path: '<header>',
+    message: `unknown flow-log field${u.fields.length > 1 ? 's' : ''} read past, not used: ${u.fields.join(', ')}${more}`,
+  };
+}
+
+/** The same warning as a line of stderr. */
+export function unknownFieldsWarning(u: UnknownFields): string {
+  return formatFinding(unknownFieldsFinding(u));
 }
 
 /** What observe and report say when readFlowLogs had to fall back. */

@@ -15,7 +15,7 @@ import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { AthenaConfig, Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
-import { openDuckDb, query, readFlowLogs, resolveFiles } from '../observe/duckdb.js';
+import { openDuckDb, query, readFlowLogs, resolveFiles, unknownFieldsFinding, type UnknownFields } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
@@ -112,15 +112,15 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     thresholds,
   });
   const flowLogs = flowLogsFor(env, opts.engine);
-  const { rows, fallback } =
+  const { rows, fallback, unknownFields } =
     flowLogs.engine === 'athena'
-      ? { rows: await readReportAthena(flowLogs.athena, config.region, input, opts.athenaClient), fallback: undefined }
+      ? { rows: await readReportAthena(flowLogs.athena, config.region, input, opts.athenaClient), fallback: undefined, unknownFields: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input);
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds });
   const outside = outsideFindings(report, env);
   return {
     report,
-    findings: [...findings, ...outside],
+    findings: [...findings, ...outside, ...(unknownFields ? [unknownFieldsFinding(unknownFields)] : [])],
     needsAttention: report.anomalies.length > 0 || outside.length > 0,
     ...(fallback !== undefined ? { fallback } : {}),
   };
@@ -131,15 +131,15 @@ async function readReportDuckDb(
   environment: YamlSource,
   flowLogs: EngineFlowLogs,
   input: (relation: string) => ReportQueryInput,
-): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
+): Promise<{ rows: ReportRow[]; fallback: string | undefined; unknownFields: UnknownFields | undefined }> {
   const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
   const { connection } = duck;
   try {
     const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
-    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));
-    return { rows: value.map(toReportRow), fallback };
+    const { value, fallback, unknownFields } = await readFlowLogs(connection, files, qi.winFrom, () => query(connection, q.sql, q.params));
+    return { rows: value.map(toReportRow), fallback, unknownFields };
   } finally {
     duck.close();
   }

@@ -120,6 +120,10 @@ describe('a header field leastpath does not know is read past, with one warning 
     const observed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
     expect(observed).toContain('destination: 203.0.113.10/32\n    protocol: tcp\n    port: 443');
     expect(observed).toContain('source: { engine: duckdb, records: 4, skippedWindows: 0 }');
+    // report reads the same files, and says the same once
+    const report = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);
+    expect(report.stderr).toContain('logs/a.log:1:1: <header>: warning: unknown flow-log fields read past, not used: another-new-one, v9-future-field (and 1 more file)');
+    expect(report.code, report.stderr.join('\n')).toBe(0);
   });
 
   it('a first line with no flow-log field at all is still no header: the file is named', async () => {
