@@ -42,6 +42,12 @@ function synthReady(ctx: RuleContext): Finding[] {
         out.push(findingAt(src, ['endpoints', 'subnets'], rule.id, `the ${ep.service} interface endpoint (${users}) needs subnets in endpoints.subnets: ${later}`, severity));
       }
     }
+    // The resolver merges observed destinations to fit the quota; intent rules alone over it, synth refuses.
+    for (const g of resolution.resolved.groups) {
+      const w = env.workloads.get(g.workload);
+      if (!w || g.rules.length <= g.quota.limit) continue;
+      out.push(findingAt(w.source, ['egress'], rule.id, `${g.rules.length} egress rules (intent rules count one per port) are over quotas.rulesPerGroup ${g.quota.limit}, which no merge of observed destinations can meet: ${later}`, severity));
+    }
     // Group names are unique in a VPC: the group of an interface endpoint is named <service>-vpce after leastpath-<env>-.
     const endpointGroups = new Map(resolution.resolved.endpoints.filter((e) => e.type === 'Interface').map((e) => [`${e.service.replace(/\./g, '-')}-vpce`, e.service]));
     for (const [name, w] of env.workloads) {
