@@ -54,6 +54,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
       const gaps = coverageFindings(r, `policies/${env}/environment.yaml`);
       for (const f of gaps) ctx.stderr(formatFinding(f));
+      if (r.unknownFields) ctx.stderr((await import('../observe/duckdb.js')).unknownFieldsWarning(r.unknownFields));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
       // A workload whose logs stopped is a finding: its evidence was kept, and a person must see why.
       setExit(gaps.length > 0 ? EXIT_FINDINGS : EXIT_OK);

@@ -14,7 +14,7 @@ import { breakLine } from '../generators/render-plan.js';
 import { coverageFindings, formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { journalPath } from '../core/writer.js';
-import { fallbackWarning } from '../observe/duckdb.js';
+import { fallbackWarning, unknownFieldsWarning } from '../observe/duckdb.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';
@@ -54,6 +54,7 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
     const found = coverageFindings(r, `policies/${r.environment}/environment.yaml`);
     for (const f of found) ctx.stderr(formatFinding(f));
     gaps += found.length;
+    if (r.unknownFields) ctx.stderr(unknownFieldsWarning(r.unknownFields));
     ctx.stdout(formatObserveSummary(r));
   }
   const loaded = await loadRepoOrThrow(ctx.root, loadOptions);

@@ -17,6 +17,7 @@ import type {
   ObservedCoverage,
   ObservedFile,
   ObservedPolicy,
+  OpenConnection,
   PrefixList,
   StateConfig,
   WorkloadIntent,
@@ -123,6 +124,7 @@ export interface RawObserved {
   coverage?: ObservedCoverage;
   egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
+  openConnections?: OpenConnection[];
 }
 
 /**
@@ -234,6 +236,9 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       flows: r.flows,
       lastSeen: r.lastSeen,
     })),
+    ...(raw.openConnections !== undefined
+      ? { openConnections: raw.openConnections.map((c) => ({ client: c.client, clientPort: c.clientPort, server: c.server, serverPort: c.serverPort })) }
+      : {}),
   };
 }
 

@@ -224,6 +224,20 @@ export interface ObservedFile {
   coverage?: ObservedCoverage;
   egress: ObservedEgress[];
   rejected: ObservedRejected[];
+  /**
+   * TCP connections of the workload that tcp-flags decided and that were still open at the end of the window (no FIN
+   * or RST): observe reads them back so that a later window, which sees only their middle, keeps the decision.
+   * Absent when there are none.
+   */
+  openConnections?: OpenConnection[];
+}
+
+/** A TCP connection whose client (the side that sent the SYN) is known; addresses as the flow logs write them. */
+export interface OpenConnection {
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
 }
 
 /** A model value together with the YAML it was read from (for positions in findings). */

@@ -6,7 +6,7 @@ import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { compareCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { compareText } from '../core/text.js';
-import type { DecidedBy, Engine, ObservedCoverage, ObservedEgress, ObservedFile, ObservedRejected, WorkloadSelector } from '../model/types.js';
+import type { DecidedBy, Engine, ObservedCoverage, ObservedEgress, ObservedFile, ObservedRejected, OpenConnection, WorkloadSelector } from '../model/types.js';
 import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
 
@@ -16,7 +16,7 @@ import { DECISION_RANK } from './sql.js';
  * "instance subnet"; `address` rows: `svc` is the interface whose own address it is.
  */
 export interface ObserveRow {
-  kind: 'egress' | 'rejected' | 'stats' | 'address' | 'coverage';
+  kind: 'egress' | 'rejected' | 'stats' | 'address' | 'coverage' | 'open';
   workload: string;
   raddr: string | null;
   proto: number | null;
@@ -27,6 +27,9 @@ export interface ObserveRow {
   lastSeen: number | null;
   rank: number;
   svc: string | null;
+  /** kind `open`: the workload's own end of the connection (`rank` 1: it sent the SYN; 2: the peer did). */
+  laddr?: string | null;
+  lport?: number | null;
 }
 
 export interface ObserveWindow {
@@ -140,7 +143,13 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const egress = new Map<string, ObservedEgress>();
     const rejected = new Map<string, ObservedRejected>();
     const addresses = new Set<string>();
+    const open = new Map<string, OpenConnection>();
     for (const row of rowsOf.get(workload) ?? []) {
+      if (row.kind === 'open') {
+        const c = openConnection(row);
+        if (c) open.set(`${c.client} ${c.clientPort} ${c.server} ${c.serverPort}`, c);
+        continue;
+      }
       if (row.kind === 'address') {
         const own = hostOf(row.raddr);
         if (own) addresses.add(own);
@@ -201,6 +210,7 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
       ...(cov ? { coverage: { ...cov, ...(kept ? { kept: { ...kept } } : {}) } } : {}),
       egress: sortEntries([...egress.values()], cidrOf),
       rejected: sortEntries([...rejected.values()], cidrOf),
+      ...(open.size > 0 ? { openConnections: [...open.values()].sort(compareOpen) } : {}),
     });
   }
   return { files: out, gaps };
@@ -217,6 +227,21 @@ function retentionCheck(input: AssembleInput, cov: ObservedCoverage | undefined,
   const current = { window: input.window, gaps: new Set(cov.gaps) };
   const before = previous?.coverage ? { window: previous.window, gaps: new Set(previous.coverage.gaps) } : undefined;
   return (lastSeen) => coveredDaysAfter(lastSeen, current, before) < input.retainDays;
+}
+
+/** The connection of an `open` row, client first (undefined when a port is not one). */
+function openConnection(row: ObserveRow & { raddr: string }): OpenConnection | undefined {
+  const port = (n: number | null | undefined) => (n !== null && n !== undefined && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined);
+  const lport = port(row.lport);
+  const rport = port(row.rport);
+  if (!row.laddr || lport === undefined || rport === undefined) return undefined;
+  return row.rank === 1
+    ? { client: row.laddr, clientPort: lport, server: row.raddr, serverPort: rport }
+    : { client: row.raddr, clientPort: rport, server: row.laddr, serverPort: lport };
+}
+
+function compareOpen(a: OpenConnection, b: OpenConnection): number {
+  return compareText(a.client, b.client) || a.clientPort - b.clientPort || compareText(a.server, b.server) || a.serverPort - b.serverPort;
 }
 
 function hasAddress(row: ObserveRow): row is ObserveRow & { raddr: string } {
@@ -324,6 +349,14 @@ export function renderObservedYaml(o: ObservedFile): string {
     for (const r of o.rejected) {
       const port = r.port !== undefined ? `, port: ${r.port}` : '';
       lines.push(`  - { destination: ${r.destination}, protocol: ${r.protocol}${port}, flows: ${r.flows}, lastSeen: ${r.lastSeen} }`);
+    }
+  }
+  if (o.openConnections?.length) {
+    // An IPv6 address is quoted: in a flow mapping, one ending in `::` would read as a key.
+    const addr = (a: string) => (a.includes(':') ? JSON.stringify(a) : a);
+    lines.push('openConnections:');
+    for (const c of o.openConnections) {
+      lines.push(`  - { client: ${addr(c.client)}, clientPort: ${c.clientPort}, server: ${addr(c.server)}, serverPort: ${c.serverPort} }`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -18,6 +18,7 @@ import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { trackAthena, trackFiles } from './progress.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
+import type { UnknownFields } from './duckdb.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
 
@@ -50,6 +51,8 @@ export interface ObserveResult {
   malformed: { file: string; line: number; message: string }[];
   /** Why DuckDB's parallel CSV scan failed, when the files were read again without it (the result is complete). */
   fallback?: string;
+  /** Header fields of the flow logs that leastpath does not know, read past (one warning). */
+  unknownFields?: UnknownFields;
   /** Observed files that were invalid (hand-edited), rewritten from the flow logs without their earlier evidence. */
   replaced: string[];
   written: string[];
@@ -135,6 +138,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
         environmentSource: env.environment.source,
         config,
         window,
+        previous: opts.rebuild ? [] : [...env.observed.values()].map((o) => o.value),
         onFiles: track.onFiles,
         onFileCounted: track.onFileCounted,
       });
@@ -144,7 +148,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     }
   } else {
     const { athena } = flowLogs;
-    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs));
+    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)));
     const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
     const bound = flowLogsTimeBound(config.flowLogs.maxSeconds, env.environment.source.file);
     const track = trackAthena(opts.progress, label);
@@ -183,6 +187,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       skippedWindows: stats.skippedWindows,
       malformed: observation.malformed,
       ...(observation.fallback !== undefined ? { fallback: observation.fallback } : {}),
+      ...(observation.unknownFields ? { unknownFields: observation.unknownFields } : {}),
       replaced,
       workloads: [...files.values()].map((o) => ({
         workload: o.workload,

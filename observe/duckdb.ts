@@ -3,11 +3,13 @@
  * as a `flow_logs` view with the Athena table's columns, and runs the very query Athena gets (observe/sql.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { InputError, UsageError } from '../core/errors.js';
+import { formatFinding, type Finding } from '../core/findings.js';
 import { compareText, firstLine } from '../core/text.js';
 import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import { columnName, fieldType, TABLE_FIELDS } from './fields.js';
@@ -173,6 +175,8 @@ export async function resolveFiles(
     }
     const odd = found.find((f) => GLOB_CHAR.test(remote ? f.slice(f.indexOf('/', 5)) : relative(baseDir, f)));
     if (odd) throw new InputError(`the file name ${JSON.stringify(odd)} holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`, where());
+    // DuckDB's glob passes over a folder it cannot read without a word: that is records not read, not no records.
+    if (!remote) await checkReadable(abs, root, where);
     if (found.length === 0) {
       throw new InputError(`no flow-log files match ${JSON.stringify(pattern)}`, where());
     }
@@ -183,6 +187,51 @@ export async function resolveFiles(
     }
   }
   return [...out.values()].sort((a, b) => compareText(a.path, b.path));
+}
+
+/**
+ * Fails naming the first folder under a local pattern that cannot be read (no permission, a symlink loop, an I/O
+ * error), or an entry that cannot be looked at where the pattern could match it (a folder it may descend into, a
+ * name with a flow-log extension). Only the folders the pattern reaches are walked: all of them below a `**`.
+ */
+async function checkReadable(pattern: string, root: string, where: () => { file: string; path: string }): Promise<void> {
+  const parts = pattern.split(sep);
+  const first = parts.findIndex((p) => GLOB_CHAR.test(p));
+  if (first < 0) return;
+  const rest = parts.slice(first);
+  const depth = rest.includes('**') ? Infinity : rest.length - 1;
+  const fail = (path: string, err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return new InputError(`cannot read ${displayPath(path, root)} under ${JSON.stringify(displayPath(pattern, root))} (${code}): its flow logs would go unread`, where());
+  };
+  const walk = async (dir: string, left: number): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      throw fail(dir, err);
+    }
+    for (const e of entries.sort((a, b) => compareText(a.name, b.name))) {
+      const path = join(dir, e.name);
+      let isDir = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        try {
+          isDir = (await stat(path)).isDirectory();
+        } catch (err) {
+          if (left > 0 || fileKind(e.name)) throw fail(path, err);
+          continue;
+        }
+      }
+      if (isDir && left > 0) await walk(path, left - 1);
+    }
+  };
+  const base = parts.slice(0, first).join(sep) || sep;
+  try {
+    if (!(await stat(base)).isDirectory()) return;
+  } catch {
+    return; // no such folder: the pattern matches nothing, which is reported as such
+  }
+  await walk(base, depth);
 }
 
 /** DuckDB reads s3:// only through its httpfs extension; say plainly what to do when it is not installed. */
@@ -209,7 +258,7 @@ function displayPath(path: string, root: string): string {
  * Every field is read as text and cast here, not by the CSV reader: `-` (absent) must become NULL in a numeric
  * column, and given `-` as its null string the reader quietly accepts a line with an extra trailing `-` field.
  * With no null string, the reader itself refuses lines with a field too many or too few (they land in
- * reject_errors with their line numbers); what is left to find here is a number field that is not a number.
+ * reject_errors with their line numbers); what is left to find here is a field the reader kept that is no record's (malformedChecks).
  * Such a line keeps its place in the stats as log_status `MALFORMED:<file>`, timed at the window start so it is
  * counted, and malformedLines() finds its line number.
  */
@@ -284,6 +333,45 @@ function textReadOptions(layout: TextLayout, parallel: boolean): string {
   );
 }
 
+/** Header fields leastpath does not know, read past: their names, the first file that has them, how many files do. */
+export interface UnknownFields {
+  fields: string[];
+  file: string;
+  files: number;
+}
+
+/** The header fields of the groups' files that leastpath does not know (undefined when every field is known). */
+function unknownFieldsOf(groups: readonly TextGroup[]): UnknownFields | undefined {
+  const names = new Set<string>();
+  const files: string[] = [];
+  for (const g of groups) {
+    if (!g.layout.unknown?.length) continue;
+    for (const f of g.layout.unknown) names.add(f);
+    files.push(...g.files.map((f) => f.display));
+  }
+  if (files.length === 0) return undefined;
+  return { fields: [...names].sort(compareText), file: files.sort(compareText)[0]!, files: files.length };
+}
+
+/** The one warning observe and report give for header fields they read past, as a finding. */
+export function unknownFieldsFinding(u: UnknownFields): Finding {
+  const more = u.files > 1 ? ` (and ${u.files - 1} more file${u.files > 2 ? 's' : ''})` : '';
+  return {
+    rule: 'unknown-fields',
+    severity: 'warning',
+    file: u.file,
+    line: 1,
+    col: 1,
+    path: '<header>',
+    message: `unknown flow-log field${u.fields.length > 1 ? 's' : ''} read past, not used: ${u.fields.join(', ')}${more}`,
+  };
+}
+
+/** The same warning as a line of stderr. */
+export function unknownFieldsWarning(u: UnknownFields): string {
+  return formatFinding(unknownFieldsFinding(u));
+}
+
 /** What observe and report say when readFlowLogs had to fall back. */
 export function fallbackWarning(reason: string): string {
   return `leastpath: warning: DuckDB's parallel CSV scan failed (${reason}); the files were read again without it`;
@@ -312,7 +400,7 @@ export async function readFlowLogs<T>(
   read: () => Promise<T>,
   /** The files' line counts (countFileLines, started here by default, so that it runs beside DuckDB). */
   counting: Promise<ReadonlyMap<string, number>> = countFileLines(files),
-): Promise<{ value: T; fallback?: string }> {
+): Promise<{ value: T; fallback?: string; unknownFields?: UnknownFields }> {
   counting.catch(() => undefined);
   const dir = await makeTempFolder('leastpath-profile-');
   const profile = join(dir, 'profile.json');
@@ -366,7 +454,8 @@ export async function readFlowLogs<T>(
       wrong = rowCountMismatch(run.groups, run.scans, lines, refused);
     }
     if (wrong) throw await explainMismatch(connection, wrong.group, lines, refused);
-    return { value: run.value, ...(fallback !== undefined ? { fallback } : {}) };
+    const unknownFields = unknownFieldsOf(run.groups);
+    return { value: run.value, ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -526,16 +615,53 @@ async function explainMismatch(
   return new InputError(`DuckDB's records of the ${group.files.length} files read with this one disagree with their line counts: ${why}`, { file: f.display });
 }
 
+/** How late AWS may log a record's start (flow-log-records.html: "up to 60 seconds after the packet was transmitted"). */
+export const START_TOLERANCE_SECONDS = 60;
+
+/** Epoch seconds stay below this until the year 2286; a millisecond timestamp of any year since 1970 is above it. */
+const EPOCH_SECONDS_BELOW = 10_000_000_000;
+
 /**
- * SQL that is true when a row the reader kept is still not a well-formed record: a number field that is not a
- * number. `number(f)` is the field as a number, NULL when it is not one (by default a TRY_CAST; the view passes
- * the cast it has already made).
+ * Why a row the reader kept is still not a well-formed record, as pairs of an SQL condition and an SQL text saying
+ * why, in the order they are checked: a number field that is not a whole number written in digits (`1.5`, `-3`,
+ * `1e3`: DuckDB's cast would round or keep them), a protocol outside 0-255, a port above 65535 or a tcp/udp port
+ * below 1 (or absent), a time that is not in epoch seconds (milliseconds), `start` more than 60 s after `end`. A record is input,
+ * not truth: each of them would become a rule wider than it names, or a row that validate refuses. `raw(f)` is the
+ * field's text, `number(f)` its value as a number (NULL when it is not one).
  */
-function malformedExpr(fields: readonly string[], number = (f: string) => `TRY_CAST("${columnName(f)}" AS ${fieldType(f)})`): string {
-  const checks = fields
+function malformedChecks(fields: readonly string[], raw: (f: string) => string, number: (f: string) => string): [string, string][] {
+  const present = new Set(fields);
+  const checks: [string, string][] = fields
     .filter((f) => fieldType(f) !== 'VARCHAR')
-    .map((f) => `(${number(f)} IS NULL AND "${columnName(f)}" <> '-')`);
-  return checks.length === 0 ? 'false' : `(${checks.join(' OR ')})`;
+    .map((f) => [`(${raw(f)} <> '-' AND (${number(f)} IS NULL OR NOT regexp_full_match(${raw(f)}, '[0-9]+')))`, `'${f} ' || ${raw(f)} || ' is not a whole number'`]);
+  if (present.has('protocol')) checks.push([`${number('protocol')} > 255`, `'protocol ' || ${raw('protocol')} || ' is outside 0-255'`]);
+  const tcpUdp = present.has('protocol') ? `${number('protocol')} IN (6, 17)` : 'false';
+  for (const f of ['srcport', 'dstport'].filter((x) => present.has(x))) {
+    checks.push([`${number(f)} > 65535`, `'${f} ' || ${raw(f)} || ' is above 65535'`]);
+    checks.push([`(${tcpUdp} AND coalesce(${number(f)}, 0) < 1)`, `'${f} ' || ${raw(f)} || ' of a tcp or udp record is outside 1-65535'`]);
+  }
+  for (const f of ['start', 'end'].filter((x) => present.has(x))) {
+    checks.push([`${number(f)} >= ${EPOCH_SECONDS_BELOW}`, `'${f} ' || ${raw(f)} || ' is not a time in epoch seconds (milliseconds?)'`]);
+  }
+  if (present.has('start') && present.has('end')) {
+    // AWS: start "might be up to 60 seconds after the packet was transmitted", so a start a little after end is a
+    // delivered record; more than that is no time order at all.
+    checks.push([`${number('start')} > ${number('end')} + ${START_TOLERANCE_SECONDS}`, `'start ' || ${raw('start')} || ' is more than ${START_TOLERANCE_SECONDS} s after end ' || ${raw('end')}`]);
+  }
+  return checks;
+}
+
+/** SQL that is true when a row the reader kept is still not a well-formed record (malformedChecks). */
+function malformedExpr(fields: readonly string[], number = (f: string) => `TRY_CAST("${columnName(f)}" AS ${fieldType(f)})`): string {
+  const checks = malformedChecks(fields, (f) => `"${columnName(f)}"`, number);
+  return checks.length === 0 ? 'false' : `coalesce(${checks.map(([c]) => c).join(' OR ')}, false)`;
+}
+
+/** SQL text saying why a row is malformed (the first check it fails), NULL for a well-formed one. */
+function malformedReason(fields: readonly string[]): string {
+  const number = (f: string) => `TRY_CAST("${columnName(f)}" AS ${fieldType(f)})`;
+  const checks = malformedChecks(fields, (f) => `"${columnName(f)}"`, number);
+  return checks.length === 0 ? 'NULL' : `CASE ${checks.map(([c, why]) => `WHEN coalesce(${c}, false) THEN ${why}`).join(' ')} END`;
 }
 
 /**
@@ -587,8 +713,8 @@ export async function malformedLines(connection: DuckDBConnection, file: FlowLog
   const layout = layoutFromFirstLine(await readFirstLine(file), file);
   // A single-file scan keeps file order (preserve_insertion_order), so row_number() counts the rows in order.
   const rows = await connection.runAndReadAll(
-    `SELECT n FROM (SELECT row_number() OVER () AS n, ${malformedExpr(layout.fields)} AS bad ` +
-      `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout, false)})) WHERE bad ORDER BY n`,
+    `SELECT n, why FROM (SELECT row_number() OVER () AS n, ${malformedReason(layout.fields)} AS why ` +
+      `FROM read_csv(${sqlString(file.path)}, ${textReadOptions(layout, false)})) WHERE why IS NOT NULL ORDER BY n`,
   );
   const skipped = [...new Set(refused)].sort((a, b) => a - b);
   let line = layout.header ? 1 : 0;
@@ -604,7 +730,7 @@ export async function malformedLines(connection: DuckDBConnection, file: FlowLog
       if (k < skipped.length && skipped[k] === line) continue;
       row++;
     }
-    out.push({ file: displayPath(file.path, root), line, message: 'a number field is not a number' });
+    out.push({ file: displayPath(file.path, root), line, message: String(r[1]) });
   }
   return out;
 }

@@ -24,10 +24,11 @@ import {
   resolveFiles,
   withTimeBound,
   type MalformedLine,
+  type UnknownFields,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { countFileLines, type FlowLogFile } from './sources.js';
-import { renderObserveQuery, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
+import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
 const LOOKBACK_SECONDS = 86_400;
@@ -41,6 +42,8 @@ export interface Observation {
   /** When the window held no record: the files read (as displayed) and the newest record's time in any of them. */
   fileNames?: string[];
   newest?: string;
+  /** Header fields leastpath does not know, read past. */
+  unknownFields?: UnknownFields;
 }
 
 /** The window that ends on `to` (inclusive) and spans `days` days. */
@@ -54,6 +57,7 @@ export function queryInput(
   workloads: Record<string, WorkloadSelector>,
   window: ObserveWindow,
   vpcCidrs: readonly string[] = [],
+  previous: Iterable<ObservedFile> = [],
 ): ObserveQueryInput {
   const winFrom = epochOf(window.from);
   const winTo = epochOf(addDays(window.to, 1));
@@ -69,7 +73,15 @@ export function queryInput(
     scanFrom,
     winFrom,
     winTo,
+    carried: carriedConnections(previous),
   };
+}
+
+/** The open connections of the previous observed files, once each, in a fixed order (the query's VALUES rows). */
+export function carriedConnections(previous: Iterable<ObservedFile>): CarriedConnection[] {
+  const out = new Map<string, CarriedConnection>();
+  for (const o of previous) for (const c of o.openConnections ?? []) out.set(`${c.client} ${c.clientPort} ${c.server} ${c.serverPort}`, c);
+  return [...out.entries()].sort(([a], [b]) => compareText(a, b)).map(([, c]) => c);
 }
 
 /** A selector in the forms the SQL compares: integer ranges for IPv4, hex prefixes for IPv6. */
@@ -112,17 +124,19 @@ export async function readObservationsDuckDb(opts: {
   /** Progress: the files found, then each file counted (its lines) while DuckDB reads them. */
   onFiles?: (files: number) => void;
   onFileCounted?: (lines: number) => void;
+  /** The environment's observed files as committed: their open connections keep their decision. */
+  previous?: Iterable<ObservedFile>;
 }): Promise<Observation> {
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
     const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
-    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs);
+    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs, opts.previous);
     const q = renderObserveQuery(input);
     const bound = flowLogsTimeBound(opts.config.flowLogs.maxSeconds, opts.environmentSource?.file ?? 'environment.yaml');
     opts.onFiles?.(files.length);
     const counting = countFileLines(files, 2, opts.onFileCounted);
-    const { value: raw, fallback } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), counting);
+    const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), counting);
     const rows = raw.map(toRow);
     // Finding the malformed lines reads the files again: bounded alike.
     const malformed = await withTimeBound(connection, bound, async () => {
@@ -133,7 +147,7 @@ export async function readObservationsDuckDb(opts: {
     const kept = rows.filter((r) => !isMalformedStats(r));
     // A window without records fails; what the files do hold (their newest record) tells a user where the logs stopped.
     const empty = sourceStats(kept, 'duckdb').records === 0 ? { fileNames: files.map((f) => f.display), newest: await newestRecord(connection) } : {};
-    return { rows: kept, malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...empty };
+    return { rows: kept, malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}), ...empty };
   } finally {
     duck.close();
   }
@@ -181,6 +195,7 @@ export function toRow(r: Record<string, unknown>): ObserveRow {
     lastSeen: num(r.last_seen),
     rank: num(r.rank) ?? 0,
     svc: stringOrNull(r.svc),
+    ...(r.kind === 'open' ? { laddr: stringOrNull(r.laddr), lport: num(r.lport) } : {}),
   };
 }
 

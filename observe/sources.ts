@@ -45,6 +45,8 @@ export interface TextLayout {
   fields: string[];
   /** True when line 1 is a header (and is skipped). */
   header: boolean;
+  /** Header fields leastpath does not know, as written: read past (their columns are never used). */
+  unknown?: string[];
 }
 
 export function fileKind(path: string): FileKind | undefined {
@@ -248,14 +250,25 @@ export function layoutFromFirstLine(line: string, file: FlowLogFile): TextLayout
     return { fields: [...DEFAULT_FORMAT], header: false };
   }
   const fields: string[] = [];
+  const unknown: string[] = [];
   for (const [i, t] of tokens.entries()) {
-    const f = normaliseField(t);
-    if (!f) throw new InputError(`unknown field ${JSON.stringify(t)} in the header (field ${i + 1})`, { file: file.display, line: 1 });
-    if (fields.includes(f)) throw new InputError(`field ${JSON.stringify(t)} appears twice in the header`, { file: file.display, line: 1 });
+    // AWS adds fields (v7, v8 ...): one leastpath does not know is read past as an unused column, and named once.
+    const f = normaliseField(t) ?? `${UNKNOWN_FIELD}${i + 1}`;
+    if (f.startsWith(UNKNOWN_FIELD)) unknown.push(t);
+    if (fields.includes(f) || (f.startsWith(UNKNOWN_FIELD) && unknown.indexOf(t) !== unknown.length - 1)) {
+      throw new InputError(`field ${JSON.stringify(t)} appears twice in the header`, { file: file.display, line: 1 });
+    }
     fields.push(f);
   }
-  return { fields, header: true };
+  // A first line without one known field is no header of a flow log (nor a v2 record).
+  if (unknown.length === tokens.length) {
+    throw new InputError(`unknown field ${JSON.stringify(tokens[0])} in the header (field 1), and no field of a flow log`, { file: file.display, line: 1 });
+  }
+  return { fields, header: true, unknown };
 }
+
+/** The field name given to a header token leastpath does not know (its column: `unknown_N`, N its position). */
+const UNKNOWN_FIELD = 'unknown-';
 
 /**
  * Fails with an InputError naming the file when its fields (a text file's header, line 1; a Parquet file's columns,

@@ -42,6 +42,19 @@ export interface ObserveQueryInput {
   /** The observation window [winFrom, winTo) in epoch seconds. */
   winFrom: number;
   winTo: number;
+  /**
+   * TCP connections an earlier observe decided by tcp-flags and saw still open (observed files' `openConnections`):
+   * their decision stands when this scan sees only their middle. Absent: none.
+   */
+  carried?: readonly CarriedConnection[];
+}
+
+/** A TCP connection whose initiator tcp-flags decided: the client sent the SYN. */
+export interface CarriedConnection {
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
 }
 
 export interface RenderedQuery {
@@ -58,6 +71,12 @@ const KNOWN_SERVICE_PORTS = [
   6379, 6443, 7000, 7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092,
   9093, 9094, 9200, 9300, 9418, 9443, 10250, 11211, 15672, 27017, 50051,
 ];
+
+/**
+ * How late AWS may log a record's start ("up to 60 seconds after the packet was transmitted"): when the first records
+ * of the two directions start closer than this, their order is only a tie-break after the port evidence.
+ */
+const START_TOLERANCE_SECONDS = 60;
 
 /**
  * The longest record aggregation interval (600 s). A conversation whose first record starts this close to
@@ -159,18 +178,30 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
   const tail = `,
 mine AS (
-  SELECT m.*, is_mine AND out_ok AND in_ok AND (own_flows + other_flows) > 0 AS is_egress, is_mine AND rejected AS is_rejected
+  SELECT m.*, is_mine AND out_ok AND in_ok AND (own_flows + other_flows) > 0 AS is_egress, is_mine AND rejected AS is_rejected,
+    -- Its ends as columns of their own, NULL on every other row, so that one grouping set keeps these rows only.
+    CASE WHEN is_open THEN laddr END AS o_laddr, CASE WHEN is_open THEN lport END AS o_lport,
+    CASE WHEN is_open THEN raddr END AS o_raddr, CASE WHEN is_open THEN rport END AS o_rport,
+    CASE WHEN is_open THEN substr(decision, 1, 1) END AS o_side
   FROM (
-    SELECT d.*,
-      (decision LIKE 'L:%' AND (d.seen_own OR NOT d.laddr_logged) AND ${ROUTABLE_REMOTE}) AS is_mine,
-      CASE substr(decision, 3)
-        WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
-        WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
-    FROM decided d
+    SELECT x.*, seen_here AND decision LIKE 'L:%' AS is_mine,
+      -- A TCP connection decided by tcp-flags (in this scan or carried), accepted both ways, in the window, and with
+      -- no FIN or RST: still open, so its decision is carried forward (openConnections) to windows that see only its
+      -- middle.
+      (seen_here AND decision IN ('L:tcp-flags', 'R:tcp-flags') AND proto = 6 AND out_ok AND in_ok AND NOT closed
+        AND (own_flows + other_flows) > 0) AS is_open
+    FROM (
+      SELECT d.*, ((d.seen_own OR NOT d.laddr_logged) AND ${ROUTABLE_REMOTE}) AS seen_here,
+        CASE substr(decision, 3)
+          WHEN 'tcp-flags' THEN 1 WHEN 'reverse-flow' THEN 2 WHEN 'listening-port' THEN 3
+          WHEN 'well-known-port' THEN 4 ELSE 5 END AS rank
+      FROM decided d
+    ) x
   ) m
 ),
 dest AS (
-  SELECT workload, raddr, proto, rport, laddr, grouping(laddr) AS by_dest,
+  SELECT workload, raddr, proto, rport, laddr, o_laddr, o_lport, o_raddr, o_rport, o_side,
+    grouping(laddr) AS by_dest, grouping(o_laddr) AS by_open,
     bool_or(is_egress) AS any_egress,
     sum(CASE WHEN is_egress THEN own_flows ELSE 0 END) AS e_own_flows,
     sum(CASE WHEN is_egress THEN own_bytes ELSE 0 END) AS e_own_bytes,
@@ -188,34 +219,37 @@ dest AS (
     bool_or(seen_own_win) AS any_address,
     min(own_iface) AS a_iface
   FROM mine
-  GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, laddr))
+  GROUP BY GROUPING SETS ((workload, raddr, proto, rport), (workload, laddr), (workload, o_laddr, o_lport, o_raddr, o_rport, o_side))
 )
-SELECT k.kind, workload, CASE WHEN k.kind = 'address' THEN laddr ELSE raddr END AS raddr, proto, rport,
+SELECT k.kind, workload, CASE k.kind WHEN 'address' THEN laddr WHEN 'open' THEN o_raddr ELSE raddr END AS raddr,
+  CASE WHEN k.kind = 'open' THEN 6 ELSE proto END AS proto, CASE WHEN k.kind = 'open' THEN o_rport ELSE rport END AS rport,
   CASE k.kind WHEN 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_flows ELSE e_other_flows END
     WHEN 'rejected' THEN r_flows ELSE 0 END AS flows,
   CASE WHEN k.kind = 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_bytes ELSE e_other_bytes END ELSE 0 END AS bytes,
   CASE WHEN k.kind = 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_first ELSE e_other_first END END AS first_seen,
   CASE k.kind WHEN 'egress' THEN CASE WHEN e_own_flows > 0 THEN e_own_last ELSE e_other_last END
     WHEN 'rejected' THEN r_last END AS last_seen,
-  CASE WHEN k.kind = 'egress' THEN e_rank ELSE 0 END AS rank,
-  CASE WHEN k.kind = 'egress' THEN e_svc WHEN k.kind = 'address' THEN a_iface END AS svc
-FROM dest CROSS JOIN (VALUES ('egress'), ('rejected'), ('address')) AS k (kind)
-WHERE (k.kind = 'egress' AND by_dest = 1 AND any_egress)
-  OR (k.kind = 'rejected' AND by_dest = 1 AND any_rejected)
+  CASE k.kind WHEN 'egress' THEN e_rank WHEN 'open' THEN CASE o_side WHEN 'L' THEN 1 ELSE 2 END ELSE 0 END AS rank,
+  CASE WHEN k.kind = 'egress' THEN e_svc WHEN k.kind = 'address' THEN a_iface END AS svc,
+  CASE WHEN k.kind = 'open' THEN o_laddr END AS laddr, CASE WHEN k.kind = 'open' THEN o_lport END AS lport
+FROM dest CROSS JOIN (VALUES ('egress'), ('rejected'), ('address'), ('open')) AS k (kind)
+WHERE (k.kind = 'egress' AND by_dest = 1 AND by_open = 1 AND any_egress)
+  OR (k.kind = 'rejected' AND by_dest = 1 AND by_open = 1 AND any_rejected)
   OR (k.kind = 'address' AND by_dest = 0 AND any_address)
+  OR (k.kind = 'open' AND by_open = 0 AND o_laddr IS NOT NULL)
 UNION ALL
 SELECT CASE WHEN cov = 1 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
   c_iface AS raddr, NULL AS proto, c_dix AS rport,
   sum(n_win) AS flows, sum(CASE WHEN cov = 0 AND log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
     OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, c_place AS svc
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, c_place AS svc, NULL AS laddr, NULL AS lport
 FROM (
   SELECT c.*, CASE WHEN cov = 1 THEN iface END AS c_iface, CASE WHEN cov = 1 THEN dix END AS c_dix,
     CASE WHEN cov = 1 THEN ${placeExpr} END AS c_place
   FROM conv c
 ) s
 GROUP BY cov, log_status, c_iface, c_dix, c_place
-ORDER BY kind, workload, raddr, proto, rport`;
+ORDER BY kind, workload, raddr, proto, rport, laddr, lport`;
   return renderOnConversations(input, () => tail, true);
 }
 
@@ -263,10 +297,13 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     min(start) AS first_any,
     bool_or(flags % 4 >= 2 AND flags % 32 < 16) AS syn,
     bool_or(flags % 4 >= 2 AND flags % 32 >= 16) AS synack,
+    bool_or(flags % 2 = 1 OR flags % 8 >= 4) AS fin,
     max(svc) AS svc,
-    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.)
+    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.) A protocol or tcp/udp
+    -- port out of range is no flow: the duckdb view skips such lines by name; this keeps Athena's rows to it too.
     (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
-      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto IS NOT NULL) AS usable
+      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto BETWEEN 0 AND 255
+      AND (proto NOT IN (6, 17) OR (sport BETWEEN 1 AND 65535 AND dport BETWEEN 1 AND 65535))) AS usable
   FROM rec
   GROUP BY ${coverage ? `GROUPING SETS ((${convKey}), (${coverageKey}))` : convKey}
 )`;
@@ -286,6 +323,12 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
   const isService = (col: string) => `(${col} < ${WELL_KNOWN_BELOW} OR ${col} IN (${knownPorts}))`;
   const scanGuard = () => p(input.scanFrom + MAX_AGGREGATION_SECONDS);
+  const tolerance = START_TOLERANCE_SECONDS;
+  const carried = table(
+    'carried',
+    [['client', 'VARCHAR'], ['client_port', 'BIGINT'], ['server', 'VARCHAR'], ['server_port', 'BIGINT']],
+    (input.carried ?? []).map((c) => [c.client, c.clientPort, c.server, c.serverPort]),
+  );
 
   const rest = `
 -- The usable conversations are read as conv WHERE usable, not as a CTE of their own: a CTE read more than once is
@@ -383,7 +426,7 @@ listening AS (
 -- accepted record the workload sent, 1 seen on its own interface, 2 on another.
 side AS (
   SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action,
-    o.n_win, o.bytes_win, o.first_win, o.last_win, o.first_any, o.syn, o.synack, o.svc,
+    o.n_win, o.bytes_win, o.first_win, o.last_win, o.first_any, o.syn, o.synack, o.fin, o.svc,
     (ia.iface IS NOT NULL) AS own, CASE WHEN ia.iface IS NOT NULL AND o.n_win > 0 THEN o.iface END AS own_iface,
     CASE WHEN o.dir = 'in' OR o.action <> 'ACCEPT' THEN 0 WHEN ia.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
   FROM (
@@ -392,7 +435,7 @@ side AS (
       CASE WHEN d.dir = 'out' THEN c.sport ELSE c.dport END AS lport,
       CASE WHEN d.dir = 'out' THEN c.dst ELSE c.src END AS raddr,
       CASE WHEN d.dir = 'out' THEN c.dport ELSE c.sport END AS rport,
-      c.proto, c.action, c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.svc
+      c.proto, c.action, c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.fin, c.svc
     FROM conv c CROSS JOIN (VALUES ('out'), ('in')) AS d (dir)
     WHERE c.usable
   ) o
@@ -424,7 +467,8 @@ cv AS (
     bool_or(own) AS seen_own,
     bool_or(own AND n_win > 0) AS seen_own_win,
     -- the interface the local address is the own address of (observe's coverage: which interfaces are the workload's)
-    min(own_iface) AS own_iface
+    min(own_iface) AS own_iface,
+    bool_or(fin) AS closed
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
 ),
@@ -437,20 +481,32 @@ decided AS (
     CASE
       WHEN l_flags AND NOT r_flags THEN 'L:tcp-flags'
       WHEN r_flags AND NOT l_flags THEN 'R:tcp-flags'
-      WHEN out_first < in_first AND out_first > ${scanGuard()} THEN 'L:reverse-flow'
-      WHEN in_first < out_first AND in_first > ${scanGuard()} THEN 'R:reverse-flow'
-      WHEN lport = 0 AND rport = 0 THEN CASE WHEN out_first IS NOT NULL THEN 'L:flow-direction' END
+      -- a decision by tcp-flags in an earlier window, of a connection still open then (its handshake is not read now)
+      WHEN cl.client IS NOT NULL THEN 'L:tcp-flags'
+      WHEN cr.client IS NOT NULL THEN 'R:tcp-flags'
       WHEN rl.addr IS NOT NULL AND ll.addr IS NULL THEN 'L:listening-port'
       WHEN ll.addr IS NOT NULL AND rl.addr IS NULL THEN 'R:listening-port'
+      -- one direction first by more than AWS's start tolerance
+      WHEN out_first + ${tolerance} < in_first AND out_first > ${scanGuard()} THEN 'L:reverse-flow'
+      WHEN in_first + ${tolerance} < out_first AND in_first > ${scanGuard()} THEN 'R:reverse-flow'
+      WHEN lport = 0 AND rport = 0 THEN CASE
+        WHEN out_first < in_first AND out_first > ${scanGuard()} THEN 'L:reverse-flow'
+        WHEN in_first < out_first AND in_first > ${scanGuard()} THEN 'R:reverse-flow'
+        WHEN out_first IS NOT NULL THEN 'L:flow-direction' END
       WHEN ${isService('rport')} AND NOT ${isService('lport')} THEN 'L:well-known-port'
       WHEN ${isService('lport')} AND NOT ${isService('rport')} THEN 'R:well-known-port'
+      -- inside the tolerance, the order of first records is a tie-break only: the ports said nothing
+      WHEN out_first < in_first AND out_first > ${scanGuard()} THEN 'L:reverse-flow'
+      WHEN in_first < out_first AND in_first > ${scanGuard()} THEN 'R:reverse-flow'
       WHEN rport < lport THEN 'L:well-known-port'
       WHEN lport < rport THEN 'R:well-known-port'
     END AS decision
   FROM cv
   LEFT JOIN listening rl ON rl.addr = cv.raddr AND rl.port = cv.rport AND rl.proto = cv.proto
   LEFT JOIN listening ll ON ll.addr = cv.laddr AND ll.port = cv.lport AND ll.proto = cv.proto
+  LEFT JOIN carried cl ON cv.proto = 6 AND cl.client = cv.laddr AND cl.client_port = cv.lport AND cl.server = cv.raddr AND cl.server_port = cv.rport
+  LEFT JOIN carried cr ON cv.proto = 6 AND cr.client = cv.raddr AND cr.client_port = cv.rport AND cr.server = cv.laddr AND cr.server_port = cv.lport
 )`;
 
-  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6].join(',\n')},${rest}`;
+  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, carried].join(',\n')},${rest}`;
 }

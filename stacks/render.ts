@@ -431,6 +431,10 @@ function checkPorts(at: string, r: ResolvedRule): void {
   const given = [r.fromPort, r.toPort].filter((x) => x !== undefined);
   const ports = `${r.fromPort ?? ''}-${r.toPort ?? ''}`;
   if (p === 'tcp' || p === 'udp') {
+    // Evidence names one port: an observed tcp/udp rule without one would open all of them, past every guard rail.
+    if (r.provenance === 'observed' && (given.length === 0 || r.fromPort !== r.toPort || r.fromPort! < 1)) {
+      throw new StackError(`${at}: an observed ${p} destination without one port (${ports}) would allow every port: re-run leastpath observe`);
+    }
     if (given.length === 1) throw new StackError(`${at}: ${p} ports ${ports}: give both ends of the range or neither`);
     if (given.length === 2 && !(isInt(r.fromPort!, 0, 65535) && isInt(r.toPort!, r.fromPort!, 65535))) throw new StackError(`${at}: ${p} ports ${ports} are not a range within 0-65535`);
   } else if (p === 'icmp' || p === 'icmpv6') {

@@ -16,7 +16,7 @@ import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
-import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, withTimeBound } from '../observe/duckdb.js';
+import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unknownFieldsFinding, withTimeBound, type UnknownFields } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { trackAthena, trackFiles } from '../observe/progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
@@ -110,14 +110,15 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
   const input = (relation: string): ReportQueryInput => ({
-    ...queryInput(relation, config.workloads, window, config.vpcCidrs),
+    // the open connections observe carried keep their initiator here too, so hits are counted on the same side
+    ...queryInput(relation, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)),
     rules: ruleMatches(rules),
     thresholds,
   });
   const flowLogs = flowLogsFor(env, opts.engine);
-  const { rows, fallback } =
+  const { rows, fallback, unknownFields } =
     flowLogs.engine === 'athena'
-      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined }
+      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined, unknownFields: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   const outside = outsideFindings(report, env);
@@ -127,7 +128,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     : [];
   return {
     report,
-    findings: [...findings, ...empty, ...outside],
+    findings: [...findings, ...empty, ...outside, ...(unknownFields ? [unknownFieldsFinding(unknownFields)] : [])],
     needsAttention: report.anomalies.length > 0 || outside.length > 0 || report.window.noRecords,
     ...(fallback !== undefined ? { fallback } : {}),
   };
@@ -139,7 +140,7 @@ async function readReportDuckDb(
   flowLogs: EngineFlowLogs,
   input: (relation: string) => ReportQueryInput,
   track?: ReturnType<typeof trackFiles>,
-): Promise<{ rows: ReportRow[]; fallback: string | undefined }> {
+): Promise<{ rows: ReportRow[]; fallback: string | undefined; unknownFields: UnknownFields | undefined }> {
   const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
   const { connection } = duck;
   let ok = false;
@@ -149,9 +150,9 @@ async function readReportDuckDb(
     const qi = input('flow_logs');
     const q = renderReportQuery(qi);
     const bound = flowLogsTimeBound(flowLogs.maxSeconds, environment.file);
-    const { value, fallback } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), countFileLines(files, 2, track?.onFileCounted));
+    const { value, fallback, unknownFields } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), countFileLines(files, 2, track?.onFileCounted));
     ok = true;
-    return { rows: value.map(toReportRow), fallback };
+    return { rows: value.map(toReportRow), fallback, unknownFields };
   } finally {
     track?.finish(ok);
     duck.close();

@@ -48,6 +48,8 @@ const rulesOf = (p: PlanDocument, w: string) => p.rules.filter((r) => r.workload
 describe('resolution: intent', () => {
   it('workload, service, prefix list and CIDR destinations each become rules with one peer, keeping their why', async () => {
     const { code, plan: p } = await plan({
+      // (the secretsmanager interface endpoint needs subnets, or synth refuses it: synth-ready)
+      'policies/dev/environment.yaml': devEnvironment('').replace('routeTables: [rtb-0a1b2c3d]', 'routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d]'),
       'policies/dev/workloads/web.yaml': web(`  - to: { workload: api }
     ports: [tcp/8080]
     why: renders pages from the API

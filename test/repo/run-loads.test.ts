@@ -1,6 +1,7 @@
 /**
  * `leastpath run` validates the repository twice (before observe, and after it, as observe rewrites observed/) and
- * resolves each environment once for plan, synth and report. The validation and the resolver are wrapped by
+ * resolves each environment once for plan, synth and report (and once in each validation, rule synth-ready). The
+ * validation and the resolver are wrapped by
  * vi.mock, which calls the real ones and counts the calls.
  */
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -32,7 +33,8 @@ describe('leastpath run: loads and resolutions', () => {
     const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], quiet, ENV);
     expect(code).toBe(0);
     expect(vi.mocked(checkRepo)).toHaveBeenCalledTimes(2);
-    expect(vi.mocked(resolveEnvironment).mock.calls.map(([input]) => input.env.name).sort()).toEqual(['dev', 'prod', 'stg']);
+    // once for plan, synth and report; and once in each validation (rule synth-ready: what plan or synth would refuse)
+    expect(vi.mocked(resolveEnvironment).mock.calls.map(([input]) => input.env.name).sort()).toEqual(['dev', 'dev', 'dev', 'prod', 'prod', 'prod', 'stg', 'stg', 'stg']);
 
     // The stacks of a synth on its own, now that observed/ is written, are the ones run wrote.
     expect(await main(['--root', dir, 'synth', '--out', 'again'], quiet, ENV)).toBe(0);

@@ -53,15 +53,15 @@ describe('environment.yaml state', () => {
     const root = await repo();
     const envFile = join(root, 'policies/dev/environment.yaml');
     const base = await readFile(envFile, 'utf8');
-    // (route tables for the s3 gateway endpoint that one of the workloads uses)
-    await writeFile(envFile, `${base}endpoints: { routeTables: [rtb-0a1b2c3d] }\nstate: { bucket: acme-tfstate }\n`);
+    // (the base has the route tables of the s3 gateway endpoint that one of the workloads uses)
+    await writeFile(envFile, `${base}state: { bucket: acme-tfstate }\n`);
     await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment);
     const tf = JSON.parse(await readFile(join(root, 'out/stacks/dev/cdk.tf.json'), 'utf8')) as { terraform: { backend: unknown; required_version: string } };
     expect(tf.terraform.backend).toEqual({ s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
     expect(tf.terraform.required_version).toBe('>= 1.10.0');
 
-    const line = base.split('\n').length + 1;
-    await writeFile(envFile, `${base}endpoints: { routeTables: [rtb-0a1b2c3d] }\nstate: { bucket: Acme_State, key: /leading/slash }\n`);
+    const line = base.split('\n').length;
+    await writeFile(envFile, `${base}state: { bucket: Acme_State, key: /leading/slash }\n`);
     const err = await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationFailed);
     const lines = (err as ValidationFailed).findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.path}`);

@@ -31,6 +31,16 @@ describe('guard rails', () => {
     ['0.0.0.0/0 without an exception', web(rule('web', { kind: 'cidr', cidr: '0.0.0.0/0' }, 'tcp', { from: 443 })), /egress to 0\.0\.0\.0\/0 without an exception/],
     ['::/0 without an exception', web(rule('web', { kind: 'cidr', cidr: '::/0' }, 'all')), /egress to ::\/0 without an exception/],
     [
+      'an observed tcp rule without a port (every port)',
+      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'tcp', { provenance: 'observed' })),
+      /an observed tcp destination without one port \(-\) would allow every port/,
+    ],
+    [
+      'an observed udp rule over a port range',
+      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'udp', { from: 1, to: 65535, provenance: 'observed' })),
+      /an observed udp destination without one port \(1-65535\)/,
+    ],
+    [
       'more rules than the quota',
       emptyEnv({ groups: [group('web', [rule('web', { kind: 'cidr', cidr: '10.0.0.1/32' }, 'tcp', { from: 1 }), rule('web', { kind: 'cidr', cidr: '10.0.0.2/32' }, 'tcp', { from: 1 })], { quota: { workload: 'web', limit: 1, rules: 2, prefixListEntries: 0, used: 2 } })] }),
       /web has 2 egress rules, over its quota of 1/,

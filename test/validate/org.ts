@@ -13,6 +13,9 @@ export const TODAY = '2026-11-23';
 
 export type Files = Record<string, string | null>;
 
+/** api's s3 rule needs the gateway endpoint's route tables, or synth (and so validate) refuses the base. */
+const ENDPOINTS = 'endpoints: { routeTables: [rtb-0a1b2c3d] }\n';
+
 export const BASE: Record<string, string> = {
   'policies/dev/environment.yaml': `environment: dev
 account: "111111111111"
@@ -26,7 +29,7 @@ flowLogs:
 workloads:
   web: { cidrs: [10.20.1.0/24] }
   api: { interfaces: [eni-0aa11bb2] }
-`,
+${ENDPOINTS}`,
   'policies/dev/prefix-lists.yaml': `prefixLists:
   card-partner: { cidrs: [203.0.113.0/28], why: card processor }
 `,
@@ -48,9 +51,10 @@ export function web(egress: string, deny?: string): string {
   return `workload: web\nowner: team-web\nobserved: adopt\negress:\n${egress}${deny !== undefined ? `deny:\n${deny}` : ''}`;
 }
 
-/** environment.yaml of the base with `extra` lines appended. */
+/** environment.yaml of the base with `extra` lines appended to its workloads (before its endpoints line). */
 export function devEnvironment(extra: string): string {
-  return `${BASE['policies/dev/environment.yaml']}${extra}`;
+  // before the endpoints line, so that `extra` may go on with the workloads map and keeps its line numbers
+  return `${BASE['policies/dev/environment.yaml']!.slice(0, -ENDPOINTS.length)}${extra}${ENDPOINTS}`;
 }
 
 export interface Run {

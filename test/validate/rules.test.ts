@@ -426,7 +426,8 @@ describe('service-known: a service destination that is not a known AWS endpoint 
     ],
     [
       { name: 'a gateway service', files: { [WEB]: svc('dynamodb') } },
-      { name: 'an interface service with a dot', files: { [WEB]: svc('ecr.dkr') } },
+      // (an interface endpoint needs subnets, or synth refuses it: synth-ready)
+      { name: 'an interface service with a dot', files: { [WEB]: svc('ecr.dkr'), [ENV]: BASE[ENV]!.replace('endpoints: { routeTables: [rtb-0a1b2c3d] }', 'endpoints: { routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d] }') } },
     ],
   );
 });

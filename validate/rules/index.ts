@@ -22,6 +22,7 @@ import { rule as promoteChain } from './promote-chain.js';
 import { rule as quarantineValid } from './quarantine-valid.js';
 import { rule as selectorOverlap } from './selector-overlap.js';
 import { rule as serviceKnown } from './service-known.js';
+import { rule as synthReady } from './synth-ready.js';
 import { rule as whyRequired } from './why-required.js';
 import { rule as workloadCoverage } from './workload-coverage.js';
 import { rule as workloadFileName } from './workload-file-name.js';
@@ -54,4 +55,5 @@ export const rules: readonly Rule[] = [
   observedWindowMixed,
   duplicateRule,
   awsProviderRange,
+  synthReady,
 ];

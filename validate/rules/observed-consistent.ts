@@ -9,7 +9,7 @@ import { environments, workloadFile, workloadFileExists } from '../walk.js';
 
 export const rule: Rule = {
   id: 'observed-consistent',
-  summary: 'an observed file whose workload or environment does not match its path, or whose entries are unsorted or repeated',
+  summary: 'an observed file whose workload or environment does not match its path, whose entries are unsorted or repeated, or a tcp/udp egress entry without a port',
   check: observedConsistent,
 };
 
@@ -32,6 +32,12 @@ function observedConsistent(ctx: RuleContext): Finding[] {
         out.push(findingAt(source, ['window', 'from'], rule.id, `window runs backwards (${value.window.from} > ${value.window.to}): re-run leastpath observe`));
       }
       checkCoverage(out, o);
+      value.egress.forEach((e, i) => {
+        // A record is input, not truth: a tcp/udp entry without a port would become a rule for every port.
+        if ((e.protocol === 'tcp' || e.protocol === 'udp') && (e.port === undefined || e.port < 1)) {
+          out.push(findingAt(source, ['egress', i, ...(e.port === undefined ? [] : ['port'])], rule.id, `a ${e.protocol} entry ${e.port === undefined ? 'without a port' : `with port ${e.port}`} would allow every port: no flow log records that; re-run leastpath observe`));
+        }
+      });
       checkOrder(out, o, 'egress', value.egress);
       checkOrder(out, o, 'rejected', value.rejected);
     }
