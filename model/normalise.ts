@@ -6,6 +6,7 @@ import { parsePortSpec, type PortSpec } from '../core/ports.js';
 import type {
   AnomalyThresholds,
   DecidedBy,
+  DnsFirewallMode,
   Destination,
   DenyRule,
   Engine,
@@ -14,6 +15,7 @@ import type {
   Guardrails,
   IntentRule,
   Mode,
+  ObservedDomain,
   ObservedFile,
   ObservedPolicy,
   PrefixList,
@@ -93,6 +95,8 @@ export interface RawEnvironment {
   quotas?: { rulesPerGroup?: number; naclRulesPerDirection?: number };
   state?: StateConfig;
   anomalies?: Partial<AnomalyThresholds>;
+  dnsLogs?: { files: string[]; privateZones?: string[] };
+  dnsFirewall?: { mode: DnsFirewallMode; allow?: string[] };
 }
 
 export interface RawPrefixLists {
@@ -112,8 +116,9 @@ export interface RawObserved {
   window: { from: string; to: string };
   source: ObservedFile['source'];
   addresses?: string[];
-  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
+  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy; names?: string[] })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
+  domains?: ObservedDomain[];
 }
 
 /**
@@ -169,6 +174,8 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
     ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
+    ...(raw.dnsLogs !== undefined ? { dnsLogs: { files: [...raw.dnsLogs.files], privateZones: [...(raw.dnsLogs.privateZones ?? [])].sort() } } : {}),
+    ...(raw.dnsFirewall !== undefined ? { dnsFirewall: { mode: raw.dnsFirewall.mode, allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort() } } : {}),
     anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
   };
 }
@@ -213,6 +220,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       firstSeen: e.firstSeen,
       lastSeen: e.lastSeen,
       decidedBy: e.decidedBy,
+      ...(e.names !== undefined ? { names: [...e.names] } : {}),
     })),
     rejected: raw.rejected.map((r) => ({
       destination: r.destination,
@@ -221,6 +229,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       flows: r.flows,
       lastSeen: r.lastSeen,
     })),
+    ...(raw.domains !== undefined ? { domains: raw.domains.map((d) => ({ ...d, addresses: [...d.addresses] })) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { addDays, dayOf } from '../core/dates.js';
 import { compareCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { compareText } from '../core/text.js';
-import type { DecidedBy, Engine, ObservedEgress, ObservedFile, ObservedRejected } from '../model/types.js';
+import type { DecidedBy, Engine, ObservedDomain, ObservedEgress, ObservedFile, ObservedRejected } from '../model/types.js';
 import { DECISION_RANK } from './sql.js';
 
 /** One row of the observe query, with numbers as numbers and times as epoch seconds. */
@@ -243,6 +243,7 @@ export function renderObservedYaml(o: ObservedFile): string {
       lines.push(`    firstSeen: ${e.firstSeen}`);
       lines.push(`    lastSeen: ${e.lastSeen}`);
       lines.push(`    decidedBy: ${e.decidedBy}`);
+      if (e.names !== undefined) lines.push(`    names: [${e.names.join(', ')}]`);
     }
   }
   if (o.rejected.length === 0) lines.push('rejected: []');
@@ -253,5 +254,20 @@ export function renderObservedYaml(o: ObservedFile): string {
       lines.push(`  - { destination: ${r.destination}, protocol: ${r.protocol}${port}, flows: ${r.flows}, lastSeen: ${r.lastSeen} }`);
     }
   }
+  if (o.domains !== undefined) lines.push(...renderDomains(o.domains));
   return `${lines.join('\n')}\n`;
+}
+
+/** observed `domains`, one flow mapping per name (names are quoted only where YAML would misread them). */
+function renderDomains(domains: readonly ObservedDomain[]): string[] {
+  if (domains.length === 0) return ['domains: []'];
+  const lines = ['domains:'];
+  for (const d of domains) {
+    const flags = `${d.nxdomain ? ', nxdomain: true' : ''}${d.internal ? ', internal: true' : ''}`;
+    lines.push(
+      `  - { name: ${d.name}, queries: ${d.queries}, connected: ${d.connected}, firstSeen: ${d.firstSeen}, lastSeen: ${d.lastSeen}, ` +
+        `addresses: [${d.addresses.join(', ')}]${flags} }`,
+    );
+  }
+  return lines;
 }

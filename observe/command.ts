@@ -2,12 +2,15 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
-import { windowEnd } from '../core/dates.js';
+import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import { compareText } from '../core/text.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
-import type { Engine, ObservedFile } from '../model/types.js';
-import { assembleObserved, sourceStats } from './assemble.js';
+import type { YamlSource } from '../core/yaml-source.js';
+import type { Engine, EnvironmentConfig, ObservedFile } from '../model/types.js';
+import { assembleObserved, sourceStats, type ObserveRow } from './assemble.js';
+import { withNames } from './dns-names.js';
+import { readDnsLogs } from './dns-read.js';
 import { runAthenaQuery } from './athena.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
@@ -120,7 +123,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   }
 
   const previous = new Map<string, ObservedFile>([...env.observed].map(([name, o]) => [name, o.value]));
-  const files = assembleObserved({
+  const assembled = assembleObserved({
     environment: opts.env,
     workloads: [...env.workloads.keys()],
     window,
@@ -130,6 +133,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     previous,
     serviceOf: awsServiceLookup(config.region),
   });
+  const files = await namesFromDnsLogs(opts, env.environment.source, config, window, assembled, observation.rows);
   const stats = sourceStats(observation.rows, engine);
   return {
     result: {
@@ -146,6 +150,26 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     },
     files: observedFiles(opts.root, opts.env, files),
   };
+}
+
+/** The observed files with names and domains from the environment's query logs (unchanged without `dnsLogs`). */
+async function namesFromDnsLogs(
+  opts: ObserveOptions,
+  source: YamlSource,
+  config: EnvironmentConfig,
+  window: { from: string; to: string },
+  files: Map<string, ObservedFile>,
+  rows: readonly ObserveRow[],
+): Promise<Map<string, ObservedFile>> {
+  const dns = await readDnsLogs({
+    root: opts.root,
+    environmentFile: join(opts.root, source.file),
+    environmentSource: source,
+    config,
+    from: epochOf(window.from),
+    to: epochOf(addDays(window.to, 1)),
+  });
+  return dns ? withNames({ files, rows, dns, config }) : files;
 }
 
 /** The human summary of an observe run. */
