@@ -13,6 +13,7 @@ import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.j
 import type { ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
+import { dnsWhatIf, domainChurn } from './dns-plan.js';
 import { assemblePlan, type PlanDocument } from './plan.js';
 import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.js';
 
@@ -52,7 +53,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
   const whatIf = replay(resolved, observed, matchContext(env));
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  return { plan: assemblePlan(resolved, whatIf, baseline), findings: [...warnings, ...findings] };
+  const plan = assemblePlan(resolved, whatIf, baseline);
+  const config = env.environment.value;
+  // The name layer, only where the environment has one (plans of other environments keep their shape).
+  if (config.dnsLogs || config.dnsFirewall) {
+    plan.dnsWhatIf = dnsWhatIf(env);
+    plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), env);
+  }
+  return { plan, findings: [...warnings, ...findings] };
 }
 
 /**

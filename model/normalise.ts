@@ -55,6 +55,7 @@ interface RawDestination {
   service?: string;
   prefixList?: string;
   cidrs?: string[];
+  domains?: string[];
 }
 
 interface RawEgressRule {
@@ -237,6 +238,7 @@ function normaliseDestination(to: RawDestination): Destination {
   if (to.workload !== undefined) return { kind: 'workload', workload: to.workload };
   if (to.service !== undefined) return { kind: 'service', service: to.service };
   if (to.prefixList !== undefined) return { kind: 'prefixList', prefixList: to.prefixList };
+  if (to.domains !== undefined) return { kind: 'domains', domains: [...to.domains] };
   return { kind: 'cidrs', cidrs: to.cidrs ?? [] };
 }
 

@@ -139,7 +139,9 @@ export type Destination =
   | { kind: 'workload'; workload: string }
   | { kind: 'service'; service: string }
   | { kind: 'prefixList'; prefixList: string }
-  | { kind: 'cidrs'; cidrs: string[] };
+  | { kind: 'cidrs'; cidrs: string[] }
+  /** DNS names (`*.x.y`: any name below x.y): the addresses observe saw them resolve to, and the DNS Firewall's allowlist. */
+  | { kind: 'domains'; domains: string[] };
 
 export interface ExceptionBlock {
   reason: string;
