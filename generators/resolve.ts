@@ -12,7 +12,7 @@ import { endpointType } from '../model/aws-services.js';
 import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, ObservedFile, StateConfig, WorkloadIntent } from '../model/types.js';
 import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
-import { dnsAllowlist } from './dns-plan.js';
+import { dnsAllowlist, suggestDomains } from './dns-plan.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
@@ -165,7 +165,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
           line: 1,
           col: 1,
           path: '<root>',
-          message: fitted.error,
+          message: fitted.error + domainSuggestion(observed?.value, observedRules),
         });
       } else {
         final = fitted.rules;
@@ -277,6 +277,14 @@ function domainRulesOf(workload: string, file: string, rule: IntentRule, pattern
     }
   }
   return out;
+}
+
+/** When names explain the observed addresses that do not fit: the domain rule to write instead, as a sentence. */
+function domainSuggestion(observed: ObservedFile | undefined, observedRules: readonly ResolvedRule[]): string {
+  const addresses = observedRules.filter((r) => r.peer.kind === 'cidr').flatMap((r) => r.evidence?.destinations ?? []);
+  const { domains, explained } = suggestDomains(observed, addresses);
+  if (domains.length === 0) return '';
+  return `; names explain ${explained} of the ${addresses.length} observed addresses: a rule \`to: { domains: [${domains.join(', ')}] }\` would allow them by name`;
 }
 
 /** The peers an intent destination stands for. */
