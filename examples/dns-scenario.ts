@@ -83,7 +83,7 @@ function nameOf(env: ExampleEnv, c: Connection, hosts: readonly Host[], from: Ho
 }
 
 /** Where the implant's DNS tunnel goes: many distinct long random labels under one registrable domain. */
-export const TUNNEL_DOMAIN = 'exfil-cdn.example.net';
+export const TUNNEL_DOMAIN = 'exfil-cdn.test';
 
 /** The day (dev only) a workload's package mirror vanished and it asked for it over and over: an NXDOMAIN burst. */
 const NX_BURST: Partial<Record<ExampleEnv, { workload: Workload; start: string; count: number }>> = {
