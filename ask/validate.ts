@@ -25,6 +25,8 @@ export interface SqlPolicy {
   partitionColumn: string;
   /** LIMIT added when missing, and the highest one kept. */
   maxLimit: number;
+  /** Which logs the table holds: VPC flow logs (default) or Route 53 Resolver query logs (`--logs dns`). */
+  logs?: 'flow' | 'dns';
 }
 
 type SqlCheck = { ok: true; sql: string; limit: number } | { ok: false; reason: string };

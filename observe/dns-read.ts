@@ -105,13 +105,13 @@ export async function readDnsLogs(opts: DnsReadOptions): Promise<DnsRead | undef
   }
 }
 
-interface DnsFile {
+export interface DnsFile {
   path: string;
   display: string;
 }
 
 /** Expands `dnsLogs.files` (relative to environment.yaml); a pattern matching no .log / .log.gz file is an error at it. */
-async function resolveDnsFiles(connection: DuckDBConnection, patterns: readonly string[], baseDir: string, root: string, source?: YamlSource): Promise<DnsFile[]> {
+export async function resolveDnsFiles(connection: DuckDBConnection, patterns: readonly string[], baseDir: string, root: string, source?: YamlSource): Promise<DnsFile[]> {
   const out = new Map<string, DnsFile>();
   for (const [i, pattern] of patterns.entries()) {
     const abs = resolve(baseDir, pattern);
@@ -144,6 +144,18 @@ const QUERIES_CTE = `q AS (
     upper(coalesce(firewall_rule_action, '')) AS action, answers
   FROM read_json(?, format = 'newline_delimited', columns = ${DNS_COLUMNS}, filename = true)
 )`;
+
+/**
+ * The query-log table `ask --logs dns` reads: the columns of DNS_TABLE_COLUMNS and the partition column `day`
+ * (YYYY/MM/DD of query_timestamp), over the given files as quoted SQL strings (a view cannot take parameters).
+ */
+export function dnsViewSql(quotedFiles: readonly string[]): string {
+  const columns = DNS_TABLE_COLUMNS.map(([c]) => `"${c}"`).join(', ');
+  return (
+    `SELECT ${columns}, strftime(try_cast(replace(replace(query_timestamp, 'T', ' '), 'Z', '') AS TIMESTAMP), '%Y/%m/%d') AS day ` +
+    `FROM read_json([${quotedFiles.join(', ')}], format = 'newline_delimited', columns = ${DNS_COLUMNS})`
+  );
+}
 
 /** A line leastpath cannot use: why, or undefined when it is a query. */
 function lineProblem(v: unknown): string | undefined {
