@@ -198,18 +198,9 @@ async function run(connection: DuckDBConnection, sql: string, files: readonly Dn
 }
 
 async function readDnsFiles(connection: DuckDBConnection, files: readonly DnsFile[], opts: DnsReadOptions): Promise<DnsRead> {
-  let checks: Record<string, unknown>[];
+  // One scan of the files into a table; the checks and the three aggregations read the table.
   try {
-    checks = await run(
-      connection,
-      `WITH ${QUERIES_CTE}
-SELECT file, count(*) AS n,
-  count(*) FILTER (WHERE ts IS NULL OR name IS NULL OR name = '' OR srcaddr IS NULL OR srcaddr = ''
-    OR (version IS NOT NULL AND split_part(version, '.', 1) <> '1')) AS bad
-FROM q GROUP BY file ORDER BY file`,
-      files,
-      [],
-    );
+    await run(connection, `CREATE TEMP TABLE dns_q AS WITH ${QUERIES_CTE} SELECT * FROM q`, files, []);
   } catch (err) {
     // DuckDB names the file but counts lines its own way: find the line ourselves.
     for (const f of files) {
@@ -218,6 +209,18 @@ FROM q GROUP BY file ORDER BY file`,
     }
     throw new InputError(`query logs: ${firstLine((err as Error).message)}`);
   }
+  const read = async (sql: string, params: readonly (string | number)[]) => {
+    const stmt = await connection.prepare(sql);
+    params.forEach((v, i) => (typeof v === 'number' ? stmt.bindBigInt(i + 1, BigInt(v)) : stmt.bindVarchar(i + 1, v)));
+    return (await stmt.runAndReadAll()).getRowObjects() as Record<string, unknown>[];
+  };
+  const checks = await read(
+    `SELECT file, count(*) AS n,
+  count(*) FILTER (WHERE ts IS NULL OR name IS NULL OR name = '' OR srcaddr IS NULL OR srcaddr = ''
+    OR (version IS NOT NULL AND split_part(version, '.', 1) <> '1')) AS bad
+FROM dns_q GROUP BY file ORDER BY file`,
+    [],
+  );
   for (const c of checks) {
     if (Number(c.bad) === 0) continue;
     const f = files.find((x) => x.path === String(c.file));
@@ -226,30 +229,21 @@ FROM q GROUP BY file ORDER BY file`,
   }
   const window = `vpc_id = ? AND ts >= ? AND ts < ?`;
   const params = [opts.config.vpc, opts.from, opts.to];
-  const queries = await run(
-    connection,
-    `WITH ${QUERIES_CTE}
-SELECT srcaddr, instance, name, rcode, action, count(*) AS queries, min(ts) AS first_ts, max(ts) AS last_ts
-FROM q WHERE ${window} GROUP BY ALL ORDER BY ALL`,
-    files,
+  const queries = await read(
+    `SELECT srcaddr, instance, name, rcode, action, count(*) AS queries, min(ts) AS first_ts, max(ts) AS last_ts
+FROM dns_q WHERE ${window} GROUP BY ALL ORDER BY ALL`,
     params,
   );
-  const resolutions = await run(
-    connection,
-    `WITH ${QUERIES_CTE}
-SELECT srcaddr, instance, name, a."Rdata" AS address, min(ts) AS first_ts, max(ts) AS last_ts
-FROM (SELECT srcaddr, instance, name, ts, unnest(answers) AS a FROM q WHERE ${window} AND rcode = 'NOERROR')
+  const resolutions = await read(
+    `SELECT srcaddr, instance, name, a."Rdata" AS address, min(ts) AS first_ts, max(ts) AS last_ts
+FROM (SELECT srcaddr, instance, name, ts, unnest(answers) AS a FROM dns_q WHERE ${window} AND rcode = 'NOERROR')
 WHERE upper(a."Type") IN ('A', 'AAAA') AND a."Rdata" IS NOT NULL
 GROUP BY ALL ORDER BY ALL`,
-    files,
     params,
   );
-  const hours = await run(
-    connection,
-    `WITH ${QUERIES_CTE}
-SELECT srcaddr, instance, name, rcode, ts // 3600 AS hour, count(*) AS queries
-FROM q WHERE ${window} GROUP BY ALL ORDER BY ALL`,
-    files,
+  const hours = await read(
+    `SELECT srcaddr, instance, name, rcode, ts // 3600 AS hour, count(*) AS queries
+FROM dns_q WHERE ${window} GROUP BY ALL ORDER BY ALL`,
     params,
   );
   const str = (v: unknown) => stringOrNull(v) ?? '';
