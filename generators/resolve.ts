@@ -6,6 +6,7 @@
 import { daysBetween } from '../core/dates.js';
 import { compareCidr, contains, containsAddress, formatCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
+import { findingAt } from '../core/yaml-source.js';
 import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { compareText } from '../core/text.js';
 import { endpointType } from '../model/aws-services.js';
@@ -82,7 +83,20 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     for (const rule of intent.egress) {
       if (rule.to.kind === 'domains') {
-        domainRules.push(...domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value));
+        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value);
+        // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
+        if (fromNames.length === 0) {
+          findings.push(
+            findingAt(
+              sourced.source,
+              ['egress', rule.index, 'to', 'domains'],
+              'domain-unresolved',
+              `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
+              'warning',
+            ),
+          );
+        }
+        domainRules.push(...fromNames);
         if (rule.exception) exceptions.push(exceptionUse(name, file, rule, today, guardrails.expiringSoonDays));
         continue;
       }

@@ -79,3 +79,13 @@ describe('a quota no merge can meet', () => {
     expect(run.stderr.join('\n')).toContain('names explain 2 of the 2 observed addresses: a rule `to: { domains: [api.stripe.com] }` would allow them by name');
   });
 });
+
+describe('a domain rule nothing resolved yet', () => {
+  it('is a warning at the rule: it allows nothing until observe sees the names resolve', async () => {
+    const run = await runOrg({
+      'policies/dev/workloads/web.yaml': 'workload: web\nowner: team-web\nobserved: adopt\negress:\n  - to: { domains: [api.stripe.com] }\n    ports: [tcp/443]\n    why: card payments\n',
+    }, ['plan', '--env', 'dev']);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
+    expect(run.stderr.join('\n')).toMatch(/^policies\/dev\/workloads\/web\.yaml:5:\d+: egress\[0\]\.to\.domains: warning: no address observed for api\.stripe\.com/m);
+  });
+});
