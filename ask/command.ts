@@ -11,7 +11,7 @@ import type { AskConfig, EnvironmentPolicies } from '../model/types.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
 import { flowLogsFor } from '../observe/sources.js';
-import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
+import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, DNS_LOG_COLUMNS, DNS_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
 import { checkSql, type SqlPolicy } from './validate.js';
 
 interface AskSetup {
@@ -26,7 +26,8 @@ interface AskSetup {
  * The policy of a query: the environment's Athena table name when set (flowLogs.athena.table), else the default;
  * the row limit of policies/ask.yaml (maxLimit, default 1000), lowered by --max-limit (never raised).
  */
-async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, maxLimitOption?: string): Promise<AskSetup> {
+async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, maxLimitOption?: string, logs: string = 'flow'): Promise<AskSetup> {
+  if (logs !== 'flow' && logs !== 'dns') throw new UsageError(`--logs must be flow or dns, got ${JSON.stringify(logs)}`);
   const limitOption = maxLimitOption === undefined ? undefined : parseMaxLimit(maxLimitOption);
   let table = DEFAULT_TABLE;
   let ask: AskConfig | undefined;
@@ -44,7 +45,10 @@ async function loadAskSetup(ctx: Pick<Context, 'root' | 'today'>, env?: string, 
   }
   const configured = ask?.maxLimit ?? DEFAULT_MAX_LIMIT;
   const maxLimit = Math.min(configured, limitOption ?? configured);
-  const policy = { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay };
+  const policy: SqlPolicy =
+    logs === 'dns'
+      ? { table: DNS_TABLE, columns: DNS_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay, logs: 'dns' }
+      : { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay };
   return { policy, ...(ask ? { ask } : {}), ...(environment ? { environment } : {}) };
 }
 
@@ -55,9 +59,9 @@ function parseMaxLimit(value: string): number {
 }
 
 /** Prints the accepted SQL (exit 0) or `refused: why` on stderr (exit 1). */
-export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: string; maxLimit?: string }): Promise<number> {
+export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: string; maxLimit?: string; logs?: string }): Promise<number> {
   if (sql.trim() === '') throw new UsageError('sql check needs the query as one argument: leastpath sql check "SELECT ..."');
-  const { policy } = await loadAskSetup(ctx, opts.env, opts.maxLimit);
+  const { policy } = await loadAskSetup(ctx, opts.env, opts.maxLimit, opts.logs);
   const result = checkSql(sql, policy);
   if (!result.ok) {
     ctx.stderr(`refused: ${result.reason}`);
@@ -72,6 +76,8 @@ interface AskOptions {
   run?: boolean;
   format: 'text' | 'json';
   maxLimit?: string;
+  /** flow (default) or dns: the Route 53 Resolver query-log table. */
+  logs?: string;
 }
 
 /**
@@ -80,7 +86,7 @@ interface AskOptions {
  */
 export async function askCommand(ctx: Context, question: string, opts: AskOptions): Promise<number> {
   if (question.trim() === '') throw new UsageError('ask needs the question as one argument: leastpath ask "..." --env E');
-  const { policy, ask, environment } = await loadAskSetup(ctx, opts.env, opts.maxLimit);
+  const { policy, ask, environment } = await loadAskSetup(ctx, opts.env, opts.maxLimit, opts.logs);
   if (!environment) throw new UsageError('--env E is required');
   const config = environment.environment.value;
   const { createProvider } = await import('./provider.js');
@@ -112,7 +118,17 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
   const file = environment.environment.source.file;
   const timeBound = { seconds: ask?.maxSeconds ?? DEFAULT_ASK_MAX_SECONDS, setting: `maxSeconds in ${ASK_FILE}` };
   let result;
-  if (flowLogs.engine === 'athena') {
+  if (policy.logs === 'dns') {
+    const dns = config.dnsLogs;
+    if (!dns) throw new UsageError(`--logs dns: environment ${config.environment} has no dnsLogs in ${file}`);
+    result = await runOnDuckDb(
+      { patterns: dns.files, baseDir: dirname(join(ctx.root, file)), root: ctx.root, memoryLimit: config.flowLogs.memoryLimit, environment: environment.environment.source, logs: 'dns', bound: timeBound },
+      policy.table,
+      bound.numbered.sql,
+      bound.numbered.params,
+      bound.numbered.types,
+    );
+  } else if (flowLogs.engine === 'athena') {
     result = await runOnAthena({ athena: flowLogs.athena, region: config.region, configFile: file, bound: timeBound }, bound.sql, bound.params, bound.literals);
   } else {
     result = await runOnDuckDb(

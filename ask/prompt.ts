@@ -3,7 +3,7 @@
  * question, never a row of data: the exact columns and types of ask/schema.ts, the table name the environment
  * uses, the partition column and the validator's rules, so that a well-behaved answer passes `sql check`.
  */
-import { FLOW_LOG_COLUMNS } from './schema.js';
+import { DNS_LOG_COLUMNS, FLOW_LOG_COLUMNS } from './schema.js';
 import { ALLOWED_FUNCTIONS, type SqlPolicy } from './validate.js';
 
 export interface ChatPrompt {
@@ -32,17 +32,30 @@ const NOTES: Record<string, string> = {
 };
 
 /** The system prompt and the user message for one question. `today` is YYYY-MM-DD (UTC). */
+/** What the query-log columns hold, for the model. */
+const DNS_NOTES: Record<string, string> = {
+  query_timestamp: "ISO 8601 UTC text, e.g. '2026-11-08T10:00:01Z'",
+  query_name: "the name asked for, with a trailing dot, e.g. 'api.stripe.com.'",
+  rcode: "NOERROR, NXDOMAIN, SERVFAIL, ...",
+  srcaddr: 'the address of the instance that asked',
+  firewall_rule_action: 'ALLOW, ALERT or BLOCK when a DNS Firewall rule matched, else NULL',
+  day: "partition column: the UTC day of query_timestamp as text 'YYYY/MM/DD'",
+};
+
 export function buildPrompt(question: string, policy: SqlPolicy, today: string): ChatPrompt {
   const day = policy.partitionColumn;
-  const columns = FLOW_LOG_COLUMNS.map((c) => {
-    const note = c.name === day ? `partition column: the UTC day of "start" as text 'YYYY/MM/DD'` : NOTES[c.name];
-    return `  ${c.name} ${c.type}${note ? ` -- ${note}` : ''}`;
-  });
+  const dns = policy.logs === 'dns';
+  const columns = dns
+    ? DNS_LOG_COLUMNS.map((c) => `  ${c.name} ${c.type}${DNS_NOTES[c.name] ? ` -- ${DNS_NOTES[c.name]}` : ''}`)
+    : FLOW_LOG_COLUMNS.map((c) => {
+        const note = c.name === day ? `partition column: the UTC day of "start" as text 'YYYY/MM/DD'` : NOTES[c.name];
+        return `  ${c.name} ${c.type}${note ? ` -- ${note}` : ''}`;
+      });
   const example = today.replace(/-/g, '/');
   const system = [
-    'You turn questions about AWS VPC Flow Logs into exactly one SQL query (Trino / Amazon Athena dialect).',
+    `You turn questions about ${dns ? 'Amazon Route 53 Resolver query logs' : 'AWS VPC Flow Logs'} into exactly one SQL query (Trino / Amazon Athena dialect).`,
     '',
-    `Table ${policy.table}, one row per flow-log record:`,
+    `Table ${policy.table}, one row per ${dns ? 'DNS query' : 'flow-log record'}:`,
     ...columns,
     '',
     'Rules the query must follow (any other query is refused):',

@@ -15,6 +15,8 @@ import { LeastpathError, UsageError } from '../core/errors.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { AthenaConfig } from '../model/types.js';
 import { createFlowLogsView, openDuckDb, resolveFiles, sqlString, withTimeBound, type TimeBound } from '../observe/duckdb.js';
+import { dnsViewSql, resolveDnsFiles } from '../observe/dns-read.js';
+import type { FlowLogFile } from '../observe/sources.js';
 import type { SqlParam } from '../observe/sql.js';
 import type { ParamType } from './params.js';
 import { FLOW_LOG_COLUMNS } from './schema.js';
@@ -50,6 +52,8 @@ interface FlowLogSource {
   environment?: YamlSource;
   /** The time bound of each query (ask.yaml maxSeconds); undefined: none (tests of the session alone). */
   bound?: TimeBound | undefined;
+  /** Route 53 Resolver query logs (dnsLogs.files) instead of flow logs. */
+  logs?: 'flow' | 'dns';
 }
 
 /** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
@@ -62,13 +66,19 @@ export async function openReadOnlySession(source: FlowLogSource, table: string):
   const { connection } = duck;
   const close = duck.close;
   try {
-    const files = await resolveFiles(connection, source.patterns, source.baseDir, source.root, source.environment);
-    await createFlowLogsView(connection, files);
-    const columns = FLOW_LOG_COLUMNS.map((c) => `"${c.name}"`);
-    await connection.run(
-      `CREATE TEMP VIEW "${table.replace(/"/g, '""')}" AS SELECT ${columns.join(', ')} FROM flow_logs ` +
-        `WHERE log_status IS NULL OR NOT starts_with(log_status, 'MALFORMED:')`,
-    );
+    let files: { path: string }[];
+    if (source.logs === 'dns') {
+      files = await resolveDnsFiles(connection, source.patterns, source.baseDir, source.root, source.environment);
+      await connection.run(`CREATE TEMP VIEW "${table.replace(/"/g, '""')}" AS ${dnsViewSql(files.map((f) => sqlString(f.path)))}`);
+    } else {
+      files = await resolveFiles(connection, source.patterns, source.baseDir, source.root, source.environment);
+      await createFlowLogsView(connection, files as FlowLogFile[]);
+      const columns = FLOW_LOG_COLUMNS.map((c) => `"${c.name}"`);
+      await connection.run(
+        `CREATE TEMP VIEW "${table.replace(/"/g, '""')}" AS SELECT ${columns.join(', ')} FROM flow_logs ` +
+          `WHERE log_status IS NULL OR NOT starts_with(log_status, 'MALFORMED:')`,
+      );
+    }
     for (const macro of TRINO_MACROS) await connection.run(`CREATE TEMP MACRO ${macro}`);
     // Athena's time zone, and the day column's: from_unixtime, date_trunc and current_date answer alike on every machine.
     await connection.run("SET TimeZone = 'UTC'");

@@ -34,6 +34,8 @@ export interface SqlPolicy {
    * window.retainDays. Undefined (sql check without --env): any real calendar day.
    */
   earliestDay?: string | undefined;
+  /** Which logs the table holds: VPC flow logs (default) or Route 53 Resolver query logs (`--logs dns`). */
+  logs?: 'flow' | 'dns';
 }
 
 type SqlCheck = { ok: true; sql: string; limit: number } | { ok: false; reason: string };

@@ -168,7 +168,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .argument('<sql>', 'one SELECT, quoted as one argument')
     .option('--env <env>', "check against this environment's table (flowLogs.athena.table)")
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
-    .action(async (sql: string, opts: { env?: string; maxLimit?: string }) => {
+    .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
+    .action(async (sql: string, opts: { env?: string; maxLimit?: string; logs?: string }) => {
       const { sqlCheckCommand } = await import('../ask/command.js');
       setExit(await sqlCheckCommand(context(), sql, opts));
     });
@@ -180,8 +181,9 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .requiredOption('--env <env>', 'environment')
     .option('--run', "run the accepted query, read-only, on the environment's engine")
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
+    .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
     .addOption(formatOption(['text', 'json'], 'text'))
-    .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; format: 'text' | 'json' }) => {
+    .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; logs?: string; format: 'text' | 'json' }) => {
       const { askCommand } = await import('../ask/command.js');
       setExit(await askCommand(context(), question, { ...opts, env: requireEnv(opts.env) }));
     });

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { dnsQueries, renderDnsFiles } from './dns-scenario.js';
 import { EXAMPLE_ENVS, exampleScenario, renderFiles, type ExampleEnv } from './scenario.js';
 
 export interface EnvSummary {
@@ -96,8 +97,43 @@ export function generateExamples(outDir: string = DEFAULT_OUT_DIR, seed?: string
   return summaries;
 }
 
+/** The committed example query logs: examples/dns-logs next to this file. */
+export const DEFAULT_DNS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'dns-logs');
+
+/**
+ * Writes every environment's Route 53 Resolver query logs under `outDir/<env>/`, from the same scenario (and so the
+ * same connections) as its flow logs; same rules as generateExamples (unchanged files untouched, stale ones removed).
+ */
+export function generateDnsExamples(outDir: string = DEFAULT_DNS_DIR, seed?: string): { env: ExampleEnv; files: number; queries: number; written: number }[] {
+  const out: { env: ExampleEnv; files: number; queries: number; written: number }[] = [];
+  for (const env of EXAMPLE_ENVS) {
+    const envDir = join(outDir, env);
+    const scenario = exampleScenario(env, seed);
+    const files = renderDnsFiles(scenario, dnsQueries(scenario, seed));
+    const wanted = new Set<string>();
+    let written = 0;
+    let queries = 0;
+    for (const file of files) {
+      const target = join(envDir, ...file.path.split('/'));
+      wanted.add(target);
+      queries += file.lines.length;
+      const text = `${file.lines.join('\n')}\n`;
+      if (existsSync(target) && gunzipSync(readFileSync(target)).toString('utf8') === text) continue;
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, gzipDeterministic(text));
+      written++;
+    }
+    for (const stale of listLogFiles(envDir)) if (!wanted.has(stale)) rmSync(stale);
+    if (existsSync(envDir)) pruneEmpty(envDir);
+    out.push({ env, files: files.length, queries, written });
+  }
+  return out;
+}
+
 function main(): void {
   const outDir = resolve(process.argv[2] ?? DEFAULT_OUT_DIR);
+  const dnsDir = resolve(process.argv[3] ?? DEFAULT_DNS_DIR);
+  for (const d of generateDnsExamples(dnsDir)) console.log(`dns-logs/${d.env}: ${d.files} files, ${d.queries} queries, ${d.written} rewritten`);
   const summaries = generateExamples(outDir);
   const shown = relative(process.cwd(), outDir).split(sep).join('/') || '.';
   for (const s of summaries) {

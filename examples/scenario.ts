@@ -285,31 +285,31 @@ export const AWS_ADDRESSES: Readonly<Record<string, string>> = {
   '52.94.25.37': 'DYNAMODB',
   '52.94.49.77': 'AMAZON',
 };
-const S3_ADDRESSES = ['52.218.16.34', '52.218.40.173', '52.218.97.6', '52.218.120.202'];
-const DYNAMODB_ADDRESSES = ['52.94.24.10', '52.94.24.183', '52.94.25.37'];
-const SQS_ADDRESS = '52.94.49.77';
+export const S3_ADDRESSES = ['52.218.16.34', '52.218.40.173', '52.218.97.6', '52.218.120.202'];
+export const DYNAMODB_ADDRESSES = ['52.94.24.10', '52.94.24.183', '52.94.25.37'];
+export const SQS_ADDRESS = '52.94.49.77';
 
 /** card-partner prefix list: 203.0.113.0/28, 198.51.100.16/29. */
-const CARD_PARTNER = ['203.0.113.5', '198.51.100.18'];
+export const CARD_PARTNER = ['203.0.113.5', '198.51.100.18'];
 /** Customer webhook endpoints (web's `0.0.0.0/0 tcp/443` exception). */
-const WEBHOOKS_V4 = [
+export const WEBHOOKS_V4 = [
   '203.0.113.101', '203.0.113.117', '203.0.113.150', '203.0.113.201',
   '198.51.100.44', '198.51.100.58', '198.51.100.61', '192.0.2.10', '192.0.2.25', '192.0.2.77',
 ];
-const WEBHOOKS_V6 = ['2001:db8:4000:1::10', '2001:db8:4000:2::20'];
+export const WEBHOOKS_V6 = ['2001:db8:4000:1::10', '2001:db8:4000:2::20'];
 /** IR-42: web's deny list; still observed egress. */
-const DENIED_IR42 = '192.0.2.200';
+export const DENIED_IR42 = '192.0.2.200';
 /** A customer's streaming webhook: one connection, opened on 11-07, kept open into the window. */
-const LONG_WEBHOOK = '203.0.113.40';
+export const LONG_WEBHOOK = '203.0.113.40';
 /** A customer who left on 11-07: seen only before the window. */
-const GONE_WEBHOOK = '203.0.113.66';
-const SAAS = '198.51.100.77';
-const RADIUS_PARTNER = '198.51.100.90';
-const FRAUD_V6 = '2001:db8:ffff:10::20';
+export const GONE_WEBHOOK = '203.0.113.66';
+export const SAAS = '198.51.100.77';
+export const RADIUS_PARTNER = '198.51.100.90';
+export const FRAUD_V6 = '2001:db8:ffff:10::20';
 /** reporting-partner prefix list 198.51.100.128/28: the regulator's SFTP drop. */
-const SFTP = '198.51.100.130';
-const EXPORT_TARGET = '203.0.113.99';
-const BEACON = '198.51.100.200';
+export const SFTP = '198.51.100.130';
+export const EXPORT_TARGET = '203.0.113.99';
+export const BEACON = '198.51.100.200';
 /**
  * Link-local: stands in for the odd 169.254/16 record some stacks leave (a sidecar calling the ECS credentials
  * address). A security group can neither allow nor block it, so observe must drop these records.

@@ -18,7 +18,7 @@ export type Peer =
   /** `prefix_list_id`: the AWS-managed list of a gateway endpoint's service (s3, dynamodb). */
   | { kind: 'awsPrefixList'; service: string };
 
-type Provenance = 'intent' | 'observed';
+type Provenance = 'intent' | 'intent-domain' | 'observed';
 
 /** Where a rule comes from, for findings and PR bodies. */
 interface RuleSource {
@@ -172,4 +172,6 @@ export interface ResolvedEnvironment {
   notAdopted: NotAdopted[];
   compaction: CompactionReport[];
   exceptions: ExceptionUse[];
+  /** The VPC's DNS Firewall (environment.yaml `dnsFirewall`): its mode and the allowlist, sorted. */
+  dnsFirewall?: { mode: 'alert' | 'block'; domains: string[] };
 }

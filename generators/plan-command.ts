@@ -14,6 +14,7 @@ import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.j
 import type { EnvironmentPolicies, ObservedFile, Repo } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
+import { dnsWhatIf, domainChurn } from './dns-plan.js';
 import { assemblePlan, planGaps, type PlanDocument } from './plan.js';
 import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.js';
 
@@ -72,6 +73,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
   const at = locate(env.environment.source, ['mode']);
   const plan = assemblePlan(resolved, whatIf, baseline, planGaps(observed));
+  const config = env.environment.value;
+  // The name layer, only where the environment has one (plans of other environments keep their shape).
+  if (config.dnsLogs || config.dnsFirewall) {
+    plan.dnsWhatIf = dnsWhatIf(env);
+    plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), env);
+  }
   return {
     plan,
     findings: [...warnings, ...findings],

@@ -5,6 +5,7 @@
 import { portRange } from '../core/ports.js';
 import type { DecidedBy, ObservedFile } from '../model/types.js';
 import type { WhatIf } from '../verify/what-if.js';
+import type { DnsWhatIf, DomainChurn } from './dns-plan.js';
 import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
 import { compareRules, ruleKey } from './resolve.js';
 
@@ -15,7 +16,7 @@ export interface PlanRule {
   protocol: string;
   /** `443`, `8000-8100`, or `all` (every port, every ICMP type, or every protocol). */
   ports: string;
-  provenance: 'intent' | 'observed';
+  provenance: 'intent' | 'intent-domain' | 'observed';
   why: string;
   /** `file path`, where the rule comes from. */
   source: string;
@@ -47,6 +48,10 @@ export interface PlanDocument {
   changes: { baseline: string | null; added: PlanRule[]; removed: PlanRule[] };
   /** What the plan stands on: the observed rules it removes against the baseline, and the workloads with gaps in their logs. */
   evidence: PlanEvidence;
+  /** Names the window's queries asked for that the DNS Firewall allowlist would not allow (with dnsLogs or dnsFirewall). */
+  dnsWhatIf?: DnsWhatIf;
+  /** How much the addresses of each domain rule churned over the window. */
+  domainChurn?: DomainChurn[];
 }
 
 /** The evidence behind a plan, for its headline and for CI (`plan --detailed-exitcode`). */
@@ -131,7 +136,7 @@ export function assemblePlan(
     summary: {
       workloads: resolved.groups.length,
       rules: rules.length,
-      intent: rules.filter((r) => r.provenance === 'intent').length,
+      intent: rules.filter((r) => r.provenance !== 'observed').length,
       observed: rules.filter((r) => r.provenance === 'observed').length,
       breaksFlows: whatIf.deniedFlows,
       breaksWorkloads: whatIf.deniedWorkloads,

@@ -1,6 +1,7 @@
 /** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
 import { protocolPort } from '../core/ports.js';
 import { markdownCell } from '../core/text.js';
+import type { DnsWhatIf } from './dns-plan.js';
 import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
 type PlanFormat = 'text' | 'md' | 'json';
@@ -36,6 +37,14 @@ function evidenceLines(plan: PlanDocument): string[] {
   return out;
 }
 
+/** The DNS what-if headline: what the firewall's allowlist would do to the window's queries. */
+export function dnsLine(d: DnsWhatIf): string {
+  const verb = d.mode === 'block' ? 'block' : d.mode === 'alert' ? 'alert on' : 'not allow';
+  if (d.blocked.length === 0) return `DNS: the allowlist (${d.allowlist.length} names) allows every name the window's queries asked for.`;
+  const workloads = new Set(d.blocked.map((b) => b.workload)).size;
+  return `DNS: the firewall would ${verb} ${d.blockedQueries} queries of ${workloads} workload${workloads === 1 ? '' : 's'} (${d.blocked.length} names outside the allowlist of ${d.allowlist.length}).`;
+}
+
 function ruleLine(r: PlanRule): string {
   const ports = planRulePorts(r);
   const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
@@ -50,6 +59,10 @@ function renderText(p: PlanDocument): string {
   for (const d of p.whatIf.denied) {
     out.push(`  BREAKS ${d.workload} -> ${d.destination} ${protocolPort(d)}: ${d.flows} flows, last ${d.lastSeen} (${d.reason})`);
   }
+  if (p.dnsWhatIf) {
+    out.push(dnsLine(p.dnsWhatIf));
+    for (const b of p.dnsWhatIf.blocked) out.push(`  ${p.dnsWhatIf.mode === 'block' ? 'BLOCKS' : 'NOT ALLOWED'} ${b.workload} -> ${b.name}: ${b.queries} queries`);
+  }
   out.push('');
   out.push(`rules: ${p.summary.rules} (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads`);
   for (const r of p.rules) out.push(`  ${ruleLine(r)}`);
@@ -62,6 +75,13 @@ function renderText(p: PlanDocument): string {
   out.push('');
   out.push('quota (rule units per security group):');
   for (const q of p.quota) out.push(`  ${q.workload.padEnd(12)} ${q.used}/${q.limit}${q.prefixListEntries ? ` (${q.rules} rules + ${q.prefixListEntries} prefix-list entries)` : ''}`);
+  if (p.domainChurn && p.domainChurn.length > 0) {
+    out.push('');
+    out.push('domain rules (addresses the names resolved to in the window):');
+    for (const c of p.domainChurn) {
+      out.push(`  ${c.workload} ${c.domains.join(', ')}: ${c.addresses} addresses, ${c.appeared} appeared and ${c.disappeared} disappeared within the window (${c.source})`);
+    }
+  }
   if (p.compaction.length > 0) {
     out.push('');
     out.push('compaction (to fit the quota):');
@@ -106,6 +126,16 @@ function renderMarkdown(p: PlanDocument): string {
     out.push('|---|---|---|---:|---|---|');
     for (const d of p.whatIf.denied) {
       out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${d.reason} |`);
+    }
+  }
+  if (p.dnsWhatIf) {
+    out.push('');
+    out.push(`**${dnsLine(p.dnsWhatIf)}**`);
+    if (p.dnsWhatIf.blocked.length > 0) {
+      out.push('');
+      out.push('| workload | name | queries |');
+      out.push('|---|---|---:|');
+      for (const b of p.dnsWhatIf.blocked) out.push(`| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`);
     }
   }
   out.push('');

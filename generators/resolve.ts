@@ -4,13 +4,16 @@
  * in, a ResolvedEnvironment and findings out.
  */
 import { daysBetween } from '../core/dates.js';
-import { compareCidr, contains, containsAddress, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
+import { compareCidr, contains, containsAddress, formatCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import type { Finding } from '../core/findings.js';
+import { findingAt } from '../core/yaml-source.js';
 import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { compareText } from '../core/text.js';
 import { endpointType } from '../model/aws-services.js';
-import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, StateConfig, WorkloadIntent } from '../model/types.js';
+import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, ObservedFile, StateConfig, WorkloadIntent } from '../model/types.js';
+import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
+import { dnsAllowlist, suggestDomains } from './dns-plan.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
@@ -75,8 +78,28 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
     const intent = sourced.value;
     const file = sourced.source.file;
     const rules: ResolvedRule[] = [];
+    // Domain intent, as the addresses observed for its names: compacted with the observed rules when over quota.
+    const domainRules: ResolvedRule[] = [];
 
     for (const rule of intent.egress) {
+      if (rule.to.kind === 'domains') {
+        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value);
+        // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
+        if (fromNames.length === 0) {
+          findings.push(
+            findingAt(
+              sourced.source,
+              ['egress', rule.index, 'to', 'domains'],
+              'domain-unresolved',
+              `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
+              'warning',
+            ),
+          );
+        }
+        domainRules.push(...fromNames);
+        if (rule.exception) exceptions.push(exceptionUse(name, file, rule, today, guardrails.expiringSoonDays));
+        continue;
+      }
       const peers = intentPeers(rule.to);
       if (rule.to.kind === 'service') useEndpoint(rule.to.service, name, rule.why);
       if (rule.to.kind === 'prefixList') usedPrefixLists.add(rule.to.prefixList);
@@ -103,7 +126,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       observed.value.egress.forEach((e, i) => {
         const flow = toFlow(e);
         const base = { workload: name, destination: e.destination, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), flows: e.flows };
-        const covering = rules.find((r) => ruleAdmits(r, flow, ctx));
+        const covering = rules.find((r) => ruleAdmits(r, flow, ctx)) ?? domainRules.find((r) => ruleAdmits(r, flow, ctx));
         if (covering) {
           notAdopted.push({ ...base, reason: 'covered', detail: `${covering.source.file} ${covering.source.path}` });
           return;
@@ -143,11 +166,11 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       });
     }
 
-    const all = [...rules, ...observedRules];
+    const all = [...rules, ...domainRules, ...observedRules];
     const limit = config.quotas.rulesPerGroup;
     let final = all;
     if (quotaUnits(all, env) > limit) {
-      const fitted = fitQuota(name, rules, observedRules, limit, env, guardrails);
+      const fitted = fitQuota(name, rules, [...domainRules, ...observedRules], limit, env, guardrails);
       if ('error' in fitted) {
         findings.push({
           rule: 'quota',
@@ -156,7 +179,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
           line: 1,
           col: 1,
           path: '<root>',
-          message: fitted.error,
+          message: fitted.error + domainSuggestion(observed?.value, observedRules),
         });
       } else {
         final = fitted.rules;
@@ -202,6 +225,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       quarantine: quarantineRules(env),
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
       ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
+      ...(config.dnsFirewall ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env) } } : {}),
       notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
@@ -228,6 +252,56 @@ export function matchContext(env: EnvironmentPolicies): MatchContext {
   return { workloadAddresses, prefixLists };
 }
 
+/**
+ * A domain rule's rules: one per address the workload's observed `domains` give for the names (NXDOMAIN-only names
+ * give none) and per port, provenance `intent-domain`, with the evidence of the observed entry to that address.
+ */
+function domainRulesOf(workload: string, file: string, rule: IntentRule, patterns: readonly string[], observed: ObservedFile | undefined): ResolvedRule[] {
+  const addresses = new Set<string>();
+  for (const d of observed?.domains ?? []) {
+    if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
+    for (const a of d.addresses) {
+      const host = hostCidr(a);
+      if (host) addresses.add(host);
+    }
+  }
+  const out: ResolvedRule[] = [];
+  for (const cidr of [...addresses].sort(cmpCidrText)) {
+    const seen = observed?.egress.filter((e) => e.destination === cidr) ?? [];
+    const names = observed?.domains?.filter((d) => !d.nxdomain && anyNameMatches(patterns, d.name) && d.addresses.some((a) => hostCidr(a) === cidr)) ?? [];
+    const firstSeen = [...seen.map((e) => e.firstSeen), ...names.map((d) => d.firstSeen)].sort()[0] ?? '';
+    const lastSeen = [...seen.map((e) => e.lastSeen), ...names.map((d) => d.lastSeen)].sort().at(-1) ?? '';
+    for (const ports of rule.ports) {
+      out.push({
+        workload,
+        peer: { kind: 'cidr', cidr },
+        ...portFields(ports),
+        provenance: 'intent-domain',
+        why: rule.why,
+        source: { file, path: `egress[${rule.index}]` },
+        ...(rule.exception ? { exception: rule.exception } : {}),
+        evidence: {
+          flows: seen.reduce((n, e) => n + e.flows, 0),
+          bytes: seen.reduce((n, e) => n + e.bytes, 0),
+          firstSeen,
+          lastSeen,
+          decidedBy: seen[0]?.decidedBy ?? 'tcp-flags',
+          destinations: [cidr],
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** When names explain the observed addresses that do not fit: the domain rule to write instead, as a sentence. */
+function domainSuggestion(observed: ObservedFile | undefined, observedRules: readonly ResolvedRule[]): string {
+  const addresses = observedRules.filter((r) => r.peer.kind === 'cidr').flatMap((r) => r.evidence?.destinations ?? []);
+  const { domains, explained } = suggestDomains(observed, addresses);
+  if (domains.length === 0) return '';
+  return `; names explain ${explained} of the ${addresses.length} observed addresses: a rule \`to: { domains: [${domains.join(', ')}] }\` would allow them by name`;
+}
+
 /** The peers an intent destination stands for. */
 function intentPeers(to: Destination): Peer[] {
   switch (to.kind) {
@@ -242,6 +316,9 @@ function intentPeers(to: Destination): Peer[] {
         .map((c) => parseCidr(c))
         .filter((c): c is Cidr => c !== undefined)
         .map((c) => ({ kind: 'cidr', cidr: c.text }));
+    case 'domains':
+      // The addresses observed for the names (domainRules), not the names themselves: a group allows addresses.
+      return [];
   }
 }
 
@@ -402,7 +479,11 @@ function fitQuota(
       rules.push({
         ...sample,
         peer: { kind: 'cidr', cidr: chosen.cidr },
-        why: merged ? `observed egress in VPC flow logs, ${covered.length} destinations merged to fit the quota` : covered[0]!.why,
+        why: merged
+          ? sample.provenance === 'intent-domain'
+            ? `${sample.why}, ${covered.length} addresses merged to fit the quota`
+            : `observed egress in VPC flow logs, ${covered.length} destinations merged to fit the quota`
+          : covered[0]!.why,
         source: covered[0]!.source,
         evidence,
       });
@@ -484,6 +565,8 @@ function destinationText(to: Destination): string {
       return `prefix list ${to.prefixList}`;
     case 'cidrs':
       return to.cidrs.join(', ');
+    case 'domains':
+      return `domains ${to.domains.join(', ')}`;
   }
 }
 

@@ -6,6 +6,7 @@ import { parsePortSpec, type PortSpec } from '../core/ports.js';
 import type {
   AnomalyThresholds,
   DecidedBy,
+  DnsFirewallMode,
   Destination,
   DenyRule,
   Engine,
@@ -15,6 +16,7 @@ import type {
   IntentRule,
   Mode,
   ObservedCoverage,
+  ObservedDomain,
   ObservedFile,
   ObservedPolicy,
   OpenConnection,
@@ -61,6 +63,7 @@ interface RawDestination {
   service?: string;
   prefixList?: string;
   cidrs?: string[];
+  domains?: string[];
 }
 
 interface RawEgressRule {
@@ -102,6 +105,8 @@ export interface RawEnvironment {
   state?: StateConfig;
   terraform?: { awsProvider?: string };
   anomalies?: Partial<AnomalyThresholds>;
+  dnsLogs?: { files: string[]; privateZones?: string[] };
+  dnsFirewall?: { mode: DnsFirewallMode; allow?: string[] };
 }
 
 export interface RawPrefixLists {
@@ -122,9 +127,10 @@ export interface RawObserved {
   source: ObservedFile['source'];
   addresses?: string[];
   coverage?: ObservedCoverage;
-  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy })[];
+  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy; names?: string[] })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
   openConnections?: OpenConnection[];
+  domains?: ObservedDomain[];
 }
 
 /**
@@ -183,6 +189,8 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
     ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
     ...(raw.terraform !== undefined ? { terraform: { ...raw.terraform } } : {}),
+    ...(raw.dnsLogs !== undefined ? { dnsLogs: { files: [...raw.dnsLogs.files], privateZones: [...(raw.dnsLogs.privateZones ?? [])].sort() } } : {}),
+    ...(raw.dnsFirewall !== undefined ? { dnsFirewall: { mode: raw.dnsFirewall.mode, allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort() } } : {}),
     anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
   };
 }
@@ -228,6 +236,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       firstSeen: e.firstSeen,
       lastSeen: e.lastSeen,
       decidedBy: e.decidedBy,
+      ...(e.names !== undefined ? { names: [...e.names] } : {}),
     })),
     rejected: raw.rejected.map((r) => ({
       destination: r.destination,
@@ -239,6 +248,7 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
     ...(raw.openConnections !== undefined
       ? { openConnections: raw.openConnections.map((c) => ({ client: c.client, clientPort: c.clientPort, server: c.server, serverPort: c.serverPort })) }
       : {}),
+    ...(raw.domains !== undefined ? { domains: raw.domains.map((d) => ({ ...d, addresses: [...d.addresses] })) } : {}),
   };
 }
 
@@ -250,6 +260,7 @@ function normaliseDestination(to: RawDestination): Destination {
   if (to.workload !== undefined) return { kind: 'workload', workload: to.workload };
   if (to.service !== undefined) return { kind: 'service', service: to.service };
   if (to.prefixList !== undefined) return { kind: 'prefixList', prefixList: to.prefixList };
+  if (to.domains !== undefined) return { kind: 'domains', domains: [...to.domains] };
   return { kind: 'cidrs', cidrs: to.cidrs ?? [] };
 }
 

@@ -93,11 +93,30 @@ export interface EnvironmentConfig {
   state?: StateConfig;
   /** environment.yaml `terraform`: the AWS provider versions the stack admits (a Terraform version constraint). */
   terraform?: { awsProvider?: string };
+  /** Route 53 Resolver query logs (environment.yaml `dnsLogs`); absent: observe writes no names. */
+  dnsLogs?: DnsLogsConfig;
+  /** A Route 53 Resolver DNS Firewall for the VPC (environment.yaml `dnsFirewall`). */
+  dnsFirewall?: DnsFirewallConfig;
   /**
    * Thresholds of the report's anomaly triage. normalise fills in the defaults; absent only in a config built by
    * hand (tests, benchmarks), where the defaults apply.
    */
   anomalies?: AnomalyThresholds;
+}
+
+export interface DnsLogsConfig {
+  /** Paths or globs as written, relative to environment.yaml. */
+  files: string[];
+  /** The VPC's private hosted zones: names at or below them are the VPC's own, like `*.internal`. */
+  privateZones: string[];
+}
+
+export type DnsFirewallMode = 'alert' | 'block';
+
+export interface DnsFirewallConfig {
+  mode: DnsFirewallMode;
+  /** Names every workload of the VPC may resolve, beside their `domains` intent. */
+  allow: string[];
 }
 
 /** The S3 backend of an environment's stack, as written in environment.yaml (defaults applied by the renderer). */
@@ -133,7 +152,9 @@ export type Destination =
   | { kind: 'workload'; workload: string }
   | { kind: 'service'; service: string }
   | { kind: 'prefixList'; prefixList: string }
-  | { kind: 'cidrs'; cidrs: string[] };
+  | { kind: 'cidrs'; cidrs: string[] }
+  /** DNS names (`*.x.y`: any name below x.y): the addresses observe saw them resolve to, and the DNS Firewall's allowlist. */
+  | { kind: 'domains'; domains: string[] };
 
 export interface ExceptionBlock {
   reason: string;
@@ -190,6 +211,25 @@ export interface ObservedEgress {
   firstSeen: string;
   lastSeen: string;
   decidedBy: DecidedBy;
+  /** Names the workload resolved to this address before connecting (only when the environment has dnsLogs). */
+  names?: string[];
+}
+
+/** A name a workload resolved in the window (observed `domains`). */
+export interface ObservedDomain {
+  /** Lowercase, no trailing dot: the name asked for (never a CNAME target). */
+  name: string;
+  queries: number;
+  /** The name is on one of the workload's egress entries. */
+  connected: boolean;
+  firstSeen: string;
+  lastSeen: string;
+  /** A/AAAA addresses the answers gave (at the end of a CNAME chain), sorted. */
+  addresses: string[];
+  /** Only ever answered NXDOMAIN. */
+  nxdomain?: boolean;
+  /** The VPC's own name (`*.internal`, a private zone, an endpoint's name, or answered only with VPC addresses). */
+  internal?: boolean;
 }
 
 export interface ObservedRejected {
@@ -224,6 +264,8 @@ export interface ObservedFile {
   coverage?: ObservedCoverage;
   egress: ObservedEgress[];
   rejected: ObservedRejected[];
+  /** Names the workload resolved in the window (only when the environment has dnsLogs). */
+  domains?: ObservedDomain[];
   /**
    * TCP connections of the workload that tcp-flags decided and that were still open at the end of the window (no FIN
    * or RST): observe reads them back so that a later window, which sees only their middle, keeps the decision.

@@ -6,7 +6,7 @@ import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { compareCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { compareText } from '../core/text.js';
-import type { DecidedBy, Engine, ObservedCoverage, ObservedEgress, ObservedFile, ObservedRejected, OpenConnection, WorkloadSelector } from '../model/types.js';
+import type { DecidedBy, Engine, ObservedCoverage, ObservedDomain, ObservedEgress, ObservedFile, ObservedRejected, OpenConnection, WorkloadSelector } from '../model/types.js';
 import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
 
@@ -341,6 +341,7 @@ export function renderObservedYaml(o: ObservedFile): string {
       lines.push(`    firstSeen: ${e.firstSeen}`);
       lines.push(`    lastSeen: ${e.lastSeen}`);
       lines.push(`    decidedBy: ${e.decidedBy}`);
+      if (e.names !== undefined) lines.push(`    names: [${e.names.join(', ')}]`);
     }
   }
   if (o.rejected.length === 0) lines.push('rejected: []');
@@ -351,6 +352,7 @@ export function renderObservedYaml(o: ObservedFile): string {
       lines.push(`  - { destination: ${r.destination}, protocol: ${r.protocol}${port}, flows: ${r.flows}, lastSeen: ${r.lastSeen} }`);
     }
   }
+  if (o.domains !== undefined) lines.push(...renderDomains(o.domains));
   if (o.openConnections?.length) {
     // An IPv6 address is quoted: in a flow mapping, one ending in `::` would read as a key.
     const addr = (a: string) => (a.includes(':') ? JSON.stringify(a) : a);
@@ -360,4 +362,18 @@ export function renderObservedYaml(o: ObservedFile): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** observed `domains`, one flow mapping per name (names are quoted only where YAML would misread them). */
+function renderDomains(domains: readonly ObservedDomain[]): string[] {
+  if (domains.length === 0) return ['domains: []'];
+  const lines = ['domains:'];
+  for (const d of domains) {
+    const flags = `${d.nxdomain ? ', nxdomain: true' : ''}${d.internal ? ', internal: true' : ''}`;
+    lines.push(
+      `  - { name: ${d.name}, queries: ${d.queries}, connected: ${d.connected}, firstSeen: ${d.firstSeen}, lastSeen: ${d.lastSeen}, ` +
+        `addresses: [${d.addresses.join(', ')}]${flags} }`,
+    );
+  }
+  return lines;
 }

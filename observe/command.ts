@@ -2,7 +2,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
-import { windowEnd } from '../core/dates.js';
+import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import { journalPath } from '../core/writer.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
@@ -10,9 +10,12 @@ import { compareText } from '../core/text.js';
 import type { Finding } from '../core/findings.js';
 import { locate } from '../core/yaml-source.js';
 import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
-import type { Engine, ObservedFile } from '../model/types.js';
-import { assembleObservedWithGaps, sourceStats, type CoverageGap } from './assemble.js';
+import type { YamlSource } from '../core/yaml-source.js';
+import type { Engine, EnvironmentConfig, ObservedFile } from '../model/types.js';
+import { assembleObservedWithGaps, sourceStats, type CoverageGap, type ObserveRow } from './assemble.js';
 import { DEFAULT_MIN_COVERAGE } from '../model/normalise.js';
+import { withNames } from './dns-names.js';
+import { readDnsLogs } from './dns-read.js';
 import { runAthenaQuery } from './athena.js';
 import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
@@ -165,7 +168,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   // No records is not no traffic: a window without a single record is a delivery problem, and evidence stays as it is.
   if (stats.records === 0) throw new ValidationFailed([emptyWindowFinding(env, window, flowLogs, observation)]);
   const previous = new Map<string, ObservedFile>(opts.rebuild ? [] : [...env.observed].map(([name, o]) => [name, o.value]));
-  const { files, gaps } = assembleObservedWithGaps({
+  const { files: assembled, gaps } = assembleObservedWithGaps({
     environment: opts.env,
     workloads: [...env.workloads.keys()],
     window,
@@ -177,6 +180,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     selectors: config.workloads,
     minCoverage: config.window.minCoverage ?? DEFAULT_MIN_COVERAGE,
   });
+  const files = await namesFromDnsLogs(opts, env.environment.source, config, window, assembled, observation.rows);
   return {
     result: {
       environment: opts.env,
@@ -200,6 +204,26 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     },
     files: observedFiles(opts.root, opts.env, files),
   };
+}
+
+/** The observed files with names and domains from the environment's query logs (unchanged without `dnsLogs`). */
+async function namesFromDnsLogs(
+  opts: ObserveOptions,
+  source: YamlSource,
+  config: EnvironmentConfig,
+  window: { from: string; to: string },
+  files: Map<string, ObservedFile>,
+  rows: readonly ObserveRow[],
+): Promise<Map<string, ObservedFile>> {
+  const dns = await readDnsLogs({
+    root: opts.root,
+    environmentFile: join(opts.root, source.file),
+    environmentSource: source,
+    config,
+    from: epochOf(window.from),
+    to: epochOf(addDays(window.to, 1)),
+  });
+  return dns ? withNames({ files, rows, dns, config }) : files;
 }
 
 /** The human summary of an observe run. */

@@ -24,6 +24,7 @@ import { protocolFromNumber, type Protocol } from '../core/ports.js';
 import { compareText } from '../core/text.js';
 import type { NaclRule, Peer, ResolvedEndpoint, ResolvedEnvironment, ResolvedGroup, ResolvedPrefixList, ResolvedRule } from '../generators/model.js';
 import { awsDescription } from './description.js';
+import { renderDnsFirewall } from './dns-firewall.js';
 import { ids } from './ids.js';
 
 /** The model breaks a rule the stack enforces itself (a guard rail, a quota, a dangling reference). */
@@ -132,6 +133,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
     // endpoint adds routes and an interface endpoint with private DNS reroutes a service's traffic), and no
     // NACL rules. Switching the environment to `enforce` is the one step that changes the network.
     new TerraformOutput(stack, 'mode', { value: 'audit', description: 'leastpath audit mode: this stack manages nothing; plan and report only' });
+    renderDnsFirewall(stack, env);
     return stack;
   }
 
@@ -144,6 +146,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
     for (const r of sortBy(g.rules, ruleId)) renderEgressRule(stack, env, r, rendered);
   }
   for (const n of sortBy(env.quarantine, (q) => ids.naclRule(q.networkAcl, q.egress, q.ruleNumber))) renderNaclRule(stack, n);
+  renderDnsFirewall(stack, env);
 
   const imports = sortBy(
     env.groups.filter((g) => g.adoptId !== undefined),

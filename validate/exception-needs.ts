@@ -3,6 +3,7 @@
  * exception-unneeded and any stage that lists exceptions.
  */
 import { contains, parseCidr, type Cidr } from '../core/cidr.js';
+import { isBroadWildcard } from '../core/domains.js';
 import { formatPortSpec, parsePortSpec, portCount } from '../core/ports.js';
 import type { PathSegment, YamlSource } from '../core/yaml-source.js';
 import type { EnvironmentPolicies, Guardrails, IntentRule } from '../model/types.js';
@@ -34,6 +35,13 @@ export function exceptionNeeds(env: EnvironmentPolicies, rule: IntentRule, src: 
     if (c.prefix >= max || vpc.some((v) => contains(v, c))) continue;
     const what = located.prefixList ? `prefix list "${located.prefixList}" holds ${c.text}, which is` : `destination ${c.text} is`;
     out.push({ kind: 'broad-destination', path: located.path, reason: `${what} outside the VPC and broader than /${max}` });
+  }
+
+  // A wildcard above a registrable domain (`*.com`) admits every owner's names: as broad as a /0.
+  if (rule.to.kind === 'domains') {
+    rule.to.domains.forEach((d, j) => {
+      if (isBroadWildcard(d)) out.push({ kind: 'broad-destination', path: [...rulePath, 'to', 'domains', j], reason: `${d} matches every name under the public suffix ${d.slice(2)}, not one owner's` });
+    });
   }
 
   // Port positions come from the text as written; a service rule without ports means tcp/443 and needs nothing.

@@ -105,6 +105,22 @@ function renderReportMarkdown(doc: ReportDocument): string {
   }
   out.push('');
 
+  if (doc.dns) {
+    out.push('### Names (Route 53 Resolver query logs)');
+    out.push('');
+    out.push(`${doc.dns.queries} queries in the window.${doc.dns.queries === 0 ? ' No query logs: no allowed name is called unused.' : ''}`);
+    out.push('');
+    out.push('| allowed name | queries | workloads |', '|---|---:|---|');
+    for (const a of doc.dns.allowed) out.push(`| ${markdownCell(a.name)} | ${a.queries} | ${markdownCell(a.workloads.join(', '))} |`);
+    out.push('');
+    if (doc.dns.unused.length > 0) out.push(`Unused allowed names: ${doc.dns.unused.map(markdownCell).join(', ')}.`, '');
+    if (doc.dns.firewall.length > 0) {
+      out.push('Names the existing DNS Firewall blocked or alerted on:', '', '| workload | name | action | queries |', '|---|---|---|---:|');
+      for (const f of doc.dns.firewall) out.push(`| ${f.workload} | ${markdownCell(f.name)} | ${f.action} | ${f.queries} |`);
+      out.push('');
+    }
+  }
+
   out.push('<details><summary>Hits per rule</summary>');
   out.push('');
   out.push('| group | direction | peer | ports | hits | last hit |', '|---|---|---|---|---:|---|');

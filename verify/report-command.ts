@@ -6,8 +6,12 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { windowEnd } from '../core/dates.js';
+import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import type { Progress } from '../core/progress.js';
+import { dnsAllowlist } from '../generators/dns-plan.js';
+import { querySource } from '../observe/dns-names.js';
+import { readDnsLogs } from '../observe/dns-read.js';
+import { dnsAnomalies, dnsReport } from './dns-report.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { resolveFromRepo } from '../generators/plan-command.js';
@@ -121,6 +125,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
       ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined, unknownFields: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
+  await addNames(opts.root, env, window, report);
   const outside = outsideFindings(report, env);
   // No records is not no traffic: a window without any is a delivery problem a person must look at.
   const empty = report.window.noRecords
@@ -132,6 +137,25 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     needsAttention: report.anomalies.length > 0 || outside.length > 0 || report.window.noRecords,
     ...(fallback !== undefined ? { fallback } : {}),
   };
+}
+
+/** The name layer of the report, from the environment's query logs (nothing without `dnsLogs`). */
+async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument): Promise<void> {
+  const config = env.environment.value;
+  const dns = await readDnsLogs({
+    root,
+    environmentFile: join(root, env.environment.source.file),
+    environmentSource: env.environment.source,
+    config,
+    from: epochOf(window.from),
+    to: epochOf(addDays(window.to, 1)),
+  });
+  if (!dns) return;
+  const sourceOf = querySource(config, new Map([...env.observed].map(([w, o]) => [w, o.value.addresses ?? []])));
+  const allowlist = dnsAllowlist(env);
+  report.dns = dnsReport(dns, sourceOf, allowlist);
+  report.anomalies.push(...dnsAnomalies(dns, sourceOf, allowlist));
+  report.summary.anomalies = report.anomalies.length;
 }
 
 async function readReportDuckDb(

@@ -3,6 +3,7 @@
  * with `--current`), and the query's rows assembled into the report document (hits, unused rules, rejections,
  * anomalies, daily egress for the charts). Pure; the query is verify/report-sql.ts, the IO verify/report-command.ts.
  */
+import type { DnsReport } from './dns-report.js';
 import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { hostCidr, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
@@ -61,7 +62,11 @@ export interface RuleToCount {
 type ReportRejected = ObservedRejected & { workload: string };
 
 export interface Anomaly {
-  kind: 'volume' | 'beacon';
+  kind: 'volume' | 'beacon' | 'dns-tunnel' | 'nxdomain-burst';
+  /** DNS anomalies: the registrable domain under which the names were queried (also in `destination`). */
+  domain?: string;
+  /** dns-tunnel: distinct names queried. */
+  names?: number;
   workload: string;
   /** The remote address as a CIDR (/32, /128), like observed files. */
   destination: string;
@@ -125,6 +130,8 @@ export interface ReportDocument {
   rejected: ReportRejected[];
   anomalies: Anomaly[];
   daily: DailyEgress[];
+  /** With dnsLogs: queries per allowed name, unused names, names an existing DNS Firewall blocked or alerted on. */
+  dns?: DnsReport;
 }
 
 /** One row of the report query (DuckDB values or Athena strings). */

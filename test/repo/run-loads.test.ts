@@ -28,7 +28,7 @@ const quiet = { stdout: () => undefined, stderr: () => undefined };
 describe('leastpath run: loads and resolutions', () => {
   it('loads twice, resolves each environment once, and plans, synthesizes and reports on the observed/ files observe wrote', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-run-loads-'));
-    for (const d of ['policies', 'examples/flow-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
+    for (const d of ['policies', 'examples/flow-logs', 'examples/dns-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
     // No observed/ yet: a plan, stack or report made from the load before observe would have no observed rules.
     const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], quiet, ENV);
     expect(code).toBe(0);

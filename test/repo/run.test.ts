@@ -8,7 +8,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 async function exampleCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-run-'));
-  for (const d of ['policies', 'observed', 'examples/flow-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
+  for (const d of ['policies', 'observed', 'examples/flow-logs', 'examples/dns-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
   return dir;
 }
 

@@ -114,7 +114,7 @@ describe('schema: keys and values the schema does not allow', () => {
         name: 'two destinations in one rule',
         files: { [WEB]: web('  - to: { workload: api, service: s3 }\n    ports: [tcp/443]\n    why: both\n') },
         prefix: `${WEB}:5:9: egress[0].to: `,
-        says: 'exactly one of workload, service, prefixList or cidrs',
+        says: 'exactly one of workload, service, prefixList, cidrs or domains',
       },
       {
         name: 'an impossible date',

@@ -42,7 +42,9 @@ function ruleKey(r: IntentRule): string {
         ? `workload:${to.workload}`
         : to.kind === 'service'
           ? `service:${to.service}`
-          : `prefixList:${to.prefixList}`;
+          : to.kind === 'domains'
+            ? `domains:${[...new Set(to.domains)].sort().join(',')}`
+            : `prefixList:${to.prefixList}`;
   const ports = [...new Set(r.ports.map(formatPortSpec))].sort().join(',');
   return `${dest} ${ports}`;
 }
