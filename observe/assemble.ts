@@ -131,7 +131,7 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const retired = input.selectors?.[workload]?.retired === true;
     const short = (c: ObservedCoverage) => c.covered < (input.minCoverage ?? 0) * c.days;
     // Too little of the window was logged to say what the workload does now: what an earlier window showed is kept
-    // whole (no retention applies), and what this window did log is added (that window: the one an earlier short run
+    // unchanged (no retention applies), and destinations only this window logged are added (that window: the one an earlier short run
     // kept, none when it had nothing to keep, else the previous one). A record is evidence; its absence is not.
     const held = cov !== undefined && !retired && short(cov);
     let kept: { from: string; to: string } | undefined;
@@ -192,12 +192,12 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     const recent = retentionCheck(input, cov, previous, keepFrom);
     for (const e of retired ? [] : (previous?.egress ?? [])) {
       const key = entryKey(e.destination, e.protocol, e.port);
-      if (!egress.has(key) && (held || (e.lastSeen <= input.window.to && recent(e.lastSeen)))) egress.set(key, e);
+      if (held || (!egress.has(key) && e.lastSeen <= input.window.to && recent(e.lastSeen))) egress.set(key, e);
     }
     if (held) {
       for (const r of previous?.rejected ?? []) {
         const key = entryKey(r.destination, r.protocol, r.port);
-        if (!rejected.has(key)) rejected.set(key, r);
+        rejected.set(key, r);
       }
       for (const a of previous?.addresses ?? []) addresses.add(a);
     }

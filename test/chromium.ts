@@ -1,5 +1,5 @@
 /**
- * Headless Chromium for the tests of leastpath's self-contained HTML pages (plan --format html): the page's DOM after
+ * Headless Chromium for the tests of leastpath's self-contained HTML pages (report and plan --format html): the DOM after
  * loading, and every host it asked for through a counting proxy of its own on 127.0.0.1 (which answers none).
  */
 import { execFile } from 'node:child_process';

@@ -6,10 +6,11 @@
  * packs the dist/ built by `npm ci`/`npm run build` (packing would otherwise rebuild it).
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { copyExample } from '../example-copy.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ describe('npm pack', () => {
     }
 
     const repo = join(consumer, 'policies-repo');
-    for (const d of ['policies', 'examples/flow-logs']) await cp(join(root, d), join(repo, d), { recursive: true });
+    await copyExample(repo, { observed: false });
     const r = await run(process.execPath, [join(pkg, 'bin', 'leastpath.js'), '--root', repo, 'run', '--to', '2026-11-21'], {
       cwd: consumer,
       env: { ...process.env, LEASTPATH_TODAY: '2026-11-23' },

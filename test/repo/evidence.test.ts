@@ -4,30 +4,18 @@
  * evidence can be rebuilt for an earlier window.
  */
 import { execFileSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '../../cli/main.js';
+import { exampleCopy as copyOfExample, observedFiles } from '../example-copy.js';
 import type { ObservedFile } from '../../model/types.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const DEV_LOGS = 'examples/flow-logs/dev/AWSLogs/111111111111/vpcflowlogs/eu-west-1/2026/11';
 
-async function exampleCopy(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'leastpath-evidence-'));
-  for (const d of ['policies', 'observed', 'examples/flow-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
-  return dir;
-}
-
-async function observedFiles(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const env of await readdir(join(dir, 'observed'))) {
-    for (const f of await readdir(join(dir, 'observed', env))) out.set(`${env}/${f}`, await readFile(join(dir, 'observed', env, f)));
-  }
-  return out;
-}
+const exampleCopy = () => copyOfExample('leastpath-evidence-');
 
 async function cli(dir: string, args: string[], today = '2026-11-23'): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

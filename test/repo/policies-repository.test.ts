@@ -4,11 +4,12 @@
  * with the CLI set as the README says (`npx --no-install leastpath`). Runs the built CLI (dist/, `npm run build`).
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { copyExample } from '../example-copy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -35,7 +36,7 @@ function runStep(script: string, env: Record<string, string>) {
 
 beforeAll(async () => {
   repo = join(await mkdtemp(join(tmpdir(), 'leastpath-policies-repo-')), 'my-network-policies');
-  for (const d of ['policies', 'observed', 'examples/flow-logs']) await cp(join(root, d), join(repo, d), { recursive: true });
+  await copyExample(repo);
   const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
   await writeFile(join(repo, 'package.json'), `${JSON.stringify({ private: true, devDependencies: { leastpath: version } }, null, 2)}\n`);
   await mkdir(join(repo, 'node_modules', '.bin'), { recursive: true });

@@ -1,24 +1,10 @@
-import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { exampleCopy as copyOfExample, observedFiles } from '../example-copy.js';
 
-const root = join(import.meta.dirname, '..', '..');
-
-async function exampleCopy(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'leastpath-run-'));
-  for (const d of ['policies', 'observed', 'examples/flow-logs', 'examples/dns-logs']) await cp(join(root, d), join(dir, d), { recursive: true });
-  return dir;
-}
-
-async function observedFiles(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const env of await readdir(join(dir, 'observed'))) {
-    for (const f of await readdir(join(dir, 'observed', env))) out.set(`${env}/${f}`, await readFile(join(dir, 'observed', env, f)));
-  }
-  return out;
-}
+const exampleCopy = () => copyOfExample('leastpath-run-');
 
 describe('leastpath run (npm start)', () => {
   it('runs the whole pipeline over the example and leaves the committed observed/ byte for byte as it is', async () => {
