@@ -22,7 +22,7 @@ function odd(over: Rec, protocol = 6): Rec[] {
 }
 
 async function observe(records: Line[], fields = V5) {
-  const root = await writeOrg({ logs: [{ name: 'a.log', fields, records }] });
+  const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', fields, records }] });
   const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
   const observed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8').catch(() => '');
   return { root, run, observed };
@@ -93,7 +93,7 @@ describe('synth and validate refuse a tcp/udp observed entry without a port (def
   ].join('\n');
 
   it('validate names the entry with file, line and column; synth and plan refuse it and write nothing', async () => {
-    const root = await writeOrg({ logs: [{ name: 'a.log', records: good(0) }], observed: { web: portless } });
+    const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', records: good(0) }], observed: { web: portless } });
     const v = await runCli(['--root', root, 'validate']);
     expect(v.code).toBe(1);
     expect(v.stderr).toContain('observed/dev/web.yaml:7:5: egress[0]: a tcp entry without a port would allow every port: no flow log records that; re-run leastpath observe');
@@ -109,6 +109,7 @@ describe('a header field leastpath does not know is read past, with one warning 
     const fields = [...V5.slice(0, 5), 'v9-future-field', ...V5.slice(5), 'another-new-one'];
     const withNew = (recs: Rec[]) => recs.map((r) => line(fields, { ...r, 'v9-future-field': 'x', 'another-new-one': '42' }));
     const root = await writeOrg({
+      minCoverage: 0,
       logs: [
         { name: 'a.log', fields, records: withNew(good(0)) },
         { name: 'b.log', fields, records: withNew(good(1)) },
@@ -127,7 +128,7 @@ describe('a header field leastpath does not know is read past, with one warning 
   });
 
   it('a first line with no flow-log field at all is still no header: the file is named', async () => {
-    const root = await writeOrg({ logs: [{ name: 'a.log', records: good(0) }] });
+    const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', records: good(0) }] });
     await writeFile(join(root, 'logs/a.log'), 'hello world\n');
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(run.code).toBe(2);
@@ -137,7 +138,7 @@ describe('a header field leastpath does not know is read past, with one warning 
 
 describe('a file or folder under a pattern that cannot be read is an error naming it (it was skipped, exit 0)', () => {
   it('a folder under a ** pattern that cannot be read (a symlink loop): named, observed/ not written', async () => {
-    const root = await writeOrg({ logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
+    const root = await writeOrg({ minCoverage: 0, logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
     await mkdir(join(root, 'logs/2026/12'));
     await symlink('loop', join(root, 'logs/2026/12/loop'));
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
@@ -147,7 +148,7 @@ describe('a file or folder under a pattern that cannot be read is an error namin
   });
 
   it('a readable tree under the same pattern is read as before', async () => {
-    const root = await writeOrg({ logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
+    const root = await writeOrg({ minCoverage: 0, logs: [{ name: '2026/11/a.log', records: good(0) }], patterns: ['../../logs/**/*.log'] });
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(run.code, run.stderr.join('\n')).toBe(0);
   });
