@@ -5,11 +5,10 @@
  * (a Content-Security-Policy of `default-src 'none'`). Every number is the JSON plan's, also in a data- attribute so
  * a test can compare. Pure and deterministic: same plan and lines, same bytes.
  */
+import { escapeHtml, pageStart, tile } from '../core/html.js';
 import { protocolPort } from '../core/ports.js';
 import { breakLine } from './render-plan.js';
 import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
-
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
@@ -34,9 +33,7 @@ code{font-size:12px}
 .muted{color:#666}
 `;
 
-function esc(s: string | number): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+const esc = escapeHtml;
 
 /** `policies/dev/workloads/web.yaml egress[2]` -> its file and path. */
 function splitSource(source: string): { file: string; path: string } {
@@ -74,21 +71,9 @@ const RULE_HEAD = '<th>workload</th><th>destination</th><th>ports</th><th>proven
 export function renderPlanHtml(p: PlanDocument, lineOf: (source: string) => number | undefined = () => undefined): string {
   const s = p.summary;
   const soon = p.exceptions.filter((e) => e.expiringSoon).length;
-  const tile = (key: string, value: number, label: string, warn = false) =>
-    `<div class="tile${warn && value > 0 ? ' warn' : ''}" data-key="${key}" data-value="${value}"><b>${value}</b><span>${esc(label)}</span></div>`;
   const changes = p.changes;
   const parts = [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>leastpath plan: ${esc(p.environment)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
+    ...pageStart(`leastpath plan: ${p.environment}`, CSS),
     `<h1>leastpath plan: ${esc(p.environment)} (${esc(p.mode)})</h1>`,
     `<p class="meta">account ${esc(p.account)}, ${esc(p.region)}, ${esc(p.vpc)}${p.mode === 'audit' ? '. Audit: plan and report only, the stack takes nothing over' : ''}.</p>`,
     `<p class="headline ${p.whatIf.denied.length > 0 ? 'breaks' : 'safe'}" id="headline">${esc(breakLine(p))}</p>`,

@@ -4,6 +4,7 @@
  * destination per day for each workload, hits per rule, anomalies on a timeline. Every number shown is the JSON
  * document's, and is also carried in a data- attribute so a test can compare. Deterministic: same document, same bytes.
  */
+import { escapeHtml, pageStart, tile } from '../core/html.js';
 import { addDays, epochOf } from '../core/dates.js';
 import { protocolPort } from '../core/ports.js';
 import { compareText } from '../core/text.js';
@@ -14,8 +15,6 @@ const OTHER_COLOR = '#c8ccd2';
 const WIDTH = 920;
 /** Destinations drawn on their own per workload; the rest are summed as "other". */
 const TOP_DESTINATIONS = 8;
-
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
@@ -37,9 +36,7 @@ svg .axis{fill:#666}svg .grid{stroke:#eceef1}
 .muted{color:#666}
 `;
 
-function esc(s: string | number): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+const esc = escapeHtml;
 
 function f(n: number): string {
   return (Math.round(n * 10) / 10).toFixed(1).replace(/\.0$/, '');
@@ -47,20 +44,8 @@ function f(n: number): string {
 
 export function renderReportHtml(doc: ReportDocument): string {
   const s = doc.summary;
-  const tile = (key: string, value: number, label: string, warn = false) =>
-    `<div class="tile${warn && value > 0 ? ' warn' : ''}" data-key="${key}" data-value="${value}"><b>${value}</b><span>${esc(label)}</span></div>`;
   const parts = [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>leastpath report: ${esc(doc.environment)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
+    ...pageStart(`leastpath report: ${doc.environment}`, CSS),
     `<h1>leastpath report: ${esc(doc.environment)}</h1>`,
     ...(doc.window.noRecords
       ? ['<p class="banner" id="no-records" role="alert"><b>No flow-log records in this window.</b> No records is not no traffic: check the flow-log delivery. No rule is called unused.</p>']
