@@ -83,7 +83,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     for (const rule of intent.egress) {
       if (rule.to.kind === 'domains') {
-        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value);
+        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent);
         // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
         if (fromNames.length === 0) {
           findings.push(
@@ -256,13 +256,14 @@ export function matchContext(env: EnvironmentPolicies): MatchContext {
  * A domain rule's rules: one per address the workload's observed `domains` give for the names (NXDOMAIN-only names
  * give none) and per port, provenance `intent-domain`, with the evidence of the observed entry to that address.
  */
-function domainRulesOf(workload: string, file: string, rule: IntentRule, patterns: readonly string[], observed: ObservedFile | undefined): ResolvedRule[] {
+function domainRulesOf(workload: string, file: string, rule: IntentRule, patterns: readonly string[], observed: ObservedFile | undefined, intent: WorkloadIntent): ResolvedRule[] {
   const addresses = new Set<string>();
   for (const d of observed?.domains ?? []) {
     if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
     for (const a of d.addresses) {
       const host = hostCidr(a);
-      if (host) addresses.add(host);
+      // A query log's answer is input, not truth: an address a deny entry names (on any port) never becomes a rule.
+      if (host && !deniedAddress(intent, host)) addresses.add(host);
     }
   }
   const out: ResolvedRule[] = [];
@@ -354,6 +355,16 @@ function peerWorkload(flow: Flow, self: string, ctx: MatchContext): Peer | undef
     if (name !== self && cidrs.some((c) => containsAddress(c, dest.family, dest.network))) return { kind: 'workload', workload: name };
   }
   return undefined;
+}
+
+/** Whether a deny entry's CIDRs hold this address, whatever its ports. */
+function deniedAddress(intent: WorkloadIntent, address: string): boolean {
+  const dest = parseCidr(address);
+  if (!dest) return false;
+  return intent.deny.some((d) => d.to.kind === 'cidrs' && d.to.cidrs.some((c) => {
+    const cc = parseCidr(c);
+    return cc !== undefined && contains(cc, dest);
+  }));
 }
 
 /** The why of the deny entry that forbids adopting this flow, if any. */

@@ -89,3 +89,22 @@ describe('a domain rule nothing resolved yet', () => {
     expect(run.stderr.join('\n')).toMatch(/^policies\/dev\/workloads\/web\.yaml:5:\d+: egress\[0\]\.to\.domains: warning: no address observed for api\.stripe\.com/m);
   });
 });
+
+describe('a domain rule and a deny entry', () => {
+  it('never turns a query-log answer that a deny entry names into a rule', async () => {
+    const file = renderObservedYaml({
+      workload: 'web', environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' }, source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+      egress: [], rejected: [],
+      domains: [{ name: 'api.stripe.com', queries: 4, connected: false, firstSeen: '2026-11-08', lastSeen: '2026-11-21', addresses: ['192.0.2.200', '198.51.100.9'] }],
+    });
+    const run = await runOrg({
+      'policies/dev/workloads/web.yaml':
+        'workload: web\nowner: team-web\nobserved: adopt\negress:\n  - to: { domains: [api.stripe.com] }\n    ports: [tcp/443]\n    why: card payments\n' +
+        'deny:\n  - { to: { cidrs: [192.0.2.200/32] }, why: "under investigation, IR-42" }\n',
+      'observed/dev/web.yaml': file,
+    }, ['plan', '--env', 'dev', '--format', 'json']);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
+    const plan = JSON.parse(run.stdout) as { rules: { provenance: string; destination: string }[] };
+    expect(plan.rules.filter((r) => r.provenance === 'intent-domain').map((r) => r.destination)).toEqual(['198.51.100.9/32']);
+  });
+});
