@@ -29,12 +29,14 @@ class NoAnswer extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** A positive whole number of milliseconds from `name`, or the default; anything else is a usage error naming it. */
-function millis(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** A whole number of milliseconds (at least `min`) from `name`, or the default; anything else is a usage error naming it. */
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${name} must be a whole number of milliseconds${min > 0 ? ` above ${min - 1}` : ''}, got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 
@@ -46,13 +48,13 @@ export function readGithubConfig(env: NodeJS.ProcessEnv): GithubConfig {
   if (!full) throw new UsageError('GITHUB_REPOSITORY is not set: expected owner/name');
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
   if (!m) throw new UsageError(`GITHUB_REPOSITORY must be owner/name, got ${JSON.stringify(full)}`);
-  const unit = Number(env.LEASTPATH_GITHUB_BACKOFF_MS ?? 1000);
   return {
     token,
     owner: m[1]!,
     repo: m[2]!,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
-    backoffUnitMs: Number.isFinite(unit) && unit >= 0 ? unit : 1000,
+    // 0 is allowed: no waiting between retries (tests against the local fake).
+    backoffUnitMs: millis(env, 'LEASTPATH_GITHUB_BACKOFF_MS', 1000, 0),
     timeoutMs: millis(env, 'LEASTPATH_GITHUB_TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
   };
 }

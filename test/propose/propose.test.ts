@@ -363,6 +363,16 @@ describe('propose: failures', () => {
     expect(bad.stderr.join('\n')).toContain('LEASTPATH_GITHUB_TIMEOUT_MS must be a whole number of milliseconds above 0, got "10s"');
   });
 
+  it('a LEASTPATH_GITHUB_BACKOFF_MS that is not a whole number of milliseconds is refused by name, before any request', async () => {
+    const fx = await setup();
+    for (const raw of ['1s', '-5', '1e3', '2.5']) {
+      const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_BACKOFF_MS: raw });
+      expect(r.code).toBe(2);
+      expect(r.stderr.join('\n')).toContain(`LEASTPATH_GITHUB_BACKOFF_MS must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+    }
+    expect(fx.gh.log).toHaveLength(0);
+  });
+
   it('a rate limit that persists is retried three times, counted right, then fails the run', async () => {
     const fx = await setup();
     fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 10, status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '1' } });
