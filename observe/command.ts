@@ -17,11 +17,11 @@ import { DEFAULT_MIN_COVERAGE } from '../model/normalise.js';
 import { withNames } from './dns-names.js';
 import { readDnsLogs } from './dns-read.js';
 import { runAthenaQuery } from './athena.js';
-import { flowLogsTimeBound } from './duckdb.js';
+import { flowLogsTimeBound } from './duckdb-session.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { trackAthena, trackFiles } from './progress.js';
 import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
-import type { UnknownFields } from './duckdb.js';
+import type { UnknownFields } from './duckdb-checks.js';
 import { flowLogsFor } from './sources.js';
 import { renderObserveQuery } from './sql.js';
 

@@ -13,19 +13,9 @@ import { compareText } from '../core/text.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, sourceStats, type ObserveRow, type ObserveWindow } from './assemble.js';
-import {
-  checkGarbage,
-  flowLogsTimeBound,
-  malformedLines,
-  openDuckDb,
-  query,
-  readFlowLogs,
-  readRejects,
-  resolveFiles,
-  withTimeBound,
-  type MalformedLine,
-  type UnknownFields,
-} from './duckdb.js';
+import { checkGarbage, malformedLines, readFlowLogs, readRejects, type MalformedLine, type UnknownFields } from './duckdb-checks.js';
+import { flowLogsTimeBound, openDuckDb, query, withTimeBound } from './duckdb-session.js';
+import { resolveFiles } from './duckdb-view.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { countFileLines, type FlowLogFile } from './sources.js';
 import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';

@@ -20,7 +20,9 @@ import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
-import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unknownFieldsFinding, withTimeBound, type UnknownFields } from '../observe/duckdb.js';
+import { readFlowLogs, unknownFieldsFinding, type UnknownFields } from '../observe/duckdb-checks.js';
+import { flowLogsTimeBound, openDuckDb, query, withTimeBound } from '../observe/duckdb-session.js';
+import { resolveFiles } from '../observe/duckdb-view.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { trackAthena, trackFiles } from '../observe/progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
