@@ -1,6 +1,6 @@
 /** `leastpath observe --env E [--to DATE] [--engine duckdb|athena]`: flow logs -> observed/E/*.yaml. */
 import type { AthenaClient } from '@aws-sdk/client-athena';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import { journalPath } from '../core/writer.js';
@@ -19,7 +19,8 @@ import { readDnsLogs } from './dns-read.js';
 import { awsServiceLookup } from './aws-ranges.js';
 import { observedFiles, readObservations, windowEnding, type Observation } from './observe.js';
 import type { UnknownFields } from './duckdb-checks.js';
-import { flowLogsFor } from './sources.js';
+import { environmentFlowLogs } from './engine.js';
+import type { EngineFlowLogs } from './sources.js';
 
 export interface ObserveOptions {
   root: string;
@@ -112,7 +113,8 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   const to = windowEnd(opts.to, opts.today);
   const { environment: env, replaced } = forObserve(opts.loaded ?? (await loadRepo(opts.root, { today: opts.today, env: opts.env })), opts.env);
   const config = env.environment.value;
-  const flowLogs = flowLogsFor(env, opts.engine);
+  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
+  const { flowLogs } = source;
   const { engine } = flowLogs;
   const window = windowEnding(to, config.window.days);
   // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
@@ -126,14 +128,7 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   }
 
   const observation = await readObservations({
-    source: {
-      root: opts.root,
-      baseDir: dirname(join(opts.root, env.environment.source.file)),
-      environment: env.environment.source,
-      flowLogs,
-      region: config.region,
-      athenaClient: opts.athenaClient,
-    },
+    source,
     config,
     window,
     // As before the shared engine: only the duckdb read left the carried connections out under --rebuild.
@@ -237,7 +232,7 @@ export function coverageFindings(r: Pick<ObserveResult, 'environment' | 'gaps'>,
 }
 
 /** The finding of a window without records: at the flowLogs patterns, naming them, the files and the newest record. */
-function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: ReturnType<typeof flowLogsFor>, o: Observation): Finding {
+function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: EngineFlowLogs, o: Observation): Finding {
   const config = env.environment.value;
   const file = env.environment.source.file;
   const at = locate(env.environment.source, flowLogs.engine === 'duckdb' ? ['flowLogs', 'files'] : ['flowLogs', 'athena']);

@@ -6,13 +6,15 @@
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { dirname, join } from 'node:path';
 import type { Progress } from '../core/progress.js';
 import type { YamlSource } from '../core/yaml-source.js';
+import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { readFlowLogs, type UnknownFields } from './duckdb-checks.js';
 import { flowLogsTimeBound, openDuckDb, query, withTimeBound, type TimeBound } from './duckdb-session.js';
 import { resolveFiles } from './duckdb-view.js';
 import { trackAthena, trackFiles } from './progress.js';
-import { countFileLines, type EngineFlowLogs, type FlowLogFile } from './sources.js';
+import { countFileLines, flowLogsFor, type EngineFlowLogs, type FlowLogFile } from './sources.js';
 import type { RenderedQuery } from './sql.js';
 
 /** An environment's flow logs as an engine reads them, and where they are configured. */
@@ -27,6 +29,19 @@ export interface FlowLogSource {
   region?: string;
   /** The Athena client (tests pass a mocked one); default: one for `region`. */
   athenaClient?: AthenaClient | undefined;
+}
+
+/** An environment's flow logs for `engine` (default its flowLogs.engine; flowLogsFor checks that the engine can read them). */
+export function environmentFlowLogs(root: string, environment: EnvironmentPolicies, engine?: Engine, athenaClient?: AthenaClient): FlowLogSource {
+  const source = environment.environment.source;
+  return {
+    root,
+    baseDir: dirname(join(root, source.file)),
+    environment: source,
+    flowLogs: flowLogsFor(environment, engine),
+    region: environment.environment.value.region,
+    athenaClient,
+  };
 }
 
 /** A query over the flow logs: its SQL for a relation, and the decoder of its rows. */

@@ -5,7 +5,7 @@
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import type { Progress } from '../core/progress.js';
 import { dnsAllowlist } from '../generators/dns-plan.js';
@@ -22,8 +22,7 @@ import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
 import { unknownFieldsFinding } from '../observe/duckdb-checks.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
-import { withFlowLogs } from '../observe/engine.js';
-import { flowLogsFor } from '../observe/sources.js';
+import { environmentFlowLogs, withFlowLogs } from '../observe/engine.js';
 import { decodeReportRow, renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
   assembleReport,
@@ -117,14 +116,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules: ruleMatches(rules),
     thresholds,
   });
-  const source = {
-    root: opts.root,
-    baseDir: dirname(join(opts.root, env.environment.source.file)),
-    environment: env.environment.source,
-    flowLogs: flowLogsFor(env, opts.engine),
-    region: config.region,
-    athenaClient: opts.athenaClient,
-  };
+  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
   const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: decodeReportRow };
   const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${opts.env}` }, (logs) => logs.read(reportQuery));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
