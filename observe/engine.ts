@@ -90,31 +90,35 @@ export async function withFlowLogs<T>(source: FlowLogSource, shown: FlowLogProgr
 /** DuckDB: the files resolved, each query read with the checks (readFlowLogs) under flowLogs.maxSeconds. */
 async function withDuckDb<T>(source: FlowLogSource, shown: FlowLogProgress, use: (logs: OpenFlowLogs) => Promise<T>): Promise<T> {
   const track = trackFiles(shown.progress, shown.label);
-  const duck = await openDuckDb({ memoryLimit: source.flowLogs.memoryLimit });
-  const { connection } = duck;
   let ok = false;
+  // The progress timer stops however the read ends, a database that would not open included.
   try {
-    const files = await resolveFiles(connection, source.flowLogs.files, source.baseDir, source.root, source.environment);
-    const bound = boundOf(source);
-    track.onFiles(files.length);
-    const value = await use({
-      engine: 'duckdb',
-      connection,
-      files,
-      bound,
-      async read<R>(q: FlowLogQuery<R>): Promise<FlowLogRows<R>> {
-        const { sql, params } = q.render('flow_logs');
-        const counting = countFileLines(files, 2, track.onFileCounted);
-        const run = () => withTimeBound(connection, bound, () => query(connection, sql, params));
-        const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, q.countFrom, run, counting);
-        return { rows: raw.map((r) => q.decode(r)), ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}) };
-      },
-    });
-    ok = true;
-    return value;
+    const duck = await openDuckDb({ memoryLimit: source.flowLogs.memoryLimit });
+    const { connection } = duck;
+    try {
+      const files = await resolveFiles(connection, source.flowLogs.files, source.baseDir, source.root, source.environment);
+      const bound = boundOf(source);
+      track.onFiles(files.length);
+      const value = await use({
+        engine: 'duckdb',
+        connection,
+        files,
+        bound,
+        async read<R>(q: FlowLogQuery<R>): Promise<FlowLogRows<R>> {
+          const { sql, params } = q.render('flow_logs');
+          const counting = countFileLines(files, 2, track.onFileCounted);
+          const run = () => withTimeBound(connection, bound, () => query(connection, sql, params));
+          const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, q.countFrom, run, counting);
+          return { rows: raw.map((r) => q.decode(r)), ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}) };
+        },
+      });
+      ok = true;
+      return value;
+    } finally {
+      duck.close();
+    }
   } finally {
     track.finish(ok);
-    duck.close();
   }
 }
 

@@ -65,6 +65,19 @@ describe('withFlowLogs: DuckDB', () => {
     await expect(stat(spill)).rejects.toThrow(/ENOENT/);
   });
 
+  it('stops its progress when the database does not open (a memoryLimit DuckDB refuses): no line after the error', async () => {
+    const root = await logsAt();
+    const shown: string[] = [];
+    const progress = { update: (text: string) => void shown.push(text), end: (text: string) => void shown.push(text) };
+    const source = { ...duckdbSource(root), flowLogs: { engine: 'duckdb' as const, files: ['logs/*'], memoryLimit: 'plenty' } };
+    const err = await thrown(() => withFlowLogs(source, { progress, label: 'observe dev' }, (logs) => logs.read(perInterface)));
+    expect((err as Error).message).toContain('flowLogs.memoryLimit "plenty": DuckDB refused it');
+    const after = shown.length;
+    // The progress timer shows a line every second while it runs.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(shown.length).toBe(after);
+  });
+
   it('a pattern that matches nothing fails before any query, naming the pattern', async () => {
     const root = await logsAt();
     const err = await thrown(() => withFlowLogs(duckdbSource(root, ['logs/*', 'none/*.log']), { label: 'test' }, (logs) => logs.read(perInterface)));
