@@ -14,7 +14,8 @@ import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBTyp
 import { LeastpathError, UsageError } from '../core/errors.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { AthenaConfig } from '../model/types.js';
-import { createFlowLogsView, openDuckDb, resolveFiles, sqlString, withTimeBound, type TimeBound } from '../observe/duckdb.js';
+import { openDuckDb, withTimeBound, type TimeBound } from '../observe/duckdb-session.js';
+import { createFlowLogsView, resolveFiles, sqlString } from '../observe/duckdb-view.js';
 import { dnsViewSql, resolveDnsFiles } from '../observe/dns-read.js';
 import type { FlowLogFile } from '../observe/sources.js';
 import type { SqlParam } from '../observe/sql.js';

@@ -51,10 +51,10 @@ export function registerCommands(program: Command, context: () => Context, setEx
         }),
       );
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
-      if (r.fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(r.fallback));
+      if (r.fallback) ctx.stderr((await import('../observe/duckdb-checks.js')).fallbackWarning(r.fallback));
       const gaps = coverageFindings(r, `policies/${env}/environment.yaml`);
       for (const f of gaps) ctx.stderr(formatFinding(f));
-      if (r.unknownFields) ctx.stderr((await import('../observe/duckdb.js')).unknownFieldsWarning(r.unknownFields));
+      if (r.unknownFields) ctx.stderr((await import('../observe/duckdb-checks.js')).unknownFieldsWarning(r.unknownFields));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
       // A workload whose logs stopped is a finding: its evidence was kept, and a person must see why.
       setExit(gaps.length > 0 ? EXIT_FINDINGS : EXIT_OK);
@@ -138,7 +138,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
         ...(opts.engine ? { engine: opts.engine } : {}),
       });
       for (const f of findings) ctx.stderr(formatFinding(f));
-      if (fallback) ctx.stderr((await import('../observe/duckdb.js')).fallbackWarning(fallback));
+      if (fallback) ctx.stderr((await import('../observe/duckdb-checks.js')).fallbackWarning(fallback));
       ctx.stdout(renderReport(report, opts.format));
       // Anomalies, and rules outside leastpath on an enforced group, are findings a person must look at; unused rules
       // and rejections are information.

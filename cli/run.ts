@@ -14,7 +14,7 @@ import { breakLine } from '../generators/render-plan.js';
 import { coverageFindings, formatObserveSummary, observeEnvironment, withWrites, type ObservedEnvironment } from '../observe/command.js';
 import { writeFilesAtomic } from '../core/atomic.js';
 import { journalPath } from '../core/writer.js';
-import { fallbackWarning, unknownFieldsWarning } from '../observe/duckdb.js';
+import { fallbackWarning, unknownFieldsWarning } from '../observe/duckdb-checks.js';
 import { reportSummaryLine, runReport } from '../verify/report-command.js';
 import type { Repo } from '../model/types.js';
 import type { Context } from './context.js';

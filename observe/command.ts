@@ -1,5 +1,5 @@
 /** `leastpath observe --env E [--to DATE] [--engine duckdb|athena]`: flow logs -> observed/E/*.yaml. */
-import { AthenaClient } from '@aws-sdk/client-athena';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import { join } from 'node:path';
 import { writeFilesAtomic, type PlannedFile, type WriteResult } from '../core/atomic.js';
 import { addDays, epochOf, windowEnd } from '../core/dates.js';
@@ -16,14 +16,11 @@ import { assembleObservedWithGaps, sourceStats, type CoverageGap, type ObserveRo
 import { DEFAULT_MIN_COVERAGE } from '../model/normalise.js';
 import { withNames } from './dns-names.js';
 import { readDnsLogs } from './dns-read.js';
-import { runAthenaQuery } from './athena.js';
-import { flowLogsTimeBound } from './duckdb.js';
 import { awsServiceLookup } from './aws-ranges.js';
-import { trackAthena, trackFiles } from './progress.js';
-import { observedFiles, queryInput, readObservationsDuckDb, toRow, windowEnding, type Observation } from './observe.js';
-import type { UnknownFields } from './duckdb.js';
-import { flowLogsFor } from './sources.js';
-import { renderObserveQuery } from './sql.js';
+import { observedFiles, readObservations, windowEnding, type Observation } from './observe.js';
+import type { UnknownFields } from './duckdb-checks.js';
+import { environmentFlowLogs } from './engine.js';
+import type { EngineFlowLogs } from './sources.js';
 
 export interface ObserveOptions {
   root: string;
@@ -116,7 +113,8 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
   const to = windowEnd(opts.to, opts.today);
   const { environment: env, replaced } = forObserve(opts.loaded ?? (await loadRepo(opts.root, { today: opts.today, env: opts.env })), opts.env);
   const config = env.environment.value;
-  const flowLogs = flowLogsFor(env, opts.engine);
+  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
+  const { flowLogs } = source;
   const { engine } = flowLogs;
   const window = windowEnding(to, config.window.days);
   // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
@@ -129,40 +127,14 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     );
   }
 
-  let observation: Observation;
-  const label = `observe ${opts.env}`;
-  if (flowLogs.engine === 'duckdb') {
-    const track = trackFiles(opts.progress, label);
-    let ok = false;
-    try {
-      observation = await readObservationsDuckDb({
-        root: opts.root,
-        environmentFile: join(opts.root, env.environment.source.file),
-        environmentSource: env.environment.source,
-        config,
-        window,
-        previous: opts.rebuild ? [] : [...env.observed.values()].map((o) => o.value),
-        onFiles: track.onFiles,
-        onFileCounted: track.onFileCounted,
-      });
-      ok = true;
-    } finally {
-      track.finish(ok);
-    }
-  } else {
-    const { athena } = flowLogs;
-    const q = renderObserveQuery(queryInput(`${athena.database}.${athena.table}`, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)));
-    const client = opts.athenaClient ?? new AthenaClient({ region: config.region });
-    const bound = flowLogsTimeBound(config.flowLogs.maxSeconds, env.environment.source.file);
-    const track = trackAthena(opts.progress, label);
-    const rows = await runAthenaQuery({
-      client, config: athena, sql: q.sql, params: q.params,
-      timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: env.environment.source.file,
-      onPoll: track.onPoll,
-    });
-    track.finish();
-    observation = { rows: rows.map(toRow), malformed: [], files: 0 };
-  }
+  const observation = await readObservations({
+    source,
+    config,
+    window,
+    // As before the shared engine: only the duckdb read left the carried connections out under --rebuild.
+    previous: opts.rebuild && engine === 'duckdb' ? [] : [...env.observed.values()].map((o) => o.value),
+    shown: { progress: opts.progress, label: `observe ${opts.env}` },
+  });
 
   const stats = sourceStats(observation.rows, engine);
   // No records is not no traffic: a window without a single record is a delivery problem, and evidence stays as it is.
@@ -260,7 +232,7 @@ export function coverageFindings(r: Pick<ObserveResult, 'environment' | 'gaps'>,
 }
 
 /** The finding of a window without records: at the flowLogs patterns, naming them, the files and the newest record. */
-function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: ReturnType<typeof flowLogsFor>, o: Observation): Finding {
+function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: EngineFlowLogs, o: Observation): Finding {
   const config = env.environment.value;
   const file = env.environment.source.file;
   const at = locate(env.environment.source, flowLogs.engine === 'duckdb' ? ['flowLogs', 'files'] : ['flowLogs', 'athena']);

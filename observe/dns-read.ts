@@ -14,7 +14,7 @@ import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { compareText, firstLine } from '../core/text.js';
 import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import type { EnvironmentConfig } from '../model/types.js';
-import { openDuckDb } from './duckdb.js';
+import { openDuckDb } from './duckdb-session.js';
 
 /** The fields leastpath reads, typed; any other field of a line is ignored (a new minor version adds fields). */
 const DNS_COLUMNS =

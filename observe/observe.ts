@@ -1,7 +1,7 @@
 /**
  * observe, the stage: `readObservations` gathers query rows from an engine, `assembleObserved` decides the
  * files (pure), `observedFiles` renders them as files to write, which the command writes all at once
- * (core/atomic.ts). Engines share observe/sql.ts.
+ * (core/atomic.ts). The engine is observe/engine.ts, shared with report; the SQL is observe/sql.ts.
  */
 import { addDays, dayOf, epochOf } from '../core/dates.js';
 import { numberOrNull, stringOrNull } from '../core/sql-values.js';
@@ -13,21 +13,11 @@ import { compareText } from '../core/text.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, sourceStats, type ObserveRow, type ObserveWindow } from './assemble.js';
-import {
-  checkGarbage,
-  flowLogsTimeBound,
-  malformedLines,
-  openDuckDb,
-  query,
-  readFlowLogs,
-  readRejects,
-  resolveFiles,
-  withTimeBound,
-  type MalformedLine,
-  type UnknownFields,
-} from './duckdb.js';
+import { checkGarbage, malformedLines, readRejects, type MalformedLine, type UnknownFields } from './duckdb-checks.js';
+import { query, withTimeBound } from './duckdb-session.js';
+import { withFlowLogs, type FlowLogProgress, type FlowLogSource } from './engine.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { countFileLines, type FlowLogFile } from './sources.js';
+import type { FlowLogFile } from './sources.js';
 import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
@@ -121,26 +111,41 @@ export async function readObservationsDuckDb(opts: {
   window: ObserveWindow;
   /** environment.yaml as read, to point at a flowLogs.files pattern that matches nothing. */
   environmentSource?: YamlSource;
-  /** Progress: the files found, then each file counted (its lines) while DuckDB reads them. */
-  onFiles?: (files: number) => void;
-  onFileCounted?: (lines: number) => void;
   /** The environment's observed files as committed: their open connections keep their decision. */
   previous?: Iterable<ObservedFile>;
 }): Promise<Observation> {
-  const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
-  const { connection } = duck;
-  try {
-    const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
-    const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs, opts.previous);
-    const q = renderObserveQuery(input);
-    const bound = flowLogsTimeBound(opts.config.flowLogs.maxSeconds, opts.environmentSource?.file ?? 'environment.yaml');
-    opts.onFiles?.(files.length);
-    const counting = countFileLines(files, 2, opts.onFileCounted);
-    const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, input.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), counting);
-    const rows = raw.map(toRow);
+  const source: FlowLogSource = {
+    root: opts.root,
+    baseDir: dirname(opts.environmentFile),
+    environment: opts.environmentSource,
+    flowLogs: { ...opts.config.flowLogs, engine: 'duckdb' },
+  };
+  return readObservations({ source, config: opts.config, window: opts.window, previous: opts.previous ?? [], shown: { label: 'observe' } });
+}
+
+/**
+ * Runs the observe query over the source's flow logs on its engine. On DuckDB, the malformed lines are then found
+ * with their file and line (a file that is mostly malformed fails), and a window without records names the files
+ * read and the newest record in them.
+ */
+export async function readObservations(opts: {
+  source: FlowLogSource;
+  config: EnvironmentConfig;
+  window: ObserveWindow;
+  /** The environment's observed files as committed: their open connections keep their decision. */
+  previous: Iterable<ObservedFile>;
+  shown: FlowLogProgress;
+}): Promise<Observation> {
+  const previous = [...opts.previous];
+  const input = (relation: string) => queryInput(relation, opts.config.workloads, opts.window, opts.config.vpcCidrs, previous);
+  const observeQuery = { render: (relation: string) => renderObserveQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: toRow };
+  return withFlowLogs(opts.source, opts.shown, async (logs) => {
+    const { rows, fallback, unknownFields } = await logs.read(observeQuery);
+    if (logs.engine === 'athena') return { rows, malformed: [], files: 0 };
+    const { connection, files, bound } = logs;
     // Finding the malformed lines reads the files again: bounded alike.
     const malformed = await withTimeBound(connection, bound, async () => {
-      const found = await collectMalformed(connection, files, rows, opts.root);
+      const found = await collectMalformed(connection, files, rows, opts.source.root);
       await checkGarbage(connection, files, found);
       return found;
     });
@@ -148,9 +153,7 @@ export async function readObservationsDuckDb(opts: {
     // A window without records fails; what the files do hold (their newest record) tells a user where the logs stopped.
     const empty = sourceStats(kept, 'duckdb').records === 0 ? { fileNames: files.map((f) => f.display), newest: await newestRecord(connection) } : {};
     return { rows: kept, malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}), ...empty };
-  } finally {
-    duck.close();
-  }
+  });
 }
 
 const MALFORMED = 'MALFORMED:';

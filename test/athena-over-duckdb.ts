@@ -8,7 +8,8 @@ import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCo
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFlowLogsView, openDuckDb, query } from '../observe/duckdb.js';
+import { openDuckDb, query } from '../observe/duckdb-session.js';
+import { createFlowLogsView } from '../observe/duckdb-view.js';
 import { fileKind } from '../observe/sources.js';
 import type { SqlParam } from '../observe/sql.js';
 

@@ -5,7 +5,7 @@
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { addDays, epochOf, windowEnd } from '../core/dates.js';
 import type { Progress } from '../core/progress.js';
 import { dnsAllowlist } from '../generators/dns-plan.js';
@@ -19,21 +19,18 @@ import type { ResolveResult } from '../generators/resolve.js';
 import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { Engine, EnvironmentPolicies } from '../model/types.js';
-import { findingAt, type YamlSource } from '../core/yaml-source.js';
-import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unknownFieldsFinding, withTimeBound, type UnknownFields } from '../observe/duckdb.js';
+import { findingAt } from '../core/yaml-source.js';
+import { unknownFieldsFinding } from '../observe/duckdb-checks.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
-import { trackAthena, trackFiles } from '../observe/progress.js';
-import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
-import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
+import { environmentFlowLogs, withFlowLogs } from '../observe/engine.js';
+import { decodeReportRow, renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
   assembleReport,
   parseCurrentRules,
   ruleMatches,
   rulesFromCurrent,
   rulesFromResolved,
-  toReportRow,
   type ReportDocument,
-  type ReportRow,
   type RuleToCount,
 } from './report.js';
 
@@ -119,11 +116,9 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules: ruleMatches(rules),
     thresholds,
   });
-  const flowLogs = flowLogsFor(env, opts.engine);
-  const { rows, fallback, unknownFields } =
-    flowLogs.engine === 'athena'
-      ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined, unknownFields: undefined }
-      : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
+  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
+  const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: decodeReportRow };
+  const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${opts.env}` }, (logs) => logs.read(reportQuery));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   await addNames(opts.root, env, window, report);
   const outside = outsideFindings(report, env);
@@ -156,53 +151,6 @@ async function addNames(root: string, env: EnvironmentPolicies, window: { from: 
   report.dns = dnsReport(dns, sourceOf, allowlist);
   report.anomalies.push(...dnsAnomalies(dns, sourceOf, allowlist));
   report.summary.anomalies = report.anomalies.length;
-}
-
-async function readReportDuckDb(
-  root: string,
-  environment: YamlSource,
-  flowLogs: EngineFlowLogs,
-  input: (relation: string) => ReportQueryInput,
-  track?: ReturnType<typeof trackFiles>,
-): Promise<{ rows: ReportRow[]; fallback: string | undefined; unknownFields: UnknownFields | undefined }> {
-  const duck = await openDuckDb({ memoryLimit: flowLogs.memoryLimit });
-  const { connection } = duck;
-  let ok = false;
-  try {
-    const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
-    track?.onFiles(files.length);
-    const qi = input('flow_logs');
-    const q = renderReportQuery(qi);
-    const bound = flowLogsTimeBound(flowLogs.maxSeconds, environment.file);
-    const { value, fallback, unknownFields } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), countFileLines(files, 2, track?.onFileCounted));
-    ok = true;
-    return { rows: value.map(toReportRow), fallback, unknownFields };
-  } finally {
-    track?.finish(ok);
-    duck.close();
-  }
-}
-
-async function readReportAthena(
-  flowLogs: EngineFlowLogs & { engine: 'athena' },
-  environmentFile: string,
-  region: string,
-  input: (relation: string) => ReportQueryInput,
-  client?: AthenaClient,
-  track?: ReturnType<typeof trackAthena>,
-): Promise<ReportRow[]> {
-  const sdk = await import('@aws-sdk/client-athena');
-  const { runAthenaQuery } = await import('../observe/athena.js');
-  const { athena } = flowLogs;
-  const q = renderReportQuery(input(`${athena.database}.${athena.table}`));
-  const bound = flowLogsTimeBound(flowLogs.maxSeconds, environmentFile);
-  const rows = await runAthenaQuery({
-    client: client ?? new sdk.AthenaClient({ region }), config: athena, sql: q.sql, params: q.params,
-    timeoutMs: bound.seconds * 1000, timeoutSetting: bound.setting, configFile: environmentFile,
-    ...(track ? { onPoll: track.onPoll } : {}),
-  });
-  track?.finish();
-  return rows.map(toReportRow);
 }
 
 /** The one-line summary `run` prints per environment. */

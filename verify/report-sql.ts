@@ -11,6 +11,7 @@
  * initiated; responses ride on connection state and hit no rule), the peer inside the rule's CIDRs, prefix-list
  * entries or referenced workload's addresses, and the protocol (-1 all) and port range matching.
  */
+import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import type { AnomalyThresholds } from '../model/types.js';
 import {
   ipv4IntExpr,
@@ -227,8 +228,8 @@ beacon AS (
 -- The daily rows say which destinations are external, and beacons are kept only at those: one join with ext_addr
 -- for both (two joins would read the table twice more on Athena).
 dest_rows AS (
-  SELECT 'daily' AS kind, workload, raddr, port, proto, d, flows AS n, bytes, CAST(NULL AS BIGINT) AS t1,
-    CAST(NULL AS BIGINT) AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2
+  SELECT 'daily' AS kind, workload, raddr, port, proto, d, flows AS n, bytes, CAST(NULL AS BIGINT) AS first_start,
+    CAST(NULL AS BIGINT) AS last_start, CAST(NULL AS DOUBLE) AS period, CAST(NULL AS DOUBLE) AS sd_gap
   FROM egress_day
   UNION ALL
   SELECT 'beacon' AS kind, workload, raddr, rport, proto, NULL, conns, bytes, first_start, last_start, period, sd_gap
@@ -246,10 +247,10 @@ rejected AS (
 )
 SELECT 'hit' AS kind, CAST(NULL AS VARCHAR) AS workload, CAST(NULL AS VARCHAR) AS raddr, CAST(NULL AS BIGINT) AS port,
   CAST(NULL AS BIGINT) AS proto, rid, CAST(NULL AS BIGINT) AS d, hits AS n, CAST(0 AS BIGINT) AS bytes,
-  CAST(NULL AS BIGINT) AS t1, last_start AS t2, CAST(NULL AS DOUBLE) AS x1, CAST(NULL AS DOUBLE) AS x2, CAST(NULL AS VARCHAR) AS basis
+  CAST(NULL AS BIGINT) AS first_start, last_start, CAST(NULL AS DOUBLE) AS period, CAST(NULL AS DOUBLE) AS sd_gap, CAST(NULL AS VARCHAR) AS basis
 FROM rule_hits
 UNION ALL
-SELECT r.kind, r.workload, r.raddr, r.port, r.proto, NULL, r.d, r.n, r.bytes, r.t1, r.t2, r.x1, r.x2,
+SELECT r.kind, r.workload, r.raddr, r.port, r.proto, NULL, r.d, r.n, r.bytes, r.first_start, r.last_start, r.period, r.sd_gap,
   CASE WHEN r.kind = 'daily' AND x.addr IS NOT NULL THEN 'external' END
 FROM dest_rows r LEFT JOIN ext_addr x ON x.addr = r.raddr
 WHERE r.kind = 'daily' OR x.addr IS NOT NULL
@@ -268,4 +269,103 @@ WHERE cov = 1
 
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;
+}
+
+// --- the rows of the report query, by kind ------------------------------------------------------------------
+// The final SELECT unions every kind into one set of columns: each decoder below reads the columns its kind fills.
+
+/** A counted rule's hits (`rid`, `n`, `last_start`): the records it admitted, and the start of the last one. */
+export interface HitRow {
+  kind: 'hit';
+  /** Index of the rule in the report's rule list (RuleMatch.id). */
+  rule: number | null;
+  hits: number;
+  lastStart: number | null;
+}
+
+/** The destination columns of a daily, beacon or rejected row: `workload`, `raddr`, `port`, `proto`. */
+interface DestinationRow {
+  workload: string | null;
+  raddr: string | null;
+  port: number | null;
+  proto: number | null;
+}
+
+/** What a workload initiated to one destination on one day (`d`: days since the window's first day). */
+export interface DailyRow extends DestinationRow {
+  kind: 'daily';
+  day: number | null;
+  flows: number;
+  bytes: number;
+  /** Outside the VPC and no workload's address (`basis = 'external'`): where volume anomalies are looked for. */
+  external: boolean;
+}
+
+/** An external destination the workload connects to at a regular period (`n` connections, `sd_gap`). */
+export interface BeaconRow extends DestinationRow {
+  kind: 'beacon';
+  connections: number;
+  bytes: number;
+  firstStart: number | null;
+  lastStart: number | null;
+  /** The median gap between connections, in seconds. */
+  period: number | null;
+  /** The standard deviation of the gaps near the period, in seconds. */
+  gapDeviation: number | null;
+}
+
+/** Records the workload's connections to a destination got rejected (`n` flows). */
+export interface RejectedRow extends DestinationRow {
+  kind: 'rejected';
+  flows: number;
+  lastStart: number | null;
+}
+
+/** One of a workload's own interfaces (in `raddr`). */
+export interface IfaceRow {
+  kind: 'iface';
+  workload: string | null;
+  iface: string | null;
+}
+
+/** Records per interface, UTC day and log status, as observe counts coverage (status in `workload`, `basis` the place). */
+export interface CoverageRow {
+  kind: 'coverage';
+  status: string | null;
+  iface: string | null;
+  /** Days since 1970. */
+  epochDay: number | null;
+  records: number;
+  /** `instance subnet` of the interface. */
+  place: string | null;
+}
+
+/** One row of the report query. */
+export type ReportRow = HitRow | DailyRow | BeaconRow | RejectedRow | IfaceRow | CoverageRow;
+
+/** A row of the report query (DuckDB values or Athena strings), decoded by its kind. */
+export function decodeReportRow(r: Record<string, unknown>): ReportRow {
+  const num = numberOrNull;
+  const str = stringOrNull;
+  const destination = (): DestinationRow => ({ workload: str(r.workload), raddr: str(r.raddr), port: num(r.port), proto: num(r.proto) });
+  const kind = String(r.kind);
+  switch (kind) {
+    case 'hit':
+      return { kind, rule: num(r.rid), hits: num(r.n) ?? 0, lastStart: num(r.last_start) };
+    case 'daily':
+      return { kind, ...destination(), day: num(r.d), flows: num(r.n) ?? 0, bytes: num(r.bytes) ?? 0, external: str(r.basis) === 'external' };
+    case 'beacon':
+      return {
+        kind, ...destination(), connections: num(r.n) ?? 0, bytes: num(r.bytes) ?? 0,
+        firstStart: num(r.first_start), lastStart: num(r.last_start), period: num(r.period), gapDeviation: num(r.sd_gap),
+      };
+    case 'rejected':
+      return { kind, ...destination(), flows: num(r.n) ?? 0, lastStart: num(r.last_start) };
+    case 'iface':
+      return { kind, workload: str(r.workload), iface: str(r.raddr) };
+    case 'coverage':
+      return { kind, status: str(r.workload), iface: str(r.raddr), epochDay: num(r.d), records: num(r.n) ?? 0, place: str(r.basis) };
+    default:
+      throw new Error(`report query: a row of unknown kind ${JSON.stringify(kind)}`);
+  }
 }

@@ -4,7 +4,6 @@
  * anomalies, daily egress for the charts). Pure; the query is verify/report-sql.ts, the IO verify/report-command.ts.
  */
 import type { DnsReport } from './dns-report.js';
-import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { hostCidr, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
 import { portRange, protocolFromNumber, protocolPort } from '../core/ports.js';
@@ -15,10 +14,10 @@ import { peerText } from '../generators/plan.js';
 import type { AnomalyThresholds, EnvironmentConfig, ObservedRejected, PrefixList, WorkloadSelector } from '../model/types.js';
 import type { ObserveRow } from '../observe/assemble.js';
 import { coverageByWorkload } from '../observe/coverage.js';
-import { volumeRows } from './volume.js';
+import { volumeRows, type VolumeRow } from './volume.js';
 import { addDays, dayOf, daysBetween, epochOf } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
-import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
+import { BEACON_REGULAR_SHARE, type BeaconRow, type HitRow, type RejectedRow, type ReportRow, type RuleMatch } from './report-sql.js';
 
 type Direction = 'egress' | 'ingress';
 
@@ -132,46 +131,6 @@ export interface ReportDocument {
   daily: DailyEgress[];
   /** With dnsLogs: queries per allowed name, unused names, names an existing DNS Firewall blocked or alerted on. */
   dns?: DnsReport;
-}
-
-/** One row of the report query (DuckDB values or Athena strings). */
-export interface ReportRow {
-  /** `coverage`: records per interface (raddr), day (d) and log status (workload), basis "instance subnet"; `iface`: a workload's own interface (raddr). */
-  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon' | 'coverage' | 'iface';
-  workload: string | null;
-  raddr: string | null;
-  port: number | null;
-  proto: number | null;
-  rid: number | null;
-  d: number | null;
-  n: number;
-  bytes: number;
-  t1: number | null;
-  t2: number | null;
-  x1: number | null;
-  x2: number | null;
-  basis: string | null;
-}
-
-export function toReportRow(r: Record<string, unknown>): ReportRow {
-  const num = numberOrNull;
-  const str = stringOrNull;
-  return {
-    kind: String(r.kind) as ReportRow['kind'],
-    workload: str(r.workload),
-    raddr: str(r.raddr),
-    port: num(r.port),
-    proto: num(r.proto),
-    rid: num(r.rid),
-    d: num(r.d),
-    n: num(r.n) ?? 0,
-    bytes: num(r.bytes) ?? 0,
-    t1: num(r.t1),
-    t2: num(r.t2),
-    x1: num(r.x1),
-    x2: num(r.x2),
-    basis: str(r.basis),
-  };
 }
 
 // --- rules from the resolved environment ---------------------------------------------------------------------
@@ -391,8 +350,8 @@ function reportCoverage(input: AssembleReportInput, days: number): ReportCoverag
   const rows: ObserveRow[] = [];
   const base = { proto: null, bytes: 0, firstSeen: null, lastSeen: null, rank: 0 };
   for (const r of input.rows) {
-    if (r.kind === 'coverage') rows.push({ ...base, kind: 'coverage', workload: r.workload ?? '-', raddr: r.raddr, rport: r.d, flows: r.n, svc: r.basis });
-    else if (r.kind === 'iface' && r.workload !== null) rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.raddr });
+    if (r.kind === 'coverage') rows.push({ ...base, kind: 'coverage', workload: r.status ?? '-', raddr: r.iface, rport: r.epochDay, flows: r.records, svc: r.place });
+    else if (r.kind === 'iface' && r.workload !== null) rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.iface });
   }
   const by = coverageByWorkload(rows, input.selectors, input.window, days);
   return [...by].map(([workload, c]) => ({ workload, days: c.days, covered: c.covered, gaps: c.gaps }));
@@ -405,18 +364,18 @@ export function ruleMatches(rules: readonly RuleToCount[]): RuleMatch[] {
 
 export function assembleReport(input: AssembleReportInput): ReportDocument {
   const days = daysBetween(input.window.from, input.window.to) + 1;
-  const hits = new Map<number, ReportRow>();
-  for (const r of input.rows) if (r.kind === 'hit' && r.rid !== null) hits.set(r.rid, r);
+  const hits = new Map<number, HitRow>();
+  for (const r of input.rows) if (r.kind === 'hit' && r.rule !== null) hits.set(r.rule, r);
   const rules: ReportRule[] = input.rules.map((r, id) => {
     if (!r.match) return { ...r.rule, hits: null, lastHit: null, counted: false };
     const h = hits.get(id);
-    return { ...r.rule, hits: h?.n ?? 0, lastHit: h?.t2 != null ? dayOf(h.t2) : null, counted: true };
+    return { ...r.rule, hits: h?.hits ?? 0, lastHit: h?.lastStart != null ? dayOf(h.lastStart) : null, counted: true };
   });
   rules.sort(compareReportRules);
   const coverage = reportCoverage(input, days);
   // Records, not malformed lines (the view dates those at the window's start).
   const first = epochOf(input.window.from) / 86_400;
-  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.n > 0 && RECORD_STATUSES.has(r.workload ?? '') && r.d !== null && r.d >= first);
+  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.records > 0 && RECORD_STATUSES.has(r.status ?? '') && r.epochDay !== null && r.epochDay >= first);
   // A rule is unused only over days its workload's interfaces logged; with none, the window says nothing about it.
   const silent = (r: ReportRule) => noRecords || coverage.find((c) => c.workload === r.group)?.covered === 0;
   const unused = rules.filter((r) => r.counted && r.hits === 0 && !silent(r));
@@ -424,20 +383,20 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   const outside = rules.filter((r) => r.outside !== undefined);
 
   const rejected: ReportRejected[] = input.rows
-    .filter((r) => r.kind === 'rejected')
+    .filter((r): r is RejectedRow => r.kind === 'rejected')
     .map((r) => ({
       workload: r.workload!,
       destination: cidrOf(r.raddr!),
       protocol: protocolName(r.proto),
       ...(portOf(r.proto, r.port) !== undefined ? { port: portOf(r.proto, r.port)! } : {}),
-      flows: r.n,
-      lastSeen: dayOf(r.t2),
+      flows: r.flows,
+      lastSeen: dayOf(r.lastStart),
     }))
     .sort((a, b) => compareText(a.workload, b.workload) || compareText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
 
   const dailyMap = new Map<string, DailyEgress>();
   for (const r of input.rows) {
-    if (r.kind !== 'daily' || r.d === null || r.d < 0 || r.d >= days) continue;
+    if (r.kind !== 'daily' || r.day === null || r.day < 0 || r.day >= days) continue;
     const port = portOf(r.proto, r.port);
     const key = `${r.workload}\0${r.raddr}\0${r.proto}\0${port ?? ''}`;
     const e = dailyMap.get(key) ?? {
@@ -448,7 +407,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       flows: new Array<number>(days).fill(0),
       bytes: 0,
     };
-    e.flows[r.d]! += r.n;
+    e.flows[r.day]! += r.flows;
     e.bytes += r.bytes;
     dailyMap.set(key, e);
   }
@@ -458,7 +417,7 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
 
   const anomalies = [
     ...volumeRows(input.rows, input.thresholds).map((r) => volumeAnomaly(r, input.window.from)),
-    ...input.rows.filter((r) => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
+    ...input.rows.filter((r): r is BeaconRow => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
   ].sort((a, b) => compareText(a.workload, b.workload) || compareText(a.kind, b.kind) || compareText(a.destination, b.destination) || compareText(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
 
   const counted = rules.filter((r) => r.counted);
@@ -495,16 +454,16 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   };
 }
 
-function volumeAnomaly(r: ReportRow, windowFrom: string): Anomaly {
-  const date = addDays(windowFrom, r.d ?? 0);
-  const baseline = r.x1 ?? 0;
-  const days = r.x2 ?? 0;
-  const of = r.basis === 'external' ? 'external' : 'destination';
+function volumeAnomaly(r: VolumeRow, windowFrom: string): Anomaly {
+  const date = addDays(windowFrom, r.day);
+  const baseline = r.baseline;
+  const days = r.baselineDays;
+  const of = r.of;
   const port = portOf(r.proto, r.port);
   const factor = baseline > 0 ? r.bytes / baseline : Infinity;
   const basis = of === 'destination' ? 'to this destination' : 'to all external destinations (first day seen here)';
   return {
-    ...anomalyHead('volume', r, port),
+    ...anomalyHead('volume', r, port, r.flows),
     from: date,
     to: date,
     why:
@@ -515,32 +474,37 @@ function volumeAnomaly(r: ReportRow, windowFrom: string): Anomaly {
 }
 
 /** What every anomaly of a report row says: kind, workload, destination, protocol, port, flows, bytes. */
-function anomalyHead(kind: Anomaly['kind'], r: ReportRow, port: number | undefined): Pick<Anomaly, 'kind' | 'workload' | 'destination' | 'protocol' | 'port' | 'flows' | 'bytes'> {
+function anomalyHead(
+  kind: Anomaly['kind'],
+  r: { workload: string | null; raddr: string | null; proto: number | null; bytes: number },
+  port: number | undefined,
+  flows: number,
+): Pick<Anomaly, 'kind' | 'workload' | 'destination' | 'protocol' | 'port' | 'flows' | 'bytes'> {
   return {
     kind,
     workload: r.workload!,
     destination: cidrOf(r.raddr!),
     protocol: protocolName(r.proto),
     ...(port !== undefined ? { port } : {}),
-    flows: r.n,
+    flows,
     bytes: r.bytes,
   };
 }
 
-function beaconAnomaly(r: ReportRow, t: AnomalyThresholds): Anomaly {
-  const period = r.x1 ?? 0;
-  const jitter = period > 0 ? (r.x2 ?? 0) / period : 0;
+function beaconAnomaly(r: BeaconRow, t: AnomalyThresholds): Anomaly {
+  const period = r.period ?? 0;
+  const jitter = period > 0 ? (r.gapDeviation ?? 0) / period : 0;
   const port = portOf(r.proto, r.port);
-  const first = r.t1 ?? 0;
-  const last = r.t2 ?? 0;
-  const perFlow = r.n > 0 ? Math.round(r.bytes / r.n) : 0;
+  const first = r.firstStart ?? 0;
+  const last = r.lastStart ?? 0;
+  const perFlow = r.connections > 0 ? Math.round(r.bytes / r.connections) : 0;
   return {
-    ...anomalyHead('beacon', r, port),
+    ...anomalyHead('beacon', r, port, r.connections),
     from: dayOf(first),
     to: dayOf(last),
     why:
-      `${r.n} connections to ${protocolPort({ protocol: protocolName(r.proto), port })} from ${time(first)} to ${time(last)} UTC, ` +
-      `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: the regular gaps vary by ${(r.x2 ?? 0).toFixed(1)} s; ` +
+      `${r.connections} connections to ${protocolPort({ protocol: protocolName(r.proto), port })} from ${time(first)} to ${time(last)} UTC, ` +
+      `one every ${Math.round(period)} s (jitter ${(jitter * 100).toFixed(1)}%: the regular gaps vary by ${(r.gapDeviation ?? 0).toFixed(1)} s; ` +
       `at least ${BEACON_REGULAR_SHARE * 100}% of the gaps within ${(t.beaconMaxJitter * 100).toFixed(0)}% of the period is regular, pauses left out), ` +
       `${formatBytes(perFlow)} per connection`,
     periodSeconds: Math.round(period * 10) / 10,

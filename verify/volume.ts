@@ -10,7 +10,7 @@
  * VPC that are no workload's address.
  */
 import type { AnomalyThresholds } from '../model/types.js';
-import type { ReportRow } from './report.js';
+import type { ReportRow } from './report-sql.js';
 
 interface Day {
   workload: string;
@@ -45,15 +45,34 @@ function otherDays(byDay: ReadonlyMap<number, number>, d: number): { median: num
   return m === undefined ? undefined : { median: m, days: others.length };
 }
 
-/** Report rows of kind 'volume' (x1 = baseline bytes per day, x2 = its number of days, basis = what it is of). */
-export function volumeRows(rows: readonly ReportRow[], t: AnomalyThresholds): ReportRow[] {
+/** A day a workload sent far more than usual to an external destination. */
+export interface VolumeRow {
+  kind: 'volume';
+  workload: string;
+  raddr: string;
+  /** The day's largest (port, protocol) to the destination. */
+  port: number | null;
+  proto: number | null;
+  /** Days since the window's first day. */
+  day: number;
+  flows: number;
+  bytes: number;
+  /** The median bytes of the other days, and how many other days there were. */
+  baseline: number;
+  baselineDays: number;
+  /** What the baseline is of: this destination's other days, or all external destinations' (first day seen here). */
+  of: 'destination' | 'external';
+}
+
+/** The daily rows' days that are volume anomalies. */
+export function volumeRows(rows: readonly ReportRow[], t: AnomalyThresholds): VolumeRow[] {
   const days = new Map<string, Day>();
   for (const r of rows) {
-    if (r.kind !== 'daily' || r.basis !== 'external' || r.workload === null || r.raddr === null || r.d === null) continue;
-    const key = `${r.workload}\0${r.raddr}\0${r.d}`;
-    const day = days.get(key) ?? { workload: r.workload, raddr: r.raddr, d: r.d, bytes: 0, flows: 0, top: { bytes: -1, port: null, proto: null } };
+    if (r.kind !== 'daily' || !r.external || r.workload === null || r.raddr === null || r.day === null) continue;
+    const key = `${r.workload}\0${r.raddr}\0${r.day}`;
+    const day = days.get(key) ?? { workload: r.workload, raddr: r.raddr, d: r.day, bytes: 0, flows: 0, top: { bytes: -1, port: null, proto: null } };
     day.bytes += r.bytes;
-    day.flows += r.n;
+    day.flows += r.flows;
     const better = r.bytes > day.top.bytes || (r.bytes === day.top.bytes && (before(r.port, day.top.port) || before(r.proto, day.top.proto)) < 0);
     if (better) day.top = { bytes: r.bytes, port: r.port, proto: r.proto };
     days.set(key, day);
@@ -69,7 +88,7 @@ export function volumeRows(rows: readonly ReportRow[], t: AnomalyThresholds): Re
     perWorkload.set(day.workload, all.set(day.d, (all.get(day.d) ?? 0) + day.bytes));
   }
 
-  const out: ReportRow[] = [];
+  const out: VolumeRow[] = [];
   for (const day of days.values()) {
     const dest = otherDays(perDest.get(`${day.workload}\0${day.raddr}`)!, day.d);
     const base = dest ?? otherDays(perWorkload.get(day.workload)!, day.d);
@@ -80,15 +99,12 @@ export function volumeRows(rows: readonly ReportRow[], t: AnomalyThresholds): Re
       raddr: day.raddr,
       port: day.top.port,
       proto: day.top.proto,
-      rid: null,
-      d: day.d,
-      n: day.flows,
+      day: day.d,
+      flows: day.flows,
       bytes: day.bytes,
-      t1: null,
-      t2: null,
-      x1: base.median,
-      x2: base.days,
-      basis: dest ? 'destination' : 'external',
+      baseline: base.median,
+      baselineDays: base.days,
+      of: dest ? 'destination' : 'external',
     });
   }
   return out;

@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import { assembleObserved, sourceStats } from '../../observe/assemble.js';
 import { awsServiceLookup } from '../../observe/aws-ranges.js';
-import { openDuckDb } from '../../observe/duckdb.js';
+import { openDuckDb } from '../../observe/duckdb-session.js';
 import { readObservationsDuckDb, windowEnding } from '../../observe/observe.js';
 import { dataSetArg, measured, type ChildUsage } from './child.js';
 import { benchEnvironment, WINDOW_DAYS, WINDOW_TO } from './generate.js';

@@ -8,7 +8,8 @@
  * Usage: node --import tsx bench/observe/floor-child.ts <data-set dir>
  */
 import { join, resolve } from 'node:path';
-import { openDuckDb, sqlString } from '../../observe/duckdb.js';
+import { openDuckDb } from '../../observe/duckdb-session.js';
+import { sqlString } from '../../observe/duckdb-view.js';
 import { columnName, fieldType } from '../../observe/fields.js';
 import { dataSetArg, measured, type ChildUsage } from './child.js';
 import { FORMAT } from './generate.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { openDuckDb, type DuckDbHandle } from '../../observe/duckdb.js';
+import { openDuckDb, type DuckDbHandle } from '../../observe/duckdb-session.js';
 import { DEFAULT_MAX_LIMIT, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from '../../ask/schema.js';
 import { checkSql, type SqlPolicy } from '../../ask/validate.js';
 

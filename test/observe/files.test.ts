@@ -10,7 +10,9 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../core/errors.js';
 import { openReadOnlySession } from '../../ask/run.js';
-import { openDuckDb, readFlowLogs, resolveFiles, sqlString } from '../../observe/duckdb.js';
+import { readFlowLogs } from '../../observe/duckdb-checks.js';
+import { openDuckDb } from '../../observe/duckdb-session.js';
+import { resolveFiles, sqlString } from '../../observe/duckdb-view.js';
 import { countFileLines, LineCounter } from '../../observe/sources.js';
 import { runReport } from '../../verify/report-command.js';
 import {

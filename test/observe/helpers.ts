@@ -8,7 +8,8 @@ import type { EnvironmentConfig, ObservedFile, WorkloadSelector } from '../../mo
 import { assembleObserved, type ObserveRow, type ObserveWindow } from '../../observe/assemble.js';
 import { awsServiceLookup } from '../../observe/aws-ranges.js';
 import { runObserve, type ObserveOptions, type ObserveResult } from '../../observe/command.js';
-import { openDuckDb, sqlString } from '../../observe/duckdb.js';
+import { openDuckDb } from '../../observe/duckdb-session.js';
+import { sqlString } from '../../observe/duckdb-view.js';
 import { columnName, fieldType } from '../../observe/fields.js';
 import { readObservationsDuckDb, windowEnding, type Observation } from '../../observe/observe.js';
 

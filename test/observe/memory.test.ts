@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
-import { explainTempArea, openDuckDb, readFlowLogs, resolveFiles } from '../../observe/duckdb.js';
+import { readFlowLogs } from '../../observe/duckdb-checks.js';
+import { explainTempArea, openDuckDb } from '../../observe/duckdb-session.js';
+import { resolveFiles } from '../../observe/duckdb-view.js';
 import { expectFinding, devEnvironment } from '../validate/org.js';
 import { exchange, observeOrg, T0, thrown, writeLogFiles, writeOrg, type Rec } from './helpers.js';
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ANOMALIES } from '../../model/normalise.js';
-import { createFlowLogsView, openDuckDb, query, resolveFiles } from '../../observe/duckdb.js';
+import { openDuckDb, query } from '../../observe/duckdb-session.js';
+import { createFlowLogsView, resolveFiles } from '../../observe/duckdb-view.js';
 import { queryInput, rangeMatch, windowEnding } from '../../observe/observe.js';
 import { renderObserveQuery } from '../../observe/sql.js';
-import { renderReportQuery } from '../../verify/report-sql.js';
-import { toReportRow } from '../../verify/report.js';
+import { decodeReportRow, renderReportQuery } from '../../verify/report-sql.js';
 import { exchange, T0, writeLogFiles } from '../observe/helpers.js';
 
 describe('report query', () => {
@@ -41,9 +41,9 @@ describe('report query', () => {
       await connection.run('CREATE SCHEMA flowlogs');
       await connection.run('CREATE VIEW flowlogs.vpc_flow_logs AS SELECT * FROM flow_logs');
       const q = renderReportQuery(input);
-      const rows = (await query(connection, q.sql, q.params)).map(toReportRow);
-      expect(rows.filter((r) => r.kind === 'hit')).toMatchObject([{ rid: 0, n: 1, t2: T0 }]);
-      expect(rows.filter((r) => r.kind === 'daily')).toMatchObject([{ workload: 'web', raddr: '203.0.113.10', port: 443, proto: 6, d: 2, n: 1, bytes: 1000 }]);
+      const rows = (await query(connection, q.sql, q.params)).map(decodeReportRow);
+      expect(rows.filter((r) => r.kind === 'hit')).toMatchObject([{ rule: 0, hits: 1, lastStart: T0 }]);
+      expect(rows.filter((r) => r.kind === 'daily')).toMatchObject([{ workload: 'web', raddr: '203.0.113.10', port: 443, proto: 6, day: 2, flows: 1, bytes: 1000 }]);
     } finally {
       duck.close();
     }

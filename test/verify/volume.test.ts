@@ -1,12 +1,17 @@
 /** Volume anomalies from the daily rows: the baseline is the median of the other days, the top port names the day. */
 import { describe, expect, it } from 'vitest';
-import type { ReportRow } from '../../verify/report.js';
+import type { DailyRow } from '../../verify/report-sql.js';
 import { median, volumeRows } from '../../verify/volume.js';
 
 const T = { volumeFactor: 10, volumeMinBytes: 100, beaconMinFlows: 20, beaconMaxJitter: 0.1, beaconMaxBytesPerFlow: 16_384 };
 
-function daily(raddr: string, d: number, bytes: number, port = 443, external = true, workload = 'web'): ReportRow {
-  return { kind: 'daily', workload, raddr, port, proto: 6, rid: null, d, n: 1, bytes, t1: null, t2: null, x1: null, x2: null, basis: external ? 'external' : null };
+function daily(raddr: string, day: number, bytes: number, port = 443, external = true, workload = 'web'): DailyRow {
+  return { kind: 'daily', workload, raddr, port, proto: 6, day, flows: 1, bytes, external };
+}
+
+/** The volume row of a day: the daily row's destination and day, with its baseline. */
+function volume(d: DailyRow, flows: number, baseline: number, baselineDays: number, of: 'destination' | 'external') {
+  return { kind: 'volume', workload: d.workload, raddr: d.raddr, port: d.port, proto: d.proto, day: d.day, flows, bytes: d.bytes, baseline, baselineDays, of };
 }
 
 describe('volumeRows', () => {
@@ -23,7 +28,7 @@ describe('volumeRows', () => {
       daily('203.0.113.9', 3, 500, 8443), daily('203.0.113.9', 3, 500, 443),
     ];
     expect(volumeRows(rows, T)).toEqual([
-      { ...daily('203.0.113.9', 3, 1000, 443), kind: 'volume', n: 2, x1: 20, x2: 3, basis: 'destination' },
+      volume(daily('203.0.113.9', 3, 1000, 443), 2, 20, 3, 'destination'),
     ]);
     // Just under the factor: nothing
     expect(volumeRows(rows, { ...T, volumeFactor: 51 })).toEqual([]);
@@ -37,7 +42,7 @@ describe('volumeRows', () => {
       daily('192.0.2.7', 2, 2000, 8080),
     ];
     // The workload's external days: 0 -> 20, 1 -> 40, 2 -> 2060; the new destination's day 2 against days 0 and 1: 30.
-    expect(volumeRows(rows, T)).toEqual([{ ...daily('192.0.2.7', 2, 2000, 8080), kind: 'volume', x1: 30, x2: 2, basis: 'external' }]);
+    expect(volumeRows(rows, T)).toEqual([volume(daily('192.0.2.7', 2, 2000, 8080), 1, 30, 2, 'external')]);
   });
 
   it('destinations that are not external are neither flagged nor part of a baseline', () => {
