@@ -21,7 +21,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--env <env>', 'only this environment')
     .addOption(formatOption(['text', 'json', 'github'], 'text'))
     .action(async (opts: { env?: string; format: ValidateFormat }) => {
-      const { validateCommand } = await import('../validate/command.js');
+      const { validateCommand } = await import('../validate/validate-command.js');
       setExit(await validateCommand(context(), opts));
     });
 
@@ -35,7 +35,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts: { env: string; to?: string; rebuild?: boolean; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
-      const { coverageFindings, formatObserveSummary, runObserve } = await import('../observe/command.js');
+      const { coverageFindings, formatObserveSummary, runObserve } = await import('../observe/observe-command.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
       const env = requireEnv(opts.env);
@@ -105,7 +105,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--out <dir>', 'output directory', 'cdktf.out')
     .action(async (opts: { env?: string; out: string }) => {
       const ctx = context();
-      const { runSynth, formatSynthSummary } = await import('../stacks/command.js');
+      const { runSynth, formatSynthSummary } = await import('../stacks/synth-command.js');
       const { resolveEnvironment } = await import('../generators/resolve.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
@@ -170,7 +170,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
     .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
     .action(async (sql: string, opts: { env?: string; maxLimit?: string; logs?: string }) => {
-      const { sqlCheckCommand } = await import('../ask/command.js');
+      const { sqlCheckCommand } = await import('../ask/ask-command.js');
       setExit(await sqlCheckCommand(context(), sql, opts));
     });
 
@@ -184,7 +184,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; logs?: string; format: 'text' | 'json' }) => {
-      const { askCommand } = await import('../ask/command.js');
+      const { askCommand } = await import('../ask/ask-command.js');
       setExit(await askCommand(context(), question, { ...opts, env: requireEnv(opts.env) }));
     });
 

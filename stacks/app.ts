@@ -8,7 +8,7 @@ import { makeContext } from '../cli/context.js';
 import { reportError } from '../cli/exit-codes.js';
 import { formatFinding } from '../core/findings.js';
 import { resolveEnvironment } from '../generators/resolve.js';
-import { DEFAULT_OUT, resolveAll, type Resolver } from './command.js';
+import { DEFAULT_OUT, resolveAll, type Resolver } from './synth-command.js';
 import { synthesize } from './synth.js';
 
 // The lead's resolver; its input and result are the shapes runSynth's Resolver names, so it plugs in as is.
