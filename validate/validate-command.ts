@@ -1,22 +1,19 @@
 /** `leastpath validate [--env E] [--format text|json|github]`: schema and semantic checks of policies/ and observed/. */
-import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
-import type { Context } from '../cli/context.js';
-import { hasErrors } from '../core/findings.js';
-import { loadRepo } from '../model/read-repo.js';
-import { renderFindings, type ValidateFormat } from './render.js';
+import { hasErrors, type Finding } from '../core/findings.js';
+import type { Repo } from '../model/types.js';
+import { renderFindings, type Rendered, type ValidateFormat } from './render.js';
 
-interface ValidateOptions {
-  env?: string;
-  format: ValidateFormat;
+export interface ValidateOutcome extends Rendered {
+  /** Any finding is an error (the CLI exits 1); warnings alone pass. */
+  failed: boolean;
 }
 
-/** Runs validate and returns the exit code: 0 without errors (warnings allowed), 1 with errors. */
-export async function validateCommand(ctx: Context, opts: ValidateOptions): Promise<number> {
-  const { repo, findings } = await loadRepo(ctx.root, { today: ctx.today, ...(opts.env !== undefined ? { env: opts.env } : {}) });
-  const envs = [...repo.environments.keys()];
-  const scope = opts.env !== undefined ? `environment ${opts.env}` : `${envs.length} environment${envs.length === 1 ? '' : 's'}`;
-  const out = renderFindings(findings, opts.format, scope);
-  if (out.stdout !== '') ctx.stdout(out.stdout);
-  for (const line of out.stderr) ctx.stderr(line);
-  return hasErrors(findings) ? EXIT_FINDINGS : EXIT_OK;
+/** The outcome of validate over a load (the CLI loaded it; validation ran there): the findings rendered for `format`. */
+export function validateOutcome(
+  loaded: { repo: Repo; findings: readonly Finding[] },
+  opts: { environmentName?: string; format: ValidateFormat },
+): ValidateOutcome {
+  const count = loaded.repo.environments.size;
+  const scope = opts.environmentName !== undefined ? `environment ${opts.environmentName}` : `${count} environment${count === 1 ? '' : 's'}`;
+  return { ...renderFindings(loaded.findings, opts.format, scope), failed: hasErrors(loaded.findings) };
 }

@@ -12,7 +12,7 @@ import { InputError, UsageError } from '../../core/errors.js';
 import { openReadOnlySession } from '../../ask/run.js';
 import { openDuckDb, readFlowLogs, resolveFiles, sqlString } from '../../observe/duckdb.js';
 import { countFileLines, LineCounter } from '../../observe/sources.js';
-import { runReport } from '../../verify/report-command.js';
+import { runReport } from '../../cli/commands/report.js';
 import {
   errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, TODAY, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
 } from './helpers.js';
