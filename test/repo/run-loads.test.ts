@@ -44,4 +44,22 @@ describe('leastpath run: loads and resolutions', () => {
     }
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('plan and synth on their own validate once and take the validation\'s resolutions: each environment is resolved once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'leastpath-plan-loads-'));
+    for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true });
+    const resolvedNames = () => vi.mocked(resolveEnvironment).mock.calls.map(([input]) => input.env.name).sort();
+    vi.mocked(checkRepo).mockClear();
+    vi.mocked(resolveEnvironment).mockClear();
+    expect(await main(['--root', dir, 'plan', '--env', 'dev', '--format', 'json'], quiet, ENV)).toBe(0);
+    expect(vi.mocked(checkRepo)).toHaveBeenCalledTimes(1);
+    expect(resolvedNames()).toEqual(['dev']);
+
+    vi.mocked(checkRepo).mockClear();
+    vi.mocked(resolveEnvironment).mockClear();
+    expect(await main(['--root', dir, 'synth'], quiet, ENV)).toBe(0);
+    expect(vi.mocked(checkRepo)).toHaveBeenCalledTimes(1);
+    expect(resolvedNames()).toEqual(['dev', 'prod', 'stg']);
+    await rm(dir, { recursive: true, force: true });
+  });
 });
