@@ -21,7 +21,7 @@ function formatOption(choices: string[], fallback: string): Option {
 }
 
 /** The environment name of `--env` (or `--to`). */
-function requireEnv(value: unknown): string {
+function requireEnvironmentName(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new UsageError('--env E is required');
   return value;
 }
@@ -51,7 +51,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runObserve } = await import('./commands/observe.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
-      const environmentName = requireEnv(opts.env);
+      const environmentName = requireEnvironmentName(opts.env);
       const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () =>
         runObserve({
           root: ctx.root,
@@ -98,7 +98,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runPlan } = await import('./commands/plan.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env: requireEnv(opts.env), today: ctx.today });
+      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env: requireEnvironmentName(opts.env), today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
       if (opts.format === 'html') {
         const { renderPlanHtml } = await import('../generators/render-plan-html.js');
@@ -143,7 +143,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { formatFinding } = await import('../core/findings.js');
       const { report, findings, fallback, needsAttention } = await runReport({
         root: ctx.root,
-        env: requireEnv(opts.env),
+        env: requireEnvironmentName(opts.env),
         today: ctx.today,
         progress: ctx.progress,
         ...(opts.to ? { to: opts.to } : {}),
@@ -167,7 +167,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { env: string; dryRun?: boolean; report?: string }) => {
       const ctx = context();
       const { proposeCommand } = await import('./commands/propose.js');
-      const r = await proposeCommand(ctx, { environmentName: requireEnv(opts.env), dryRun: opts.dryRun === true, ...(opts.report ? { report: opts.report } : {}) });
+      const r = await proposeCommand(ctx, { environmentName: requireEnvironmentName(opts.env), dryRun: opts.dryRun === true, ...(opts.report ? { report: opts.report } : {}) });
       ctx.stdout(`${r.lines.join('\n')}\n`);
       if (opts.dryRun) ctx.stdout(`\n${r.body}`);
       setExit(EXIT_OK);
@@ -198,7 +198,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; logs?: string; format: 'text' | 'json' }) => {
       const { askCommand } = await import('./commands/ask.js');
-      setExit(await askCommand(context(), question, { ...opts, env: requireEnv(opts.env) }));
+      setExit(await askCommand(context(), question, { ...opts, env: requireEnvironmentName(opts.env) }));
     });
 
   program
@@ -209,7 +209,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { to: string; dryRun?: boolean }) => {
       const ctx = context();
       const { promoteCommand } = await import('./commands/propose.js');
-      const r = await promoteCommand(ctx, { dryRun: opts.dryRun === true, to: requireEnv(opts.to) });
+      const r = await promoteCommand(ctx, { dryRun: opts.dryRun === true, to: requireEnvironmentName(opts.to) });
       if (r.refused) {
         ctx.stderr(`leastpath: promotion refused: ${r.reason}`);
         setExit(EXIT_FINDINGS);
