@@ -66,13 +66,13 @@ export async function synthStacks(opts: SynthInput): Promise<SynthResult> {
 }
 
 /**
- * Synthesizes `envs` into a fresh temp dir beside `outDir` (same filesystem), then writes the stack files (and
+ * Synthesizes `resolved` into a fresh temp dir beside `outDir` (same filesystem), then writes the stack files (and
  * the manifest when `manifest`) into `outDir`: all of them or none, unchanged ones untouched. The temp dir is
  * removed whatever happens. Files of other environments already in `outDir` are left alone (a removed
  * environment's stack stays until deleted by hand). Returns absolute paths.
  */
 async function writeSynthesized(
-  envs: readonly ResolvedEnvironment[],
+  resolved: readonly ResolvedEnvironment[],
   outDir: string,
   opts: { manifest: boolean; journal: string },
 ): Promise<{ written: string[]; unchanged: string[] }> {
@@ -82,7 +82,7 @@ async function writeSynthesized(
   try {
     let synthesized: string[];
     try {
-      synthesized = synthesize(envs, tmp);
+      synthesized = synthesize(resolved, tmp);
     } catch (err) {
       // cdktf writes with Node's fs, whose ENOSPC names no path: name the scratch folder (beside --out).
       throw explainFsError(err, tmp);
