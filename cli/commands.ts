@@ -1,18 +1,30 @@
 /**
- * Registers each command; the command bodies live with their stage and return an exit code. Stages are
- * imported when their command runs, so `--help` and `validate` do not load DuckDB or the AWS SDK.
+ * Registers each command. The CLI loads (cli/commands/<command>.ts, through load.ts), the stages return outcomes,
+ * and the CLI prints them and maps them to exit codes. Stages are imported when their command runs, so `--help`
+ * and `validate` do not load DuckDB or the AWS SDK.
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 import type { ValidateFormat } from '../validate/render.js';
 import type { Context } from './context.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
-import { formatOption, requireEnv } from './main.js';
 
 /** --engine for the commands that read flow logs (observe, report). */
 const engineOption = () => new Option('--engine <engine>', 'query engine (default: flowLogs.engine)').choices(['duckdb', 'athena']);
 
 type SetExit = (code: number) => void;
+
+/** A `--format` option restricted to the given choices. */
+function formatOption(choices: string[], fallback: string): Option {
+  return new Option('--format <format>', 'output format').choices(choices).default(fallback);
+}
+
+/** The environment name of `--env` (or `--to`). */
+function requireEnvironmentName(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError('--env E is required');
+  return value;
+}
 
 export function registerCommands(program: Command, context: () => Context, setExit: SetExit): void {
   program
@@ -21,7 +33,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--env <env>', 'only this environment')
     .addOption(formatOption(['text', 'json', 'github'], 'text'))
     .action(async (opts: { env?: string; format: ValidateFormat }) => {
-      const { validateCommand } = await import('../validate/command.js');
+      const { validateCommand } = await import('./commands/validate.js');
       setExit(await validateCommand(context(), opts));
     });
 
@@ -35,14 +47,15 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts: { env: string; to?: string; rebuild?: boolean; engine?: 'duckdb' | 'athena'; format: 'text' | 'json' }) => {
       const ctx = context();
-      const { coverageFindings, formatObserveSummary, runObserve } = await import('../observe/command.js');
+      const { coverageFindings, formatObserveSummary } = await import('../observe/observe-command.js');
+      const { runObserve } = await import('./commands/observe.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
-      const env = requireEnv(opts.env);
+      const environmentName = requireEnvironmentName(opts.env);
       const r = await asWriter(ctx.root, `observe --env ${opts.env}`, { stderr: ctx.stderr }, () =>
         runObserve({
           root: ctx.root,
-          env,
+          env: environmentName,
           today: ctx.today,
           progress: ctx.progress,
           ...(opts.to ? { to: opts.to } : {}),
@@ -52,7 +65,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
       );
       for (const m of r.malformed) ctx.stderr(`${m.file}:${m.line}:1: <record>: warning: malformed flow-log record skipped: ${m.message}`);
       if (r.fallback) ctx.stderr((await import('../observe/duckdb-checks.js')).fallbackWarning(r.fallback));
-      const gaps = coverageFindings(r, `policies/${env}/environment.yaml`);
+      const gaps = coverageFindings(r, `policies/${environmentName}/environment.yaml`);
       for (const f of gaps) ctx.stderr(formatFinding(f));
       if (r.unknownFields) ctx.stderr((await import('../observe/duckdb-checks.js')).unknownFieldsWarning(r.unknownFields));
       ctx.stdout(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : formatObserveSummary(r));
@@ -81,11 +94,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--detailed-exitcode', 'exit 1 when, in an enforce environment, the plan would break observed flows or removes rules that carried observed flows')
     .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html'; detailedExitcode?: boolean }) => {
       const ctx = context();
-      const { planStops, runPlan } = await import('../generators/plan-command.js');
+      const { planStops } = await import('../generators/plan-command.js');
+      const { runPlan } = await import('./commands/plan.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const env = requireEnv(opts.env);
-      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env, today: ctx.today });
+      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env: requireEnvironmentName(opts.env), today: ctx.today });
       for (const f of findings) ctx.stderr(formatFinding(f));
       if (opts.format === 'html') {
         const { renderPlanHtml } = await import('../generators/render-plan-html.js');
@@ -105,11 +118,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--out <dir>', 'output directory', 'cdktf.out')
     .action(async (opts: { env?: string; out: string }) => {
       const ctx = context();
-      const { runSynth, formatSynthSummary } = await import('../stacks/command.js');
-      const { resolveEnvironment } = await import('../generators/resolve.js');
+      const { formatSynthSummary } = await import('../stacks/synth-command.js');
+      const { runSynth } = await import('./commands/synth.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
-      const r = await asWriter(ctx.root, 'synth', { stderr: ctx.stderr, outputs: [resolve(ctx.root, opts.out)] }, () => runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }, resolveEnvironment));
+      const r = await asWriter(ctx.root, 'synth', { stderr: ctx.stderr, outputs: [resolve(ctx.root, opts.out)] }, () => runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }));
       for (const f of r.warnings) ctx.stderr(formatFinding(f));
       ctx.stdout(formatSynthSummary(r));
       setExit(EXIT_OK);
@@ -125,12 +138,12 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .addOption(engineOption())
     .action(async (opts: { env: string; format: 'md' | 'html' | 'json'; current?: string; to?: string; engine?: 'duckdb' | 'athena' }) => {
       const ctx = context();
-      const { runReport } = await import('../verify/report-command.js');
+      const { runReport } = await import('./commands/report.js');
       const { renderReport } = await import('../verify/render-report.js');
       const { formatFinding } = await import('../core/findings.js');
       const { report, findings, fallback, needsAttention } = await runReport({
         root: ctx.root,
-        env: requireEnv(opts.env),
+        env: requireEnvironmentName(opts.env),
         today: ctx.today,
         progress: ctx.progress,
         ...(opts.to ? { to: opts.to } : {}),
@@ -153,8 +166,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--report <file>', 'the JSON report of the environment (leastpath report --format json), for the anomalies section')
     .action(async (opts: { env: string; dryRun?: boolean; report?: string }) => {
       const ctx = context();
-      const { runPropose } = await import('../propose/propose-command.js');
-      const r = await runPropose({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, environment: requireEnv(opts.env), ...(opts.report ? { report: opts.report } : {}) });
+      const { proposeCommand } = await import('./commands/propose.js');
+      const r = await proposeCommand(ctx, { environmentName: requireEnvironmentName(opts.env), dryRun: opts.dryRun === true, ...(opts.report ? { report: opts.report } : {}) });
       ctx.stdout(`${r.lines.join('\n')}\n`);
       if (opts.dryRun) ctx.stdout(`\n${r.body}`);
       setExit(EXIT_OK);
@@ -170,7 +183,7 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
     .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
     .action(async (sql: string, opts: { env?: string; maxLimit?: string; logs?: string }) => {
-      const { sqlCheckCommand } = await import('../ask/command.js');
+      const { sqlCheckCommand } = await import('./commands/ask.js');
       setExit(await sqlCheckCommand(context(), sql, opts));
     });
 
@@ -184,8 +197,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; logs?: string; format: 'text' | 'json' }) => {
-      const { askCommand } = await import('../ask/command.js');
-      setExit(await askCommand(context(), question, { ...opts, env: requireEnv(opts.env) }));
+      const { askCommand } = await import('./commands/ask.js');
+      setExit(await askCommand(context(), question, { ...opts, env: requireEnvironmentName(opts.env) }));
     });
 
   program
@@ -195,8 +208,8 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .option('--dry-run', 'print what would be done; write nothing')
     .action(async (opts: { to: string; dryRun?: boolean }) => {
       const ctx = context();
-      const { runPromote } = await import('../propose/promote-command.js');
-      const r = await runPromote({ root: ctx.root, today: ctx.today, env: ctx.env, dryRun: opts.dryRun === true, warn: ctx.stderr, to: requireEnv(opts.to) });
+      const { promoteCommand } = await import('./commands/propose.js');
+      const r = await promoteCommand(ctx, { dryRun: opts.dryRun === true, to: requireEnvironmentName(opts.to) });
       if (r.refused) {
         ctx.stderr(`leastpath: promotion refused: ${r.reason}`);
         setExit(EXIT_FINDINGS);

@@ -12,7 +12,8 @@ export interface Context extends Io {
   root: string;
   /** Today's date (UTC, YYYY-MM-DD); LEASTPATH_TODAY overrides it for reproducible runs. */
   today: string;
-  env: NodeJS.ProcessEnv;
+  /** The process environment (LEASTPATH_*, GitHub and AWS settings), injected for tests. */
+  processEnv: NodeJS.ProcessEnv;
   /** Progress of long steps on stderr (a terminal's, or forced by LEASTPATH_PROGRESS=1). */
   progress: Progress;
 }
@@ -21,11 +22,11 @@ export interface Context extends Io {
 export function makeContext(
   rootOption: string | undefined,
   io: Io,
-  env: NodeJS.ProcessEnv,
+  processEnv: NodeJS.ProcessEnv,
   now: Date,
   terminal?: { isTTY?: boolean; write: (text: string) => unknown },
 ): Context {
-  const today = env.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', env.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
-  const progress = makeProgress({ isTTY: terminal?.isTTY === true, write: (t) => void terminal?.write(t), line: io.stderr }, env);
-  return { ...io, root: resolve(rootOption ?? '.'), today, env, progress };
+  const today = processEnv.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', processEnv.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
+  const progress = makeProgress({ isTTY: terminal?.isTTY === true, write: (t) => void terminal?.write(t), line: io.stderr }, processEnv);
+  return { ...io, root: resolve(rootOption ?? '.'), today, processEnv, progress };
 }

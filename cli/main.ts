@@ -1,8 +1,7 @@
 /** The `leastpath` command line: parse flags, call the library, render. Exit codes live in exit-codes.ts. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { assetPath } from '../core/assets.js';
-import { UsageError } from '../core/errors.js';
 import { makeContext, type Context, type Io } from './context.js';
 import { EXIT_FAILURE, reportError } from './exit-codes.js';
 import { registerCommands } from './commands.js';
@@ -13,7 +12,7 @@ const defaultIo: Io = {
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo, processEnv: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
   let code = 0;
   const program = new Command('leastpath')
     .description('least-privilege AWS egress from VPC Flow Logs, as policy-as-code')
@@ -23,7 +22,7 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
     .showHelpAfterError(false);
 
-  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, env, now, io === defaultIo ? process.stderr : undefined);
+  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, processEnv, now, io === defaultIo ? process.stderr : undefined);
   registerCommands(program, context, (c) => {
     code = c;
   });
@@ -43,14 +42,4 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
 /** leastpath's own version, from its package.json (one source of truth for the tarball and the CLI). */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** A `--format` option restricted to the given choices. */
-export function formatOption(choices: string[], fallback: string): Option {
-  return new Option('--format <format>', 'output format').choices(choices).default(fallback);
-}
-
-export function requireEnv(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError('--env E is required');
-  return value;
 }

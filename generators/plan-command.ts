@@ -1,17 +1,17 @@
 /**
- * `leastpath plan --env E [--format text|md|json]`: the edge of the generate stage. Loads the repository,
- * resolves, replays the observed flows, and compares with the rules of the committed baseline (git HEAD).
+ * `leastpath plan --env E [--format text|md|json]`: the plan of one environment, from the CLI's load and
+ * resolution: replays the observed flows, and compares with the rules of the committed baseline (git HEAD).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ValidationFailed, UsageError } from '../core/errors.js';
+import { ValidationFailed } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
 import { locate, type PathSegment, type YamlSource } from '../core/yaml-source.js';
-import { loadRepoOrThrow, readRepo, type LoadResult } from '../model/read-repo.js';
-import type { EnvironmentPolicies, ObservedFile, Repo } from '../model/types.js';
+import { readRepo } from '../model/read-repo.js';
+import type { EnvironmentPolicies, ObservedFile } from '../model/types.js';
 import { replay } from '../verify/what-if.js';
 import type { ResolvedEnvironment } from './model.js';
 import { dnsWhatIf, domainChurn } from './dns-plan.js';
@@ -20,18 +20,18 @@ import { matchContext, resolveEnvironment, type ResolveResult } from './resolve.
 
 const run = promisify(execFile);
 
-interface PlanOptions {
+export interface PlanInput {
+  /** Repository root: the git work tree whose HEAD is the baseline, unless `baselineRoot` says another. */
   root: string;
-  env: string;
+  /** The environment, from the CLI's load. */
+  environment: EnvironmentPolicies;
+  /** `environment` resolved (validation's resolution, handed on by the CLI). */
+  resolution: ResolveResult;
   today: string;
   /** Compare with the committed baseline (default true). */
   baseline?: boolean;
   /** The git work tree whose HEAD is the baseline, when `root` is a copy outside it (default: `root`). */
   baselineRoot?: string;
-  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again; its warnings are passed on. */
-  loaded?: LoadResult;
-  /** `env` resolved already from `loaded` (resolveFromRepo), instead of resolving it again. */
-  resolution?: ResolveResult;
 }
 
 interface PlanResult {
@@ -56,34 +56,27 @@ export function planStops(plan: PlanDocument): string[] {
   return out;
 }
 
-/** Resolves one environment of a loaded repository. */
-export function resolveFromRepo(repo: Repo, env: string, today: string): ResolveResult {
-  const policies = repo.environments.get(env);
-  if (!policies) throw new UsageError(`unknown environment ${JSON.stringify(env)}`);
-  return resolveEnvironment({ env: policies, guardrails: repo.guardrails, today });
-}
-
-export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
-  const { repo, findings: warnings } = opts.loaded ?? (await loadRepoOrThrow(opts.root, { today: opts.today, env: opts.env }));
-  const { resolved, findings } = opts.resolution ?? resolveFromRepo(repo, opts.env, opts.today);
+/** The plan of one environment: the what-if replay over its observed flows, and the rules added and removed since HEAD. */
+export async function planEnvironment(opts: PlanInput): Promise<PlanResult> {
+  const { environment, today } = opts;
+  const { resolved, findings } = opts.resolution;
   if (hasErrors(findings)) throw new ValidationFailed(findings);
-  const env = repo.environments.get(opts.env)!;
-  const observed = new Map<string, ObservedFile>([...env.observed].map(([k, v]) => [k, v.value]));
-  const whatIf = replay(resolved, observed, matchContext(env));
-  const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, opts.env, opts.today);
-  const at = locate(env.environment.source, ['mode']);
+  const observed = new Map<string, ObservedFile>([...environment.observed].map(([k, v]) => [k, v.value]));
+  const whatIf = replay(resolved, observed, matchContext(environment));
+  const baseline = opts.baseline === false ? null : await committedBaseline(opts.baselineRoot ?? opts.root, environment.name, today);
+  const at = locate(environment.environment.source, ['mode']);
   const plan = assemblePlan(resolved, whatIf, baseline, planGaps(observed));
-  const config = env.environment.value;
+  const config = environment.environment.value;
   // The name layer, only where the environment has one (plans of other environments keep their shape).
   if (config.dnsLogs || config.dnsFirewall) {
-    plan.dnsWhatIf = dnsWhatIf(env);
-    plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), env);
+    plan.dnsWhatIf = dnsWhatIf(environment);
+    plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), environment);
   }
   return {
     plan,
-    findings: [...warnings, ...findings],
-    modeAt: `${env.environment.source.file}:${at.line}:${at.col}`,
-    sourceLines: sourceLines(env, plan),
+    findings,
+    modeAt: `${environment.environment.source.file}:${at.line}:${at.col}`,
+    sourceLines: sourceLines(environment, plan),
   };
 }
 
@@ -93,9 +86,9 @@ function parsePath(path: string): PathSegment[] {
 }
 
 /** Lines of the sources the plan names, from the parsed files' positions (never by searching text). */
-function sourceLines(env: EnvironmentPolicies, plan: PlanDocument): Map<string, number> {
+function sourceLines(environment: EnvironmentPolicies, plan: PlanDocument): Map<string, number> {
   const files = new Map<string, YamlSource>();
-  for (const w of [...env.workloads.values(), ...env.observed.values()]) files.set(w.source.file, w.source);
+  for (const w of [...environment.workloads.values(), ...environment.observed.values()]) files.set(w.source.file, w.source);
   const lines = new Map<string, number>();
   const sources = [...plan.rules.map((r) => r.source), ...plan.exceptions.map((e) => `${e.file} ${e.path}`)];
   for (const source of sources) {
@@ -111,7 +104,7 @@ function sourceLines(env: EnvironmentPolicies, plan: PlanDocument): Map<string, 
  * The resolution of the same environment as committed at HEAD: policies/ and observed/ are exported from git
  * into a temp folder and resolved there. No git, no HEAD, or an invalid baseline: no comparison.
  */
-async function committedBaseline(root: string, env: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
+async function committedBaseline(root: string, environmentName: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
   let head: string;
   try {
     head = (await run('git', ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();
@@ -132,9 +125,10 @@ async function committedBaseline(root: string, env: string, today: string): Prom
       }
     }
     await run('tar', ['-xf', tar, '-C', dir]);
-    const { repo, findings } = await readRepo(dir, { env }).catch(() => ({ repo: undefined, findings: [] as Finding[] }));
-    if (!repo || hasErrors(findings) || !repo.environments.has(env)) return null;
-    const { resolved } = resolveFromRepo(repo, env, today);
+    const { repo, findings } = await readRepo(dir, { env: environmentName }).catch(() => ({ repo: undefined, findings: [] as Finding[] }));
+    const environment = repo?.environments.get(environmentName);
+    if (!repo || !environment || hasErrors(findings)) return null;
+    const { resolved } = resolveEnvironment({ env: environment, guardrails: repo.guardrails, today });
     return { label: `HEAD (${head.slice(0, 12)})`, resolved };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -11,9 +11,8 @@ import { cp, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
-import { runPlan } from '../generators/plan-command.js';
 import type { PlanDocument } from '../generators/plan.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import type { Repo } from '../model/types.js';
 import { promoteBody } from './body.js';
 import { runBot, type BotResult } from './bot.js';
 import { defaultBranchHead, lastChange, makeClient, readGithubConfig, serviceError } from './github.js';
@@ -38,8 +37,14 @@ function soakRefusal(from: string, to: string, lastChangeDay: string | null, soa
   return null;
 }
 
-/** The plan of `env` with `files` (path -> content) in place of the working tree's, compared with HEAD's rules. */
-async function planWith(root: string, env: string, today: string, files: Map<string, string>, replaced: string[]): Promise<PlanDocument> {
+/**
+ * How the CLI plans environment `environmentName` of the repository at `root` (a copy promote made), compared with the
+ * rules of HEAD in `baselineRoot`: promote builds the tree, the CLI loads it.
+ */
+export type PlanTree = (root: string, environmentName: string, baselineRoot: string) => Promise<PlanDocument>;
+
+/** The plan of `environmentName` with `files` (path -> content) in place of the working tree's, compared with HEAD's rules. */
+async function planWith(root: string, environmentName: string, planTree: PlanTree, files: Map<string, string>, replaced: string[]): Promise<PlanDocument> {
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-promote-'));
   try {
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true }).catch(() => undefined);
@@ -48,15 +53,16 @@ async function planWith(root: string, env: string, today: string, files: Map<str
       await mkdir(dirname(join(dir, p)), { recursive: true });
       await writeFile(join(dir, p), c);
     }
-    return (await runPlan({ root: dir, env, today, baselineRoot: root })).plan;
+    return await planTree(dir, environmentName, root);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-export async function runPromote(opts: BotOptions & { to: string }): Promise<PromoteResult> {
-  const config = readGithubConfig(opts.env);
-  const { repo } = await loadRepoOrThrow(opts.root, { today: opts.today });
+/** `repo` is the CLI's validated load of the working tree; `planTree` plans the tree promote would make. */
+export async function runPromote(opts: BotOptions & { to: string; repo: Repo; planTree: PlanTree }): Promise<PromoteResult> {
+  const config = readGithubConfig(opts.processEnv);
+  const { repo } = opts;
   const target = repo.environments.get(opts.to);
   if (!target) throw new UsageError(`unknown environment ${JSON.stringify(opts.to)}`);
   const from = target.environment.value.promoteFrom;
@@ -82,7 +88,7 @@ export async function runPromote(opts: BotOptions & { to: string }): Promise<Pro
     const last = await lastChange(t, base.sha, [`policies/${from}/workloads`, `policies/${from}/prefix-lists.yaml`]);
     const reason = soakRefusal(from, opts.to, last, soakDays, opts.today);
     if (reason) return { refused: true, reason };
-    const plan = await planWith(opts.root, opts.to, opts.today, files, managed);
+    const plan = await planWith(opts.root, opts.to, opts.planTree, files, managed);
     const result = await runBot(t, base, proposal, (changes) => promoteBody(plan, from, { lastChange: last!, soakDays }, changes), opts.dryRun);
     return { refused: false, ...result };
   } catch (err) {

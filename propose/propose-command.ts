@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { runPlan } from '../generators/plan-command.js';
+import type { PlanDocument } from '../generators/plan.js';
 import { proposeBody } from './body.js';
 import { runBot, type BotResult } from './bot.js';
 import type { Proposal } from './decide.js';
@@ -17,7 +17,8 @@ import type { Anomaly } from '../verify/report.js';
 export interface BotOptions {
   root: string;
   today: string;
-  env: NodeJS.ProcessEnv;
+  /** The process environment: the GitHub token and repository. */
+  processEnv: NodeJS.ProcessEnv;
   dryRun: boolean;
   warn: (line: string) => void;
 }
@@ -35,28 +36,28 @@ export function proposalOf(branch: string, title: string, labels: string[], mana
 }
 
 /** The anomalies of a `leastpath report --format json` document, checked to be of this environment. */
-async function readReportAnomalies(path: string, env: string): Promise<Anomaly[]> {
+async function readReportAnomalies(path: string, environmentName: string): Promise<Anomaly[]> {
   let doc: { environment?: unknown; anomalies?: unknown };
   try {
     doc = JSON.parse(await readFile(path, 'utf8')) as typeof doc;
   } catch (err) {
     throw new UsageError(`--report ${path}: not a report JSON document (${(err as Error).message})`);
   }
-  if (doc.environment !== env || !Array.isArray(doc.anomalies)) {
-    throw new UsageError(`--report ${path}: expected the JSON report of environment ${JSON.stringify(env)} (leastpath report --env ${env} --format json)`);
+  if (doc.environment !== environmentName || !Array.isArray(doc.anomalies)) {
+    throw new UsageError(`--report ${path}: expected the JSON report of environment ${JSON.stringify(environmentName)} (leastpath report --env ${environmentName} --format json)`);
   }
   return doc.anomalies as Anomaly[];
 }
 
-export async function runPropose(opts: BotOptions & { environment: string; report?: string }): Promise<BotResult> {
-  const config = readGithubConfig(opts.env);
-  const env = opts.environment;
-  const anomalies = opts.report ? await readReportAnomalies(resolve(opts.report), env) : null;
-  const { plan } = await runPlan({ root: opts.root, env, today: opts.today });
-  const files = await readFolder(opts.root, `observed/${env}`, (n) => n.endsWith('.yaml'));
-  if (files.size === 0) throw new UsageError(`observed/${env}/ has no files: run leastpath observe --env ${env} first`);
-  const title = `leastpath: observed egress of ${env}`;
-  const proposal = proposalOf(`leastpath/${env}`, title, ['leastpath', `env:${env}`], [`observed/${env}/`], files, title);
+/** `plan` is the environment's plan, which the CLI made from its load. */
+export async function runPropose(opts: BotOptions & { environmentName: string; plan: PlanDocument; report?: string }): Promise<BotResult> {
+  const config = readGithubConfig(opts.processEnv);
+  const { environmentName, plan } = opts;
+  const anomalies = opts.report ? await readReportAnomalies(resolve(opts.report), environmentName) : null;
+  const files = await readFolder(opts.root, `observed/${environmentName}`, (n) => n.endsWith('.yaml'));
+  if (files.size === 0) throw new UsageError(`observed/${environmentName}/ has no files: run leastpath observe --env ${environmentName} first`);
+  const title = `leastpath: observed egress of ${environmentName}`;
+  const proposal = proposalOf(`leastpath/${environmentName}`, title, ['leastpath', `env:${environmentName}`], [`observed/${environmentName}/`], files, title);
   const octokit = makeClient(config, opts.warn, opts.dryRun);
   const t = { octokit, owner: config.owner, repo: config.repo };
   try {

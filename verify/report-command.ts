@@ -14,9 +14,7 @@ import { readDnsLogs } from '../observe/dns-read.js';
 import { dnsAnomalies, dnsReport } from './dns-report.js';
 import { ValidationFailed, UsageError } from '../core/errors.js';
 import { hasErrors, type Finding } from '../core/findings.js';
-import { resolveFromRepo } from '../generators/plan-command.js';
 import type { ResolveResult } from '../generators/resolve.js';
-import { environmentOf, loadEnvironmentOrThrow, type LoadResult } from '../model/read-repo.js';
 import { DEFAULT_ANOMALIES } from '../model/normalise.js';
 import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt } from '../core/yaml-source.js';
@@ -34,9 +32,12 @@ import {
   type RuleToCount,
 } from './report.js';
 
-interface ReportOptions {
+export interface ReportInput {
   root: string;
-  env: string;
+  /** The environment, from the CLI's load. */
+  environment: EnvironmentPolicies;
+  /** `environment` resolved (validation's resolution, handed on by the CLI): the rules to count, unless `current`. */
+  resolution: ResolveResult;
   today: string;
   /** Last day of the window (default today). */
   to?: string;
@@ -46,10 +47,6 @@ interface ReportOptions {
   athenaClient?: AthenaClient;
   /** The engine, over flowLogs.engine (report --engine). */
   engine?: Engine;
-  /** The repository as loaded and validated already from `root` (`run`'s load), instead of loading it again; its warnings are passed on. */
-  loaded?: LoadResult;
-  /** `env` resolved already from `loaded` (resolveFromRepo), instead of resolving it again (not read with `current`). */
-  resolution?: ResolveResult;
   /** Progress on stderr (files, lines, elapsed; Athena's state, bytes scanned and cost). */
   progress?: Progress;
 }
@@ -83,17 +80,16 @@ function outsideFindings(report: ReportDocument, env: EnvironmentPolicies): Find
   });
 }
 
-export async function runReport(opts: ReportOptions): Promise<ReportResult> {
+/** The report of one environment over the flow logs of the window (the CLI loads and resolves; this reads and counts). */
+export async function reportEnvironment(opts: ReportInput): Promise<ReportResult> {
   const to = windowEnd(opts.to, opts.today);
-  const { repo, environment: env, findings: warnings } = opts.loaded
-    ? environmentOf(opts.loaded, opts.env)
-    : await loadEnvironmentOrThrow(opts.root, opts.env, opts.today);
+  const { environment: env } = opts;
   const config = env.environment.value;
   const window = windowEnding(to, config.window.days);
 
   let rules: RuleToCount[];
   let rulesFrom: string;
-  const findings: Finding[] = [...warnings];
+  const findings: Finding[] = [];
   if (opts.current) {
     const path = resolve(opts.current);
     const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -102,7 +98,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     rules = rulesFromCurrent(parseCurrentRules(text, opts.current), config, env.prefixLists);
     rulesFrom = opts.current;
   } else {
-    const resolved = opts.resolution ?? resolveFromRepo(repo, opts.env, opts.today);
+    const resolved = opts.resolution;
     if (hasErrors(resolved.findings)) throw new ValidationFailed(resolved.findings);
     findings.push(...resolved.findings);
     rules = rulesFromResolved(resolved.resolved);
@@ -118,8 +114,8 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
   });
   const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
   const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: decodeReportRow };
-  const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${opts.env}` }, (logs) => logs.read(reportQuery));
-  const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
+  const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${env.name}` }, (logs) => logs.read(reportQuery));
+  const report = assembleReport({ environment: env.name, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   await addNames(opts.root, env, window, report);
   const outside = outsideFindings(report, env);
   // No records is not no traffic: a window without any is a delivery problem a person must look at.

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRepoOrThrow } from '../../model/read-repo.js';
+import { loadValidRepository } from '../../cli/load.js';
 import { DEFAULT_ANOMALIES } from '../../model/normalise.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
 import { quoteRelation, renderObserveQuery } from '../../observe/sql.js';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const relation = 'flowlogs.vpc_flow_logs';
   console.log('table reads on Athena (every WITH query inlined); baseline: 1 read of the window\n');
   console.log(`${'environment'.padEnd(12)}${'observe'.padStart(9)}${'report'.padStart(9)}`);
-  const { repo } = await loadRepoOrThrow(root, { today: '2026-11-23' });
+  const { repo } = await loadValidRepository(root, { today: '2026-11-23' });
   for (const [name, env] of [...repo.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const config = env.environment.value;
     const input = queryInput(relation, config.workloads, windowEnding('2026-11-21', config.window.days), config.vpcCidrs);

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { makeProgress } from '../../core/progress.js';
-import type { ObserveResult } from '../../observe/command.js';
+import type { ObserveResult } from '../../observe/observe-command.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
 import { exchange, observeOrg, T0, V5, writeOrg } from '../observe/helpers.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { exampleDnsTruth } from '../../examples/dns-scenario.js';
 import { WINDOW_END, WINDOW_START } from '../../examples/scenario.js';
 import { nameMatches } from '../../core/domains.js';
-import { runPlan } from '../../generators/plan-command.js';
+import { runPlan } from '../../cli/commands/plan.js';
 import { suggestDomains } from '../../generators/dns-plan.js';
 import { renderObservedYaml } from '../../observe/assemble.js';
 import { devEnvironment, runOrg } from '../validate/org.js';

@@ -14,7 +14,7 @@ import { readFlowLogs } from '../../observe/duckdb-checks.js';
 import { openDuckDb } from '../../observe/duckdb-session.js';
 import { resolveFiles, sqlString } from '../../observe/duckdb-view.js';
 import { countFileLines, LineCounter } from '../../observe/sources.js';
-import { runReport } from '../../verify/report-command.js';
+import { runReport } from '../../cli/commands/report.js';
 import {
   errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, TODAY, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
 } from './helpers.js';

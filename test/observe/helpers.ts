@@ -7,7 +7,7 @@ import { reportError } from '../../cli/exit-codes.js';
 import type { EnvironmentConfig, ObservedFile, WorkloadSelector } from '../../model/types.js';
 import { assembleObserved, type ObserveRow, type ObserveWindow } from '../../observe/assemble.js';
 import { awsServiceLookup } from '../../observe/aws-ranges.js';
-import { runObserve, type ObserveOptions, type ObserveResult } from '../../observe/command.js';
+import { runObserve, type ObserveOptions, type ObserveResult } from '../../cli/commands/observe.js';
 import { openDuckDb } from '../../observe/duckdb-session.js';
 import { sqlString } from '../../observe/duckdb-view.js';
 import { columnName, fieldType } from '../../observe/fields.js';

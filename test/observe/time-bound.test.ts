@@ -6,7 +6,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDb, QueryTimeout, withTimeBound } from '../../observe/duckdb-session.js';
-import { runReport } from '../../verify/report-command.js';
+import { runReport } from '../../cli/commands/report.js';
 import { devEnvironment, expectFinding, TODAY } from '../validate/org.js';
 import { exchange, observeOrg, T0, thrown, writeOrg, type Rec } from './helpers.js';
 

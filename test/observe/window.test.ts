@@ -4,7 +4,7 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { ValidationFailed } from '../../core/errors.js';
-import { formatObserveSummary } from '../../observe/command.js';
+import { formatObserveSummary } from '../../observe/observe-command.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
-import { runReport } from '../../verify/report-command.js';
+import { runReport } from '../../cli/commands/report.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
 import { exchange, T0, thrown, writeOrg } from '../observe/helpers.js';
 import { runCli } from '../validate/org.js';

@@ -1,7 +1,7 @@
 /** Test helpers for report: a small repository with inline flow-log records, run through the real query. */
 import { join } from 'node:path';
 import type { WorkloadSelector } from '../../model/types.js';
-import { runReport } from '../../verify/report-command.js';
+import { runReport } from '../../cli/commands/report.js';
 import type { ReportDocument, ReportRule } from '../../verify/report.js';
 import { writeOrg, type LogFile } from '../observe/helpers.js';
 

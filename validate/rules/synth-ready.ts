@@ -6,7 +6,7 @@
  */
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
-import { resolveEnvironment, type ResolveResult } from '../../generators/resolve.js';
+import type { ResolveResult } from '../../generators/resolve.js';
 import type { Rule, RuleContext } from '../rule.js';
 import { environments } from '../walk.js';
 
@@ -21,7 +21,7 @@ function synthReady(ctx: RuleContext): Finding[] {
   for (const env of environments(ctx.repo)) {
     let resolution: ResolveResult;
     try {
-      resolution = resolveEnvironment({ env, guardrails: ctx.repo.guardrails, today: ctx.today });
+      resolution = ctx.resolve(env);
     } catch {
       // A model the resolver cannot take has errors that other rules report.
       continue;

@@ -9,9 +9,9 @@ import type { Progress } from '../core/progress.js';
 import { compareText } from '../core/text.js';
 import type { Finding } from '../core/findings.js';
 import { locate } from '../core/yaml-source.js';
-import { environmentOf, loadRepo, type LoadedEnvironment, type LoadResult } from '../model/read-repo.js';
+import type { LoadResult } from '../model/read-repo.js';
 import type { YamlSource } from '../core/yaml-source.js';
-import type { Engine, EnvironmentConfig, ObservedFile } from '../model/types.js';
+import type { Engine, EnvironmentConfig, EnvironmentPolicies, ObservedFile } from '../model/types.js';
 import { assembleObservedWithGaps, sourceStats, type CoverageGap, type ObserveRow } from './assemble.js';
 import { DEFAULT_MIN_COVERAGE } from '../model/normalise.js';
 import { withNames } from './dns-names.js';
@@ -22,16 +22,17 @@ import type { UnknownFields } from './duckdb-checks.js';
 import { environmentFlowLogs } from './engine.js';
 import type { EngineFlowLogs } from './sources.js';
 
-export interface ObserveOptions {
+export interface ObserveInput {
   root: string;
-  env: string;
+  /** The environment to observe, as environmentForObserve picked it from the CLI's load. */
+  environment: EnvironmentPolicies;
+  /** Its observed files that were invalid (left out of `environment`): rewritten from the flow logs alone. */
+  replaced: string[];
   today: string;
   to?: string;
   engine?: Engine;
   /** Injected in tests; by default an AthenaClient for the environment's region. */
   athenaClient?: AthenaClient;
-  /** The repository as loaded already from `root` (`run`'s load), instead of loading it again (checked by forObserve). */
-  loaded?: LoadResult;
   /** Progress on stderr (files, lines, elapsed; Athena's state, bytes scanned and cost). */
   progress?: Progress;
   /**
@@ -64,20 +65,23 @@ export interface ObserveResult {
   rebuilt?: boolean;
 }
 
-/** Runs observe for one environment and writes its observed files (all of them, or none). */
-export async function runObserve(opts: ObserveOptions): Promise<ObserveResult> {
-  const observed = await observeEnvironment(opts);
-  return withWrites(opts.root, observed, await writeFilesAtomic(observed.files, { journal: journalPath(opts.root) }));
-}
-
-/** An environment observed, its files not written yet: `run` writes every environment's at once. */
+/** An environment observed, its files not written yet. */
 export interface ObservedEnvironment {
   result: Omit<ObserveResult, 'written' | 'unchanged'>;
   files: PlannedFile[];
 }
 
+/**
+ * Writes the files of every environment observed at once (all of them, or none: `run` observes every environment
+ * before it writes) and returns each environment's result.
+ */
+export async function writeObserved(root: string, observed: readonly ObservedEnvironment[]): Promise<ObserveResult[]> {
+  const writes = await writeFilesAtomic(observed.flatMap((o) => o.files), { journal: journalPath(root) });
+  return observed.map((o) => withWrites(root, o, writes));
+}
+
 /** The result of an observe whose files `writes` wrote (a write of these files, maybe of other environments' too). */
-export function withWrites(root: string, observed: ObservedEnvironment, writes: WriteResult): ObserveResult {
+function withWrites(root: string, observed: ObservedEnvironment, writes: WriteResult): ObserveResult {
   const mine = new Set(observed.files.map((f) => f.path));
   const rel = (p: string) => p.slice(root.length + 1).split('\\').join('/');
   return {
@@ -88,38 +92,43 @@ export function withWrites(root: string, observed: ObservedEnvironment, writes: 
 }
 
 /**
- * Environment `env` of a load, for observe: errors in its own observed files do not stop observe, which rewrites
- * them (the errors tell the user to re-run observe); those files are left out of the evidence observe starts from,
- * rewritten from the flow logs alone. Errors in other environments' observed files are theirs (observe reads only
- * observed/<env>/). Any other error throws.
+ * Environment `environmentName` of a load, for observe: errors in its own observed files do not stop observe, which
+ * rewrites them (the errors tell the user to re-run observe); those files are left out of the evidence observe starts
+ * from, rewritten from the flow logs alone. Errors in other environments' observed files are theirs (observe reads
+ * only observed/<env>/). Any other error throws.
  */
-export function forObserve(loaded: LoadResult, env: string): LoadedEnvironment & { replaced: string[] } {
+export function environmentForObserve(loaded: LoadResult, environmentName: string): { environment: EnvironmentPolicies; replaced: string[] } {
   // A file of another run's window is valid evidence: observe rewrites it with its window and keeps its entries.
   const errors = loaded.findings.filter(
-    (f) => f.severity === 'error' && f.rule !== 'observed-window-mixed' && (f.file.startsWith(`observed/${env}/`) || !f.file.startsWith('observed/')),
+    (f) =>
+      f.severity === 'error' &&
+      f.rule !== 'observed-window-mixed' &&
+      (f.file.startsWith(`observed/${environmentName}/`) || !f.file.startsWith('observed/')),
   );
   if (errors.some((f) => !f.file.startsWith('observed/'))) throw new ValidationFailed(loaded.findings);
-  const picked = environmentOf(loaded, env);
+  const environment = loaded.repo.environments.get(environmentName);
+  if (!environment) throw new UsageError(`environment ${JSON.stringify(environmentName)} could not be loaded`);
   // Only the files observe writes: one per workload of the environment.
-  const rewritten = new Set([...picked.environment.workloads.keys()].map((w) => `observed/${env}/${w}.yaml`));
+  const rewritten = new Set([...environment.workloads.keys()].map((w) => `observed/${environmentName}/${w}.yaml`));
   if (!errors.every((f) => rewritten.has(f.file))) throw new ValidationFailed(loaded.findings);
   const replaced = [...new Set(errors.map((f) => f.file))].sort(compareText);
-  for (const [name, o] of picked.environment.observed) if (replaced.includes(o.source.file)) picked.environment.observed.delete(name);
-  return { ...picked, replaced };
+  for (const [name, o] of environment.observed) if (replaced.includes(o.source.file)) environment.observed.delete(name);
+  return { environment, replaced };
 }
 
 /** Reads one environment's flow logs and decides its observed files, writing nothing. */
-export async function observeEnvironment(opts: ObserveOptions): Promise<ObservedEnvironment> {
+export async function observeEnvironment(opts: ObserveInput): Promise<ObservedEnvironment> {
   const to = windowEnd(opts.to, opts.today);
-  const { environment: env, replaced } = forObserve(opts.loaded ?? (await loadRepo(opts.root, { today: opts.today, env: opts.env })), opts.env);
-  const config = env.environment.value;
-  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
+  const { environment, replaced } = opts;
+  const environmentName = environment.name;
+  const config = environment.environment.value;
+  const source = environmentFlowLogs(opts.root, environment, opts.engine, opts.athenaClient);
   const { flowLogs } = source;
   const { engine } = flowLogs;
   const window = windowEnding(to, config.window.days);
   // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
   // (destinations seen only after the new end). (windowEnd refuses one that ends in the future.)
-  const later = [...env.observed.values()].filter((o) => o.value.window.to > to).sort((a, b) => compareText(a.source.file, b.source.file))[0];
+  const later = [...environment.observed.values()].filter((o) => o.value.window.to > to).sort((a, b) => compareText(a.source.file, b.source.file))[0];
   if (later && !opts.rebuild) {
     throw new UsageError(
       `--to ${to} is before the end of the committed window of ${later.source.file} (${later.value.window.to}): observe only moves ` +
@@ -132,17 +141,17 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     config,
     window,
     // As before the shared engine: only the duckdb read left the carried connections out under --rebuild.
-    previous: opts.rebuild && engine === 'duckdb' ? [] : [...env.observed.values()].map((o) => o.value),
-    shown: { progress: opts.progress, label: `observe ${opts.env}` },
+    previous: opts.rebuild && engine === 'duckdb' ? [] : [...environment.observed.values()].map((o) => o.value),
+    shown: { progress: opts.progress, label: `observe ${environmentName}` },
   });
 
   const stats = sourceStats(observation.rows, engine);
   // No records is not no traffic: a window without a single record is a delivery problem, and evidence stays as it is.
-  if (stats.records === 0) throw new ValidationFailed([emptyWindowFinding(env, window, flowLogs, observation)]);
-  const previous = new Map<string, ObservedFile>(opts.rebuild ? [] : [...env.observed].map(([name, o]) => [name, o.value]));
+  if (stats.records === 0) throw new ValidationFailed([emptyWindowFinding(environment, window, flowLogs, observation)]);
+  const previous = new Map<string, ObservedFile>(opts.rebuild ? [] : [...environment.observed].map(([name, o]) => [name, o.value]));
   const { files: assembled, gaps } = assembleObservedWithGaps({
-    environment: opts.env,
-    workloads: [...env.workloads.keys()],
+    environment: environmentName,
+    workloads: [...environment.workloads.keys()],
     window,
     retainDays: config.window.retainDays,
     rows: observation.rows,
@@ -152,10 +161,10 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
     selectors: config.workloads,
     minCoverage: config.window.minCoverage ?? DEFAULT_MIN_COVERAGE,
   });
-  const files = await namesFromDnsLogs(opts, env.environment.source, config, window, assembled, observation.rows);
+  const files = await namesFromDnsLogs(opts, environment.environment.source, config, window, assembled, observation.rows);
   return {
     result: {
-      environment: opts.env,
+      environment: environmentName,
       window,
       engine,
       files: observation.files,
@@ -174,13 +183,13 @@ export async function observeEnvironment(opts: ObserveOptions): Promise<Observed
       gaps,
       ...(opts.rebuild ? { rebuilt: true } : {}),
     },
-    files: observedFiles(opts.root, opts.env, files),
+    files: observedFiles(opts.root, environmentName, files),
   };
 }
 
 /** The observed files with names and domains from the environment's query logs (unchanged without `dnsLogs`). */
 async function namesFromDnsLogs(
-  opts: ObserveOptions,
+  opts: ObserveInput,
   source: YamlSource,
   config: EnvironmentConfig,
   window: { from: string; to: string },
@@ -232,7 +241,7 @@ export function coverageFindings(r: Pick<ObserveResult, 'environment' | 'gaps'>,
 }
 
 /** The finding of a window without records: at the flowLogs patterns, naming them, the files and the newest record. */
-function emptyWindowFinding(env: LoadedEnvironment['environment'], window: { from: string; to: string }, flowLogs: EngineFlowLogs, o: Observation): Finding {
+function emptyWindowFinding(env: EnvironmentPolicies, window: { from: string; to: string }, flowLogs: EngineFlowLogs, o: Observation): Finding {
   const config = env.environment.value;
   const file = env.environment.source.file;
   const at = locate(env.environment.source, flowLogs.engine === 'duckdb' ? ['flowLogs', 'files'] : ['flowLogs', 'athena']);
