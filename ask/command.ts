@@ -6,7 +6,8 @@
 import { dirname, join } from 'node:path';
 import { addDays } from '../core/dates.js';
 import { UsageError } from '../core/errors.js';
-import { ASK_FILE, loadEnvironmentOrThrow, readAskConfig } from '../model/read-repo.js';
+import { ASK_FILE, readAskConfig } from '../model/read-repo.js';
+import { loadEnvironmentOrThrow } from '../validate/load-repo.js';
 import type { AskConfig, EnvironmentPolicies } from '../model/types.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';

@@ -6,7 +6,7 @@
  */
 import { formatFinding } from '../core/findings.js';
 import { ValidationFailed } from '../core/errors.js';
-import { loadRepo, loadRepoOrThrow } from '../model/read-repo.js';
+import { loadRepo, loadRepoOrThrow } from '../validate/load-repo.js';
 import { resolveFromRepo, runPlan } from '../generators/plan-command.js';
 import type { ResolveResult } from '../generators/resolve.js';
 import { formatSynthSummary, runSynth } from '../stacks/command.js';

@@ -5,14 +5,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, UsageError, ValidationFailed } from '../core/errors.js';
-import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
+import { sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
 import { parseYamlSource, type YamlSource } from '../core/yaml-source.js';
-import { checkSchema, type SchemaName } from '../validate/schema.js';
-import { checkRepo } from '../validate/check-repo.js';
-import { findingAtFile } from '../validate/positions.js';
-import { didYouMean } from '../validate/suggest.js';
+import { checkSchema, type SchemaName } from './schema.js';
+import { findingAtFile } from './positions.js';
+import { didYouMean } from './suggest.js';
 import {
   normaliseEnvironment,
   normaliseGuardrails,
@@ -27,7 +26,7 @@ import {
 } from './normalise.js';
 import type { AskConfig, EnvironmentPolicies, ObservedFile, Repo, Sourced, WorkloadIntent } from './types.js';
 
-interface LoadOptions {
+export interface LoadOptions {
   /** Today (YYYY-MM-DD, UTC): exceptions expire against it. */
   today: string;
   /** Only this environment (its policies and observed evidence). */
@@ -43,30 +42,9 @@ export interface LoadResult {
 /** Files under policies/<env>/ that leastpath reads; another YAML file there is most likely a misnamed one. */
 const ENV_FILES = new Set(['environment.yaml', 'prefix-lists.yaml']);
 
-/**
- * Reads and fully validates a repository: YAML syntax, schemas, then every rule of validate/rules.
- * Files with syntax or schema errors are reported and left out of the model.
- */
-export async function loadRepo(root: string, opts: LoadOptions): Promise<LoadResult> {
-  const { repo, findings } = await readRepo(root, opts);
-  return { repo, findings: sortFindings([...findings, ...checkRepo(repo, opts.today)]) };
-}
-
-/** loadRepo for the commands that go on with the model: throws ValidationFailed when any finding is an error. */
-export async function loadRepoOrThrow(root: string, opts: LoadOptions): Promise<LoadResult> {
-  const result = await loadRepo(root, opts);
-  if (hasErrors(result.findings)) throw new ValidationFailed(result.findings);
-  return result;
-}
-
 /** A load with one of its environments picked out. */
 export interface LoadedEnvironment extends LoadResult {
   environment: EnvironmentPolicies;
-}
-
-/** loadRepoOrThrow for one environment, which it returns too (a UsageError when it could not be loaded). */
-export async function loadEnvironmentOrThrow(root: string, env: string, today: string): Promise<LoadedEnvironment> {
-  return environmentOf(await loadRepoOrThrow(root, { today, env }), env);
 }
 
 /** Environment `env` of a load already made (a UsageError when it could not be loaded), with the load. */

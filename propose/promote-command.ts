@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import { runPlan } from '../generators/plan-command.js';
 import type { PlanDocument } from '../generators/plan.js';
-import { loadRepoOrThrow } from '../model/read-repo.js';
+import { loadRepoOrThrow } from '../validate/load-repo.js';
 import { promoteBody } from './body.js';
 import { runBot, type BotResult } from './bot.js';
 import { defaultBranchHead, lastChange, makeClient, readGithubConfig, serviceError } from './github.js';

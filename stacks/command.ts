@@ -12,7 +12,8 @@ import { LeastpathError, UsageError, ValidationFailed } from '../core/errors.js'
 import { hasErrors, sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
 import type { ResolvedEnvironment } from '../generators/model.js';
-import { loadRepoOrThrow, type LoadResult } from '../model/read-repo.js';
+import type { LoadResult } from '../model/read-repo.js';
+import { loadRepoOrThrow } from '../validate/load-repo.js';
 import type { EnvironmentPolicies, Guardrails } from '../model/types.js';
 import { MANIFEST_FILE, synthesize } from './synth.js';
 

@@ -2,7 +2,7 @@
 import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
 import { hasErrors } from '../core/findings.js';
-import { loadRepo } from '../model/read-repo.js';
+import { loadRepo } from './load-repo.js';
 import { renderFindings, type ValidateFormat } from './render.js';
 
 interface ValidateOptions {

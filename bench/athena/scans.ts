@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRepoOrThrow } from '../../model/read-repo.js';
+import { loadRepoOrThrow } from '../../validate/load-repo.js';
 import { DEFAULT_ANOMALIES } from '../../model/normalise.js';
 import { queryInput, windowEnding } from '../../observe/observe.js';
 import { quoteRelation, renderObserveQuery } from '../../observe/sql.js';

@@ -8,7 +8,8 @@ import { assetPath, packageRoot } from '../../core/assets.js';
 import { InputError, UsageError, ValidationFailed } from '../../core/errors.js';
 import { endpointType } from '../../model/aws-services.js';
 import { compareObservedKeys } from '../../model/observed-order.js';
-import { loadRepo, loadRepoOrThrow, readRepo } from '../../model/read-repo.js';
+import { readRepo } from '../../model/read-repo.js';
+import { loadRepo, loadRepoOrThrow } from '../../validate/load-repo.js';
 import { BASE, TODAY, web, type Files } from '../validate/org.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

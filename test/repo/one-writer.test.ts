@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../core/lock.js';
-import { loadRepo } from '../../model/read-repo.js';
+import { loadRepo } from '../../validate/load-repo.js';
 import { at, exchange, loggedDaily, observeOrg, T0, TODAY, writeOrg } from '../observe/helpers.js';
 
 const CHILD = join(import.meta.dirname, 'cli-child.ts');
