@@ -13,7 +13,7 @@ import { locate, type PathSegment, type YamlSource } from '../core/yaml-source.j
 import { readRepo, type LoadResult } from '../model/read-repo.js';
 import { loadRepoOrThrow } from '../validate/load-repo.js';
 import type { EnvironmentPolicies, ObservedFile, Repo } from '../model/types.js';
-import { replay } from '../verify/what-if.js';
+import { replay } from './what-if.js';
 import type { ResolvedEnvironment } from './model.js';
 import { dnsWhatIf, domainChurn } from './dns-plan.js';
 import { assemblePlan, planGaps, type PlanDocument } from './plan.js';
