@@ -25,16 +25,14 @@ import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unkno
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { trackAthena, trackFiles } from '../observe/progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
-import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
+import { renderReportQuery, toReportRow, type ReportQueryInput, type ReportRow } from './report-sql.js';
 import {
   assembleReport,
   parseCurrentRules,
   ruleMatches,
   rulesFromCurrent,
   rulesFromResolved,
-  toReportRow,
   type ReportDocument,
-  type ReportRow,
   type RuleToCount,
 } from './report.js';
 

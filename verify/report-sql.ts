@@ -11,6 +11,7 @@
  * initiated; responses ride on connection state and hit no rule), the peer inside the rule's CIDRs, prefix-list
  * entries or referenced workload's addresses, and the protocol (-1 all) and port range matching.
  */
+import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import type { AnomalyThresholds } from '../model/types.js';
 import {
   ipv4IntExpr,
@@ -268,4 +269,45 @@ WHERE cov = 1
 
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;
+}
+
+/** One row of the report query (DuckDB values or Athena strings). */
+export interface ReportRow {
+  /** `coverage`: records per interface (raddr), day (d) and log status (workload), basis "instance subnet"; `iface`: a workload's own interface (raddr). */
+  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon' | 'coverage' | 'iface';
+  workload: string | null;
+  raddr: string | null;
+  port: number | null;
+  proto: number | null;
+  rid: number | null;
+  d: number | null;
+  n: number;
+  bytes: number;
+  t1: number | null;
+  t2: number | null;
+  x1: number | null;
+  x2: number | null;
+  basis: string | null;
+}
+
+/** A row as DuckDB or Athena answers it, with the values typed. */
+export function toReportRow(r: Record<string, unknown>): ReportRow {
+  const num = numberOrNull;
+  const str = stringOrNull;
+  return {
+    kind: String(r.kind) as ReportRow['kind'],
+    workload: str(r.workload),
+    raddr: str(r.raddr),
+    port: num(r.port),
+    proto: num(r.proto),
+    rid: num(r.rid),
+    d: num(r.d),
+    n: num(r.n) ?? 0,
+    bytes: num(r.bytes) ?? 0,
+    t1: num(r.t1),
+    t2: num(r.t2),
+    x1: num(r.x1),
+    x2: num(r.x2),
+    basis: str(r.basis),
+  };
 }

@@ -4,7 +4,6 @@
  * anomalies, daily egress for the charts). Pure; the query is verify/report-sql.ts, the IO verify/report-command.ts.
  */
 import type { DnsReport } from './dns-report.js';
-import { numberOrNull, stringOrNull } from '../core/sql-values.js';
 import { hostCidr, parseCidr } from '../core/cidr.js';
 import { InputError } from '../core/errors.js';
 import { portRange, protocolFromNumber, protocolPort } from '../core/ports.js';
@@ -18,7 +17,8 @@ import { coverageByWorkload } from '../observe/coverage.js';
 import { volumeRows } from './volume.js';
 import { addDays, dayOf, daysBetween, epochOf } from '../core/dates.js';
 import { rangeMatch } from '../observe/observe.js';
-import { BEACON_REGULAR_SHARE, type RuleMatch } from './report-sql.js';
+import type { Anomaly } from './anomaly.js';
+import { BEACON_REGULAR_SHARE, type ReportRow, type RuleMatch } from './report-sql.js';
 
 type Direction = 'egress' | 'ingress';
 
@@ -61,36 +61,6 @@ export interface RuleToCount {
 /** An observed rejection, with its workload. */
 type ReportRejected = ObservedRejected & { workload: string };
 
-export interface Anomaly {
-  kind: 'volume' | 'beacon' | 'dns-tunnel' | 'nxdomain-burst';
-  /** DNS anomalies: the registrable domain under which the names were queried (also in `destination`). */
-  domain?: string;
-  /** dns-tunnel: distinct names queried. */
-  names?: number;
-  workload: string;
-  /** The remote address as a CIDR (/32, /128), like observed files. */
-  destination: string;
-  protocol: string;
-  /** Volume: the port that carried most of the day's bytes; beacon: the destination port. */
-  port?: number;
-  /** Volume: records sent that day; beacon: connections. */
-  flows: number;
-  /** Bytes sent that day (volume); bytes of all the connections, both ways (beacon). */
-  bytes: number;
-  /** First and last day the finding covers (the same day for volume). */
-  from: string;
-  to: string;
-  why: string;
-  /** Volume: the median bytes per day it is compared with, over how many days, and of what. */
-  baseline?: { bytesPerDay: number; days: number; of: 'destination' | 'external' };
-  /** Beacon: mean seconds between connection starts and their coefficient of variation. */
-  periodSeconds?: number;
-  jitter?: number;
-  /** Beacon: first and last connection start (epoch seconds), for the timeline. */
-  firstStart?: number;
-  lastStart?: number;
-}
-
 /** Flows a workload initiated to one destination, per day of the window (the charts). */
 export interface DailyEgress {
   workload: string;
@@ -132,46 +102,6 @@ export interface ReportDocument {
   daily: DailyEgress[];
   /** With dnsLogs: queries per allowed name, unused names, names an existing DNS Firewall blocked or alerted on. */
   dns?: DnsReport;
-}
-
-/** One row of the report query (DuckDB values or Athena strings). */
-export interface ReportRow {
-  /** `coverage`: records per interface (raddr), day (d) and log status (workload), basis "instance subnet"; `iface`: a workload's own interface (raddr). */
-  kind: 'hit' | 'daily' | 'rejected' | 'volume' | 'beacon' | 'coverage' | 'iface';
-  workload: string | null;
-  raddr: string | null;
-  port: number | null;
-  proto: number | null;
-  rid: number | null;
-  d: number | null;
-  n: number;
-  bytes: number;
-  t1: number | null;
-  t2: number | null;
-  x1: number | null;
-  x2: number | null;
-  basis: string | null;
-}
-
-export function toReportRow(r: Record<string, unknown>): ReportRow {
-  const num = numberOrNull;
-  const str = stringOrNull;
-  return {
-    kind: String(r.kind) as ReportRow['kind'],
-    workload: str(r.workload),
-    raddr: str(r.raddr),
-    port: num(r.port),
-    proto: num(r.proto),
-    rid: num(r.rid),
-    d: num(r.d),
-    n: num(r.n) ?? 0,
-    bytes: num(r.bytes) ?? 0,
-    t1: num(r.t1),
-    t2: num(r.t2),
-    x1: num(r.x1),
-    x2: num(r.x2),
-    basis: str(r.basis),
-  };
 }
 
 // --- rules from the resolved environment ---------------------------------------------------------------------

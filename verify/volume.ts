@@ -10,7 +10,7 @@
  * VPC that are no workload's address.
  */
 import type { AnomalyThresholds } from '../model/types.js';
-import type { ReportRow } from './report.js';
+import type { ReportRow } from './report-sql.js';
 
 interface Day {
   workload: string;

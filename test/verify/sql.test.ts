@@ -7,8 +7,7 @@ import { DEFAULT_ANOMALIES } from '../../model/normalise.js';
 import { createFlowLogsView, openDuckDb, query, resolveFiles } from '../../observe/duckdb.js';
 import { queryInput, rangeMatch, windowEnding } from '../../observe/observe.js';
 import { renderObserveQuery } from '../../observe/sql.js';
-import { renderReportQuery } from '../../verify/report-sql.js';
-import { toReportRow } from '../../verify/report.js';
+import { renderReportQuery, toReportRow } from '../../verify/report-sql.js';
 import { exchange, T0, writeLogFiles } from '../observe/helpers.js';
 
 describe('report query', () => {

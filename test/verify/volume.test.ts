@@ -1,6 +1,6 @@
 /** Volume anomalies from the daily rows: the baseline is the median of the other days, the top port names the day. */
 import { describe, expect, it } from 'vitest';
-import type { ReportRow } from '../../verify/report.js';
+import type { ReportRow } from '../../verify/report-sql.js';
 import { median, volumeRows } from '../../verify/volume.js';
 
 const T = { volumeFactor: 10, volumeMinBytes: 100, beaconMinFlows: 20, beaconMaxJitter: 0.1, beaconMaxBytesPerFlow: 16_384 };
