@@ -25,12 +25,11 @@ import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unkno
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { trackAthena, trackFiles } from '../observe/progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
+import { parseCurrentRules, rulesFromCurrent } from './current-rules.js';
 import { renderReportQuery, toReportRow, type ReportQueryInput, type ReportRow } from './report-sql.js';
 import {
   assembleReport,
-  parseCurrentRules,
   ruleMatches,
-  rulesFromCurrent,
   rulesFromResolved,
   type ReportDocument,
   type RuleToCount,
