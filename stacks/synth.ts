@@ -14,7 +14,8 @@
  */
 import { App } from 'cdktn';
 import type { ResolvedEnvironment } from '../generators/model.js';
-import { renderStack, StackError } from './render.js';
+import { StackError } from './guard-rails.js';
+import { renderStack } from './render.js';
 
 /** The files cdktn writes, relative to the output directory, with forward slashes. */
 export const MANIFEST_FILE = 'manifest.json';
