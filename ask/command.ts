@@ -13,7 +13,7 @@ import { EXIT_FINDINGS, EXIT_OK } from '../cli/exit-codes.js';
 import type { Context } from '../cli/context.js';
 import { flowLogsFor } from '../observe/sources.js';
 import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, DNS_LOG_COLUMNS, DNS_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
-import { checkSql, type SqlPolicy } from './validate.js';
+import { checkSql, type SqlPolicy } from './sql-guard.js';
 
 interface AskSetup {
   policy: SqlPolicy;
