@@ -111,7 +111,7 @@ function specifiers(sf: ts.SourceFile): ts.StringLiteralLike[] {
 
 /** The checked file a relative specifier names (`./x.js` is `./x.ts` under NodeNext), if any. */
 function resolveSpecifier(from: string, spec: string, known: ReadonlySet<string>): string | undefined {
-  if (!spec.startsWith('./') && !spec.startsWith('../')) return undefined;
+  if (!/^\.\.?(\/|$)/.test(spec)) return undefined;
   const base = join(dirname(from), spec).split(sep).join('/');
   const candidates = [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, `${base}/index.ts`];
   return candidates.find((c) => known.has(c));

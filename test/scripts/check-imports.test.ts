@@ -66,6 +66,19 @@ describe('checkImports', () => {
     expect(await lines(dir)).toEqual(['core/a.ts:1:8: ./b.js: import cycle: core/a.ts:1 -> core/b.ts:2 -> core/a.ts (3 files tied in this circle: core/a.ts, core/b.ts, core/c.ts)']);
   });
 
+  it("follows a folder's index: `..` and a path without extension", async () => {
+    const dir = await tree({
+      'core/index.ts': "export { x } from './sub/x.js';\n",
+      'core/sub/x.ts': "import '..';\nexport const x = 1;\n",
+      'core/up.ts': "import '../model';\n",
+      'model/index.ts': 'export const m = 1;\n',
+    });
+    expect(await lines(dir)).toEqual([
+      'core/index.ts:1:19: ./sub/x.js: import cycle: core/index.ts:1 -> core/sub/x.ts:1 -> core/index.ts',
+      'core/up.ts:1:8: ../model: upward import: core/ (layer 1) may not import model/index.ts (model/, layer 2)',
+    ]);
+  });
+
   it('names an upward import, type-only or re-exported, and a folder that has no layer', async () => {
     const dir = await tree({
       ...CLEAN,
