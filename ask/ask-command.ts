@@ -12,7 +12,7 @@ import { flowLogsFor } from '../observe/sources.js';
 import type { ParameterizedQuery } from './params.js';
 import type { QueryResult } from './run.js';
 import { DEFAULT_MAX_LIMIT, DEFAULT_TABLE, DNS_LOG_COLUMNS, DNS_TABLE, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from './schema.js';
-import { checkSql, type SqlPolicy } from './validate.js';
+import { checkSql, type SqlPolicy } from './sql-guard.js';
 
 /** The flags that shape a query's policy, checked before anything is read. */
 export interface AskFlags {

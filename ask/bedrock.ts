@@ -6,7 +6,7 @@
  */
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { ServiceError } from '../core/errors.js';
-import type { ModelProvider } from './provider.js';
+import type { ModelProvider } from './model-provider.js';
 
 interface BedrockOptions {
   model: string;

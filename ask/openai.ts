@@ -6,7 +6,7 @@
  */
 import { ServiceError } from '../core/errors.js';
 import type { ChatPrompt } from './prompt.js';
-import type { ModelProvider } from './provider.js';
+import type { ModelProvider } from './model-provider.js';
 
 interface OpenAiCompatibleOptions {
   baseUrl: string;

@@ -18,7 +18,7 @@
  */
 import sqlParser from 'node-sql-parser/build/athena.js';
 import type { SqlParam } from '../observe/sql.js';
-import { forParser, isStackOverflow, TOO_DEEP } from './validate.js';
+import { forParser, isStackOverflow, TOO_DEEP } from './sql-guard.js';
 
 /** How DuckDB binds a value: as the literal it replaces would be typed. */
 export type ParamType = 'VARCHAR' | 'INTEGER' | 'BIGINT' | 'DOUBLE';

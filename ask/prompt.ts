@@ -4,7 +4,7 @@
  * uses, the partition column and the validator's rules, so that a well-behaved answer passes `sql check`.
  */
 import { DNS_LOG_COLUMNS, FLOW_LOG_COLUMNS } from './schema.js';
-import { ALLOWED_FUNCTIONS, type SqlPolicy } from './validate.js';
+import { ALLOWED_FUNCTIONS, type SqlPolicy } from './sql-guard.js';
 
 export interface ChatPrompt {
   /** The instructions and the schema (the system prompt). */

@@ -1,18 +1,11 @@
 /**
- * The one small interface behind `ask`: a chat model that turns a prompt into text. policies/ask.yaml chooses the
- * implementation, which is imported only when used (the Bedrock SDK is not loaded for an OpenAI-compatible server).
+ * The model provider `ask` uses (model-provider.ts): policies/ask.yaml chooses the implementation, which is
+ * imported only when used (the Bedrock SDK is not loaded for an OpenAI-compatible server).
  */
 import { UsageError } from '../core/errors.js';
 import { ASK_FILE } from '../model/read-repo.js';
 import type { AskConfig } from '../model/types.js';
-import type { ChatPrompt } from './prompt.js';
-
-export interface ModelProvider {
-  /** The provider and model, as errors name them. */
-  readonly label: string;
-  /** The model's answer as text. Errors are ServiceErrors that name the provider (and the HTTP status). */
-  complete(prompt: ChatPrompt): Promise<string>;
-}
+import type { ModelProvider } from './model-provider.js';
 
 interface ProviderOptions {
   /** Where the API key is read from (the variable ask.yaml names in apiKeyEnv). */

@@ -1,6 +1,6 @@
 /**
- * The CDK app of cdktf.json, behind its entry `stacks/app.ts` (`node dist/stacks/app.js`; cdktn kept cdktf's file
- * names): what a CDK Terrain CLI's `synth` runs. It loads the repository in the working directory as `leastpath
+ * The CDK app of cdktf.json (`node dist/cli/cdktf-app.js`; cdktn kept cdktf's file names), a process entry like
+ * bin/leastpath.js: what a CDK Terrain CLI's `synth` runs. It loads the repository in the working directory as `leastpath
  * synth` does, and lets cdktn write into CDKTF_OUTDIR (set by the CLI; `cdktf.out` otherwise). `leastpath synth`
  * runs the same synthesize() into a temp dir and moves the result into place; both write the same bytes.
  */
@@ -13,7 +13,7 @@ import { reportError } from './exit-codes.js';
 import { loadValidRepository } from './load.js';
 
 /** Synthesizes every environment into CDKTF_OUTDIR; returns the exit code. */
-export async function cdktfApp(): Promise<number> {
+async function cdktfApp(): Promise<number> {
   const io = { stdout: (t: string) => process.stdout.write(t), stderr: (l: string) => process.stderr.write(`${l}\n`) };
   // The clock is read here, at the edge, as the CLI does (LEASTPATH_TODAY pins it).
   const ctx = makeContext(undefined, io, process.env, new Date());
@@ -27,3 +27,5 @@ export async function cdktfApp(): Promise<number> {
     return reportError(err, ctx.stderr);
   }
 }
+
+process.exitCode = await cdktfApp();

@@ -12,7 +12,7 @@ import { hasErrors, type Finding } from '../core/findings.js';
 import { locate, type PathSegment, type YamlSource } from '../core/yaml-source.js';
 import { readRepo } from '../model/read-repo.js';
 import type { EnvironmentPolicies, ObservedFile } from '../model/types.js';
-import { replay } from '../verify/what-if.js';
+import { replay } from './what-if.js';
 import type { ResolvedEnvironment } from './model.js';
 import { dnsWhatIf, domainChurn } from './dns-plan.js';
 import { assemblePlan, planGaps, type PlanDocument } from './plan.js';

@@ -4,7 +4,7 @@
  */
 import { portRange } from '../core/ports.js';
 import type { DecidedBy, ObservedFile } from '../model/types.js';
-import type { WhatIf } from '../verify/what-if.js';
+import type { WhatIf } from './what-if.js';
 import type { DnsWhatIf, DomainChurn } from './dns-plan.js';
 import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
 import { compareRules, ruleKey } from './resolve.js';

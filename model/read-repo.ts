@@ -9,9 +9,9 @@ import { sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
 import { parseYamlSource, type YamlSource } from '../core/yaml-source.js';
-import { checkSchema, type SchemaName } from '../validate/schema.js';
-import { findingAtFile } from '../validate/positions.js';
-import { didYouMean } from '../validate/suggest.js';
+import { checkSchema, type SchemaName } from './schema.js';
+import { findingAtFile } from './positions.js';
+import { didYouMean } from './suggest.js';
 import {
   normaliseEnvironment,
   normaliseGuardrails,

@@ -9,34 +9,10 @@ import { compareText } from '../core/text.js';
 import type { DecidedBy, Engine, ObservedCoverage, ObservedDomain, ObservedEgress, ObservedFile, ObservedRejected, OpenConnection, WorkloadSelector } from '../model/types.js';
 import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
+import type { ObserveRow, ObserveWindow } from './observe-row.js';
 
-/**
- * One row of the observe query, with numbers as numbers and times as epoch seconds. `coverage` rows: `workload` is
- * the log status, `raddr` the interface, `rport` the UTC day (days since 1970), `flows` its records, `svc`
- * "instance subnet"; `address` rows: `svc` is the interface whose own address it is.
- */
-export interface ObserveRow {
-  kind: 'egress' | 'rejected' | 'stats' | 'address' | 'coverage' | 'open';
-  workload: string;
-  raddr: string | null;
-  proto: number | null;
-  rport: number | null;
-  flows: number;
-  bytes: number;
-  firstSeen: number | null;
-  lastSeen: number | null;
-  rank: number;
-  svc: string | null;
-  /** kind `open`: the workload's own end of the connection (`rank` 1: it sent the SYN; 2: the peer did). */
-  laddr?: string | null;
-  lport?: number | null;
-}
+export type { ObserveRow, ObserveWindow };
 
-export interface ObserveWindow {
-  /** First and last day of the window, YYYY-MM-DD (both inclusive). */
-  from: string;
-  to: string;
-}
 
 interface SourceStats {
   engine: Engine;

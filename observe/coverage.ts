@@ -6,7 +6,7 @@
  */
 import { addDays, epochOf } from '../core/dates.js';
 import type { ObservedCoverage, WorkloadSelector } from '../model/types.js';
-import type { ObserveRow, ObserveWindow } from './assemble.js';
+import type { ObserveRow, ObserveWindow } from './observe-row.js';
 
 /** Log statuses that show an interface's log was delivered: records, or "no traffic in this interval". */
 const LOGGED = new Set(['OK', 'NODATA']);

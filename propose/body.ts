@@ -7,7 +7,7 @@ import { markdownCell } from '../core/text.js';
 import { planRulePorts, reviewWhy, type PlanDocument } from '../generators/plan.js';
 import { breakLine } from '../generators/render-plan.js';
 import type { FileChange } from './decide.js';
-import type { Anomaly } from '../verify/report.js';
+import type { Anomaly } from '../verify/anomaly.js';
 
 function summarySection(lead: string, plan: PlanDocument): string {
   const c = plan.changes;

@@ -12,7 +12,7 @@ import { runBot, type BotResult } from './bot.js';
 import type { Proposal } from './decide.js';
 import { gitBlobSha } from './fingerprint.js';
 import { defaultBranchHead, makeClient, readGithubConfig, serviceError } from './github.js';
-import type { Anomaly } from '../verify/report.js';
+import type { Anomaly } from '../verify/anomaly.js';
 
 export interface BotOptions {
   root: string;

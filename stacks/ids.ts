@@ -5,11 +5,12 @@
  *
  * Every id is `<kind>_<part>_<part>...`: parts are joined with `_` and never contain one, and each part is an
  * injective rendering of its value, so two different things cannot get one id. Values that cannot be rendered
- * losslessly carry a short hash of the original text.
+ * losslessly carry a short hash of the original text. The names resources get in AWS (`awsName`) are here too, so
+ * that the renderer and the guard rails (which refuse two things with one address or one name) share them.
  */
 import { createHash } from 'node:crypto';
-import type { Protocol } from '../core/ports.js';
-import type { Peer } from '../generators/model.js';
+import { protocolFromNumber, type Protocol } from '../core/ports.js';
+import type { Peer, ResolvedEnvironment, ResolvedRule } from '../generators/model.js';
 
 /** Terraform's rule for names: a letter or underscore first, then letters, digits, underscores and hyphens. */
 export const TERRAFORM_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -97,3 +98,21 @@ export const ids = {
   naclRule: (networkAcl: string, egress: boolean, ruleNumber: number) =>
     joinId('nacl', namePart(networkAcl), egress ? 'egress' : 'ingress', String(ruleNumber)),
 };
+
+/** Names in AWS (group names must be unique in the VPC); all start with `leastpath-<env>-`. */
+export const awsName = {
+  group: (env: ResolvedEnvironment, workload: string) => `leastpath-${env.environment}-${workload}`,
+  endpoint: (env: ResolvedEnvironment, service: string) => `leastpath-${env.environment}-${service.replace(/\./g, '-')}`,
+  endpointGroup: (env: ResolvedEnvironment, service: string) => `${awsName.endpoint(env, service)}-vpce`,
+  prefixList: (env: ResolvedEnvironment, name: string) => `leastpath-${env.environment}-${name}`,
+};
+
+/** 6, 17, 1 and 58 by their names, so that their ports are rendered too. */
+export function normalProtocol(p: Protocol): Protocol {
+  return typeof p === 'number' ? protocolFromNumber(p) : p;
+}
+
+/** The construct id of an egress rule. */
+export function ruleId(r: ResolvedRule): string {
+  return ids.egressRule(r.workload, normalProtocol(r.protocol), r.fromPort, r.toPort, r.peer);
+}

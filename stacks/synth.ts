@@ -1,6 +1,6 @@
 /**
  * Synthesis: one CDK Terrain (cdktn) App with one stack per environment, written by cdktn itself into a directory.
- * This is the same code path a CDK CLI's `synth` runs through cdktf.json and stacks/app.ts, so both write the
+ * This is the same code path a CDK CLI's `synth` runs through cdktf.json and cli/cdktf-app.ts, so both write the
  * same bytes.
  *
  * What cdktn writes, and why it is deterministic here:
@@ -14,7 +14,8 @@
  */
 import { App } from 'cdktn';
 import type { ResolvedEnvironment } from '../generators/model.js';
-import { renderStack, StackError } from './render.js';
+import { StackError } from './guard-rails.js';
+import { renderStack } from './render.js';
 
 /** The files cdktn writes, relative to the output directory, with forward slashes. */
 export const MANIFEST_FILE = 'manifest.json';

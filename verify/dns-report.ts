@@ -8,7 +8,7 @@ import { anyNameMatches, nameMatches, normaliseName, registrableDomain } from '.
 import { compareText } from '../core/text.js';
 import type { QuerySource } from '../observe/dns-names.js';
 import type { DnsRead } from '../observe/dns-read.js';
-import type { Anomaly } from './report.js';
+import type { Anomaly } from './anomaly.js';
 
 /** Distinct suspicious names under one registrable domain from one workload that make a tunnel. */
 export const TUNNEL_MIN_NAMES = 20;

@@ -21,12 +21,11 @@ import { findingAt } from '../core/yaml-source.js';
 import { unknownFieldsFinding } from '../observe/duckdb-checks.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
 import { environmentFlowLogs, withFlowLogs } from '../observe/engine.js';
+import { parseCurrentRules, rulesFromCurrent } from './current-rules.js';
 import { decodeReportRow, renderReportQuery, type ReportQueryInput } from './report-sql.js';
 import {
   assembleReport,
-  parseCurrentRules,
   ruleMatches,
-  rulesFromCurrent,
   rulesFromResolved,
   type ReportDocument,
   type RuleToCount,

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { readAskConfig } from '../../model/read-repo.js';
 import type { AskConfig, EnvironmentPolicies } from '../../model/types.js';
 import { askFlags, bindQuery, proposeQuery, runQuery, sqlPolicy, type AskFlags } from '../../ask/ask-command.js';
-import { checkSql } from '../../ask/validate.js';
+import { checkSql } from '../../ask/sql-guard.js';
 import type { Context } from '../context.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
 import { environmentIn, loadValidRepository } from '../load.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPrompt } from '../../ask/prompt.js';
 import { openReadOnlySession } from '../../ask/run.js';
 import { DNS_LOG_COLUMNS, DNS_TABLE } from '../../ask/schema.js';
-import { checkSql } from '../../ask/validate.js';
+import { checkSql } from '../../ask/sql-guard.js';
 import { exampleDnsTruth } from '../../examples/dns-scenario.js';
 import { runCli } from '../validate/org.js';
 

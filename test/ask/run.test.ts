@@ -11,7 +11,7 @@ import { openReadOnlySession, type ReadOnlySession } from '../../ask/run.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FLOW_LOG_COLUMNS } from '../../ask/schema.js';
-import { checkSql } from '../../ask/validate.js';
+import { checkSql } from '../../ask/sql-guard.js';
 
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id';
 const T = Date.UTC(2026, 0, 2) / 1000;

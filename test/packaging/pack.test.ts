@@ -55,7 +55,7 @@ describe('npm pack', () => {
       for (const f of await readdir(join(root, 'observed', env))) {
         expect(await readFile(join(repo, 'observed', env, f), 'utf8'), `observed/${env}/${f}`).toBe(await readFile(join(root, 'observed', env, f), 'utf8'));
       }
-      expect(await readFile(join(repo, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8')).toBe(await readFile(join(root, 'test', 'golden', 'example', `${env}.cdk.tf.json`), 'utf8'));
+      expect(await readFile(join(repo, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8')).toBe(await readFile(join(root, 'test', 'scenarios', 'example', 'expected', `${env}.cdk.tf.json`), 'utf8'));
     }
   }, 300_000);
 });

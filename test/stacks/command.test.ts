@@ -8,7 +8,7 @@ import { UsageError, ValidationFailed } from '../../core/errors.js';
 import type { ResolvedEnvironment } from '../../generators/model.js';
 import { resolveEnvironment } from '../../generators/resolve.js';
 import { runSynth, type Resolver } from '../../cli/commands/synth.js';
-import { StackError } from '../../stacks/render.js';
+import { StackError } from '../../stacks/guard-rails.js';
 import { BASE, TODAY } from '../validate/org.js';
 import { emptyEnv, group, removeTemps, richEnv, rule, tempDir } from './fixtures.js';
 

@@ -2,7 +2,8 @@
 import { App } from 'cdktn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedEnvironment } from '../../generators/model.js';
-import { renderStack, StackError } from '../../stacks/render.js';
+import { StackError } from '../../stacks/guard-rails.js';
+import { renderStack } from '../../stacks/render.js';
 import { EXCEPTION, emptyEnv, group, removeTemps, richEnv, rule, tempDir } from './fixtures.js';
 
 let outdir: string;

@@ -2,7 +2,7 @@
 import type { Finding } from '../../core/findings.js';
 import { isSafeName, NAME_MAX } from '../../core/names.js';
 import { findingAt } from '../../core/yaml-source.js';
-import { findingAtFile, findingAtKey } from '../positions.js';
+import { findingAtFile, findingAtKey } from '../../model/positions.js';
 import type { Rule, RuleContext } from '../rule.js';
 import { environments } from '../walk.js';
 

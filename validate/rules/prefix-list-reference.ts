@@ -1,8 +1,8 @@
 /** prefix-list-reference: `to: { prefixList: x }` names a list in the environment's prefix-lists.yaml. */
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
+import { didYouMean } from '../../model/suggest.js';
 import type { Rule, RuleContext } from '../rule.js';
-import { didYouMean } from '../suggest.js';
 import { denyRules, egressRules } from '../walk.js';
 
 export const rule: Rule = {

@@ -1,8 +1,8 @@
 /** promote-chain: `promoteFrom` names another existing environment, and following it never comes back. */
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
+import { didYouMean } from '../../model/suggest.js';
 import type { Rule, RuleContext } from '../rule.js';
-import { didYouMean } from '../suggest.js';
 import { environments } from '../walk.js';
 
 export const rule: Rule = {

@@ -2,8 +2,8 @@
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
 import { awsServices } from '../../model/aws-services.js';
+import { didYouMean } from '../../model/suggest.js';
 import type { Rule, RuleContext } from '../rule.js';
-import { didYouMean } from '../suggest.js';
 import { denyRules, egressRules } from '../walk.js';
 
 export const rule: Rule = {

@@ -1,7 +1,7 @@
 /**
  * synth-ready: what plan or synth would refuse, found before them. The environment is resolved as plan resolves it
  * (generators/resolve.ts), and each refusal of the resolver (a quota no merge can meet) and of the stack's last
- * checks (stacks/render.ts checkEnvironment) that policies can cause is reported at the line that causes it. The
+ * checks (stacks/guard-rails.ts checkEnvironment) that policies can cause is reported at the line that causes it. The
  * rest of the stack's checks are guaranteed by the schemas and the other rules.
  */
 import type { Finding } from '../../core/findings.js';

@@ -1,7 +1,7 @@
 /** workload-coverage: every workload file has a selector in environment.yaml, and every selector a file. */
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
-import { findingAtKey } from '../positions.js';
+import { findingAtKey } from '../../model/positions.js';
 import type { Rule, RuleContext } from '../rule.js';
 import { environments, workloadFile, workloadFileExists } from '../walk.js';
 

@@ -1,8 +1,8 @@
 /** workload-reference: `to: { workload: x }` names a workload of the same environment, with a file and a selector. */
 import type { Finding } from '../../core/findings.js';
 import { findingAt } from '../../core/yaml-source.js';
+import { didYouMean } from '../../model/suggest.js';
 import type { Rule, RuleContext } from '../rule.js';
-import { didYouMean } from '../suggest.js';
 import { denyRules, egressRules, workloadFile, workloadFileExists } from '../walk.js';
 
 export const rule: Rule = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, type DuckDbHandle } from '../../observe/duckdb-session.js';
 import { DEFAULT_MAX_LIMIT, FLOW_LOG_COLUMNS, PARTITION_COLUMN } from '../../ask/schema.js';
-import { checkSql, type SqlPolicy } from '../../ask/validate.js';
+import { checkSql, type SqlPolicy } from '../../ask/sql-guard.js';
 
 const policy: SqlPolicy = { table: 'vpc_flow_logs', columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit: DEFAULT_MAX_LIMIT };
 

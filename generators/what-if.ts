@@ -2,9 +2,9 @@
  * The what-if replay: every observed egress of the window against the resolved rules of its workload. What no
  * rule admits is what the change would break once enforced. Pure.
  */
-import { ruleAdmits, protocolNumber, type MatchContext } from '../generators/match.js';
-import type { ResolvedEnvironment } from '../generators/model.js';
 import type { ObservedEgress, ObservedFile } from '../model/types.js';
+import { ruleAdmits, protocolNumber, type MatchContext } from './match.js';
+import type { ResolvedEnvironment } from './model.js';
 
 /** An observed egress of a workload that no resolved rule admits. */
 type DeniedFlow = Pick<ObservedEgress, 'destination' | 'protocol' | 'port' | 'flows' | 'lastSeen'> & {

@@ -1,5 +1,6 @@
 /**
- * The SQL validator of `sql check` and of every query `ask` produces. Pure: text in, verdict out.
+ * The SQL guard (the validator) of `sql check` and of every query `ask` produces: what a model's SQL may read and
+ * do before it runs. Pure: text in, verdict out.
  *
  * The query is parsed with node-sql-parser (its Athena grammar) and the AST is walked here against allow-lists of
  * node kinds, operators, functions and cast types; anything not classified is refused. The library's own whitelist
