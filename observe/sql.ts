@@ -238,16 +238,14 @@ WHERE (k.kind = 'egress' AND by_dest = 1 AND by_open = 1 AND any_egress)
   OR (k.kind = 'address' AND by_dest = 0 AND any_address)
   OR (k.kind = 'open' AND by_open = 0 AND o_laddr IS NOT NULL)
 UNION ALL
-SELECT CASE WHEN cov = 1 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
-  c_iface AS raddr, NULL AS proto, c_dix AS rport,
-  sum(n_win) AS flows, sum(CASE WHEN cov = 0 THEN n_bad ELSE 0 END) AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, c_place AS svc, NULL AS laddr, NULL AS lport
-FROM (
-  SELECT c.*, CASE WHEN cov = 1 THEN iface END AS c_iface, CASE WHEN cov = 1 THEN dix END AS c_dix,
-    CASE WHEN cov = 1 THEN ${placeExpr} END AS c_place
-  FROM conv c
-) s
-GROUP BY cov, log_status, c_iface, c_dix, c_place
+-- Coverage rows as they are, and per log status (one more grouping set of the same pass) the stats: records in the
+-- window and incomplete OK records.
+SELECT CASE WHEN grouping(iface) = 0 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
+  iface AS raddr, NULL AS proto, dix AS rport,
+  sum(n_win) AS flows, CASE WHEN grouping(iface) = 0 THEN 0 ELSE sum(n_bad) END AS bytes,
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, CASE WHEN grouping(iface) = 0 THEN ${placeExpr} END AS svc, NULL AS laddr, NULL AS lport
+FROM coverage
+GROUP BY GROUPING SETS ((log_status), (${['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ')}))
 ORDER BY kind, workload, raddr, proto, rport, laddr, lport`;
   return renderOnConversations(input, () => tail, true);
 }
@@ -269,8 +267,8 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   SELECT interface_id AS iface, instance_id AS inst, subnet_id AS subnet, flow_direction AS fdir,
     srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
     coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
-    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${coverage ? `,
-    CAST(floor(start / 86400.0) AS BIGINT) AS dix` : ''}
+    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status,
+    CAST(floor(start / 86400.0) AS BIGINT) AS dix
   FROM ${rel}
   WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
@@ -294,7 +292,7 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
       AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto BETWEEN 0 AND 255
       AND (proto NOT IN (6, 17) OR (sport BETWEEN 1 AND 65535 AND dport BETWEEN 1 AND 65535))) AS usable,
-    (log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL OR proto IS NULL OR action IS NULL)) AS incomplete${coverage ? ', dix' : ''}
+    (log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL OR proto IS NULL OR action IS NULL)) AS incomplete, dix
   FROM (
     SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd, start >= ${p(input.winFrom)} AS win,
       flags % 4 >= 2 AND flags % 32 < 16 AS syn, flags % 4 >= 2 AND flags % 32 >= 16 AS synack,
@@ -308,16 +306,16 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   const byInst = input.workloads.some((w) => w.instances.length > 0);
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
   const place = [...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : [])];
-  const convKey = ['usable', 'log_status', 'iface', ...place, 'proto', 'a', 'ap', 'b', 'bp', 'ra', 'rb'].join(', ');
-  // Coverage (observe and report): records per interface and UTC day (days since 1970), a second grouping set of conv's one pass;
-  // its rows have no addresses, so they are never usable, and `cov` tells them from conversations.
+  // The UTC day (days since 1970) is part of the key: coverage counts records per interface and day, and a fold per
+  // day is what a cache of days would keep. Only conversations that cross midnight have a row more for it.
+  const convKey = ['usable', 'log_status', 'iface', ...place, 'dix', 'proto', 'a', 'ap', 'b', 'bp', 'ra', 'rb'].join(', ');
   const coverageKey = ['log_status', 'iface', ...place, 'dix'].join(', ');
   // a_cl: a acted as the client (a sent a SYN, or b a SYN-ACK); b_cl alike; the _acc forms count accepted records
   // only (a server listens where accepted handshakes arrive).
   const aClient = '(fwd AND syn) OR (NOT fwd AND synack)';
   const bClient = '(NOT fwd AND syn) OR (fwd AND synack)';
   const conv = `conv AS (
-  SELECT ${convKey},${coverage ? ' dix, grouping(a) AS cov,' : ''}
+  SELECT ${convKey},
     count(*) FILTER (WHERE win) AS n_win,
     count(*) FILTER (WHERE win AND incomplete) AS n_bad,
     count(*) FILTER (WHERE fdir IS NULL) AS n_v2,
@@ -346,8 +344,14 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     max(svc) FILTER (WHERE fwd AND svc <> 'AMAZON') AS svc_f,
     max(svc) FILTER (WHERE NOT fwd AND svc <> 'AMAZON') AS svc_r
   FROM frec
-  GROUP BY ${coverage ? `GROUPING SETS ((${convKey}), (${coverageKey}))` : convKey}
-)`;
+  GROUP BY ${convKey}
+)${coverage ? `,
+-- Coverage (observe and report): records in the window per interface, log status and UTC day, from the fold.
+coverage AS (
+  SELECT ${coverageKey}, sum(n_win) AS n_win, sum(n_bad) AS n_bad
+  FROM conv
+  GROUP BY ${coverageKey}
+)` : ''}`;
 
   const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
   const selInst = table('sel_inst', [['workload', 'VARCHAR'], ['inst', 'VARCHAR']], rowsOf((w) => w.instances, (w, x) => [w.workload, x]));
