@@ -252,7 +252,8 @@ ORDER BY kind, workload, raddr, proto, rport, laddr, lport`;
 
 /**
  * The conversation CTEs observe and report share, up to `decided` (one row per conversation of a workload with
- * who initiated it, and whether its local address's own interface is logged): records, conversations, selectors,
+ * who initiated it, and whether its local address's own interface is logged): records, the fold (`conv`: both
+ * directions of each conversation per interface and day in one row, the only grouping over the records), coverage, selectors,
  * each interface's own addresses, workload addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
  * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
  */
@@ -380,7 +381,7 @@ coverage AS (
 -- stored, and that copy would be as large as conv.
 -- Athena (Trino) does not store a WITH query: each reference is planned again down to the table scan, and the bytes
 -- of every scan are billed. So a query that needs both ends of a conversation reads conv once, doubled by a join
--- with a two-row VALUES table (ends: s = source, d = destination; dirs: out, in), not once per end.
+-- with a two-row VALUES table (ends: a, b), not once per end.
 addrs AS (
   SELECT DISTINCT CASE WHEN e.side = 'a' THEN c.a ELSE c.b END AS addr
   FROM conv c CROSS JOIN (VALUES ('a'), ('b')) AS e (side)
