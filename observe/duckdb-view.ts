@@ -177,8 +177,8 @@ export async function createFlowLogsView(
       (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${paths}, union_by_name = true)`)).getRows().map((r) => String(r[0]).replace(/_/g, '-'));
     // Each file on its own as well: one that lacks a column would otherwise pass on the columns of the others.
     if (opts.requireFields) for (const f of parquet) requireFields(await fields(sqlString(f.path)), f);
-    const present = new Set(await fields(list));
-    selects.push(parquetProjection(`read_parquet(${list}, union_by_name = true, filename = true)`, present));
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
+    selects.push(parquetProjection(`read_parquet(${list}, union_by_name = true, filename = true)`, new Map(described.getRows().map((r) => [String(r[0]).replace(/_/g, '-'), String(r[1])]))));
   }
   if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
@@ -291,14 +291,29 @@ function textProjection(source: string, fields: readonly string[], countFrom: nu
   return `SELECT ${cols.join(', ')}, strftime(epoch_ms(${start} * 1000), '%Y/%m/%d') AS "day", filename FROM (${level2})`;
 }
 
-/** The Athena table's columns from Parquet (names with underscores); absent fields are NULL. */
-function parquetProjection(source: string, present: Set<string>): string {
+/** Parquet column types read as they are: integers of any width (out of range is NULL, as from text). */
+const PARQUET_INTEGER = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
+
+/**
+ * The Athena table's columns from Parquet (names with underscores, `present`: field -> the files' column type); absent
+ * fields are NULL. Parquet is read with its own types: an integer column is cast to the table's integer type, a
+ * string column to a string, and only a column of another type (a writer's strings for numbers, `-` for absent)
+ * goes through text.
+ */
+function parquetProjection(source: string, present: ReadonlyMap<string, string>): string {
   const cols = TABLE_FIELDS.map((f) => {
     const col = columnName(f);
     const type = fieldType(f);
-    if (!present.has(f)) return `CAST(NULL AS ${type}) AS "${col}"`;
+    const has = present.get(f);
+    if (has === undefined) return `CAST(NULL AS ${type}) AS "${col}"`;
+    if (type !== 'VARCHAR' && PARQUET_INTEGER.test(has)) return `TRY_CAST("${col}" AS ${type}) AS "${col}"`;
+    if (type === 'VARCHAR' && has === 'VARCHAR') return `NULLIF("${col}", '-') AS "${col}"`;
     return `TRY_CAST(NULLIF(CAST("${col}" AS VARCHAR), '-') AS ${type}) AS "${col}"`;
   });
-  const day = present.has('start') ? `strftime(epoch_ms(TRY_CAST("start" AS BIGINT) * 1000), '%Y/%m/%d')` : 'CAST(NULL AS VARCHAR)';
+  const start = present.get('start');
+  const day =
+    start === undefined
+      ? 'CAST(NULL AS VARCHAR)'
+      : `strftime(epoch_ms(${PARQUET_INTEGER.test(start) ? 'TRY_CAST("start" AS BIGINT)' : `TRY_CAST(NULLIF(CAST("start" AS VARCHAR), '-') AS BIGINT)`} * 1000), '%Y/%m/%d')`;
   return `SELECT ${cols.join(', ')}, ${day} AS "day", filename FROM ${source}`;
 }

@@ -238,24 +238,22 @@ WHERE (k.kind = 'egress' AND by_dest = 1 AND by_open = 1 AND any_egress)
   OR (k.kind = 'address' AND by_dest = 0 AND any_address)
   OR (k.kind = 'open' AND by_open = 0 AND o_laddr IS NOT NULL)
 UNION ALL
-SELECT CASE WHEN cov = 1 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
-  c_iface AS raddr, NULL AS proto, c_dix AS rport,
-  sum(n_win) AS flows, sum(CASE WHEN cov = 0 AND log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL
-    OR proto IS NULL OR action IS NULL) THEN n_win ELSE 0 END) AS bytes,
-  NULL AS first_seen, NULL AS last_seen, 0 AS rank, c_place AS svc, NULL AS laddr, NULL AS lport
-FROM (
-  SELECT c.*, CASE WHEN cov = 1 THEN iface END AS c_iface, CASE WHEN cov = 1 THEN dix END AS c_dix,
-    CASE WHEN cov = 1 THEN ${placeExpr} END AS c_place
-  FROM conv c
-) s
-GROUP BY cov, log_status, c_iface, c_dix, c_place
+-- Coverage rows as they are, and per log status (one more grouping set of the same pass) the stats: records in the
+-- window and incomplete OK records.
+SELECT CASE WHEN grouping(iface) = 0 THEN 'coverage' ELSE 'stats' END AS kind, coalesce(log_status, '-') AS workload,
+  iface AS raddr, NULL AS proto, dix AS rport,
+  sum(n_win) AS flows, CASE WHEN grouping(iface) = 0 THEN 0 ELSE sum(n_bad) END AS bytes,
+  NULL AS first_seen, NULL AS last_seen, 0 AS rank, CASE WHEN grouping(iface) = 0 THEN ${placeExpr} END AS svc, NULL AS laddr, NULL AS lport
+FROM coverage
+GROUP BY GROUPING SETS ((log_status), (${['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ')}))
 ORDER BY kind, workload, raddr, proto, rport, laddr, lport`;
   return renderOnConversations(input, () => tail, true);
 }
 
 /**
  * The conversation CTEs observe and report share, up to `decided` (one row per conversation of a workload with
- * who initiated it, and whether its local address's own interface is logged): records, conversations, selectors,
+ * who initiated it, and whether its local address's own interface is logged): records, the fold (`conv`: both
+ * directions of each conversation per interface and day in one row, the only grouping over the records), coverage, selectors,
  * each interface's own addresses, workload addresses, listening ports, and the initiator decision. Returns `WITH ... decided AS (...)`; `p` binds each
  * value as a `?` parameter, in text order, so callers append their own CTEs and parameters after it.
  */
@@ -270,43 +268,91 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   SELECT interface_id AS iface, instance_id AS inst, subnet_id AS subnet, flow_direction AS fdir,
     srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
     coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
-    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${coverage ? `,
-    CAST(floor(start / 86400.0) AS BIGINT) AS dix` : ''}
+    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status,
+    CAST(floor(start / 86400.0) AS BIGINT) AS dix
   FROM ${rel}
   WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
+)`;
+
+  // The fold: each record as one direction of a conversation whose ends are put in a canonical order (a is the
+  // lesser address, then port), so that the first grouping already folds both directions of a conversation, per
+  // interface, into one row. Everything after reads folded rows, not records. f = the direction a -> b, r = b -> a.
+  // Its aggregates are sums, mins, maxes and ORs only, so its rows could be made per day and merged.
+  const fold = `frec AS (
+  SELECT iface, inst, subnet, log_status, proto, start, bytes, fdir, svc, fwd, win, syn, synack, fin,
+    action = 'ACCEPT' AS acc, action = 'REJECT' AS rej,
+    CASE WHEN fwd THEN src ELSE dst END AS a, CASE WHEN fwd THEN sport ELSE dport END AS ap,
+    CASE WHEN fwd THEN dst ELSE src END AS b, CASE WHEN fwd THEN dport ELSE sport END AS bp,
+    -- The ends as logged (srcaddr, dstaddr), for the interface's own addresses: NULL where they are the ends
+    -- themselves (no NAT), so most keys hold two short NULLs instead of the same addresses again.
+    nullif(CASE WHEN fwd THEN srcaddr ELSE dstaddr END, CASE WHEN fwd THEN src ELSE dst END) AS ra,
+    nullif(CASE WHEN fwd THEN dstaddr ELSE srcaddr END, CASE WHEN fwd THEN dst ELSE src END) AS rb,
+    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.) A protocol or tcp/udp
+    -- port out of range is no flow: the duckdb view skips such lines by name; this keeps Athena's rows to it too.
+    (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
+      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto BETWEEN 0 AND 255
+      AND (proto NOT IN (6, 17) OR (sport BETWEEN 1 AND 65535 AND dport BETWEEN 1 AND 65535))) AS usable,
+    (log_status = 'OK' AND (iface IS NULL OR srcaddr IS NULL OR dstaddr IS NULL OR proto IS NULL OR action IS NULL)) AS incomplete, dix
+  FROM (
+    SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd, start >= ${p(input.winFrom)} AS win,
+      flags % 4 >= 2 AND flags % 32 < 16 AS syn, flags % 4 >= 2 AND flags % 32 >= 16 AS synack,
+      flags % 2 = 1 OR flags % 8 >= 4 AS fin
+    FROM rec r
+  ) x
 )`;
 
   // Instance and subnet ids matter only to selectors that name them. When no workload does, they are left out of
   // conv's key: two long strings fewer in the largest hash table, and conv is the same conversations.
   const byInst = input.workloads.some((w) => w.instances.length > 0);
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
-  const convKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []),
-    'fdir', 'srcaddr', 'dstaddr', 'src', 'dst', 'sport', 'dport', 'proto', 'action'].join(', ');
-  // Coverage (observe and report): records per interface and UTC day (days since 1970), a second grouping set of conv's one pass;
-  // its rows have no addresses, so they are never usable, and `cov` tells them from conversations.
-  const coverageKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ');
-  const winFrom = () => p(input.winFrom);
+  const place = [...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : [])];
+  // The UTC day (days since 1970) is part of the key: coverage counts records per interface and day, and a fold per
+  // day is what a cache of days would keep. Only conversations that cross midnight have a row more for it.
+  const convKey = ['usable', 'log_status', 'iface', ...place, 'dix', 'proto', 'a', 'ap', 'b', 'bp', 'ra', 'rb'].join(', ');
+  const coverageKey = ['log_status', 'iface', ...place, 'dix'].join(', ');
+  // a_cl: a acted as the client (a sent a SYN, or b a SYN-ACK); b_cl alike; the _acc forms count accepted records
+  // only (a server listens where accepted handshakes arrive).
+  const aClient = '(fwd AND syn) OR (NOT fwd AND synack)';
+  const bClient = '(NOT fwd AND syn) OR (fwd AND synack)';
   const conv = `conv AS (
-  SELECT ${convKey},${coverage ? ' dix, grouping(srcaddr) AS cov,' : ''}
-    count(*) AS n,
-    count(*) FILTER (WHERE start >= ${winFrom()}) AS n_win,
-    coalesce(sum(bytes) FILTER (WHERE start >= ${winFrom()}), 0) AS bytes_win,
-    min(start) FILTER (WHERE start >= ${winFrom()}) AS first_win,
-    max(start) FILTER (WHERE start >= ${winFrom()}) AS last_win,
-    min(start) AS first_any,
-    bool_or(flags % 4 >= 2 AND flags % 32 < 16) AS syn,
-    bool_or(flags % 4 >= 2 AND flags % 32 >= 16) AS synack,
-    bool_or(flags % 2 = 1 OR flags % 8 >= 4) AS fin,
-    max(svc) AS svc,
-    -- Usable: one flow, complete, accepted or rejected. (The rest is only counted in stats.) A protocol or tcp/udp
-    -- port out of range is no flow: the duckdb view skips such lines by name; this keeps Athena's rows to it too.
-    (log_status = 'OK' AND action IN ('ACCEPT', 'REJECT')
-      AND iface IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND proto BETWEEN 0 AND 255
-      AND (proto NOT IN (6, 17) OR (sport BETWEEN 1 AND 65535 AND dport BETWEEN 1 AND 65535))) AS usable
-  FROM rec
-  GROUP BY ${coverage ? `GROUPING SETS ((${convKey}), (${coverageKey}))` : convKey}
-)`;
+  SELECT ${convKey},
+    count(*) FILTER (WHERE win) AS n_win,
+    count(*) FILTER (WHERE win AND incomplete) AS n_bad,
+    count(*) FILTER (WHERE fdir IS NULL) AS n_v2,
+    bool_or((fwd AND fdir = 'egress') OR (NOT fwd AND fdir = 'ingress')) AS own_a,
+    bool_or((fwd AND fdir = 'ingress') OR (NOT fwd AND fdir = 'egress')) AS own_b,
+    min(start) FILTER (WHERE fwd) AS first_f,
+    min(start) FILTER (WHERE NOT fwd) AS first_r,
+    bool_or(${aClient}) AS a_cl,
+    bool_or(${bClient}) AS b_cl,
+    bool_or(acc AND (${aClient})) AS a_cl_acc,
+    bool_or(acc AND (${bClient})) AS b_cl_acc,
+    bool_or(acc AND fwd) AS acc_f,
+    bool_or(acc AND NOT fwd) AS acc_r,
+    count(*) FILTER (WHERE win AND acc AND fwd) AS nw_f,
+    coalesce(sum(bytes) FILTER (WHERE win AND acc AND fwd), 0) AS bw_f,
+    min(start) FILTER (WHERE win AND acc AND fwd) AS fw_f,
+    max(start) FILTER (WHERE win AND acc AND fwd) AS lw_f,
+    count(*) FILTER (WHERE win AND acc AND NOT fwd) AS nw_r,
+    coalesce(sum(bytes) FILTER (WHERE win AND acc AND NOT fwd), 0) AS bw_r,
+    min(start) FILTER (WHERE win AND acc AND NOT fwd) AS fw_r,
+    max(start) FILTER (WHERE win AND acc AND NOT fwd) AS lw_r,
+    count(*) FILTER (WHERE win AND rej) AS rej_n,
+    max(start) FILTER (WHERE win AND rej) AS rej_last,
+    bool_or(fin) AS fin,
+    -- the AWS service of each direction's destination (AMAZON alone says nothing)
+    max(svc) FILTER (WHERE fwd AND svc <> 'AMAZON') AS svc_f,
+    max(svc) FILTER (WHERE NOT fwd AND svc <> 'AMAZON') AS svc_r
+  FROM frec
+  GROUP BY ${convKey}
+)${coverage ? `,
+-- Coverage (observe and report): records in the window per interface, log status and UTC day, from the fold.
+coverage AS (
+  SELECT ${coverageKey}, sum(n_win) AS n_win, sum(n_bad) AS n_bad
+  FROM conv
+  GROUP BY ${coverageKey}
+)` : ''}`;
 
   const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
   const selInst = table('sel_inst', [['workload', 'VARCHAR'], ['inst', 'VARCHAR']], rowsOf((w) => w.instances, (w, x) => [w.workload, x]));
@@ -335,10 +381,10 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
 -- stored, and that copy would be as large as conv.
 -- Athena (Trino) does not store a WITH query: each reference is planned again down to the table scan, and the bytes
 -- of every scan are billed. So a query that needs both ends of a conversation reads conv once, doubled by a join
--- with a two-row VALUES table (ends: s = source, d = destination; dirs: out, in), not once per end.
+-- with a two-row VALUES table (ends: a, b), not once per end.
 addrs AS (
-  SELECT DISTINCT CASE WHEN e.side = 's' THEN c.src ELSE c.dst END AS addr
-  FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
+  SELECT DISTINCT CASE WHEN e.side = 'a' THEN c.a ELSE c.b END AS addr
+  FROM conv c CROSS JOIN (VALUES ('a'), ('b')) AS e (side)
   WHERE c.usable
 ),
 addr_num AS (
@@ -353,14 +399,12 @@ addr_num AS (
 -- the one inside the VPC. One row per (interface, address it logged), then windows: one read of conv, where a
 -- join of these steps with each other would be a read each on Athena (see addrs).
 iface_end AS (
-  SELECT iface, addr, strpos(addr, ':') > 0 AS v6, bool_or(exact) AS exact, bool_or(v2) AS in_v2,
-    sum(CASE WHEN v2 THEN n ELSE 0 END) AS c
+  SELECT iface, addr, strpos(addr, ':') > 0 AS v6, bool_or(exact) AS exact, bool_or(in_v2) AS in_v2, sum(c) AS c
   FROM (
-    SELECT c.iface, c.n, CASE WHEN e.side = 's' THEN c.srcaddr ELSE c.dstaddr END AS addr,
-      (e.side = 's' AND c.fdir = 'egress') OR (e.side = 'd' AND c.fdir = 'ingress') AS exact,
-      c.fdir IS NULL AS v2
-    FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
-    WHERE c.usable AND (c.fdir IS NULL OR c.fdir IN ('egress', 'ingress'))
+    SELECT c.iface, CASE WHEN e.side = 'a' THEN coalesce(c.ra, c.a) ELSE coalesce(c.rb, c.b) END AS addr,
+      CASE WHEN e.side = 'a' THEN c.own_a ELSE c.own_b END AS exact, c.n_v2 > 0 AS in_v2, c.n_v2 AS c
+    FROM conv c CROSS JOIN (VALUES ('a'), ('b')) AS e (side)
+    WHERE c.usable
   ) x
   GROUP BY iface, addr
 ),
@@ -410,64 +454,72 @@ wl_addr AS (
 -- min <> max says "two or more" without counting them).
 listening AS (
   SELECT addr, port, proto FROM (
-    SELECT CASE WHEN e.side = 'd' THEN c.dst ELSE c.src END AS addr,
-      CASE WHEN e.side = 'd' THEN c.dport ELSE c.sport END AS port,
+    SELECT CASE WHEN e.side = 'a' THEN c.a ELSE c.b END AS addr,
+      CASE WHEN e.side = 'a' THEN c.ap ELSE c.bp END AS port,
       c.proto,
-      CASE WHEN e.side = 'd' THEN c.sport ELSE c.dport END AS other,
-      CASE WHEN e.side = 'd' THEN c.syn ELSE c.synack END AS handshake
-    FROM conv c CROSS JOIN (VALUES ('s'), ('d')) AS e (side)
-    WHERE c.usable AND c.action = 'ACCEPT'
+      CASE WHEN e.side = 'a' THEN c.bp ELSE c.ap END AS other,
+      -- a server's handshake: the other end acted as the client in accepted records
+      CASE WHEN e.side = 'a' THEN c.b_cl_acc ELSE c.a_cl_acc END AS handshake
+    FROM conv c CROSS JOIN (VALUES ('a'), ('b')) AS e (side)
+    WHERE c.usable AND (c.acc_f OR c.acc_r)
   ) l
   WHERE port > 0
   GROUP BY addr, port, proto
   HAVING min(other) <> max(other) OR bool_or(handshake)
 ),
--- Every record seen from each workload it touches: out = the workload sent it, in = it received it. acc: an
--- accepted record the workload sent, 1 seen on its own interface, 2 on another.
+-- Each folded row from each end a workload owns: l = that end (out = what it sent), r = the other end. own: logged
+-- on the interface whose own address the end is.
 side AS (
-  SELECT w.workload, o.dir, o.laddr, o.lport, o.raddr, o.rport, o.proto, o.action,
-    o.n_win, o.bytes_win, o.first_win, o.last_win, o.first_any, o.syn, o.synack, o.fin, o.svc,
-    (ia.iface IS NOT NULL) AS own, CASE WHEN ia.iface IS NOT NULL AND o.n_win > 0 THEN o.iface END AS own_iface,
-    CASE WHEN o.dir = 'in' OR o.action <> 'ACCEPT' THEN 0 WHEN ia.iface IS NOT NULL THEN 1 ELSE 2 END AS acc
+  SELECT w.workload, o.*, (ia.iface IS NOT NULL) AS own
   FROM (
-    SELECT d.dir, c.iface,
-      CASE WHEN d.dir = 'out' THEN c.src ELSE c.dst END AS laddr,
-      CASE WHEN d.dir = 'out' THEN c.sport ELSE c.dport END AS lport,
-      CASE WHEN d.dir = 'out' THEN c.dst ELSE c.src END AS raddr,
-      CASE WHEN d.dir = 'out' THEN c.dport ELSE c.sport END AS rport,
-      c.proto, c.action, c.n_win, c.bytes_win, c.first_win, c.last_win, c.first_any, c.syn, c.synack, c.fin, c.svc
-    FROM conv c CROSS JOIN (VALUES ('out'), ('in')) AS d (dir)
+    SELECT c.iface, c.proto, c.n_win, c.rej_n, c.rej_last, c.fin,
+      CASE WHEN e.side = 'a' THEN c.a ELSE c.b END AS laddr,
+      CASE WHEN e.side = 'a' THEN c.ap ELSE c.bp END AS lport,
+      CASE WHEN e.side = 'a' THEN c.b ELSE c.a END AS raddr,
+      CASE WHEN e.side = 'a' THEN c.bp ELSE c.ap END AS rport,
+      CASE WHEN e.side = 'a' THEN c.a_cl ELSE c.b_cl END AS l_cl,
+      CASE WHEN e.side = 'a' THEN c.b_cl ELSE c.a_cl END AS r_cl,
+      CASE WHEN e.side = 'a' THEN c.acc_f ELSE c.acc_r END AS out_acc,
+      CASE WHEN e.side = 'a' THEN c.acc_r ELSE c.acc_f END AS in_acc,
+      CASE WHEN e.side = 'a' THEN c.first_f ELSE c.first_r END AS out_first,
+      CASE WHEN e.side = 'a' THEN c.first_r ELSE c.first_f END AS in_first,
+      CASE WHEN e.side = 'a' THEN c.nw_f ELSE c.nw_r END AS nw,
+      CASE WHEN e.side = 'a' THEN c.bw_f ELSE c.bw_r END AS bw,
+      CASE WHEN e.side = 'a' THEN c.fw_f ELSE c.fw_r END AS fw,
+      CASE WHEN e.side = 'a' THEN c.lw_f ELSE c.lw_r END AS lw,
+      CASE WHEN e.side = 'a' THEN c.svc_f ELSE c.svc_r END AS svc
+    FROM conv c CROSS JOIN (VALUES ('a'), ('b')) AS e (side)
     WHERE c.usable
   ) o
   JOIN wl_addr w ON w.addr = o.laddr
   LEFT JOIN iface_addr ia ON ia.iface = o.iface AND ia.addr = o.laddr
 ),
--- One row per conversation (workload, local end, remote end, protocol), both directions folded together. (Plain
--- aggregates over CASE, not FILTER clauses: the same values, in one pass over the rows.)
+-- One row per conversation (workload, local end, remote end, protocol): its folded rows of every interface that
+-- logged it. own: accepted records the workload sent, logged on its own interface; other: on another interface.
 cv AS (
   SELECT workload, laddr, lport, raddr, rport, proto,
-    bool_or(CASE WHEN dir = 'out' THEN syn ELSE synack END) AS l_flags,
-    bool_or(CASE WHEN dir = 'in' THEN syn ELSE synack END) AS r_flags,
-    bool_or(dir = 'out' AND action = 'ACCEPT') AS out_ok,
-    bool_or(dir = 'in' AND action = 'ACCEPT') AS in_ok,
-    bool_or(action = 'REJECT' AND n_win > 0) AS rejected,
-    min(CASE WHEN dir = 'out' THEN first_any END) AS out_first,
-    min(CASE WHEN dir = 'in' THEN first_any END) AS in_first,
-    sum(CASE WHEN acc = 1 THEN n_win ELSE 0 END) AS own_flows,
-    sum(CASE WHEN acc = 1 THEN bytes_win ELSE 0 END) AS own_bytes,
-    min(CASE WHEN acc = 1 THEN first_win END) AS own_first,
-    max(CASE WHEN acc = 1 THEN last_win END) AS own_last,
-    sum(CASE WHEN acc = 2 THEN n_win ELSE 0 END) AS other_flows,
-    sum(CASE WHEN acc = 2 THEN bytes_win ELSE 0 END) AS other_bytes,
-    min(CASE WHEN acc = 2 THEN first_win END) AS other_first,
-    max(CASE WHEN acc = 2 THEN last_win END) AS other_last,
-    sum(CASE WHEN action = 'REJECT' THEN n_win ELSE 0 END) AS rej_flows,
-    max(CASE WHEN action = 'REJECT' THEN last_win END) AS rej_last,
-    max(CASE WHEN dir = 'out' AND svc <> 'AMAZON' THEN svc END) AS svc,
+    bool_or(l_cl) AS l_flags,
+    bool_or(r_cl) AS r_flags,
+    bool_or(out_acc) AS out_ok,
+    bool_or(in_acc) AS in_ok,
+    bool_or(rej_n > 0) AS rejected,
+    min(out_first) AS out_first,
+    min(in_first) AS in_first,
+    sum(CASE WHEN own THEN nw ELSE 0 END) AS own_flows,
+    sum(CASE WHEN own THEN bw ELSE 0 END) AS own_bytes,
+    min(CASE WHEN own THEN fw END) AS own_first,
+    max(CASE WHEN own THEN lw END) AS own_last,
+    sum(CASE WHEN own THEN 0 ELSE nw END) AS other_flows,
+    sum(CASE WHEN own THEN 0 ELSE bw END) AS other_bytes,
+    min(CASE WHEN own THEN NULL ELSE fw END) AS other_first,
+    max(CASE WHEN own THEN NULL ELSE lw END) AS other_last,
+    sum(rej_n) AS rej_flows,
+    max(rej_last) AS rej_last,
+    max(svc) AS svc,
     bool_or(own) AS seen_own,
     bool_or(own AND n_win > 0) AS seen_own_win,
     -- the interface the local address is the own address of (observe's coverage: which interfaces are the workload's)
-    min(own_iface) AS own_iface,
+    min(CASE WHEN own AND n_win > 0 THEN iface END) AS own_iface,
     bool_or(fin) AS closed
   FROM side
   GROUP BY workload, laddr, lport, raddr, rport, proto
@@ -508,5 +560,5 @@ decided AS (
   LEFT JOIN carried cr ON cv.proto = 6 AND cr.client = cv.raddr AND cr.client_port = cv.rport AND cr.server = cv.laddr AND cr.server_port = cv.lport
 )`;
 
-  return `WITH\n${[rec, conv, selIface, selInst, selSubnet, selV4, selV6, carried].join(',\n')},${rest}`;
+  return `WITH\n${[rec, fold, conv, selIface, selInst, selSubnet, selV4, selV6, carried].join(',\n')},${rest}`;
 }

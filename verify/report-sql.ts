@@ -264,8 +264,7 @@ UNION ALL
 -- the status, raddr = the interface, basis = "instance subnet"); each workload's own interfaces are the iface rows.
 SELECT 'coverage' AS kind, log_status, iface, NULL, NULL, NULL, dix, n_win, 0, NULL, NULL, NULL, NULL,
   ${placeExpr(input)}
-FROM conv
-WHERE cov = 1
+FROM coverage
 
 ORDER BY kind, workload, raddr, port, proto, rid, d`;
   return report;
