@@ -14,6 +14,7 @@ import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, Observed
 import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
 import { dnsAllowlist, suggestDomains } from './dns-plan.js';
+import { ownAddressTest } from './name-addresses.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
@@ -52,6 +53,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
   const config = env.environment.value;
   const findings: Finding[] = [];
   const ctx = matchContext(env);
+  const ownAddress = ownAddressTest(config, ctx);
   const endpoints = new Map<string, ResolvedEndpoint>();
   const usedPrefixLists = new Set<string>();
   const notAdopted: NotAdopted[] = [];
@@ -83,15 +85,18 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     for (const rule of intent.egress) {
       if (rule.to.kind === 'domains') {
-        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent);
+        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent, ownAddress);
         // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
         if (fromNames.length === 0) {
+          const own = ownAnswers(rule.to.domains, env.observed.get(name)?.value, ownAddress);
           findings.push(
             findingAt(
               sourced.source,
               ['egress', rule.index, 'to', 'domains'],
               'domain-unresolved',
-              `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
+              own > 0
+                ? `${rule.to.domains.join(', ')} resolved only inside the VPC or link-local in the window (${own} addresses): a name never opens the VPC's own addresses, so the rule allows nothing; allow them with a workload or cidrs rule`
+                : `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
               'warning',
             ),
           );
@@ -256,14 +261,23 @@ export function matchContext(env: EnvironmentPolicies): MatchContext {
  * A domain rule's rules: one per address the workload's observed `domains` give for the names (NXDOMAIN-only names
  * give none) and per port, provenance `intent-domain`, with the evidence of the observed entry to that address.
  */
-function domainRulesOf(workload: string, file: string, rule: IntentRule, patterns: readonly string[], observed: ObservedFile | undefined, intent: WorkloadIntent): ResolvedRule[] {
+function domainRulesOf(
+  workload: string,
+  file: string,
+  rule: IntentRule,
+  patterns: readonly string[],
+  observed: ObservedFile | undefined,
+  intent: WorkloadIntent,
+  ownAddress: (address: string) => boolean,
+): ResolvedRule[] {
   const addresses = new Set<string>();
   for (const d of observed?.domains ?? []) {
     if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
     for (const a of d.addresses) {
       const host = hostCidr(a);
-      // A query log's answer is input, not truth: an address a deny entry names (on any port) never becomes a rule.
-      if (host && !deniedAddress(intent, host)) addresses.add(host);
+      // A query log's answer is input, not truth: an address a deny entry names (on any port) never becomes a rule,
+      // nor does one of the VPC's own or a link-local address.
+      if (host && !deniedAddress(intent, host) && !ownAddress(host)) addresses.add(host);
     }
   }
   const out: ResolvedRule[] = [];
@@ -293,6 +307,16 @@ function domainRulesOf(workload: string, file: string, rule: IntentRule, pattern
     }
   }
   return out;
+}
+
+/** How many distinct answers for the names were the VPC's own or link-local (left out of the rule). */
+function ownAnswers(patterns: readonly string[], observed: ObservedFile | undefined, ownAddress: (address: string) => boolean): number {
+  const own = new Set<string>();
+  for (const d of observed?.domains ?? []) {
+    if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
+    for (const a of d.addresses) if (ownAddress(a)) own.add(a);
+  }
+  return own.size;
 }
 
 /** When names explain the observed addresses that do not fit: the domain rule to write instead, as a sentence. */
