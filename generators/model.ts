@@ -4,6 +4,7 @@
  */
 import type { Protocol } from '../core/ports.js';
 import type { DecidedBy, ExceptionBlock, Mode } from '../model/types.js';
+import type { AdoptedName } from './adopt-names.js';
 
 /** The one destination of an egress rule, as AWS models it. */
 export type Peer =
@@ -18,7 +19,8 @@ export type Peer =
   /** `prefix_list_id`: the AWS-managed list of a gateway endpoint's service (s3, dynamodb). */
   | { kind: 'awsPrefixList'; service: string };
 
-type Provenance = 'intent' | 'intent-domain' | 'observed';
+/** `observed-domain`: an address of a name an `adoptNames` workload adopted (generators/adopt-names.ts). */
+type Provenance = 'intent' | 'intent-domain' | 'observed' | 'observed-domain';
 
 /** Where a rule comes from, for findings and PR bodies. */
 interface RuleSource {
@@ -174,4 +176,6 @@ export interface ResolvedEnvironment {
   exceptions: ExceptionUse[];
   /** The VPC's DNS Firewall (environment.yaml `dnsFirewall`): its mode and the allowlist, sorted. */
   dnsFirewall?: { mode: 'alert' | 'block'; domains: string[] };
+  /** Names `adoptNames` workloads adopted instead of addresses (absent when none). */
+  adoptedNames?: AdoptedName[];
 }

@@ -76,7 +76,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const config = env.environment.value;
   // The name layer, only where the environment has one (plans of other environments keep their shape).
   if (config.dnsLogs || config.dnsFirewall) {
-    plan.dnsWhatIf = dnsWhatIf(env);
+    plan.dnsWhatIf = dnsWhatIf(env, resolved.dnsFirewall?.domains);
     plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), env);
   }
   return {

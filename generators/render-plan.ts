@@ -1,6 +1,7 @@
 /** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
 import { protocolPort } from '../core/ports.js';
 import { markdownCell } from '../core/text.js';
+import type { AdoptedName } from './adopt-names.js';
 import type { DnsWhatIf } from './dns-plan.js';
 import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
@@ -45,6 +46,15 @@ export function dnsLine(d: DnsWhatIf): string {
   return `DNS: the firewall would ${verb} ${d.blockedQueries} queries of ${workloads} workload${workloads === 1 ? '' : 's'} (${d.blocked.length} names outside the allowlist of ${d.allowlist.length}).`;
 }
 
+/** One adopted name: what it allows and which observed destinations it explains. */
+function adoptedLine(a: AdoptedName): string {
+  const extra = a.addresses.filter((x) => !a.explains.includes(x)).length;
+  return (
+    `${a.workload} ${a.name} ${a.ports.join(', ')}: ${a.addresses.length} address${a.addresses.length === 1 ? '' : 'es'} ` +
+    `(explains ${a.explains.length} observed, ${extra} more the name answered with) (${a.source})`
+  );
+}
+
 function ruleLine(r: PlanRule): string {
   const ports = planRulePorts(r);
   const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
@@ -81,6 +91,11 @@ function renderText(p: PlanDocument): string {
     for (const c of p.domainChurn) {
       out.push(`  ${c.workload} ${c.domains.join(', ')}: ${c.addresses} addresses, ${c.appeared} appeared and ${c.disappeared} disappeared within the window (${c.source})`);
     }
+  }
+  if (p.adoptedNames) {
+    out.push('');
+    out.push('adopted by name (adoptNames: names that explain observed addresses):');
+    for (const a of p.adoptedNames) out.push(`  ${adoptedLine(a)}`);
   }
   if (p.compaction.length > 0) {
     out.push('');
@@ -160,6 +175,12 @@ function renderMarkdown(p: PlanDocument): string {
   out.push('| security group | used | limit |');
   out.push('|---|---:|---:|');
   for (const q of p.quota) out.push(`| ${q.workload} | ${q.used} | ${q.limit} |`);
+  if (p.adoptedNames) {
+    out.push('');
+    out.push('#### Adopted by name');
+    out.push('');
+    for (const a of p.adoptedNames) out.push(`- ${markdownCell(adoptedLine(a))}`);
+  }
   const soon = p.exceptions.filter((e) => e.expiringSoon);
   if (p.exceptions.length > 0) {
     out.push('');

@@ -13,6 +13,7 @@ import { endpointType } from '../model/aws-services.js';
 import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, ObservedFile, StateConfig, WorkloadIntent } from '../model/types.js';
 import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
+import { adoptByName, type AdoptCandidate, type AdoptedName } from './adopt-names.js';
 import { dnsAllowlist, suggestDomains } from './dns-plan.js';
 import { ownAddressTest } from './name-addresses.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
@@ -60,6 +61,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
   const compaction: CompactionReport[] = [];
   const exceptions: ExceptionUse[] = [];
   const groups: ResolvedGroup[] = [];
+  const adoptedNames: AdoptedName[] = [];
 
   const useEndpoint = (service: string, workload: string, why: string) => {
     const type = endpointType(service) === 'gateway' ? 'Gateway' : 'Interface';
@@ -126,8 +128,29 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     const observed = env.observed.get(name);
     const observedRules: ResolvedRule[] = [];
+    // adoptNames: entries to external addresses wait for adoptByName, which adopts the names that explain them.
+    const adoptsNames = intent.observed === 'adopt' && (intent.adoptNames ?? config.adoptNames ?? false);
+    const candidates: AdoptCandidate[] = [];
+    const nameRules: ResolvedRule[] = [];
     if (observed) {
       const ofile = observed.source.file;
+      const adoptAddress = (e: ObservedEgress, i: number, peer: Peer) => {
+        const ports = observedPorts(e);
+        const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
+        if (existing) {
+          mergeEvidence(existing.evidence!, e, [e.destination]);
+          return;
+        }
+        observedRules.push({
+          workload: name,
+          peer,
+          ...ports,
+          provenance: 'observed',
+          why: observedWhy(e),
+          source: { file: ofile, path: `egress[${i}]` },
+          evidence: { flows: e.flows, bytes: e.bytes, firstSeen: e.firstSeen, lastSeen: e.lastSeen, decidedBy: e.decidedBy, destinations: [e.destination] },
+        });
+      };
       observed.value.egress.forEach((e, i) => {
         const flow = toFlow(e);
         const base = { workload: name, destination: e.destination, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), flows: e.flows };
@@ -153,29 +176,25 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
           useEndpoint(gateway, name, `observed ${e.service} traffic`);
           notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });
         }
-        const ports = observedPorts(e);
-        const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
-        if (existing) {
-          mergeEvidence(existing.evidence!, e, [e.destination]);
+        if (adoptsNames && peer.kind === 'cidr') {
+          candidates.push({ entry: e, index: i });
           return;
         }
-        observedRules.push({
-          workload: name,
-          peer,
-          ...ports,
-          provenance: 'observed',
-          why: observedWhy(e),
-          source: { file: ofile, path: `egress[${i}]` },
-          evidence: { flows: e.flows, bytes: e.bytes, firstSeen: e.firstSeen, lastSeen: e.lastSeen, decidedBy: e.decidedBy, destinations: [e.destination] },
-        });
+        adoptAddress(e, i, peer);
       });
+      if (candidates.length > 0) {
+        const byName = adoptByName(name, ofile, observed.value, candidates, { toFlow, portsOf: observedPorts, denyFor: (f) => denyFor(intent, f), ownAddress });
+        nameRules.push(...byName.rules);
+        adoptedNames.push(...byName.adopted);
+        for (const c of byName.byAddress) adoptAddress(c.entry, c.index, { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination });
+      }
     }
 
-    const all = [...rules, ...domainRules, ...observedRules];
+    const all = [...rules, ...domainRules, ...nameRules, ...observedRules];
     const limit = config.quotas.rulesPerGroup;
     let final = all;
     if (quotaUnits(all, env) > limit) {
-      const fitted = fitQuota(name, rules, [...domainRules, ...observedRules], limit, env, guardrails);
+      const fitted = fitQuota(name, rules, [...domainRules, ...nameRules, ...observedRules], limit, env, guardrails);
       if ('error' in fitted) {
         findings.push({
           rule: 'quota',
@@ -230,7 +249,10 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       quarantine: quarantineRules(env),
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
       ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
-      ...(config.dnsFirewall ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env) } } : {}),
+      ...(config.dnsFirewall
+        ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []) } }
+        : {}),
+      ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
       notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
@@ -515,7 +537,7 @@ function fitQuota(
         ...sample,
         peer: { kind: 'cidr', cidr: chosen.cidr },
         why: merged
-          ? sample.provenance === 'intent-domain'
+          ? sample.provenance === 'intent-domain' || sample.provenance === 'observed-domain'
             ? `${sample.why}, ${covered.length} addresses merged to fit the quota`
             : `observed egress in VPC flow logs, ${covered.length} destinations merged to fit the quota`
           : covered[0]!.why,
