@@ -178,4 +178,19 @@ export interface ResolvedEnvironment {
   dnsFirewall?: { mode: 'alert' | 'block'; domains: string[] };
   /** Names `adoptNames` workloads adopted instead of addresses (absent when none). */
   adoptedNames?: AdoptedName[];
+  /** AWS Network Firewall rule groups (environment.yaml `networkFirewall`). */
+  networkFirewall?: ResolvedNetworkFirewall;
+}
+
+/** The stateful domain-list rule groups of an environment, and the policy they are for. */
+export interface ResolvedNetworkFirewall {
+  policyArn?: string;
+  policyName?: string;
+  /** The stack writes the policy (named policyName) referencing the groups. */
+  manage: boolean;
+  ruleOrder: 'default' | 'strict';
+  /** One per workload with names: `targets` as the domain list writes them (`.x.y` for `*.x.y`), sorted. */
+  groups: { workload: string; targets: string[]; homeNet: string[]; capacity: number }[];
+  /** Workloads with names but no known address: no rule group (its HOME_NET would be the whole VPC). */
+  unplaced: string[];
 }

@@ -16,6 +16,7 @@ import { compact, type AddressClass } from './compaction.js';
 import { adoptByName, type AdoptCandidate, type AdoptedName } from './adopt-names.js';
 import { dnsAllowlist, suggestDomains } from './dns-plan.js';
 import { ownAddressTest } from './name-addresses.js';
+import { networkFirewallOf } from './network-firewall.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
@@ -220,6 +221,19 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
     });
   }
 
+  const networkFirewall = networkFirewallOf(env, adoptedNames);
+  for (const w of networkFirewall?.unplaced ?? []) {
+    findings.push(
+      findingAt(
+        env.environment.source,
+        ['networkFirewall'],
+        'network-firewall-home-net',
+        `${w} has names but no known address (no cidrs selector, no addresses observed): no Network Firewall rule group for it, since one without HOME_NET would filter every workload of the VPC`,
+        'warning',
+      ),
+    );
+  }
+
   const prefixLists: ResolvedPrefixList[] = [...usedPrefixLists].sort().flatMap((n) => {
     const pl = env.prefixLists[n];
     if (!pl) return [];
@@ -253,6 +267,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
         ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []) } }
         : {}),
       ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
+      ...(networkFirewall ? { networkFirewall } : {}),
       notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),

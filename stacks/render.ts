@@ -25,6 +25,7 @@ import { compareText } from '../core/text.js';
 import type { NaclRule, Peer, ResolvedEndpoint, ResolvedEnvironment, ResolvedGroup, ResolvedPrefixList, ResolvedRule } from '../generators/model.js';
 import { awsDescription } from './description.js';
 import { renderDnsFirewall } from './dns-firewall.js';
+import { renderNetworkFirewall } from './network-firewall.js';
 import { ids } from './ids.js';
 
 /** The model breaks a rule the stack enforces itself (a guard rail, a quota, a dangling reference). */
@@ -134,6 +135,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
     // NACL rules. Switching the environment to `enforce` is the one step that changes the network.
     new TerraformOutput(stack, 'mode', { value: 'audit', description: 'leastpath audit mode: this stack manages nothing; plan and report only' });
     renderDnsFirewall(stack, env);
+    renderNetworkFirewall(stack, env);
     return stack;
   }
 
@@ -147,6 +149,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
   }
   for (const n of sortBy(env.quarantine, (q) => ids.naclRule(q.networkAcl, q.egress, q.ruleNumber))) renderNaclRule(stack, n);
   renderDnsFirewall(stack, env);
+  renderNetworkFirewall(stack, env);
 
   const imports = sortBy(
     env.groups.filter((g) => g.adoptId !== undefined),
