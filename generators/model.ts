@@ -193,4 +193,15 @@ export interface ResolvedNetworkFirewall {
   groups: { workload: string; targets: string[]; homeNet: string[]; capacity: number }[];
   /** Workloads with names but no known address: no rule group (its HOME_NET would be the whole VPC). */
   unplaced: string[];
+  /** The what-if: observed TCP entries (outside the VPC) whose names are all off their workload's list. */
+  dropped: NetworkFirewallDrop[];
+}
+
+/** An observed entry a workload's rule group would drop: its names are not on the workload's list. */
+export interface NetworkFirewallDrop {
+  workload: string;
+  destination: string;
+  port: number;
+  names: string[];
+  flows: number;
 }

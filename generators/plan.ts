@@ -7,7 +7,19 @@ import type { DecidedBy, ObservedFile } from '../model/types.js';
 import type { WhatIf } from '../verify/what-if.js';
 import type { AdoptedName } from './adopt-names.js';
 import type { DnsWhatIf, DomainChurn } from './dns-plan.js';
-import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
+import type {
+  CompactionReport,
+  ExceptionUse,
+  NaclRule,
+  NotAdopted,
+  Peer,
+  QuotaUse,
+  ResolvedEndpoint,
+  ResolvedEnvironment,
+  ResolvedNetworkFirewall,
+  ResolvedPrefixList,
+  ResolvedRule,
+} from './model.js';
 import { compareRules, ruleKey } from './resolve.js';
 
 export interface PlanRule {
@@ -55,6 +67,8 @@ export interface PlanDocument {
   domainChurn?: DomainChurn[];
   /** Names `adoptNames` workloads adopted instead of addresses (absent when none). */
   adoptedNames?: AdoptedName[];
+  /** The Network Firewall rule groups and what they would drop (with `networkFirewall`). */
+  networkFirewall?: ResolvedNetworkFirewall;
 }
 
 /** The evidence behind a plan, for its headline and for CI (`plan --detailed-exitcode`). */
@@ -160,6 +174,7 @@ export function assemblePlan(
       gaps,
     },
     ...(resolved.adoptedNames ? { adoptedNames: resolved.adoptedNames } : {}),
+    ...(resolved.networkFirewall ? { networkFirewall: resolved.networkFirewall } : {}),
   };
 }
 

@@ -221,7 +221,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
     });
   }
 
-  const networkFirewall = networkFirewallOf(env, adoptedNames);
+  const networkFirewall = networkFirewallOf(env, adoptedNames, ownAddress);
   for (const w of networkFirewall?.unplaced ?? []) {
     findings.push(
       findingAt(

@@ -26,6 +26,7 @@ function nfw(extra: Partial<ResolvedNetworkFirewall> = {}): ResolvedNetworkFirew
       { workload: 'web', targets: ['hooks.example.com'], homeNet: ['10.20.1.0/24', '2001:db8:1200:1::/64'], capacity: 100 },
     ],
     unplaced: [],
+    dropped: [],
     ...extra,
   };
 }
@@ -118,6 +119,38 @@ describe('networkFirewall in environment.yaml', () => {
       rule_variables: { ip_sets: [{ key: 'HOME_NET', ip_set: { definition: ['10.20.1.0/24'] } }] },
       rules_source: { rules_source_list: { targets: ['.amazonaws.com', '.githubusercontent.com', 'api.stripe.com', 'files.example.org'] } },
     });
+  });
+
+  it("plan shows the groups and what they would drop: TCP out of the VPC to names all off the workload's list", async () => {
+    const entry = (destination: string, port: number, names: string[]) => ({
+      destination, protocol: 'tcp', port, service: null, flows: 7, bytes: 700, firstSeen: '2026-11-09', lastSeen: '2026-11-20', decidedBy: 'tcp-flags' as const, names,
+    });
+    const files = {
+      'policies/dev/environment.yaml': devEnvironment(`networkFirewall: { policyArn: "${ARN}", allow: ["*.amazonaws.com"] }\n`),
+      'policies/dev/workloads/web.yaml': web('  - to: { domains: [api.stripe.com] }\n    ports: [tcp/443]\n    why: payments\n'),
+      'observed/dev/web.yaml': renderObservedYaml({
+        workload: 'web', environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' }, source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+        egress: [
+          entry('10.20.5.5/32', 5432, ['db.corp.internal']),
+          entry('52.94.49.77/32', 443, ['sqs.eu-west-1.amazonaws.com']),
+          entry('198.51.100.9/32', 443, ['api.stripe.com']),
+          entry('203.0.113.9/32', 443, ['hooks.example.com']),
+          entry('203.0.113.10/32', 443, []),
+        ],
+        rejected: [],
+        domains: [],
+      }),
+    };
+    const json = await runOrg(files, ['plan', '--env', 'dev', '--format', 'json']);
+    expect(json.code, json.stderr.join('\n')).toBe(0);
+    const plan = JSON.parse(json.stdout) as { networkFirewall: ResolvedNetworkFirewall };
+    expect(plan.networkFirewall.groups.map((g) => [g.workload, g.targets])).toEqual([['web', ['.amazonaws.com', 'api.stripe.com']]]);
+    expect(plan.networkFirewall.dropped).toEqual([{ workload: 'web', destination: '203.0.113.9/32', port: 443, names: ['hooks.example.com'], flows: 7 }]);
+    const text = await runOrg(files, ['plan', '--env', 'dev']);
+    expect(text.stdout).toContain(
+      "Network Firewall: rule groups for web; they would drop 7 flows to 1 destinations whose names are not on the workload's list.\n" +
+        '  DROPS web -> 203.0.113.9/32 tcp/443 (hooks.example.com): 7 flows\n',
+    );
   });
 
   it('refuses a policy named both ways, and manage without a policy name', async () => {
