@@ -62,7 +62,8 @@ function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
   const unplaced = nf.unplaced.length > 0 ? `; no group for ${nf.unplaced.join(', ')} (no known address)` : '';
   if (nf.dropped.length === 0) return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop no observed connection by name.`;
   const flows = nf.dropped.reduce((n, d) => n + d.flows, 0);
-  return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop ${flows} flows to ${nf.dropped.length} destinations whose names are not on the workload's list.`;
+  const n = nf.dropped.length;
+  return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop ${flows} flows to ${n} destination${n === 1 ? '' : 's'} whose names are not on the workload's list.`;
 }
 
 /** One adopted name: what it allows and which observed destinations it explains. */

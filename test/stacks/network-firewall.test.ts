@@ -148,7 +148,7 @@ describe('networkFirewall in environment.yaml', () => {
     expect(plan.networkFirewall.dropped).toEqual([{ workload: 'web', destination: '203.0.113.9/32', port: 443, names: ['hooks.example.com'], flows: 7 }]);
     const text = await runOrg(files, ['plan', '--env', 'dev']);
     expect(text.stdout).toContain(
-      "Network Firewall: rule groups for web; they would drop 7 flows to 1 destinations whose names are not on the workload's list.\n" +
+      "Network Firewall: rule groups for web; they would drop 7 flows to 1 destination whose names are not on the workload's list.\n" +
         '  DROPS web -> 203.0.113.9/32 tcp/443 (hooks.example.com): 7 flows\n',
     );
   });
