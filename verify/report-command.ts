@@ -96,6 +96,8 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 
   let rules: RuleToCount[];
   let rulesFrom: string;
+  // The resolution's allowlist holds the adopted names where dnsFirewall.allowAdopted says so; --current has none.
+  let allowlist: string[] | undefined;
   const findings: Finding[] = [...warnings];
   if (opts.current) {
     const path = resolve(opts.current);
@@ -110,6 +112,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
     findings.push(...resolved.findings);
     rules = rulesFromResolved(resolved.resolved);
     rulesFrom = 'resolved';
+    allowlist = resolved.resolved.dnsFirewall?.domains;
   }
 
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
@@ -125,7 +128,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
       ? { rows: await readReportAthena(flowLogs, env.environment.source.file, config.region, input, opts.athenaClient, opts.progress && trackAthena(opts.progress, `report ${opts.env}`)), fallback: undefined, unknownFields: undefined }
       : await readReportDuckDb(opts.root, env.environment.source, flowLogs, input, opts.progress && trackFiles(opts.progress, `report ${opts.env}`));
   const report = assembleReport({ environment: opts.env, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
-  await addNames(opts.root, env, window, report);
+  await addNames(opts.root, env, window, report, allowlist);
   const outside = outsideFindings(report, env);
   // No records is not no traffic: a window without any is a delivery problem a person must look at.
   const empty = report.window.noRecords
@@ -140,7 +143,7 @@ export async function runReport(opts: ReportOptions): Promise<ReportResult> {
 }
 
 /** The name layer of the report, from the environment's query logs (nothing without `dnsLogs`). */
-async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument): Promise<void> {
+async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument, resolvedAllowlist?: string[]): Promise<void> {
   const config = env.environment.value;
   const dns = await readDnsLogs({
     root,
@@ -152,7 +155,7 @@ async function addNames(root: string, env: EnvironmentPolicies, window: { from: 
   });
   if (!dns) return;
   const sourceOf = querySource(config, new Map([...env.observed].map(([w, o]) => [w, o.value.addresses ?? []])));
-  const allowlist = dnsAllowlist(env);
+  const allowlist = resolvedAllowlist ?? dnsAllowlist(env);
   report.dns = dnsReport(dns, sourceOf, allowlist);
   report.anomalies.push(...dnsAnomalies(dns, sourceOf, allowlist));
   report.summary.anomalies = report.anomalies.length;
