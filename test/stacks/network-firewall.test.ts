@@ -153,11 +153,18 @@ describe('networkFirewall in environment.yaml', () => {
     );
   });
 
-  it('refuses a policy named both ways, and manage without a policy name', async () => {
-    for (const nf of [`{ policyArn: "${ARN}", policyName: egress }`, `{ policyArn: "${ARN}", manage: true }`]) {
+  it('refuses a policy named both ways, manage beside an ARN, and no policy at all, at the key', async () => {
+    const cases: [string, RegExp][] = [
+      [`{ policyArn: "${ARN}", policyName: egress }`, /networkFirewall\.policyName: key "policyName" is not used with policyArn/],
+      [`{ policyArn: "${ARN}", manage: true }`, /networkFirewall\.manage: key "manage" is not used with policyArn/],
+      ['{ allow: [api.stripe.com] }', /networkFirewall\.policyName: missing required key "policyName" \(or policyArn\)/],
+    ];
+    for (const [nf, message] of cases) {
       const run = await runOrg({ 'policies/dev/environment.yaml': devEnvironment(`networkFirewall: ${nf}\n`) });
       expect(run.code, nf).toBe(1);
-      expect(run.stderr.join('\n'), nf).toMatch(/policies\/dev\/environment\.yaml:\d+:\d+: networkFirewall/);
+      expect(run.stderr.join('\n'), nf).toMatch(new RegExp(`^policies/dev/environment\\.yaml:13:\\d+: ${message.source}`, 'm'));
     }
+    const managed = await runOrg({ 'policies/dev/environment.yaml': devEnvironment('networkFirewall: { policyName: egress, manage: true }\n') });
+    expect(managed.code, managed.stderr.join('\n')).toBe(0);
   });
 });
