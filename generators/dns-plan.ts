@@ -37,16 +37,18 @@ export interface DomainChurn {
   disappeared: number;
 }
 
-/** The VPC's allowlist: every workload's `domains` intent plus the environment's `dnsFirewall.allow`. */
-export function dnsAllowlist(env: EnvironmentPolicies): string[] {
-  const names = new Set(env.environment.value.dnsFirewall?.allow ?? []);
+/**
+ * The VPC's allowlist: every workload's `domains` intent plus the environment's `dnsFirewall.allow`, plus `adopted`
+ * (the names workloads adopted, when `dnsFirewall.allowAdopted` says so; the resolution passes them).
+ */
+export function dnsAllowlist(env: EnvironmentPolicies, adopted: readonly string[] = []): string[] {
+  const names = new Set([...(env.environment.value.dnsFirewall?.allow ?? []), ...adopted]);
   for (const w of env.workloads.values()) for (const r of w.value.egress) if (r.to.kind === 'domains') for (const d of r.to.domains) names.add(d);
   return [...names].sort(compareText);
 }
 
-/** Replays each workload's observed names (NOERROR) against the allowlist. */
-export function dnsWhatIf(env: EnvironmentPolicies): DnsWhatIf {
-  const allowlist = dnsAllowlist(env);
+/** Replays each workload's observed names (NOERROR) against the allowlist (the resolution's, adopted names included). */
+export function dnsWhatIf(env: EnvironmentPolicies, allowlist: string[] = dnsAllowlist(env)): DnsWhatIf {
   const blocked: DnsBlocked[] = [];
   for (const [workload, o] of [...env.observed].sort(([a], [b]) => compareText(a, b))) {
     for (const d of o.value.domains ?? []) {

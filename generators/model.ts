@@ -18,7 +18,8 @@ export type Peer =
   /** `prefix_list_id`: the AWS-managed list of a gateway endpoint's service (s3, dynamodb). */
   | { kind: 'awsPrefixList'; service: string };
 
-type Provenance = 'intent' | 'intent-domain' | 'observed';
+/** `observed-domain`: an address of a name an `adoptNames` workload adopted (generators/adopt-names.ts). */
+type Provenance = 'intent' | 'intent-domain' | 'observed' | 'observed-domain';
 
 /** Where a rule comes from, for findings and PR bodies. */
 interface RuleSource {
@@ -174,4 +175,46 @@ export interface ResolvedEnvironment {
   exceptions: ExceptionUse[];
   /** The VPC's DNS Firewall (environment.yaml `dnsFirewall`): its mode and the allowlist, sorted. */
   dnsFirewall?: { mode: 'alert' | 'block'; domains: string[] };
+  /** Names `adoptNames` workloads adopted instead of addresses (absent when none). */
+  adoptedNames?: AdoptedName[];
+  /** AWS Network Firewall rule groups (environment.yaml `networkFirewall`). */
+  networkFirewall?: ResolvedNetworkFirewall;
+}
+
+/** The stateful domain-list rule groups of an environment, and the policy they are for. */
+export interface ResolvedNetworkFirewall {
+  policyArn?: string;
+  policyName?: string;
+  /** The stack writes the policy (named policyName) referencing the groups. */
+  manage: boolean;
+  ruleOrder: 'default' | 'strict';
+  /** One per workload with names: `targets` as the domain list writes them (`.x.y` for `*.x.y`), sorted. */
+  groups: { workload: string; targets: string[]; homeNet: string[]; capacity: number }[];
+  /** Workloads with names but no known address: no rule group (its HOME_NET would be the whole VPC). */
+  unplaced: string[];
+  /** The what-if: observed TCP entries (outside the VPC) whose names are all off their workload's list. */
+  dropped: NetworkFirewallDrop[];
+}
+
+/** An observed entry a workload's rule group would drop: its names are not on the workload's list. */
+export interface NetworkFirewallDrop {
+  workload: string;
+  destination: string;
+  port: number;
+  names: string[];
+  flows: number;
+}
+
+/** What plan shows of one adopted name. */
+export interface AdoptedName {
+  workload: string;
+  name: string;
+  /** `tcp/443`: the ports the workload used with the name's addresses. */
+  ports: string[];
+  /** The addresses the rules allow (host CIDRs, sorted). */
+  addresses: string[];
+  /** The observed destinations the name explains (host CIDRs, sorted). */
+  explains: string[];
+  /** `observed/<env>/<workload>.yaml domains[i]`. */
+  source: string;
 }

@@ -69,7 +69,7 @@ export async function planEnvironment(opts: PlanInput): Promise<PlanResult> {
   const config = environment.environment.value;
   // The name layer, only where the environment has one (plans of other environments keep their shape).
   if (config.dnsLogs || config.dnsFirewall) {
-    plan.dnsWhatIf = dnsWhatIf(environment);
+    plan.dnsWhatIf = dnsWhatIf(environment, resolved.dnsFirewall?.domains);
     plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), environment);
   }
   return {

@@ -5,8 +5,21 @@
 import { portRange } from '../core/ports.js';
 import type { DecidedBy, ObservedFile } from '../model/types.js';
 import type { WhatIf } from './what-if.js';
+import type { AdoptedName } from './adopt-names.js';
 import type { DnsWhatIf, DomainChurn } from './dns-plan.js';
-import type { CompactionReport, ExceptionUse, NaclRule, NotAdopted, Peer, QuotaUse, ResolvedEndpoint, ResolvedEnvironment, ResolvedPrefixList, ResolvedRule } from './model.js';
+import type {
+  CompactionReport,
+  ExceptionUse,
+  NaclRule,
+  NotAdopted,
+  Peer,
+  QuotaUse,
+  ResolvedEndpoint,
+  ResolvedEnvironment,
+  ResolvedNetworkFirewall,
+  ResolvedPrefixList,
+  ResolvedRule,
+} from './model.js';
 import { compareRules, ruleKey } from './resolve.js';
 
 export interface PlanRule {
@@ -16,7 +29,7 @@ export interface PlanRule {
   protocol: string;
   /** `443`, `8000-8100`, or `all` (every port, every ICMP type, or every protocol). */
   ports: string;
-  provenance: 'intent' | 'intent-domain' | 'observed';
+  provenance: 'intent' | 'intent-domain' | 'observed' | 'observed-domain';
   why: string;
   /** `file path`, where the rule comes from. */
   source: string;
@@ -52,6 +65,10 @@ export interface PlanDocument {
   dnsWhatIf?: DnsWhatIf;
   /** How much the addresses of each domain rule churned over the window. */
   domainChurn?: DomainChurn[];
+  /** Names `adoptNames` workloads adopted instead of addresses (absent when none). */
+  adoptedNames?: AdoptedName[];
+  /** The Network Firewall rule groups and what they would drop (with `networkFirewall`). */
+  networkFirewall?: ResolvedNetworkFirewall;
 }
 
 /** The evidence behind a plan, for its headline and for CI (`plan --detailed-exitcode`). */
@@ -126,7 +143,7 @@ export function assemblePlan(
 ): PlanDocument {
   const rules = resolved.groups.flatMap((g) => g.rules).sort(compareRules);
   const changes = baseline ? diffRules(baseline.resolved, rules) : { added: [], removed: [] };
-  const evidenced = changes.removed.filter((r) => r.provenance === 'observed' && (r.flows ?? 0) > 0);
+  const evidenced = changes.removed.filter((r) => isObserved(r) && (r.flows ?? 0) > 0);
   return {
     environment: resolved.environment,
     mode: resolved.mode,
@@ -136,8 +153,8 @@ export function assemblePlan(
     summary: {
       workloads: resolved.groups.length,
       rules: rules.length,
-      intent: rules.filter((r) => r.provenance !== 'observed').length,
-      observed: rules.filter((r) => r.provenance === 'observed').length,
+      intent: rules.filter((r) => !isObserved(r)).length,
+      observed: rules.filter(isObserved).length,
       breaksFlows: whatIf.deniedFlows,
       breaksWorkloads: whatIf.deniedWorkloads,
     },
@@ -156,7 +173,14 @@ export function assemblePlan(
       removedObservedFlows: evidenced.reduce((n, r) => n + (r.flows ?? 0), 0),
       gaps,
     },
+    ...(resolved.adoptedNames ? { adoptedNames: resolved.adoptedNames } : {}),
+    ...(resolved.networkFirewall ? { networkFirewall: resolved.networkFirewall } : {}),
   };
+}
+
+/** Rules the evidence made: observed addresses, and the addresses of adopted names. */
+function isObserved(r: Pick<PlanRule, 'provenance'>): boolean {
+  return r.provenance === 'observed' || r.provenance === 'observed-domain';
 }
 
 /** Workloads of an environment whose evidence has gaps: coverage below every day of the window, or no coverage recorded. */

@@ -1,7 +1,9 @@
 /** Plan renderers: text for terminals, markdown for pull requests, JSON for machines. What breaks comes first. */
 import { protocolPort } from '../core/ports.js';
 import { markdownCell } from '../core/text.js';
+import type { AdoptedName } from './adopt-names.js';
 import type { DnsWhatIf } from './dns-plan.js';
+import type { ResolvedNetworkFirewall } from './model.js';
 import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
 type PlanFormat = 'text' | 'md' | 'json';
@@ -45,6 +47,34 @@ export function dnsLine(d: DnsWhatIf): string {
   return `DNS: the firewall would ${verb} ${d.blockedQueries} queries of ${workloads} workload${workloads === 1 ? '' : 's'} (${d.blocked.length} names outside the allowlist of ${d.allowlist.length}).`;
 }
 
+/** A bold headline, then a table of `rows` under `head` when there are any. */
+function boldTable(out: string[], headline: string, head: string, rows: readonly string[]): void {
+  out.push('');
+  out.push(`**${headline}**`);
+  if (rows.length === 0) return;
+  out.push('');
+  out.push(head, ...rows);
+}
+
+/** The Network Firewall headline: which workloads have rule groups, and what they would drop of the window. */
+function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
+  const groups = nf.groups.map((g) => g.workload).join(', ') || 'none';
+  const unplaced = nf.unplaced.length > 0 ? `; no group for ${nf.unplaced.join(', ')} (no known address)` : '';
+  if (nf.dropped.length === 0) return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop no observed connection by name.`;
+  const flows = nf.dropped.reduce((n, d) => n + d.flows, 0);
+  const n = nf.dropped.length;
+  return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop ${flows} flows to ${n} destination${n === 1 ? '' : 's'} whose names are not on the workload's list.`;
+}
+
+/** One adopted name: what it allows and which observed destinations it explains. */
+function adoptedLine(a: AdoptedName): string {
+  const extra = a.addresses.filter((x) => !a.explains.includes(x)).length;
+  return (
+    `${a.workload} ${a.name} ${a.ports.join(', ')}: ${a.addresses.length} address${a.addresses.length === 1 ? '' : 'es'} ` +
+    `(explains ${a.explains.length} observed, ${extra} more the name answered with) (${a.source})`
+  );
+}
+
 function ruleLine(r: PlanRule): string {
   const ports = planRulePorts(r);
   const ex = r.exception ? ` [exception: ${r.exception.owner}, expires ${r.exception.expires}]` : '';
@@ -62,6 +92,10 @@ function renderText(p: PlanDocument): string {
   if (p.dnsWhatIf) {
     out.push(dnsLine(p.dnsWhatIf));
     for (const b of p.dnsWhatIf.blocked) out.push(`  ${p.dnsWhatIf.mode === 'block' ? 'BLOCKS' : 'NOT ALLOWED'} ${b.workload} -> ${b.name}: ${b.queries} queries`);
+  }
+  if (p.networkFirewall) {
+    out.push(networkFirewallLine(p.networkFirewall));
+    for (const d of p.networkFirewall.dropped) out.push(`  DROPS ${d.workload} -> ${d.destination} tcp/${d.port} (${d.names.join(', ')}): ${d.flows} flows`);
   }
   out.push('');
   out.push(`rules: ${p.summary.rules} (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads`);
@@ -81,6 +115,11 @@ function renderText(p: PlanDocument): string {
     for (const c of p.domainChurn) {
       out.push(`  ${c.workload} ${c.domains.join(', ')}: ${c.addresses} addresses, ${c.appeared} appeared and ${c.disappeared} disappeared within the window (${c.source})`);
     }
+  }
+  if (p.adoptedNames) {
+    out.push('');
+    out.push('adopted by name (adoptNames: names that explain observed addresses):');
+    for (const a of p.adoptedNames) out.push(`  ${adoptedLine(a)}`);
   }
   if (p.compaction.length > 0) {
     out.push('');
@@ -129,14 +168,11 @@ function renderMarkdown(p: PlanDocument): string {
     }
   }
   if (p.dnsWhatIf) {
-    out.push('');
-    out.push(`**${dnsLine(p.dnsWhatIf)}**`);
-    if (p.dnsWhatIf.blocked.length > 0) {
-      out.push('');
-      out.push('| workload | name | queries |');
-      out.push('|---|---|---:|');
-      for (const b of p.dnsWhatIf.blocked) out.push(`| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`);
-    }
+    boldTable(out, dnsLine(p.dnsWhatIf), '| workload | name | queries |\n|---|---|---:|', p.dnsWhatIf.blocked.map((b) => `| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`));
+  }
+  if (p.networkFirewall) {
+    const rows = p.networkFirewall.dropped.map((d) => `| ${d.workload} | ${d.destination} | tcp/${d.port} | ${markdownCell(d.names.join(', '))} | ${d.flows} |`);
+    boldTable(out, networkFirewallLine(p.networkFirewall), '| workload | destination | port | names | flows |\n|---|---|---|---|---:|', rows);
   }
   out.push('');
   out.push(`${p.summary.rules} rules (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads.`);
@@ -160,6 +196,12 @@ function renderMarkdown(p: PlanDocument): string {
   out.push('| security group | used | limit |');
   out.push('|---|---:|---:|');
   for (const q of p.quota) out.push(`| ${q.workload} | ${q.used} | ${q.limit} |`);
+  if (p.adoptedNames) {
+    out.push('');
+    out.push('#### Adopted by name');
+    out.push('');
+    for (const a of p.adoptedNames) out.push(`- ${markdownCell(adoptedLine(a))}`);
+  }
   const soon = p.exceptions.filter((e) => e.expiringSoon);
   if (p.exceptions.length > 0) {
     out.push('');

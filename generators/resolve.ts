@@ -13,7 +13,10 @@ import { endpointType } from '../model/aws-services.js';
 import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, ObservedFile, StateConfig, WorkloadIntent } from '../model/types.js';
 import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
+import { adoptByName, type AdoptCandidate, type AdoptedName } from './adopt-names.js';
 import { dnsAllowlist, suggestDomains } from './dns-plan.js';
+import { ownAddressTest } from './name-addresses.js';
+import { networkFirewallOf } from './network-firewall.js';
 import { protocolNumber, ruleAdmits, type Flow, type MatchContext } from './match.js';
 import type {
   CompactionReport,
@@ -52,12 +55,14 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
   const config = env.environment.value;
   const findings: Finding[] = [];
   const ctx = matchContext(env);
+  const ownAddress = ownAddressTest(config, ctx);
   const endpoints = new Map<string, ResolvedEndpoint>();
   const usedPrefixLists = new Set<string>();
   const notAdopted: NotAdopted[] = [];
   const compaction: CompactionReport[] = [];
   const exceptions: ExceptionUse[] = [];
   const groups: ResolvedGroup[] = [];
+  const adoptedNames: AdoptedName[] = [];
 
   const useEndpoint = (service: string, workload: string, why: string) => {
     const type = endpointType(service) === 'gateway' ? 'Gateway' : 'Interface';
@@ -83,15 +88,18 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     for (const rule of intent.egress) {
       if (rule.to.kind === 'domains') {
-        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent);
+        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent, ownAddress);
         // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
         if (fromNames.length === 0) {
+          const own = ownAnswers(rule.to.domains, env.observed.get(name)?.value, ownAddress);
           findings.push(
             findingAt(
               sourced.source,
               ['egress', rule.index, 'to', 'domains'],
               'domain-unresolved',
-              `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
+              own > 0
+                ? `${rule.to.domains.join(', ')} resolved only inside the VPC or link-local in the window (${own} addresses): a name never opens the VPC's own addresses, so the rule allows nothing; allow them with a workload or cidrs rule`
+                : `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
               'warning',
             ),
           );
@@ -121,8 +129,29 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
 
     const observed = env.observed.get(name);
     const observedRules: ResolvedRule[] = [];
+    // adoptNames: entries to external addresses wait for adoptByName, which adopts the names that explain them.
+    const adoptsNames = intent.observed === 'adopt' && (intent.adoptNames ?? config.adoptNames ?? false);
+    const candidates: AdoptCandidate[] = [];
+    const nameRules: ResolvedRule[] = [];
     if (observed) {
       const ofile = observed.source.file;
+      const adoptAddress = (e: ObservedEgress, i: number, peer: Peer) => {
+        const ports = observedPorts(e);
+        const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
+        if (existing) {
+          mergeEvidence(existing.evidence!, e, [e.destination]);
+          return;
+        }
+        observedRules.push({
+          workload: name,
+          peer,
+          ...ports,
+          provenance: 'observed',
+          why: observedWhy(e),
+          source: { file: ofile, path: `egress[${i}]` },
+          evidence: { flows: e.flows, bytes: e.bytes, firstSeen: e.firstSeen, lastSeen: e.lastSeen, decidedBy: e.decidedBy, destinations: [e.destination] },
+        });
+      };
       observed.value.egress.forEach((e, i) => {
         const flow = toFlow(e);
         const base = { workload: name, destination: e.destination, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), flows: e.flows };
@@ -148,29 +177,25 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
           useEndpoint(gateway, name, `observed ${e.service} traffic`);
           notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });
         }
-        const ports = observedPorts(e);
-        const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
-        if (existing) {
-          mergeEvidence(existing.evidence!, e, [e.destination]);
+        if (adoptsNames && peer.kind === 'cidr') {
+          candidates.push({ entry: e, index: i });
           return;
         }
-        observedRules.push({
-          workload: name,
-          peer,
-          ...ports,
-          provenance: 'observed',
-          why: observedWhy(e),
-          source: { file: ofile, path: `egress[${i}]` },
-          evidence: { flows: e.flows, bytes: e.bytes, firstSeen: e.firstSeen, lastSeen: e.lastSeen, decidedBy: e.decidedBy, destinations: [e.destination] },
-        });
+        adoptAddress(e, i, peer);
       });
+      if (candidates.length > 0) {
+        const byName = adoptByName(name, ofile, observed.value, candidates, { toFlow, portsOf: observedPorts, denyFor: (f) => denyFor(intent, f), ownAddress });
+        nameRules.push(...byName.rules);
+        adoptedNames.push(...byName.adopted);
+        for (const c of byName.byAddress) adoptAddress(c.entry, c.index, { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination });
+      }
     }
 
-    const all = [...rules, ...domainRules, ...observedRules];
+    const all = [...rules, ...domainRules, ...nameRules, ...observedRules];
     const limit = config.quotas.rulesPerGroup;
     let final = all;
     if (quotaUnits(all, env) > limit) {
-      const fitted = fitQuota(name, rules, [...domainRules, ...observedRules], limit, env, guardrails);
+      const fitted = fitQuota(name, rules, [...domainRules, ...nameRules, ...observedRules], limit, env, guardrails);
       if ('error' in fitted) {
         findings.push({
           rule: 'quota',
@@ -194,6 +219,19 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       rules: sorted,
       quota: quotaUse(name, sorted, limit, env),
     });
+  }
+
+  const networkFirewall = networkFirewallOf(env, adoptedNames, ownAddress);
+  for (const w of networkFirewall?.unplaced ?? []) {
+    findings.push(
+      findingAt(
+        env.environment.source,
+        ['networkFirewall'],
+        'network-firewall-home-net',
+        `${w} has names but no known address (no cidrs selector, no addresses observed): no Network Firewall rule group for it, since one without HOME_NET would filter every workload of the VPC`,
+        'warning',
+      ),
+    );
   }
 
   const prefixLists: ResolvedPrefixList[] = [...usedPrefixLists].sort().flatMap((n) => {
@@ -225,7 +263,11 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       quarantine: quarantineRules(env),
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
       ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
-      ...(config.dnsFirewall ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env) } } : {}),
+      ...(config.dnsFirewall
+        ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []) } }
+        : {}),
+      ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
+      ...(networkFirewall ? { networkFirewall } : {}),
       notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
       compaction,
       exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
@@ -256,14 +298,23 @@ export function matchContext(env: EnvironmentPolicies): MatchContext {
  * A domain rule's rules: one per address the workload's observed `domains` give for the names (NXDOMAIN-only names
  * give none) and per port, provenance `intent-domain`, with the evidence of the observed entry to that address.
  */
-function domainRulesOf(workload: string, file: string, rule: IntentRule, patterns: readonly string[], observed: ObservedFile | undefined, intent: WorkloadIntent): ResolvedRule[] {
+function domainRulesOf(
+  workload: string,
+  file: string,
+  rule: IntentRule,
+  patterns: readonly string[],
+  observed: ObservedFile | undefined,
+  intent: WorkloadIntent,
+  ownAddress: (address: string) => boolean,
+): ResolvedRule[] {
   const addresses = new Set<string>();
   for (const d of observed?.domains ?? []) {
     if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
     for (const a of d.addresses) {
       const host = hostCidr(a);
-      // A query log's answer is input, not truth: an address a deny entry names (on any port) never becomes a rule.
-      if (host && !deniedAddress(intent, host)) addresses.add(host);
+      // A query log's answer is input, not truth: an address a deny entry names (on any port) never becomes a rule,
+      // nor does one of the VPC's own or a link-local address.
+      if (host && !deniedAddress(intent, host) && !ownAddress(host)) addresses.add(host);
     }
   }
   const out: ResolvedRule[] = [];
@@ -293,6 +344,16 @@ function domainRulesOf(workload: string, file: string, rule: IntentRule, pattern
     }
   }
   return out;
+}
+
+/** How many distinct answers for the names were the VPC's own or link-local (left out of the rule). */
+function ownAnswers(patterns: readonly string[], observed: ObservedFile | undefined, ownAddress: (address: string) => boolean): number {
+  const own = new Set<string>();
+  for (const d of observed?.domains ?? []) {
+    if (d.nxdomain || !anyNameMatches(patterns, d.name)) continue;
+    for (const a of d.addresses) if (ownAddress(a)) own.add(a);
+  }
+  return own.size;
 }
 
 /** When names explain the observed addresses that do not fit: the domain rule to write instead, as a sentence. */
@@ -491,7 +552,7 @@ function fitQuota(
         ...sample,
         peer: { kind: 'cidr', cidr: chosen.cidr },
         why: merged
-          ? sample.provenance === 'intent-domain'
+          ? sample.provenance === 'intent-domain' || sample.provenance === 'observed-domain'
             ? `${sample.why}, ${covered.length} addresses merged to fit the quota`
             : `observed egress in VPC flow logs, ${covered.length} destinations merged to fit the quota`
           : covered[0]!.why,

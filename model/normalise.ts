@@ -15,6 +15,7 @@ import type {
   Guardrails,
   IntentRule,
   Mode,
+  NetworkFirewallConfig,
   ObservedCoverage,
   ObservedDomain,
   ObservedFile,
@@ -83,6 +84,7 @@ export interface RawWorkload {
   workload: string;
   owner: string;
   observed: ObservedPolicy;
+  adoptNames?: boolean;
   egress: RawEgressRule[];
   deny?: RawDenyRule[];
 }
@@ -106,7 +108,9 @@ export interface RawEnvironment {
   terraform?: { awsProvider?: string };
   anomalies?: Partial<AnomalyThresholds>;
   dnsLogs?: { files: string[]; privateZones?: string[] };
-  dnsFirewall?: { mode: DnsFirewallMode; allow?: string[] };
+  dnsFirewall?: { mode: DnsFirewallMode; allow?: string[]; allowAdopted?: boolean };
+  adoptNames?: boolean;
+  networkFirewall?: Partial<Omit<NetworkFirewallConfig, 'allow'>> & { allow?: string[] };
 }
 
 export interface RawPrefixLists {
@@ -190,8 +194,23 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
     ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
     ...(raw.terraform !== undefined ? { terraform: { ...raw.terraform } } : {}),
     ...(raw.dnsLogs !== undefined ? { dnsLogs: { files: [...raw.dnsLogs.files], privateZones: [...(raw.dnsLogs.privateZones ?? [])].sort() } } : {}),
-    ...(raw.dnsFirewall !== undefined ? { dnsFirewall: { mode: raw.dnsFirewall.mode, allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort() } } : {}),
+    ...(raw.dnsFirewall !== undefined
+      ? { dnsFirewall: { mode: raw.dnsFirewall.mode, allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort(), ...(raw.dnsFirewall.allowAdopted !== undefined ? { allowAdopted: raw.dnsFirewall.allowAdopted } : {}) } }
+      : {}),
+    ...(raw.adoptNames !== undefined ? { adoptNames: raw.adoptNames } : {}),
+    ...(raw.networkFirewall !== undefined ? { networkFirewall: normaliseNetworkFirewall(raw.networkFirewall) } : {}),
     anomalies: { ...DEFAULT_ANOMALIES, ...raw.anomalies },
+  };
+}
+
+function normaliseNetworkFirewall(raw: NonNullable<RawEnvironment['networkFirewall']>): NetworkFirewallConfig {
+  return {
+    ...(raw.policyArn !== undefined ? { policyArn: raw.policyArn } : {}),
+    ...(raw.policyName !== undefined ? { policyName: raw.policyName } : {}),
+    manage: raw.manage ?? false,
+    allow: [...new Set(raw.allow ?? [])].sort(),
+    ...(raw.capacity !== undefined ? { capacity: raw.capacity } : {}),
+    ruleOrder: raw.ruleOrder ?? 'default',
   };
 }
 
@@ -200,6 +219,7 @@ export function normaliseWorkload(raw: RawWorkload): WorkloadIntent {
     workload: raw.workload,
     owner: raw.owner,
     observed: raw.observed,
+    ...(raw.adoptNames !== undefined ? { adoptNames: raw.adoptNames } : {}),
     egress: raw.egress.map((r, index): IntentRule => {
       const to = normaliseDestination(r.to);
       const ports = r.ports === undefined && to.kind === 'service' ? [{ ...SERVICE_DEFAULT_PORT }] : parsePorts(r.ports ?? []);

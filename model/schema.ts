@@ -22,6 +22,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   ports: ': only a `service` rule may leave ports out (it gets tcp/443)',
   account: ': the 12-digit AWS account id, in quotes',
   egress: ': write `egress: []` for a workload that may reach nothing',
+  policyName: ' (or policyArn): the firewall policy the rule groups are for',
 };
 
 let validators: Promise<Map<SchemaName, ValidateFunction>> | undefined;

@@ -98,6 +98,13 @@ export interface EnvironmentConfig {
   /** A Route 53 Resolver DNS Firewall for the VPC (environment.yaml `dnsFirewall`). */
   dnsFirewall?: DnsFirewallConfig;
   /**
+   * `observed: adopt` workloads adopt names instead of addresses where their names explain the addresses (a
+   * workload's own `adoptNames` wins). Absent: false.
+   */
+  adoptNames?: boolean;
+  /** An AWS Network Firewall policy the stack's stateful domain rule groups are for (environment.yaml `networkFirewall`). */
+  networkFirewall?: NetworkFirewallConfig;
+  /**
    * Thresholds of the report's anomaly triage. normalise fills in the defaults; absent only in a config built by
    * hand (tests, benchmarks), where the defaults apply.
    */
@@ -117,6 +124,26 @@ export interface DnsFirewallConfig {
   mode: DnsFirewallMode;
   /** Names every workload of the VPC may resolve, beside their `domains` intent. */
   allow: string[];
+  /** Names the workloads adopted (`adoptNames`) join the allowlist too (absent: false). */
+  allowAdopted?: boolean;
+}
+
+export type NetworkFirewallRuleOrder = 'default' | 'strict';
+
+/** environment.yaml `networkFirewall`: exactly one of policyArn / policyName; `manage` only with policyName. */
+export interface NetworkFirewallConfig {
+  /** An existing firewall policy: synth writes the rule groups, attaching them is the policy owner's step. */
+  policyArn?: string;
+  /** The policy's name: an existing one (attach by hand), or, with `manage`, one the stack writes. */
+  policyName?: string;
+  /** The stack writes `aws_networkfirewall_firewall_policy` named policyName, referencing the rule groups. */
+  manage: boolean;
+  /** Names every workload may reach by TLS SNI / HTTP Host, beside its own names. */
+  allow: string[];
+  /** Capacity of each rule group (fixed at creation); absent: from the names, at least 100. */
+  capacity?: number;
+  /** The policy's stateful rule order the rule groups are written for (default: default action order). */
+  ruleOrder: NetworkFirewallRuleOrder;
 }
 
 /** The S3 backend of an environment's stack, as written in environment.yaml (defaults applied by the renderer). */
@@ -187,6 +214,8 @@ export interface WorkloadIntent {
   workload: string;
   owner: string;
   observed: ObservedPolicy;
+  /** With `observed: adopt`: adopt names instead of addresses where names explain them; absent: the environment's `adoptNames`. */
+  adoptNames?: boolean;
   egress: IntentRule[];
   deny: DenyRule[];
 }

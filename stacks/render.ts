@@ -24,6 +24,7 @@ import { awsDescription } from './description.js';
 import { renderDnsFirewall } from './dns-firewall.js';
 import { canonicalCidr, checkEnvironment } from './guard-rails.js';
 import { awsName, ids, normalProtocol, ruleId } from './ids.js';
+import { renderNetworkFirewall } from './network-firewall.js';
 
 /** `terraform.required_version`: `import` blocks need Terraform 1.5 (OpenTofu has them from 1.5 on as well). */
 export const REQUIRED_TERRAFORM = '>= 1.5.0';
@@ -121,6 +122,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
     // NACL rules. Switching the environment to `enforce` is the one step that changes the network.
     new TerraformOutput(stack, 'mode', { value: 'audit', description: 'leastpath audit mode: this stack manages nothing; plan and report only' });
     renderDnsFirewall(stack, env);
+    renderNetworkFirewall(stack, env);
     return stack;
   }
 
@@ -134,6 +136,7 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
   }
   for (const n of sortBy(env.quarantine, (q) => ids.naclRule(q.networkAcl, q.egress, q.ruleNumber))) renderNaclRule(stack, n);
   renderDnsFirewall(stack, env);
+  renderNetworkFirewall(stack, env);
 
   const imports = sortBy(
     env.groups.filter((g) => g.adoptId !== undefined),

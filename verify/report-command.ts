@@ -88,6 +88,8 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
 
   let rules: RuleToCount[];
   let rulesFrom: string;
+  // The resolution's allowlist holds the adopted names where dnsFirewall.allowAdopted says so; --current has none.
+  let allowlist: string[] | undefined;
   const findings: Finding[] = [];
   if (opts.current) {
     const path = resolve(opts.current);
@@ -102,6 +104,7 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
     findings.push(...resolved.findings);
     rules = rulesFromResolved(resolved.resolved);
     rulesFrom = 'resolved';
+    allowlist = resolved.resolved.dnsFirewall?.domains;
   }
 
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
@@ -115,7 +118,7 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
   const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: decodeReportRow };
   const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${env.name}` }, (logs) => logs.read(reportQuery));
   const report = assembleReport({ environment: env.name, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
-  await addNames(opts.root, env, window, report);
+  await addNames(opts.root, env, window, report, allowlist);
   const outside = outsideFindings(report, env);
   // No records is not no traffic: a window without any is a delivery problem a person must look at.
   const empty = report.window.noRecords
@@ -130,7 +133,7 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
 }
 
 /** The name layer of the report, from the environment's query logs (nothing without `dnsLogs`). */
-async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument): Promise<void> {
+async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument, resolvedAllowlist?: string[]): Promise<void> {
   const config = env.environment.value;
   const dns = await readDnsLogs({
     root,
@@ -142,7 +145,7 @@ async function addNames(root: string, env: EnvironmentPolicies, window: { from: 
   });
   if (!dns) return;
   const sourceOf = querySource(config, new Map([...env.observed].map(([w, o]) => [w, o.value.addresses ?? []])));
-  const allowlist = dnsAllowlist(env);
+  const allowlist = resolvedAllowlist ?? dnsAllowlist(env);
   report.dns = dnsReport(dns, sourceOf, allowlist);
   report.anomalies.push(...dnsAnomalies(dns, sourceOf, allowlist));
   report.summary.anomalies = report.anomalies.length;

@@ -108,3 +108,35 @@ describe('a domain rule and a deny entry', () => {
     expect(plan.rules.filter((r) => r.provenance === 'intent-domain').map((r) => r.destination)).toEqual(['198.51.100.9/32']);
   });
 });
+
+describe('a domain rule whose name answers inside the VPC or link-local', () => {
+  const observedWeb = renderObservedYaml({
+    workload: 'web', environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' }, source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+    egress: [], rejected: [],
+    domains: [
+      { name: 'api.stripe.com', queries: 4, connected: false, firstSeen: '2026-11-08', lastSeen: '2026-11-21', addresses: ['10.20.3.4', '169.254.169.254', '198.51.100.9', 'fe80::1'] },
+      { name: 'metadata.example.com', queries: 2, connected: false, firstSeen: '2026-11-08', lastSeen: '2026-11-21', addresses: ['10.20.1.7', '169.254.170.2'] },
+    ],
+  });
+
+  /** plan --format json of web with one domain rule over observedWeb: its intent-domain destinations and stderr. */
+  async function planWeb(domain: string, port: string): Promise<{ destinations: string[]; stderr: string }> {
+    const run = await runOrg({
+      'policies/dev/workloads/web.yaml': `workload: web\nowner: team-web\nobserved: adopt\negress:\n  - to: { domains: [${domain}] }\n    ports: [${port}]\n    why: by name\n`,
+      'observed/dev/web.yaml': observedWeb,
+    }, ['plan', '--env', 'dev', '--format', 'json']);
+    expect(run.code, run.stderr.join('\n')).toBe(0);
+    const plan = JSON.parse(run.stdout) as { rules: { provenance: string; destination: string }[] };
+    return { destinations: plan.rules.filter((r) => r.provenance === 'intent-domain').map((r) => r.destination), stderr: run.stderr.join('\n') };
+  }
+
+  it('opens only the public answers: the VPC and link-local addresses are allowed or not by their own rules', async () => {
+    expect((await planWeb('api.stripe.com', 'tcp/443')).destinations).toEqual(['198.51.100.9/32']);
+  });
+
+  it('warns that a name answered only inside the VPC allows nothing, and says why', async () => {
+    const { destinations, stderr } = await planWeb('metadata.example.com', 'tcp/80');
+    expect(destinations).toEqual([]);
+    expect(stderr).toMatch(/web\.yaml:5:\d+: egress\[0\]\.to\.domains: warning: metadata\.example\.com resolved only inside the VPC or link-local in the window \(2 addresses\)/);
+  });
+});

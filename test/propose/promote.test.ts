@@ -1,8 +1,10 @@
 /** `leastpath promote --to E`: soak measured on the default branch's history, then a verbatim copy. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectGolden } from '../golden/golden.js';
 import { BASE, web } from '../validate/org.js';
-import { cli, commitAndPush, fixture, writeFiles, type Fixture } from './helpers.js';
+import { cli, commitAndPush, fixture, ORG, writeFiles, type Fixture } from './helpers.js';
 
 const WEB_V2 = web(`  - to: { workload: api }
     ports: [tcp/8080]
@@ -80,5 +82,46 @@ describe('promote: soak, then a verbatim copy into the target', () => {
     const r = await cli(fx, ['promote', '--to', 'dev']);
     expect(r.code).toBe(2);
     expect(r.stderr.join('\n')).toContain('no promoteFrom');
+  });
+});
+
+describe('promote carries domain intent; the DNS Firewall stays per environment', () => {
+  const WEB_NAMES = web(`  - to: { workload: api }
+    ports: [tcp/8080]
+    why: renders pages from the API
+  - to: { domains: [api.stripe.com, "*.githubusercontent.com"] }
+    ports: [tcp/443]
+    why: card payments and release downloads
+`);
+  const firewall = (mode: string) => `dnsFirewall: { mode: ${mode}, allow: ["*.amazonaws.com"] }\n`;
+
+  it('copies the `to: { domains }` rule into the target, while dev alerts and stg blocks', async () => {
+    const fx = await fixture({
+      committed: {
+        'policies/dev/environment.yaml': BASE['policies/dev/environment.yaml']! + firewall('alert'),
+        'policies/stg/environment.yaml': ORG['policies/stg/environment.yaml']! + firewall('block'),
+      },
+    });
+    fixtures.push(fx);
+    await writeFiles(fx.work, { 'policies/dev/workloads/web.yaml': WEB_NAMES });
+    commitAndPush(fx, 'web calls the card processor by name', '2026-11-10');
+    const r = await cli(fx, ['promote', '--to', 'stg']);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    const branch = 'leastpath/promote-stg';
+    expect(fx.gh.show(branch, 'policies/stg/workloads/web.yaml')).toBe(WEB_NAMES);
+    expect(fx.gh.show(branch, 'policies/stg/environment.yaml')).toContain(firewall('block'));
+
+    // The promotion merged: each environment's stack has the domain rule's names on its own firewall's allowlist.
+    await writeFiles(fx.work, { 'policies/stg/workloads/web.yaml': fx.gh.show(branch, 'policies/stg/workloads/web.yaml') });
+    const out = join(fx.work, 'synth-out');
+    const synth = await cli(fx, ['synth', '--out', out]);
+    expect(synth.code, synth.stderr.join('\n')).toBe(0);
+    for (const [env, action] of [['dev', 'ALERT'], ['stg', 'BLOCK']] as const) {
+      const tf = JSON.parse(await readFile(join(out, 'stacks', env, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+      const lists = Object.values(tf.resource.aws_route53_resolver_firewall_domain_list!).map((l) => l.domains);
+      expect(lists, env).toContainEqual(['*.amazonaws.com', '*.githubusercontent.com', 'api.stripe.com']);
+      const rest = Object.values(tf.resource.aws_route53_resolver_firewall_rule!).find((x) => x.action !== 'ALLOW')!;
+      expect(rest.action, env).toBe(action);
+    }
   });
 });

@@ -37,3 +37,19 @@ describe('dnsLogs and dnsFirewall in environment.yaml', () => {
     await expectFinding({ [ENV]: devEnvironment('dnsLogs: {}\n') }, `${ENV}:13:10: dnsLogs.files: `);
   });
 });
+
+describe('adopt-names', () => {
+  const DNS_LOGS = 'dnsLogs:\n  files: [../../dns-logs/dev/**/*.log.gz]\n';
+  const adoptingWeb = (observed: string) => web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: renders pages from the API\n').replace('observed: adopt\n', `observed: ${observed}\nadoptNames: true\n`);
+
+  it('warns where adoptNames can adopt nothing by name: no query logs, or a workload that does not adopt', async () => {
+    const env = await expectFinding({ [ENV]: devEnvironment('adoptNames: true\n') }, `${ENV}:13:13: adoptNames: warning: adoptNames without dnsLogs`, 0);
+    expect(env).toContain('every address is adopted as before');
+    await expectFinding({ [WEB]: adoptingWeb('adopt') }, `${WEB}:4:13: adoptNames: warning: environment dev has no dnsLogs`, 0);
+    await expectFinding({ [ENV]: devEnvironment(DNS_LOGS), [WEB]: adoptingWeb('review') }, `${WEB}:4:13: adoptNames: warning: adoptNames has no effect with observed: review`, 0);
+  });
+
+  it('is quiet where names can be adopted', async () => {
+    await expectClean({ [ENV]: devEnvironment(`${DNS_LOGS}adoptNames: true\n`), [WEB]: adoptingWeb('adopt') }, 'adopt-names');
+  });
+});

@@ -1,4 +1,5 @@
 /** report's name layer on the example organisation, against the generator's own queries (examples/dns-scenario.ts). */
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exampleDnsTruth, TUNNEL_DOMAIN } from '../../examples/dns-scenario.js';
@@ -6,6 +7,7 @@ import { WINDOW_END, WINDOW_START } from '../../examples/scenario.js';
 import { nameMatches } from '../../core/domains.js';
 import { entropy, suspiciousLabel } from '../../verify/dns-report.js';
 import type { ReportDocument } from '../../verify/report.js';
+import { exampleCopy } from '../example-copy.js';
 import { runCli } from '../validate/org.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -35,6 +37,32 @@ describe.each(['dev', 'stg', 'prod'] as const)('report names, %s', (env) => {
     const bursts = mine.filter((q) => q.purpose === 'nxdomain-burst');
     expect(doc.anomalies.filter((a) => a.kind === 'nxdomain-burst').map((a) => [a.workload, a.domain, a.flows]))
       .toEqual(bursts.length === 0 ? [] : [[bursts[0]!.workload, 'example.org', bursts.length]]);
+  });
+});
+
+describe('report names with adoptNames and dnsFirewall.allowAdopted', () => {
+  it('counts the queries of the names dev adopted as allowed names, as plan puts them on the allowlist', async () => {
+    const dir = await exampleCopy();
+    try {
+      const envFile = join(dir, 'policies', 'dev', 'environment.yaml');
+      const text = await readFile(envFile, 'utf8');
+      const edited = text.replace('dnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"] }', 'adoptNames: true\ndnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"], allowAdopted: true }');
+      expect(edited).not.toBe(text);
+      await writeFile(envFile, edited);
+      const plan = JSON.parse((await runCli(['--root', dir, 'plan', '--env', 'dev', '--format', 'json'])).stdout) as { adoptedNames: { name: string }[]; dnsWhatIf: { allowlist: string[] } };
+      const adopted = plan.adoptedNames.map((a) => a.name);
+      expect(adopted).toContain('radius.partner.example.net');
+      const run = await runCli(['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);
+      const doc = JSON.parse(run.stdout) as ReportDocument;
+      expect(doc.dns!.allowed.map((a) => a.name)).toEqual(plan.dnsWhatIf.allowlist);
+      const { scenario, queries } = exampleDnsTruth('dev');
+      const mine = queries.filter((q) => q.vpcId === scenario.vpcId && q.ts >= WINDOW_START && q.ts < WINDOW_END);
+      for (const name of adopted) {
+        expect(doc.dns!.allowed.find((a) => a.name === name)?.queries, name).toBe(mine.filter((q) => q.name === name).length);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 /** Every semantic rule, in the order RULES.md lists them. Each rule's id is its file name. */
 import type { Rule } from '../rule.js';
+import { rule as adoptNames } from './adopt-names.js';
 import { rule as awsProviderRange } from './aws-provider-range.js';
 import { rule as cidrValid } from './cidr-valid.js';
 import { rule as denyConflict } from './deny-conflict.js';
@@ -55,5 +56,6 @@ export const rules: readonly Rule[] = [
   observedWindowMixed,
   duplicateRule,
   awsProviderRange,
+  adoptNames,
   synthReady,
 ];
