@@ -27,6 +27,7 @@ import {
   type UnknownFields,
 } from './duckdb.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { filesForRange } from './prune.js';
 import { countFileLines, type FlowLogFile } from './sources.js';
 import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
 
@@ -130,8 +131,8 @@ export async function readObservationsDuckDb(opts: {
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   const { connection } = duck;
   try {
-    const files = await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
     const input = queryInput('flow_logs', opts.config.workloads, opts.window, opts.config.vpcCidrs, opts.previous);
+    const files = await filesForRange(await resolveFiles(connection, opts.config.flowLogs.files, dirname(opts.environmentFile), opts.root, opts.environmentSource), { from: input.scanFrom, to: input.winTo }, connection);
     const q = renderObserveQuery(input);
     const bound = flowLogsTimeBound(opts.config.flowLogs.maxSeconds, opts.environmentSource?.file ?? 'environment.yaml');
     opts.onFiles?.(files.length);

@@ -22,6 +22,7 @@ import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { findingAt, type YamlSource } from '../core/yaml-source.js';
 import { flowLogsTimeBound, openDuckDb, query, readFlowLogs, resolveFiles, unknownFieldsFinding, withTimeBound, type UnknownFields } from '../observe/duckdb.js';
 import { queryInput, windowEnding } from '../observe/observe.js';
+import { filesForRange } from '../observe/prune.js';
 import { trackAthena, trackFiles } from '../observe/progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs } from '../observe/sources.js';
 import { renderReportQuery, type ReportQueryInput } from './report-sql.js';
@@ -169,9 +170,9 @@ async function readReportDuckDb(
   const { connection } = duck;
   let ok = false;
   try {
-    const files = await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment);
-    track?.onFiles(files.length);
     const qi = input('flow_logs');
+    const files = await filesForRange(await resolveFiles(connection, flowLogs.files, dirname(join(root, environment.file)), root, environment), { from: qi.scanFrom, to: qi.winTo }, connection);
+    track?.onFiles(files.length);
     const q = renderReportQuery(qi);
     const bound = flowLogsTimeBound(flowLogs.maxSeconds, environment.file);
     const { value, fallback, unknownFields } = await readFlowLogs(connection, files, qi.winFrom, () => withTimeBound(connection, bound, () => query(connection, q.sql, q.params)), countFileLines(files, 2, track?.onFileCounted));
