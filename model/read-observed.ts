@@ -15,16 +15,8 @@ import type { RawObserved } from './normalise.js';
 class NotCanonical extends Error {}
 
 /** The types YAML 1.2's core schema gives plain scalars other than strings; text matching one is not taken as text. */
-const CORE_TYPED = [
-  /^(?:~|null|Null|NULL)$/,
-  /^(?:true|True|TRUE|false|False|FALSE)$/,
-  /^[-+]?[0-9]+$/,
-  /^0o[0-7]+$/,
-  /^0x[0-9a-fA-F]+$/,
-  /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/,
-  /^[-+]?\.(?:inf|Inf|INF)$/,
-  /^\.(?:nan|NaN|NAN)$/,
-];
+const CORE_TYPED =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 /** Text the fast parser reads as a plain string: no indicator first, nothing a flow collection or a comment claims. */
 const PLAIN_TEXT = /^[A-Za-z0-9_][A-Za-z0-9_./:*+-]*$/;
 const WHOLE = /^(?:0|-?[1-9][0-9]*)$/;
@@ -39,7 +31,7 @@ function plain(s: string): unknown {
     if (!Number.isSafeInteger(n)) throw new NotCanonical();
     return n;
   }
-  if (!PLAIN_TEXT.test(s) || s.endsWith(':') || CORE_TYPED.some((re) => re.test(s))) throw new NotCanonical();
+  if (!PLAIN_TEXT.test(s) || s.endsWith(':') || CORE_TYPED.test(s)) throw new NotCanonical();
   return s;
 }
 
@@ -55,7 +47,7 @@ function flowValue(t: string, i: number): [unknown, number] {
       const colon = t.indexOf(': ', i + 1);
       if (colon < 0) throw new NotCanonical();
       const key = t.slice(i + 1, colon);
-      if (!/^[A-Za-z]+$/.test(key) || key in out) throw new NotCanonical();
+      if (!KEY.test(key) || key in out) throw new NotCanonical();
       const [v, end] = flowValue(t, colon + 2);
       out[key] = v;
       if (t.startsWith(' }', end)) return [out, end + 2];
@@ -81,14 +73,23 @@ function flowValue(t: string, i: number): [unknown, number] {
     if (end < 0 || !/^[ -!#-[\]-~]*$/.test(body)) throw new NotCanonical();
     return [body, end + 1];
   }
+  // A plain scalar ends at the line's end, or before `,` / ` }` / `]` inside a flow collection; it holds no space.
   let end = i;
-  while (end < t.length && !',[]{}'.includes(t[end]!)) end++;
-  // A plain scalar inside a flow collection ends before `, ` / ` }` / `]`; one outside runs to the line's end.
-  const raw = t.slice(i, end);
-  const trimmed = raw.endsWith(' ') ? raw.slice(0, -1) : raw;
-  if (trimmed === '' || trimmed.includes(' ')) throw new NotCanonical();
-  return [plain(trimmed), i + trimmed.length];
+  for (; end < t.length; end++) {
+    const ch = t.charCodeAt(end);
+    if (ch === COMMA || ch === CLOSE_SEQ || ch === SPACE) break;
+    if (ch === OPEN_SEQ || ch === OPEN_MAP || ch === CLOSE_MAP) throw new NotCanonical();
+  }
+  if (end === i) throw new NotCanonical();
+  return [plain(t.slice(i, end)), end];
 }
+
+const COMMA = 0x2c;
+const SPACE = 0x20;
+const OPEN_SEQ = 0x5b;
+const CLOSE_SEQ = 0x5d;
+const OPEN_MAP = 0x7b;
+const CLOSE_MAP = 0x7d;
 
 /** A whole line's value after `key: `. */
 function lineValue(t: string): unknown {
@@ -100,10 +101,15 @@ function lineValue(t: string): unknown {
 /** `key: value` (or `key:` with the value below) of a line with the given indent. */
 function keyed(line: string, indent: string): [string, string | undefined] {
   if (!line.startsWith(indent)) throw new NotCanonical();
-  const m = /^([A-Za-z]+):(?: (.+))?$/.exec(line.slice(indent.length));
-  if (!m) throw new NotCanonical();
-  return [m[1]!, m[2]];
+  const colon = line.indexOf(':', indent.length);
+  const key = line.slice(indent.length, colon);
+  if (colon < 0 || !KEY.test(key)) throw new NotCanonical();
+  if (colon === line.length - 1) return [key, undefined];
+  if (line.charCodeAt(colon + 1) !== SPACE || colon + 2 === line.length) throw new NotCanonical();
+  return [key, line.slice(colon + 2)];
 }
+
+const KEY = /^[A-Za-z]+$/;
 
 /** The data of the canonical form's text, or NotCanonical. */
 function parseCanonical(text: string): Record<string, unknown> {
