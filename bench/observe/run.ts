@@ -41,9 +41,12 @@ import type { ChildUsage } from './child.js';
 import type { EngineResult } from './engine-child.js';
 import type { FloorResult } from './floor-child.js';
 import type { FixedResult } from './fixed-child.js';
-import { DATA_ROOT, ensureDataSet, type DataSet } from './generate.js';
+import { DATA_ROOT, ensureDataSet, WINDOW_DAYS, WINDOW_TO, type DataSet } from './generate.js';
 import type { NaiveResult } from './naive-child.js';
 import { ensureParquet } from './parquet.js';
+import { addDays } from '../../core/dates.js';
+import { windowEnding } from '../../observe/observe.js';
+import { deliveryDays } from '../../observe/prune.js';
 import type { ReportResult } from './report-child.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -291,20 +294,21 @@ async function main(): Promise<void> {
         },
       ]),
     ) as Record<Tool, Measure>;
-    results.push({ set, m, engine: engine!, floor: floor!, awkGroups, withOlder: withOlder!, olderFiles: older.files.length });
+    results.push({ set, m, engine: engine!, floor: floor!, awkGroups, withOlder: withOlder!, olderFiles: older.files });
   }
   await rm(scratch, { recursive: true, force: true });
 
   // The fixed cost does not depend on the records: measured once, fast and through the positional parse, interleaved.
-  const fixedRuns: Record<'fast' | 'positions', FixedResult[]> = { fast: [], positions: [] };
+  const fixedRuns: Record<'fast' | 'positions' | 'empty', FixedResult[]> = { fast: [], positions: [], empty: [] };
   for (let i = 0; i < o.runs; i++) {
     for (const mode of ['fast', 'positions'] as const) {
       progress(`  fixed cost, ${o.fixedEntries} observed entries: run ${i + 1}/${o.runs}: ${mode}\r`);
       fixedRuns[mode].push((await measureChild<FixedResult>('fixed-child.ts', String(o.fixedEntries), [mode])).result);
     }
+    fixedRuns.empty.push((await measureChild<FixedResult>('fixed-child.ts', '0', ['fast'])).result);
   }
   progress('\n');
-  const fixed = (mode: 'fast' | 'positions', f: (r: FixedResult) => number) => median(fixedRuns[mode].map(f));
+  const fixed = (mode: 'fast' | 'positions' | 'empty', f: (r: FixedResult) => number) => median(fixedRuns[mode].map(f));
 
   const cores = cpus().length;
   console.log(
@@ -348,6 +352,7 @@ async function main(): Promise<void> {
     positionsRead: fixed('positions', (r) => r.readCpuSeconds),
     fastLoad: fixed('fast', (r) => r.cpuSeconds),
     positionsLoad: fixed('positions', (r) => r.cpuSeconds),
+    emptyRead: fixed('empty', (r) => r.readCpuSeconds),
   });
 }
 
@@ -357,9 +362,20 @@ interface Result {
   engine: EngineResult;
   floor: FloorResult;
   awkGroups: number;
-  /** The engine's result with the older days' files beside the window, and how many files those are. */
+  /** The engine's result with the older days' files beside the window, and those files. */
   withOlder: EngineResult;
-  olderFiles: number;
+  olderFiles: string[];
+}
+
+/**
+ * How many of the files are dated (by their name) within a day of the days observe scans: those it reads all the
+ * same, since a file delivered on a day may hold records of the day before.
+ */
+function inMargin(files: readonly string[]): number {
+  const window = windowEnding(WINDOW_TO, WINDOW_DAYS);
+  // The scan starts a day before the window (the look-back); the margin is one more day.
+  const first = addDays(window.from, -2);
+  return files.filter((f) => deliveryDays(f).some((d) => d >= first)).length;
 }
 
 interface Fixed {
@@ -369,6 +385,8 @@ interface Fixed {
   /** The same with the named rules after it (what loadRepoOrThrow costs observe). */
   fastLoad: number;
   positionsLoad: number;
+  /** CPU s of reading the repository with no observed entry: what the entries' own cost is measured above. */
+  emptyRead: number;
 }
 
 /** Bytes of `512MB`, `2GiB` and the like (decimal and binary units, as flowLogs.memoryLimit takes them). */
@@ -416,14 +434,17 @@ function printGoals(o: Options, results: readonly Result[], fixed: Fixed): void 
     }
     const olderRead = withOlder.files - engine.files;
     row([
-      n, `${OLDER_DAYS} older days beside the window: files read`, `${olderRead} of ${olderFiles}`, `CPU ${m.older.cpu.toFixed(2)} vs ${m.engine.cpu.toFixed(2)} s`, x(m.older.cpu / m.engine.cpu),
-      'none read', verdict(olderRead === 0),
+      n, `${OLDER_DAYS} older days beside the window: files read`, `${olderRead} of ${olderFiles.length}`, `CPU ${m.older.cpu.toFixed(2)} vs ${m.engine.cpu.toFixed(2)} s`,
+      x(m.older.cpu / m.engine.cpu), `${inMargin(olderFiles)} in margin`, verdict(olderRead === inMargin(olderFiles)),
     ]);
     row([n, 'window moved by one day vs a full run', 'not built', 'a full run (today)', '1.00x', '<= 0.25x', 'FAILS']);
     cpuRow('report CPU vs observe', m.report, m.engine, 'observe', 1.2);
   }
   const fr = fixed.fastRead;
   row(['-', `fixed cost: read ${o.fixedEntries} observed entries`, `${fr.toFixed(2)} cpu s`, `positions ${fixed.positionsRead.toFixed(2)} cpu s`, x(fr / fixed.positionsRead), '<= 0.5 s', verdict(fr <= 0.5)]);
+  const own = fr - fixed.emptyRead;
+  const ownPositions = fixed.positionsRead - fixed.emptyRead;
+  row(['-', '  of which the entries (less a read of none)', `${own.toFixed(2)} cpu s`, `positions ${ownPositions.toFixed(2)} cpu s`, x(own / ownPositions), '', '']);
   row([
     '-', '  the same with validation (loadRepoOrThrow)', `${fixed.fastLoad.toFixed(2)} cpu s`, `positions ${fixed.positionsLoad.toFixed(2)} cpu s`, x(fixed.fastLoad / fixed.positionsLoad), '<= 0.5 s',
     verdict(fixed.fastLoad <= 0.5),
