@@ -9,6 +9,7 @@ import { sortFindings, type Finding } from '../core/findings.js';
 import { assertSafeName } from '../core/names.js';
 import { compareText } from '../core/text.js';
 import { parseYamlSource, type YamlSource } from '../core/yaml-source.js';
+import { observedSource } from './read-observed.js';
 import { checkSchema, type SchemaName } from './schema.js';
 import { findingAtFile } from './positions.js';
 import { didYouMean } from './suggest.js';
@@ -173,7 +174,7 @@ async function loadFile<T>(
 ): Promise<LoadedFile<T> | undefined> {
   const text = await readText(root, rel, optional);
   if (text === undefined) return undefined;
-  const source = parseYamlSource(rel, text);
+  const source = schema === 'observed' ? observedSource(rel, text) : parseYamlSource(rel, text);
   const errors = source.errors.length > 0 ? source.errors : await checkSchema(source, schema);
   if (errors.length > 0) {
     findings.push(...errors);

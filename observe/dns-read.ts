@@ -15,6 +15,7 @@ import { compareText, firstLine } from '../core/text.js';
 import { formatPath, locate, type YamlSource } from '../core/yaml-source.js';
 import type { EnvironmentConfig } from '../model/types.js';
 import { openDuckDb } from './duckdb-session.js';
+import { filesForRange } from './prune.js';
 
 /** The fields leastpath reads, typed; any other field of a line is ignored (a new minor version adds fields). */
 const DNS_COLUMNS =
@@ -98,7 +99,7 @@ export async function readDnsLogs(opts: DnsReadOptions): Promise<DnsRead | undef
   if (!dns) return undefined;
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   try {
-    const files = await resolveDnsFiles(duck.connection, dns.files, dirname(opts.environmentFile), opts.root, opts.environmentSource);
+    const files = await filesForRange(await resolveDnsFiles(duck.connection, dns.files, dirname(opts.environmentFile), opts.root, opts.environmentSource), opts);
     return await readDnsFiles(duck.connection, files, opts);
   } finally {
     duck.close();

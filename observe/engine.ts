@@ -13,6 +13,7 @@ import type { Engine, EnvironmentPolicies } from '../model/types.js';
 import { readFlowLogs, type UnknownFields } from './duckdb-checks.js';
 import { flowLogsTimeBound, openDuckDb, query, withTimeBound, type TimeBound } from './duckdb-session.js';
 import { resolveFiles } from './duckdb-view.js';
+import { filesForRange, type ScanRange } from './prune.js';
 import { trackAthena, trackFiles } from './progress.js';
 import { countFileLines, flowLogsFor, type EngineFlowLogs, type FlowLogFile } from './sources.js';
 import type { RenderedQuery } from './sql.js';
@@ -29,6 +30,8 @@ export interface FlowLogSource {
   region?: string;
   /** The Athena client (tests pass a mocked one); default: one for `region`. */
   athenaClient?: AthenaClient | undefined;
+  /** The seconds the query scans: DuckDB leaves out the files whose delivery day lies outside them (prune.ts). */
+  scan?: ScanRange | undefined;
 }
 
 /** An environment's flow logs for `engine` (default its flowLogs.engine; flowLogsFor checks that the engine can read them). */
@@ -96,7 +99,8 @@ async function withDuckDb<T>(source: FlowLogSource, shown: FlowLogProgress, use:
     const duck = await openDuckDb({ memoryLimit: source.flowLogs.memoryLimit });
     const { connection } = duck;
     try {
-      const files = await resolveFiles(connection, source.flowLogs.files, source.baseDir, source.root, source.environment);
+      const matched = await resolveFiles(connection, source.flowLogs.files, source.baseDir, source.root, source.environment);
+      const files = source.scan ? await filesForRange(matched, source.scan, connection) : matched;
       const bound = boundOf(source);
       track.onFiles(files.length);
       const value = await use({

@@ -139,7 +139,8 @@ export async function readObservations(opts: {
   const previous = [...opts.previous];
   const input = (relation: string) => queryInput(relation, opts.config.workloads, opts.window, opts.config.vpcCidrs, previous);
   const observeQuery = { render: (relation: string) => renderObserveQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: toRow };
-  return withFlowLogs(opts.source, opts.shown, async (logs) => {
+  const scanned = input('flow_logs');
+  return withFlowLogs({ ...opts.source, scan: { from: scanned.scanFrom, to: scanned.winTo } }, opts.shown, async (logs) => {
     const { rows, fallback, unknownFields } = await logs.read(observeQuery);
     if (logs.engine === 'athena') return { rows, malformed: [], files: 0 };
     const { connection, files, bound } = logs;

@@ -114,8 +114,9 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
     rules: ruleMatches(rules),
     thresholds,
   });
-  const source = environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient);
-  const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: decodeReportRow };
+  const scanned = input('flow_logs');
+  const source = { ...environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient), scan: { from: scanned.scanFrom, to: scanned.winTo } };
+  const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: scanned.winFrom, decode: decodeReportRow };
   const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${env.name}` }, (logs) => logs.read(reportQuery));
   const report = assembleReport({ environment: env.name, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   await addNames(opts.root, env, window, report, allowlist);

@@ -2,7 +2,9 @@
  * One measured run of the observe engine, in its own process so its peak RSS is its own: reads a data set with
  * readObservationsDuckDb, assembles the observed files (nothing is written), and prints one JSON line.
  *
- * Usage: node --import tsx bench/observe/engine-child.ts <data-set dir> [memory limit, e.g. 512MB]
+ * Usage: node --import tsx bench/observe/engine-child.ts <data-set dir>[,<more dirs>] [memory limit, e.g. 512MB, or -]
+ * The first folder is the data set (the repository root); each folder is read as its *.log.gz, or its *.parquet
+ * when it holds a Parquet twin (bench/observe/parquet.ts).
  */
 import { join, resolve } from 'node:path';
 import { assembleObserved, sourceStats } from '../../observe/assemble.js';
@@ -15,16 +17,19 @@ import { benchEnvironment, WINDOW_DAYS, WINDOW_TO } from './generate.js';
 export interface EngineResult extends ChildUsage {
   /** Records observe counted in the window (source.records). */
   records: number;
+  /** Files read (after those outside the window were left out). */
+  files: number;
   egress: number;
   rejected: number;
   duckdb: string;
 }
 
 async function main(): Promise<void> {
-  const dir = resolve(dataSetArg('engine-child.ts'));
-  const base = benchEnvironment([join(dir, '*.log.gz')]);
+  const dirs = dataSetArg('engine-child.ts').split(',').map((d) => resolve(d));
+  const dir = dirs[0]!;
+  const base = benchEnvironment(dirs.map((d) => join(d, d.endsWith('-parquet') ? '*.parquet' : '*.log.gz')));
   // A second argument is flowLogs.memoryLimit (the bench's capped run).
-  const memoryLimit = process.argv[3];
+  const memoryLimit = process.argv[3] === '-' ? undefined : process.argv[3];
   const config = memoryLimit ? { ...base, flowLogs: { ...base.flowLogs, memoryLimit } } : base;
   const window = windowEnding(WINDOW_TO, WINDOW_DAYS);
   const { value, usage } = await measured(async () => {
@@ -45,6 +50,7 @@ async function main(): Promise<void> {
   const result: EngineResult = {
     ...usage,
     records: sourceStats(value.obs.rows, 'duckdb').records,
+    files: value.obs.files,
     egress: all.reduce((n, o) => n + o.egress.length, 0),
     rejected: all.reduce((n, o) => n + o.rejected.length, 0),
     duckdb: version,

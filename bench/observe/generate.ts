@@ -46,6 +46,8 @@ export interface GenerateOptions {
   records: number;
   files: number;
   seed: string;
+  /** Lay the logs out this many days earlier (default 0): older days beside the window, which observe never needs. */
+  daysBefore?: number;
 }
 
 export interface DataSet {
@@ -383,8 +385,10 @@ async function fillFile(s: Sink, w: World, rng: Rng, slotStart: number, slotEnd:
 
 /** Where a data set of these options lives: a hash of the options and the generator version. */
 export function dataSetDir(o: GenerateOptions): string {
-  const key = createHash('sha256').update(JSON.stringify({ v: GENERATOR_VERSION, ...o })).digest('hex').slice(0, 12);
-  return join(DATA_ROOT, `observe-${o.records}-${o.files}-${key}`);
+  // Without daysBefore the key is the one earlier data sets were stored under.
+  const { daysBefore, ...rest } = o;
+  const key = createHash('sha256').update(JSON.stringify({ v: GENERATOR_VERSION, ...rest, ...(daysBefore ? { daysBefore } : {}) })).digest('hex').slice(0, 12);
+  return join(DATA_ROOT, `observe-${o.records}-${o.files}${daysBefore ? `-before${daysBefore}` : ''}-${key}`);
 }
 
 function stamp(t: number): string {
@@ -411,6 +415,7 @@ export async function ensureDataSet(o: GenerateOptions, log: (msg: string) => vo
   await mkdir(tmp, { recursive: true });
   const world = buildWorld();
   const slot = (WIN_END - LOG_START) / o.files;
+  const shift = (o.daysBefore ?? 0) * DAY;
   const names: string[] = [];
   let records = 0;
   let inWindow = 0;
@@ -418,10 +423,10 @@ export async function ensureDataSet(o: GenerateOptions, log: (msg: string) => vo
   let textBytes = 0;
   for (let i = 0; i < o.files; i++) {
     const quota = Math.floor(o.records / o.files) + (i < o.records % o.files ? 1 : 0);
-    const slotStart = Math.floor(LOG_START + i * slot);
+    const slotStart = Math.floor(LOG_START + i * slot) - shift;
     const name = `${ACCOUNT}_vpcflowlogs_${REGION}_${FLOW_LOG}_${stamp(slotStart)}_${hex(i, 4)}.log.gz`;
     const sink = openSink(join(tmp, name), quota);
-    await fillFile(sink, world, makeRng(`${o.seed}:${i}`), slotStart, Math.floor(LOG_START + (i + 1) * slot));
+    await fillFile(sink, world, makeRng(`${o.seed}:${i}`), slotStart, Math.floor(LOG_START + (i + 1) * slot) - shift);
     await closeSink(sink);
     names.push(name);
     records += sink.count;
