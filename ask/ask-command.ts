@@ -40,13 +40,21 @@ export function sqlPolicy(flags: AskFlags, setup: { ask?: AskConfig; environment
   const configured = setup.ask?.maxLimit ?? DEFAULT_MAX_LIMIT;
   const maxLimit = Math.min(configured, flags.maxLimit ?? configured);
   return flags.logs === 'dns'
-    ? { table: DNS_TABLE, columns: DNS_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay, logs: 'dns' }
+    ? {
+        table: DNS_TABLE,
+        columns: DNS_LOG_COLUMNS.map((c) => c.name),
+        partitionColumn: PARTITION_COLUMN,
+        maxLimit,
+        earliestDay,
+        logs: 'dns',
+      }
     : { table, columns: FLOW_LOG_COLUMNS.map((c) => c.name), partitionColumn: PARTITION_COLUMN, maxLimit, earliestDay };
 }
 
 function parseMaxLimit(value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-limit must be a whole number, 1 or more, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--max-limit must be a whole number, 1 or more, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -82,7 +90,13 @@ export async function bindQuery(sql: string): Promise<{ bound: ParameterizedQuer
 }
 
 /** Runs a bound query, read-only, on the environment's engine (DuckDB for the query logs). */
-export async function runQuery(input: { root: string; environment: EnvironmentPolicies; ask?: AskConfig; policy: SqlPolicy; bound: ParameterizedQuery }): Promise<QueryResult> {
+export async function runQuery(input: {
+  root: string;
+  environment: EnvironmentPolicies;
+  ask?: AskConfig;
+  policy: SqlPolicy;
+  bound: ParameterizedQuery;
+}): Promise<QueryResult> {
   const { root, environment, ask, policy, bound } = input;
   const config = environment.environment.value;
   const { DEFAULT_ASK_MAX_SECONDS, runOnAthena, runOnDuckDb } = await import('./run.js');
@@ -93,7 +107,15 @@ export async function runQuery(input: { root: string; environment: EnvironmentPo
     const dns = config.dnsLogs;
     if (!dns) throw new UsageError(`--logs dns: environment ${config.environment} has no dnsLogs in ${file}`);
     return runOnDuckDb(
-      { patterns: dns.files, baseDir: dirname(join(root, file)), root, memoryLimit: config.flowLogs.memoryLimit, environment: environment.environment.source, logs: 'dns', bound: timeBound },
+      {
+        patterns: dns.files,
+        baseDir: dirname(join(root, file)),
+        root,
+        memoryLimit: config.flowLogs.memoryLimit,
+        environment: environment.environment.source,
+        logs: 'dns',
+        bound: timeBound,
+      },
       policy.table,
       bound.numbered.sql,
       bound.numbered.params,
@@ -101,7 +123,12 @@ export async function runQuery(input: { root: string; environment: EnvironmentPo
     );
   }
   if (flowLogs.engine === 'athena') {
-    return runOnAthena({ athena: flowLogs.athena, region: config.region, configFile: file, bound: timeBound }, bound.sql, bound.params, bound.literals);
+    return runOnAthena(
+      { athena: flowLogs.athena, region: config.region, configFile: file, bound: timeBound },
+      bound.sql,
+      bound.params,
+      bound.literals,
+    );
   }
   return runOnDuckDb(
     {

@@ -71,9 +71,38 @@ const NUMBER = /\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 const WORD_CHAR = /[A-Za-z0-9_]/;
 /** Tokens after which an ORDER BY / GROUP BY item ends. */
-const ITEM_END = new Set([',', ')', 'ASC', 'DESC', 'NULLS', 'LIMIT', 'OFFSET', 'HAVING', 'ORDER', 'WINDOW', 'UNION', 'INTERSECT', 'EXCEPT']);
+const ITEM_END = new Set([
+  ',',
+  ')',
+  'ASC',
+  'DESC',
+  'NULLS',
+  'LIMIT',
+  'OFFSET',
+  'HAVING',
+  'ORDER',
+  'WINDOW',
+  'UNION',
+  'INTERSECT',
+  'EXCEPT',
+]);
 /** Words that start a clause other than an ORDER BY / GROUP BY list. */
-const CLAUSES = new Set(['SELECT', 'FROM', 'WHERE', 'HAVING', 'LIMIT', 'OFFSET', 'UNION', 'INTERSECT', 'EXCEPT', 'ON', 'JOIN', 'WINDOW', 'PARTITION', 'WITH']);
+const CLAUSES = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'HAVING',
+  'LIMIT',
+  'OFFSET',
+  'UNION',
+  'INTERSECT',
+  'EXCEPT',
+  'ON',
+  'JOIN',
+  'WINDOW',
+  'PARTITION',
+  'WITH',
+]);
 const INTERVAL_UNITS = new Set(['SECOND', 'MINUTE', 'HOUR', 'DAY', 'MONTH', 'YEAR']);
 
 /** `sql` (accepted by checkSql) with its literals as parameters, and their values in order; or why that cannot be done. */
@@ -104,14 +133,29 @@ function rewrite(sql: string): ParameterizedQuery {
     else if (t.kind === 'word' && t.text === 'INTERVAL' && next?.kind === 'string') {
       // INTERVAL '7' DAY: a count cannot be a parameter inside the literal, but may multiply a unit interval.
       const unit = tokens[i + 2];
-      if (unit?.kind !== 'word' || !INTERVAL_UNITS.has(unit.text) || !/^\d{1,9}$/.test(next.text)) return unsound("an INTERVAL must read INTERVAL '7' DAY");
+      if (unit?.kind !== 'word' || !INTERVAL_UNITS.has(unit.text) || !/^\d{1,9}$/.test(next.text))
+        return unsound("an INTERVAL must read INTERVAL '7' DAY");
       const n = Number(next.text);
-      replaced.push({ start: t.start, end: unit.end, value: n, type: 'INTEGER', literal: String(n), form: (p) => `(${p} * INTERVAL '1' ${unit.text})` });
+      replaced.push({
+        start: t.start,
+        end: unit.end,
+        value: n,
+        type: 'INTEGER',
+        literal: String(n),
+        form: (p) => `(${p} * INTERVAL '1' ${unit.text})`,
+      });
       i += 2;
     } else if (t.kind === 'word' && (t.text === 'TIMESTAMP' || t.text === 'DATE') && next?.kind === 'string') {
       // TIMESTAMP '2026-11-20 00:00:00': the typed literal becomes a cast of a text parameter.
       const value = next.text.replace(/''/g, "'");
-      replaced.push({ start: t.start, end: next.end, value, type: 'VARCHAR', literal: quote(value), form: (p) => `CAST(${p} AS ${t.text})` });
+      replaced.push({
+        start: t.start,
+        end: next.end,
+        value,
+        type: 'VARCHAR',
+        literal: quote(value),
+        form: (p) => `CAST(${p} AS ${t.text})`,
+      });
       i += 1;
     } else if (t.kind === 'word' && CLAUSES.has(t.text)) byList[byList.length - 1] = false;
     else if (t.kind === 'string') {
@@ -119,7 +163,8 @@ function rewrite(sql: string): ParameterizedQuery {
       replaced.push({ start: t.start, end: t.end, value, type: 'VARCHAR', literal: quote(value), form: (p) => p });
     } else if (t.kind === 'number') {
       if (isSyntax(prev, 'LIMIT', 'OFFSET')) limits.push(Number(t.text));
-      else if (byList[byList.length - 1] && isSyntax(prev, 'BY', ',') && (next === undefined || isSyntax(next, ...ITEM_END))) ordinals.push(Number(t.text));
+      else if (byList[byList.length - 1] && isSyntax(prev, 'BY', ',') && (next === undefined || isSyntax(next, ...ITEM_END)))
+        ordinals.push(Number(t.text));
       else replaced.push(numberParam(t));
     }
   }
@@ -198,7 +243,8 @@ function tokenize(sql: string): Token[] {
     const num = NUMBER.exec(sql);
     if (num) {
       const end = i + num[0].length;
-      if (end < sql.length && (WORD_CHAR.test(sql[end] as string) || sql[end] === "'" || sql[end] === '"')) unsound(`cannot read the number at "${sql.slice(i, end + 1)}"`);
+      if (end < sql.length && (WORD_CHAR.test(sql[end] as string) || sql[end] === "'" || sql[end] === '"'))
+        unsound(`cannot read the number at "${sql.slice(i, end + 1)}"`);
       out.push({ kind: 'number', start: i, end, text: num[0] });
       i = end;
       continue;
@@ -230,13 +276,19 @@ function crossCheck(sql: string, tokens: readonly Token[], limits: readonly numb
     if (v.type === 'single_quote_string' || v.type === 'timestamp' || v.type === 'date') strings.push(String(v.value));
     if (isNumber(v)) numbers.push(Math.abs(Number(v.value)));
     for (const [key, child] of Object.entries(v)) {
-      if (key === 'limit' && isNode(child) && Array.isArray(child.value)) astLimits.push(...child.value.filter(isNumber).map((n) => Number(n.value)));
+      if (key === 'limit' && isNode(child) && Array.isArray(child.value))
+        astLimits.push(...child.value.filter(isNumber).map((n) => Number(n.value)));
       if (key === 'groupby') {
         const list = isNode(child) ? child.columns : child;
         if (Array.isArray(list)) astOrdinals.push(...list.filter(isNumber).map((n) => Number(n.value)));
       }
       if (key === 'orderby' && Array.isArray(child)) {
-        astOrdinals.push(...child.map((o) => (isNode(o) ? o.expr : undefined)).filter(isNumber).map((n) => Number(n.value)));
+        astOrdinals.push(
+          ...child
+            .map((o) => (isNode(o) ? o.expr : undefined))
+            .filter(isNumber)
+            .map((n) => Number(n.value)),
+        );
       }
       stack.push(child);
     }

@@ -36,7 +36,7 @@ const NOTES: Record<string, string> = {
 const DNS_NOTES: Record<string, string> = {
   query_timestamp: "ISO 8601 UTC text, e.g. '2026-11-08T10:00:01Z'",
   query_name: "the name asked for, with a trailing dot, e.g. 'api.stripe.com.'",
-  rcode: "NOERROR, NXDOMAIN, SERVFAIL, ...",
+  rcode: 'NOERROR, NXDOMAIN, SERVFAIL, ...',
   srcaddr: 'the address of the instance that asked',
   firewall_rule_action: 'ALLOW, ALERT or BLOCK when a DNS Firewall rule matched, else NULL',
   day: "partition column: the UTC day of query_timestamp as text 'YYYY/MM/DD'",

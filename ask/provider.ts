@@ -25,7 +25,7 @@ export const NO_PROVIDER = [
   '  # Amazon Bedrock (Converse API), with your AWS credentials',
   '  provider: bedrock',
   '  model: anthropic.claude-3-5-sonnet-20240620-v1:0',
-  '  region: eu-west-1          # optional, default: the environment\'s region',
+  "  region: eu-west-1          # optional, default: the environment's region",
   '',
   '  # or any OpenAI-compatible chat endpoint (a local model server works)',
   '  provider: openai-compatible',
@@ -55,5 +55,11 @@ export async function createProvider(config: AskConfig | undefined, opts: Provid
     }
   }
   const { openAiCompatibleProvider } = await import('./openai.js');
-  return openAiCompatibleProvider({ baseUrl: config.baseUrl, model, timeoutMs, ...(apiKey ? { apiKey } : {}), ...(opts.sleep ? { sleep: opts.sleep } : {}) });
+  return openAiCompatibleProvider({
+    baseUrl: config.baseUrl,
+    model,
+    timeoutMs,
+    ...(apiKey ? { apiKey } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+  });
 }

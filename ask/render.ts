@@ -11,11 +11,10 @@ export function renderTable(result: QueryResult): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => text(r[i] ?? null).length)));
   const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null));
   const line = (cells: string[], align: boolean[]) =>
-    cells.map((c, i) => (align[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
-  const out = [
-    line(columns, numeric),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.map((r) => line(r.map(text), numeric)),
-  ];
+    cells
+      .map((c, i) => (align[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(columns, numeric), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r.map(text), numeric))];
   return `${out.join('\n')}\n${count}`;
 }

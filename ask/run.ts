@@ -58,11 +58,18 @@ interface FlowLogSource {
 }
 
 /** Functions the validator allows that DuckDB names otherwise (the prompt asks for the Athena dialect). */
-const TRINO_MACROS = ['from_unixtime(s) AS to_timestamp(s)', 'to_unixtime(t) AS epoch(t)', 'approx_distinct(x) AS approx_count_distinct(x)'];
+const TRINO_MACROS = [
+  'from_unixtime(s) AS to_timestamp(s)',
+  'to_unixtime(t) AS epoch(t)',
+  'approx_distinct(x) AS approx_count_distinct(x)',
+];
 
 /** A DuckDB session where `table` is the environment's flow logs and no other file can be read. */
 export async function openReadOnlySession(source: FlowLogSource, table: string): Promise<ReadOnlySession> {
-  if (table.toLowerCase() === 'flow_logs') throw new UsageError('the duckdb engine reads the files through its own view flow_logs: name the table otherwise (flowLogs.athena.table)');
+  if (table.toLowerCase() === 'flow_logs')
+    throw new UsageError(
+      'the duckdb engine reads the files through its own view flow_logs: name the table otherwise (flowLogs.athena.table)',
+    );
   const duck = await openDuckDb({ memoryLimit: source.memoryLimit });
   const { connection } = duck;
   const close = duck.close;
@@ -105,7 +112,12 @@ function paramType(v: SqlParam): DuckDBType {
 
 const DUCKDB_TYPES: Record<ParamType, DuckDBType> = { VARCHAR, INTEGER, BIGINT, DOUBLE };
 
-async function runDuckDb(connection: DuckDBConnection, sql: string, params: readonly SqlParam[], types?: readonly ParamType[]): Promise<QueryResult> {
+async function runDuckDb(
+  connection: DuckDBConnection,
+  sql: string,
+  params: readonly SqlParam[],
+  types?: readonly ParamType[],
+): Promise<QueryResult> {
   let reader;
   try {
     reader = await connection.runAndReadAll(sql, [...params], types ? types.map((t) => DUCKDB_TYPES[t]) : params.map(paramType));
@@ -131,7 +143,13 @@ function cell(v: unknown): Cell {
 }
 
 /** Runs the query once over the environment's files (engine duckdb). */
-export async function runOnDuckDb(source: FlowLogSource, table: string, sql: string, params: readonly SqlParam[], types?: readonly ParamType[]): Promise<QueryResult> {
+export async function runOnDuckDb(
+  source: FlowLogSource,
+  table: string,
+  sql: string,
+  params: readonly SqlParam[],
+  types?: readonly ParamType[],
+): Promise<QueryResult> {
   const session = await openReadOnlySession(source, table);
   try {
     return await session.run(sql, params, types);
@@ -155,7 +173,13 @@ interface AthenaTarget {
  * as `literals` (numbers as the query wrote them); stopped past the time bound and flowLogs.athena.maxBytesScanned.
  * Every value comes back as text.
  */
-export async function runOnAthena(target: AthenaTarget, sql: string, params: readonly SqlParam[], literals?: readonly string[], client?: AthenaClient): Promise<QueryResult> {
+export async function runOnAthena(
+  target: AthenaTarget,
+  sql: string,
+  params: readonly SqlParam[],
+  literals?: readonly string[],
+  client?: AthenaClient,
+): Promise<QueryResult> {
   const { AthenaClient: Client } = await import('@aws-sdk/client-athena');
   const { runAthenaQuery } = await import('../observe/athena.js');
   const rows = await runAthenaQuery({

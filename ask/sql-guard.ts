@@ -50,8 +50,29 @@ const refuse = (reason: string): never => {
 };
 
 const BINARY_OPERATORS = new Set([
-  '=', '<>', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '||', 'AND', 'OR',
-  'LIKE', 'NOT LIKE', 'IN', 'NOT IN', 'BETWEEN', 'NOT BETWEEN', 'IS', 'IS NOT',
+  '=',
+  '<>',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '||',
+  'AND',
+  'OR',
+  'LIKE',
+  'NOT LIKE',
+  'IN',
+  'NOT IN',
+  'BETWEEN',
+  'NOT BETWEEN',
+  'IS',
+  'IS NOT',
 ]);
 /** EXTRACT fields that Athena and DuckDB read alike (DOW and DOY number days differently in the two). */
 const EXTRACT_FIELDS = new Set(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second']);
@@ -62,11 +83,37 @@ const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
 
 /** Scalar and window functions: strings, numbers, dates, conditionals. Nothing that reads files or the network. */
 const FUNCTIONS = new Set([
-  'not', 'exists', 'coalesce', 'nullif', 'greatest', 'least',
-  'lower', 'upper', 'substr', 'substring', 'length', 'concat', 'trim', 'replace', 'starts_with', 'strpos', 'split_part',
-  'abs', 'round', 'floor', 'ceil', 'ceiling',
-  'current_date', 'date_trunc', 'from_unixtime', 'to_unixtime', 'date_format',
-  'row_number', 'rank', 'dense_rank', 'approx_distinct',
+  'not',
+  'exists',
+  'coalesce',
+  'nullif',
+  'greatest',
+  'least',
+  'lower',
+  'upper',
+  'substr',
+  'substring',
+  'length',
+  'concat',
+  'trim',
+  'replace',
+  'starts_with',
+  'strpos',
+  'split_part',
+  'abs',
+  'round',
+  'floor',
+  'ceil',
+  'ceiling',
+  'current_date',
+  'date_trunc',
+  'from_unixtime',
+  'to_unixtime',
+  'date_format',
+  'row_number',
+  'rank',
+  'dense_rank',
+  'approx_distinct',
 ]);
 
 /** The functions a query may call, as the prompt of `ask` lists them (NOT and EXISTS read as operators). */
@@ -80,7 +127,24 @@ const SYSTEM_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'system', 's
 const SYSTEM_TABLE = /^(?:duckdb_|pg_|sqlite_|information_schema)/;
 
 /** Keys of a SELECT node that the walker understands; any other key must be empty. */
-const SELECT_KEYS = new Set(['with', 'type', 'options', 'distinct', 'columns', 'from', 'where', 'groupby', 'having', 'orderby', 'limit', '_next', 'set_op', 'loc', 'parentheses', '_parentheses']);
+const SELECT_KEYS = new Set([
+  'with',
+  'type',
+  'options',
+  'distinct',
+  'columns',
+  'from',
+  'where',
+  'groupby',
+  'having',
+  'orderby',
+  'limit',
+  '_next',
+  'set_op',
+  'loc',
+  'parentheses',
+  '_parentheses',
+]);
 const FROM_KEYS = new Set(['db', 'table', 'as', 'join', 'on', 'expr', 'loc']);
 
 /** Checks one query against the policy: `{ ok, sql, limit }` to run, or the one-line reason it is refused. */
@@ -295,10 +359,12 @@ class Walker {
         let columns = this.query(cte.stmt.ast, ctes, undefined);
         if (!isEmpty(cte.columns)) {
           if (!Array.isArray(cte.columns)) refuse('cannot classify a CTE column list');
-          columns = new Set((cte.columns as unknown[]).map((c) => {
-            if (isNode(c)) this.see(c);
-            return nameOf(c);
-          }));
+          columns = new Set(
+            (cte.columns as unknown[]).map((c) => {
+              if (isNode(c)) this.see(c);
+              return nameOf(c);
+            }),
+          );
         }
         ctes.set(name, columns);
       }
@@ -306,7 +372,8 @@ class Walker {
     let output: ReadonlySet<string> | undefined;
     for (let s: Node | undefined = select; s !== undefined; s = isNode(s._next) ? s._next : undefined) {
       if (s !== select && !isEmpty(s.with)) refuse('WITH inside a set operation');
-      if (!isEmpty(s.set_op) && !SET_OPERATORS.has(String(s.set_op).toLowerCase())) refuse(`set operator ${String(s.set_op)} is not allowed`);
+      if (!isEmpty(s.set_op) && !SET_OPERATORS.has(String(s.set_op).toLowerCase()))
+        refuse(`set operator ${String(s.set_op)} is not allowed`);
       if (s.type !== 'select') refuse(`only SELECT is allowed, not ${String(s.type).toUpperCase()}`);
       const columns = this.select(s, ctes, parent);
       output ??= columns;
@@ -320,7 +387,10 @@ class Walker {
       if (!SELECT_KEYS.has(key) && !isEmpty(value)) refuse(`unsupported clause: ${key.toUpperCase()}`);
     }
     if (!isEmpty(s.options)) refuse('SELECT options are not allowed');
-    if (!isEmpty(s.distinct) && !(s.distinct === 'DISTINCT' || (isNode(s.distinct) && s.distinct.type === 'DISTINCT' && this.see(s.distinct)))) {
+    if (
+      !isEmpty(s.distinct) &&
+      !(s.distinct === 'DISTINCT' || (isNode(s.distinct) && s.distinct.type === 'DISTINCT' && this.see(s.distinct)))
+    ) {
       refuse('cannot classify DISTINCT');
     }
     if (!Array.isArray(s.from) || s.from.length === 0) refuse(`a SELECT must read from ${this.policy.table}`);
@@ -366,14 +436,17 @@ class Walker {
     if (!isEmpty(s.where)) this.expr(s.where, scope, false);
     for (const src of scope.sources.filter((x) => x.isTable)) {
       if (!this.hasPartitionFilter(s.where, src, scope)) {
-        refuse(`no filter on the partition column "${this.policy.partitionColumn}" of ${this.policy.table} (e.g. WHERE ${this.policy.partitionColumn} >= '2026/01/01')`);
+        refuse(
+          `no filter on the partition column "${this.policy.partitionColumn}" of ${this.policy.table} (e.g. WHERE ${this.policy.partitionColumn} >= '2026/01/01')`,
+        );
       }
     }
     if (!isEmpty(s.groupby)) {
       const g = s.groupby;
       const list = isNode(g) ? g.columns : g;
       if (!Array.isArray(list)) refuse('cannot classify GROUP BY');
-      if (isNode(g)) for (const [k, v] of Object.entries(g)) if (k !== 'columns' && !isEmpty(v)) refuse(`unsupported GROUP BY modifier: ${k}`);
+      if (isNode(g))
+        for (const [k, v] of Object.entries(g)) if (k !== 'columns' && !isEmpty(v)) refuse(`unsupported GROUP BY modifier: ${k}`);
       for (const e of list as unknown[]) this.expr(e, scope, true);
     }
     if (!isEmpty(s.having)) this.expr(s.having, scope, true);
@@ -492,7 +565,8 @@ class Walker {
       case 'function': {
         const parts = isNode(v.name) ? v.name.name : undefined;
         const qualified = isNode(v.name) && Object.entries(v.name).some(([k, x]) => k !== 'name' && !isEmpty(x));
-        if (qualified || !Array.isArray(parts) || parts.length !== 1 || !isNode(parts[0])) refuse('qualified function names are not allowed');
+        if (qualified || !Array.isArray(parts) || parts.length !== 1 || !isNode(parts[0]))
+          refuse('qualified function names are not allowed');
         const part = (parts as Node[])[0] as Node;
         this.see(part);
         const name = nameOf(part);
@@ -555,7 +629,10 @@ class Walker {
         const args = v.args;
         if (!isNode(args) || !isEmpty(args.cast_type)) return refuse('cannot classify EXTRACT');
         const field = String(args.field).toLowerCase();
-        if (!EXTRACT_FIELDS.has(field)) refuse(`EXTRACT(${String(args.field).toUpperCase()} ...) is not allowed: use one of ${[...EXTRACT_FIELDS].join(', ').toUpperCase()}`);
+        if (!EXTRACT_FIELDS.has(field))
+          refuse(
+            `EXTRACT(${String(args.field).toUpperCase()} ...) is not allowed: use one of ${[...EXTRACT_FIELDS].join(', ').toUpperCase()}`,
+          );
         return walk(args.source);
       }
       default:
@@ -564,7 +641,10 @@ class Walker {
   }
 
   private window(over: unknown, scope: Scope): void {
-    const spec = isNode(over) && over.type === 'window' && isNode(over.as_window_specification) ? over.as_window_specification.window_specification : undefined;
+    const spec =
+      isNode(over) && over.type === 'window' && isNode(over.as_window_specification)
+        ? over.as_window_specification.window_specification
+        : undefined;
     if (!isNode(spec)) return refuse('named windows are not allowed');
     this.see(over as Node);
     if (!isEmpty(spec.name) || !isEmpty(spec.window_frame_clause)) refuse('window frames and named windows are not allowed');
@@ -589,7 +669,10 @@ class Walker {
     // `day` or `"day"` (a quoted identifier, unqualified) or `f.day` / `f."day"`.
     const isDay = (e: unknown): boolean =>
       isNode(e) &&
-      ((e.type === 'column_ref' && typeof e.column === 'string' && e.column.toLowerCase() === partition && (isEmpty(e.table) ? tables === 1 : nameOf(e.table) === src.name)) ||
+      ((e.type === 'column_ref' &&
+        typeof e.column === 'string' &&
+        e.column.toLowerCase() === partition &&
+        (isEmpty(e.table) ? tables === 1 : nameOf(e.table) === src.name)) ||
         (e.type === 'double_quote_string' && typeof e.value === 'string' && e.value.toLowerCase() === partition && tables === 1));
     // A bound is a day as the partition writes it ('2026/11/21'), a real one: '' or '0000/00/00' would pass every
     // partition. And it must bound from below (=, >, >=, BETWEEN, IN): day < '2026/11/21' alone still scans all the
@@ -656,7 +739,8 @@ function limitOf(limit: unknown): { count: number; offset?: number } | undefined
   if (isEmpty(limit)) return undefined;
   if (!isNode(limit) || !Array.isArray(limit.value)) return refuse('cannot classify LIMIT');
   const values = (limit.value as unknown[]).map((v) => {
-    if (!isNode(v) || v.type !== 'number' || typeof v.value !== 'number' || !Number.isSafeInteger(v.value) || v.value < 0) return refuse('LIMIT and OFFSET must be whole numbers');
+    if (!isNode(v) || v.type !== 'number' || typeof v.value !== 'number' || !Number.isSafeInteger(v.value) || v.value < 0)
+      return refuse('LIMIT and OFFSET must be whole numbers');
     return v.value;
   });
   if (limit.seperator === '' && values.length === 1) return { count: values[0] as number };

@@ -91,14 +91,21 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .description('resolved rules, exceptions, quota use, changes against what is committed, and the what-if replay')
     .requiredOption('--env <env>', 'environment')
     .addOption(formatOption(['text', 'md', 'json', 'html'], 'text'))
-    .option('--detailed-exitcode', 'exit 1 when, in an enforce environment, the plan would break observed flows or removes rules that carried observed flows')
+    .option(
+      '--detailed-exitcode',
+      'exit 1 when, in an enforce environment, the plan would break observed flows or removes rules that carried observed flows',
+    )
     .action(async (opts: { env: string; format: 'text' | 'md' | 'json' | 'html'; detailedExitcode?: boolean }) => {
       const ctx = context();
       const { planStops } = await import('../generators/plan-command.js');
       const { runPlan } = await import('./commands/plan.js');
       const { renderPlan } = await import('../generators/render-plan.js');
       const { formatFinding } = await import('../core/findings.js');
-      const { plan, findings, modeAt, sourceLines } = await runPlan({ root: ctx.root, env: requireEnvironmentName(opts.env), today: ctx.today });
+      const { plan, findings, modeAt, sourceLines } = await runPlan({
+        root: ctx.root,
+        env: requireEnvironmentName(opts.env),
+        today: ctx.today,
+      });
       for (const f of findings) ctx.stderr(formatFinding(f));
       if (opts.format === 'html') {
         const { renderPlanHtml } = await import('../generators/render-plan-html.js');
@@ -122,7 +129,9 @@ export function registerCommands(program: Command, context: () => Context, setEx
       const { runSynth } = await import('./commands/synth.js');
       const { formatFinding } = await import('../core/findings.js');
       const { asWriter } = await import('../core/writer.js');
-      const r = await asWriter(ctx.root, 'synth', { stderr: ctx.stderr, outputs: [resolve(ctx.root, opts.out)] }, () => runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }));
+      const r = await asWriter(ctx.root, 'synth', { stderr: ctx.stderr, outputs: [resolve(ctx.root, opts.out)] }, () =>
+        runSynth({ root: ctx.root, today: ctx.today, out: opts.out, ...(opts.env ? { env: opts.env } : {}) }),
+      );
       for (const f of r.warnings) ctx.stderr(formatFinding(f));
       ctx.stdout(formatSynthSummary(r));
       setExit(EXIT_OK);
@@ -167,7 +176,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .action(async (opts: { env: string; dryRun?: boolean; report?: string }) => {
       const ctx = context();
       const { proposeCommand } = await import('./commands/propose.js');
-      const r = await proposeCommand(ctx, { environmentName: requireEnvironmentName(opts.env), dryRun: opts.dryRun === true, ...(opts.report ? { report: opts.report } : {}) });
+      const r = await proposeCommand(ctx, {
+        environmentName: requireEnvironmentName(opts.env),
+        dryRun: opts.dryRun === true,
+        ...(opts.report ? { report: opts.report } : {}),
+      });
       ctx.stdout(`${r.lines.join('\n')}\n`);
       if (opts.dryRun) ctx.stdout(`\n${r.body}`);
       setExit(EXIT_OK);
@@ -181,7 +194,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .argument('<sql>', 'one SELECT, quoted as one argument')
     .option('--env <env>', "check against this environment's table (flowLogs.athena.table)")
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
-    .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
+    .option(
+      '--logs <logs>',
+      'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)',
+      'flow',
+    )
     .action(async (sql: string, opts: { env?: string; maxLimit?: string; logs?: string }) => {
       const { sqlCheckCommand } = await import('./commands/ask.js');
       setExit(await sqlCheckCommand(context(), sql, opts));
@@ -194,7 +211,11 @@ export function registerCommands(program: Command, context: () => Context, setEx
     .requiredOption('--env <env>', 'environment')
     .option('--run', "run the accepted query, read-only, on the environment's engine")
     .option('--max-limit <n>', 'lower the row limit below policies/ask.yaml maxLimit (default 1000)')
-    .option('--logs <logs>', 'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)', 'flow')
+    .option(
+      '--logs <logs>',
+      'flow (the flow-log table, default) or dns (the Route 53 Resolver query-log table resolver_query_logs)',
+      'flow',
+    )
     .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (question: string, opts: { env: string; run?: boolean; maxLimit?: string; logs?: string; format: 'text' | 'json' }) => {
       const { askCommand } = await import('./commands/ask.js');

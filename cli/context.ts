@@ -26,7 +26,8 @@ export function makeContext(
   now: Date,
   terminal?: { isTTY?: boolean; write: (text: string) => unknown },
 ): Context {
-  const today = processEnv.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', processEnv.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
+  const today =
+    processEnv.LEASTPATH_TODAY !== undefined ? assertDate('LEASTPATH_TODAY', processEnv.LEASTPATH_TODAY) : now.toISOString().slice(0, 10);
   const progress = makeProgress({ isTTY: terminal?.isTTY === true, write: (t) => void terminal?.write(t), line: io.stderr }, processEnv);
   return { ...io, root: resolve(rootOption ?? '.'), today, processEnv, progress };
 }

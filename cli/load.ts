@@ -50,7 +50,10 @@ export function environmentIn(loaded: Pick<LoadedRepository, 'repo'>, environmen
 
 /** The resolution of an environment of a load: validation's, or (when validation's resolver threw) made now. */
 export function resolutionIn(loaded: LoadedRepository, environmentName: string, today: string): ResolveResult {
-  return loaded.resolutions.get(environmentName) ?? resolveEnvironment({ env: environmentIn(loaded, environmentName), guardrails: loaded.repo.guardrails, today });
+  return (
+    loaded.resolutions.get(environmentName) ??
+    resolveEnvironment({ env: environmentIn(loaded, environmentName), guardrails: loaded.repo.guardrails, today })
+  );
 }
 
 /** What a stage over one loaded environment takes from the CLI: the environment and validation's resolution of it. */

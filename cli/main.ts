@@ -12,7 +12,12 @@ const defaultIo: Io = {
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = defaultIo, processEnv: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = defaultIo,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  now = new Date(),
+): Promise<number> {
   let code = 0;
   const program = new Command('leastpath')
     .description('least-privilege AWS egress from VPC Flow Logs, as policy-as-code')
@@ -22,7 +27,8 @@ export async function main(argv: string[], io: Io = defaultIo, processEnv: NodeJ
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) })
     .showHelpAfterError(false);
 
-  const context = (): Context => makeContext(program.opts<{ root?: string }>().root, io, processEnv, now, io === defaultIo ? process.stderr : undefined);
+  const context = (): Context =>
+    makeContext(program.opts<{ root?: string }>().root, io, processEnv, now, io === defaultIo ? process.stderr : undefined);
   registerCommands(program, context, (c) => {
     code = c;
   });

@@ -9,7 +9,15 @@ import { ValidationFailed } from '../core/errors.js';
 import { planEnvironment } from '../generators/plan-command.js';
 import { breakLine } from '../generators/render-plan.js';
 import type { Repo } from '../model/types.js';
-import { coverageFindings, environmentForObserve, formatObserveSummary, observeEnvironment, writeObserved, type ObservedEnvironment, type ObserveResult } from '../observe/observe-command.js';
+import {
+  coverageFindings,
+  environmentForObserve,
+  formatObserveSummary,
+  observeEnvironment,
+  writeObserved,
+  type ObservedEnvironment,
+  type ObserveResult,
+} from '../observe/observe-command.js';
 import { fallbackWarning, unknownFieldsWarning } from '../observe/duckdb-checks.js';
 import { formatSynthSummary, synthStacks } from '../stacks/synth-command.js';
 import { reportEnvironment, reportSummaryLine } from '../verify/report-command.js';
@@ -44,13 +52,28 @@ export async function runPipeline(ctx: Context, opts: RunOptions): Promise<numbe
   const order = promotionOrder(loaded.repo);
   for (const name of order) {
     // The summary line needs no comparison with the committed baseline (git archive and a resolve per environment).
-    const { plan } = await planEnvironment({ root, environment: environmentIn(loaded, name), resolution: resolutionIn(loaded, name, today), today, baseline: false });
-    ctx.stdout(`plan ${name}: ${plan.summary.rules} rules (${plan.summary.intent} intent, ${plan.summary.observed} observed); ${breakLine(plan)}\n`);
+    const { plan } = await planEnvironment({
+      root,
+      environment: environmentIn(loaded, name),
+      resolution: resolutionIn(loaded, name, today),
+      today,
+      baseline: false,
+    });
+    ctx.stdout(
+      `plan ${name}: ${plan.summary.rules} rules (${plan.summary.intent} intent, ${plan.summary.observed} observed); ${breakLine(plan)}\n`,
+    );
   }
   const { resolved } = await resolveForSynth(loaded, loadOptions);
   ctx.stdout(formatSynthSummary(await synthStacks({ root, resolved, manifest: opts.env === undefined })));
   for (const name of order) {
-    const { report, fallback } = await reportEnvironment({ root, environment: environmentIn(loaded, name), resolution: resolutionIn(loaded, name, today), today, progress, ...window });
+    const { report, fallback } = await reportEnvironment({
+      root,
+      environment: environmentIn(loaded, name),
+      resolution: resolutionIn(loaded, name, today),
+      today,
+      progress,
+      ...window,
+    });
     if (fallback) ctx.stderr(fallbackWarning(fallback));
     ctx.stdout(reportSummaryLine(report));
   }
@@ -97,5 +120,8 @@ function promotionOrder(repo: Repo): string[] {
     seen.add(name);
     return 1 + depth(from, seen);
   };
-  return names.map((n) => ({ n, d: depth(n) })).sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1)).map((x) => x.n);
+  return names
+    .map((n) => ({ n, d: depth(n) }))
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
+    .map((x) => x.n);
 }

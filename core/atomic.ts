@@ -160,7 +160,10 @@ function folders(paths: readonly string[]): string[] {
 async function writeJournal(journal: string, phase: Phase, entries: readonly JournalEntry[]): Promise<void> {
   const base = dirname(journal);
   await mkdir(base, { recursive: true });
-  const doc: Journal = { phase, files: entries.map((e) => ({ path: relative(base, e.path), tmp: relative(base, e.tmp), backup: relative(base, e.backup) })) };
+  const doc: Journal = {
+    phase,
+    files: entries.map((e) => ({ path: relative(base, e.path), tmp: relative(base, e.tmp), backup: relative(base, e.backup) })),
+  };
   const tmp = `${journal}.tmp-${process.pid}`;
   await writeDurably(tmp, Buffer.from(`${JSON.stringify(doc, null, 2)}\n`));
   await rename(tmp, journal);
@@ -201,7 +204,9 @@ export async function recoverWrites(journal: string): Promise<Recovery | null> {
     doc = JSON.parse(text) as Journal;
   } catch {
     // A journal is renamed into place whole, so this one is not leastpath's: touch nothing, say so.
-    throw new InputError('not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it', { file: journal });
+    throw new InputError('not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it', {
+      file: journal,
+    });
   }
   const base = dirname(journal);
   const entries = doc.files.map((e) => ({ path: resolve(base, e.path), tmp: resolve(base, e.tmp), backup: resolve(base, e.backup) }));

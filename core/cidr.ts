@@ -118,7 +118,7 @@ export function formatAddress(family: Family, value: bigint): string {
   // Longest run of two or more zero groups becomes `::` (first one on a tie).
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -8,7 +8,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function assertDate(what: string, value: string): string {
   // A date that exists: Date.parse alone rolls 2026-02-30 over to March.
   const ms = DATE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new UsageError(`${what} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new UsageError(`${what} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
   return value;
 }
 

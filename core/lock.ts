@@ -80,8 +80,15 @@ function ownerGone(owner: Pick<LockOwner, 'pid' | 'processStart'>): boolean {
 function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof o.pid !== 'number' || typeof o.host !== 'string' || typeof o.started !== 'string' || typeof o.command !== 'string') return null;
-    return { pid: o.pid, host: o.host, started: o.started, processStart: typeof o.processStart === 'number' ? o.processStart : null, command: o.command };
+    if (typeof o.pid !== 'number' || typeof o.host !== 'string' || typeof o.started !== 'string' || typeof o.command !== 'string')
+      return null;
+    return {
+      pid: o.pid,
+      host: o.host,
+      started: o.started,
+      processStart: typeof o.processStart === 'number' ? o.processStart : null,
+      command: o.command,
+    };
   } catch {
     return null;
   }
@@ -124,7 +131,13 @@ export interface HeldLock {
  */
 export async function acquireLock(root: string, command: string, now: Date = new Date()): Promise<HeldLock> {
   const path = join(root, LOCK_FILE);
-  const owner: LockOwner = { pid: process.pid, host: hostname(), started: now.toISOString(), processStart: processStart(process.pid), command };
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    started: now.toISOString(),
+    processStart: processStart(process.pid),
+    command,
+  };
   const text = `${JSON.stringify(owner, null, 2)}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createExclusive(path, text)) return { owner, release: () => release(path) };
@@ -149,7 +162,8 @@ async function breakStale(path: string, stale: LockOwner): Promise<void> {
   if (!(await createExclusive(breaker, mine))) {
     const other = JSON.parse(await readFile(breaker, 'utf8').catch(() => '{}')) as { pid?: number; processStart?: number | null };
     // A breaker killed half-way leaves its file: remove it when its process is gone, then let the caller retry.
-    if (typeof other.pid === 'number' && ownerGone({ pid: other.pid, processStart: other.processStart ?? null })) await rm(breaker, { force: true });
+    if (typeof other.pid === 'number' && ownerGone({ pid: other.pid, processStart: other.processStart ?? null }))
+      await rm(breaker, { force: true });
     return;
   }
   try {

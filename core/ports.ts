@@ -25,7 +25,8 @@ export function parsePortSpec(text: string): PortSpec | { error: string } {
     return { protocol: named };
   }
   const m = /^(tcp|udp)\/(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
-  if (!m) return { error: `expected a port like "tcp/443", "udp/53", "tcp/8000-8100", "icmp", "icmpv6" or "all", got ${JSON.stringify(text)}` };
+  if (!m)
+    return { error: `expected a port like "tcp/443", "udp/53", "tcp/8000-8100", "icmp", "icmpv6" or "all", got ${JSON.stringify(text)}` };
   const from = Number(m[2]);
   const to = m[3] === undefined ? from : Number(m[3]);
   if (from > 65535 || to > 65535) return { error: `port above 65535 in ${JSON.stringify(text)}` };

@@ -32,7 +32,13 @@ export interface WriterOptions {
 /** Runs `fn` as the repository's one writer, after settling what an earlier killed run left behind. */
 export async function asWriter<T>(root: string, command: string, opts: WriterOptions, fn: () => Promise<T>): Promise<T> {
   // No repository there: the command says so itself; a lock would create the folder.
-  if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return fn();
+  if (
+    !(await stat(root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return fn();
   const lock = await acquireLock(root, command).catch((err: unknown) => {
     throw explainFsError(err, join(root, LOCK_FILE));
   });
@@ -41,10 +47,7 @@ export async function asWriter<T>(root: string, command: string, opts: WriterOpt
       throw err instanceof InputError ? new InputError(err.message, { file: `${STATE_DIR}/journal.json`, line: 1, col: 1 }) : err;
     });
     if (recovery) opts.stderr(recoveryLine(root, recovery));
-    const leftovers = [
-      ...(await removeLeftoverTemps(join(root, 'observed'))),
-      ...(await removeLeftoverTemps(join(root, STATE_DIR))),
-    ];
+    const leftovers = [...(await removeLeftoverTemps(join(root, 'observed'))), ...(await removeLeftoverTemps(join(root, STATE_DIR)))];
     for (const out of opts.outputs ?? []) {
       leftovers.push(...(await removeLeftoverTemps(out)), ...(await removeLeftoverFolders(dirname(out), synthScratchPrefix(out))));
     }

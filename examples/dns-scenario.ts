@@ -5,9 +5,32 @@
  * VPC's queries land in the same files (to be ignored). `exampleDnsTruth` is the ground truth tests check against.
  */
 import {
-  BEACON, CARD_PARTNER, DENIED_IR42, DYNAMODB_ADDRESSES, EXPORT_TARGET, FRAUD_V6, GONE_WEBHOOK, LOG_START, LONG_WEBHOOK,
-  RADIUS_PARTNER, S3_ADDRESSES, SAAS, SFTP, SQS_ADDRESS, WEBHOOKS_V4, WEBHOOKS_V6, WINDOW_END, exampleScenario, fnv1a,
-  makeRng, type Connection, type ExampleEnv, type Host, type Rng, type Scenario, type Workload,
+  BEACON,
+  CARD_PARTNER,
+  DENIED_IR42,
+  DYNAMODB_ADDRESSES,
+  EXPORT_TARGET,
+  FRAUD_V6,
+  GONE_WEBHOOK,
+  LOG_START,
+  LONG_WEBHOOK,
+  RADIUS_PARTNER,
+  S3_ADDRESSES,
+  SAAS,
+  SFTP,
+  SQS_ADDRESS,
+  WEBHOOKS_V4,
+  WEBHOOKS_V6,
+  WINDOW_END,
+  exampleScenario,
+  fnv1a,
+  makeRng,
+  type Connection,
+  type ExampleEnv,
+  type Host,
+  type Rng,
+  type Scenario,
+  type Workload,
 } from './scenario.js';
 
 const DAY = 86_400;
@@ -55,8 +78,14 @@ function nameOf(env: ExampleEnv, c: Connection, hosts: readonly Host[], from: Ho
   const d = c.dstAddr;
   const peer = hosts.find((h) => h.ipv4 === d || h.ipv6 === d);
   if (peer) {
-    if (peer.role === 'endpoint') return { name: 'secretsmanager.eu-west-1.amazonaws.com', cnames: [], addresses: hosts.filter((h) => h.role === 'endpoint').map((h) => h.ipv4) };
-    if (peer.role === 'database' || peer.role === 'cache' || peer.role === 'api') return { name: `${peer.role === 'database' ? 'db' : peer.role}.${env}.corp.internal`, cnames: [] };
+    if (peer.role === 'endpoint')
+      return {
+        name: 'secretsmanager.eu-west-1.amazonaws.com',
+        cnames: [],
+        addresses: hosts.filter((h) => h.role === 'endpoint').map((h) => h.ipv4),
+      };
+    if (peer.role === 'database' || peer.role === 'cache' || peer.role === 'api')
+      return { name: `${peer.role === 'database' ? 'db' : peer.role}.${env}.corp.internal`, cnames: [] };
     return undefined;
   }
   if (S3_ADDRESSES.includes(d)) {
@@ -65,7 +94,8 @@ function nameOf(env: ExampleEnv, c: Connection, hosts: readonly Host[], from: Ho
   }
   if (DYNAMODB_ADDRESSES.includes(d)) return { name: 'dynamodb.eu-west-1.amazonaws.com', cnames: [] };
   if (d === SQS_ADDRESS) return { name: 'sqs.eu-west-1.amazonaws.com', cnames: [] };
-  if (CARD_PARTNER.includes(d)) return { name: 'api.cardpay.example.net', cnames: ['cardpay.edgecdn.example.org'], addresses: CARD_PARTNER };
+  if (CARD_PARTNER.includes(d))
+    return { name: 'api.cardpay.example.net', cnames: ['cardpay.edgecdn.example.org'], addresses: CARD_PARTNER };
   const hook = WEBHOOKS_V4.indexOf(d);
   if (hook >= 0) return { name: `hooks.customer-${hook + 1}.example.com`, cnames: [] };
   const hook6 = WEBHOOKS_V6.indexOf(d);
@@ -111,8 +141,21 @@ export function dnsQueries(s: Scenario, seed = 'leastpath-examples'): DnsQuery[]
     byAddr.set(h.ipv4, h);
     if (h.ipv6) byAddr.set(h.ipv6, h);
   }
-  const ask = (h: Host, ts: number, q: Pick<DnsQuery, 'name' | 'type' | 'rcode' | 'answers' | 'connection' | 'firewallAction' | 'purpose'>): void => {
-    out.push({ ts, host: h.name, workload: h.workload, vpcId: s.vpcId, srcAddr: h.ipv4, srcPort: rng.int(32768, 60999), instanceId: h.instanceId, ...q });
+  const ask = (
+    h: Host,
+    ts: number,
+    q: Pick<DnsQuery, 'name' | 'type' | 'rcode' | 'answers' | 'connection' | 'firewallAction' | 'purpose'>,
+  ): void => {
+    out.push({
+      ts,
+      host: h.name,
+      workload: h.workload,
+      vpcId: s.vpcId,
+      srcAddr: h.ipv4,
+      srcPort: rng.int(32768, 60999),
+      instanceId: h.instanceId,
+      ...q,
+    });
   };
   let beacons = 0;
   for (const c of s.connections) {
@@ -120,19 +163,29 @@ export function dnsQueries(s: Scenario, seed = 'leastpath-examples'): DnsQuery[]
     if (!from || from.workload === null) continue;
     const named = nameOf(s.env, c, s.hosts, from);
     const first = c.segments[0]!.start;
-    if (c.dstAddr === BEACON && (beacons++ % 5 === 0)) {
+    if (c.dstAddr === BEACON && beacons++ % 5 === 0) {
       // The implant checks in over DNS too: a TXT query every fifth beacon, a fresh random label each time.
       ask(from, first - rng.int(2, 20), {
-        name: `${hex(rng, 32)}.t.${TUNNEL_DOMAIN}`, type: 'TXT', rcode: 'NOERROR',
-        answers: [{ Rdata: `"${hex(rng, 16)}"`, Type: 'TXT', Class: 'IN' }], connection: null, firewallAction: null, purpose: 'tunnel',
+        name: `${hex(rng, 32)}.t.${TUNNEL_DOMAIN}`,
+        type: 'TXT',
+        rcode: 'NOERROR',
+        answers: [{ Rdata: `"${hex(rng, 16)}"`, Type: 'TXT', Class: 'IN' }],
+        connection: null,
+        firewallAction: null,
+        purpose: 'tunnel',
       });
     }
     if (!named) continue;
     const ts = first - rng.int(2, 20);
     if (ts < LOG_START) continue;
     ask(from, ts, {
-      name: named.name, type: c.dstAddr.includes(':') ? 'AAAA' : 'A', rcode: 'NOERROR', answers: answersFor(named, c.dstAddr),
-      connection: c.id, firewallAction: c.dstAddr === DENIED_IR42 ? 'ALERT' : null, purpose: 'connection',
+      name: named.name,
+      type: c.dstAddr.includes(':') ? 'AAAA' : 'A',
+      rcode: 'NOERROR',
+      answers: answersFor(named, c.dstAddr),
+      connection: c.id,
+      firewallAction: c.dstAddr === DENIED_IR42 ? 'ALERT' : null,
+      purpose: 'connection',
     });
   }
   const web = s.hosts.find((h) => h.workload === 'web')!;
@@ -140,17 +193,44 @@ export function dnsQueries(s: Scenario, seed = 'leastpath-examples'): DnsQuery[]
   for (let day = LOG_START; day < WINDOW_END; day += DAY) {
     // A customer who left: their webhook name no longer exists.
     for (let i = 0; i < 2; i++) {
-      ask(web, day + rng.int(8 * 3600, 18 * 3600), { name: 'hooks.customer-old.example.com', type: 'A', rcode: 'NXDOMAIN', answers: [], connection: null, firewallAction: null, purpose: 'nxdomain' });
+      ask(web, day + rng.int(8 * 3600, 18 * 3600), {
+        name: 'hooks.customer-old.example.com',
+        type: 'A',
+        rcode: 'NXDOMAIN',
+        answers: [],
+        connection: null,
+        firewallAction: null,
+        purpose: 'nxdomain',
+      });
     }
     // A typo in api's configuration, fixed later the same day.
     if (rng.chance(0.5)) {
-      ask(api, day + rng.int(9 * 3600, 17 * 3600), { name: 'api.saas-vendr.example.com', type: 'A', rcode: 'NXDOMAIN', answers: [], connection: null, firewallAction: null, purpose: 'nxdomain' });
+      ask(api, day + rng.int(9 * 3600, 17 * 3600), {
+        name: 'api.saas-vendr.example.com',
+        type: 'A',
+        rcode: 'NXDOMAIN',
+        answers: [],
+        connection: null,
+        firewallAction: null,
+        purpose: 'nxdomain',
+      });
     }
     // A peered VPC logging to the same destination: one of its hosts shares web's address (overlapping CIDRs).
     out.push({
-      ts: day + rng.int(0, DAY - 1), host: null, workload: null, vpcId: 'vpc-0ffee0ffee0ffee01', srcAddr: web.ipv4, srcPort: rng.int(32768, 60999),
-      instanceId: null, name: 'peer-only.example.org', type: 'A', rcode: 'NOERROR', answers: [{ Rdata: '198.51.100.250', Type: 'A', Class: 'IN' }],
-      connection: null, firewallAction: null, purpose: 'peered-vpc',
+      ts: day + rng.int(0, DAY - 1),
+      host: null,
+      workload: null,
+      vpcId: 'vpc-0ffee0ffee0ffee01',
+      srcAddr: web.ipv4,
+      srcPort: rng.int(32768, 60999),
+      instanceId: null,
+      name: 'peer-only.example.org',
+      type: 'A',
+      rcode: 'NOERROR',
+      answers: [{ Rdata: '198.51.100.250', Type: 'A', Class: 'IN' }],
+      connection: null,
+      firewallAction: null,
+      purpose: 'peered-vpc',
     });
   }
   const burst = NX_BURST[s.env];
@@ -158,7 +238,15 @@ export function dnsQueries(s: Scenario, seed = 'leastpath-examples'): DnsQuery[]
     const h = s.hosts.find((x) => x.workload === burst.workload)!;
     const start = Date.parse(burst.start) / 1000;
     for (let i = 0; i < burst.count; i++) {
-      ask(h, start + i * 30, { name: `mirror-${i % 8}.pkgs.example.org`, type: 'A', rcode: 'NXDOMAIN', answers: [], connection: null, firewallAction: null, purpose: 'nxdomain-burst' });
+      ask(h, start + i * 30, {
+        name: `mirror-${i % 8}.pkgs.example.org`,
+        type: 'A',
+        rcode: 'NXDOMAIN',
+        answers: [],
+        connection: null,
+        firewallAction: null,
+        purpose: 'nxdomain-burst',
+      });
     }
   }
   return out.sort((a, b) => a.ts - b.ts || a.srcAddr.localeCompare(b.srcAddr) || a.name.localeCompare(b.name));
@@ -212,17 +300,19 @@ export function renderDnsFiles(s: Scenario, queries: readonly DnsQuery[] = dnsQu
     if (list) list.push(q);
     else slots.set(slot, [q]);
   }
-  return [...slots.keys()].sort((a, b) => a - b).map((slot) => {
-    const iso = new Date(slot * 1000).toISOString();
-    const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
-    const stamp = `${y}${m}${d}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
-    const lines = slots.get(slot)!.map((q) => formatDnsQuery(s, q));
-    const tag = fnv1a(`${s.env}/${stamp}`).toString(16).padStart(8, '0').slice(0, 8);
-    return {
-      path: `AWSLogs/${s.accountId}/vpcdnsquerylogs/${s.vpcId}/${y}/${m}/${d}/${s.accountId}_vpcdnsquerylogs_${s.vpcId}_${stamp}_${tag}.log.gz`,
-      lines,
-    };
-  });
+  return [...slots.keys()]
+    .sort((a, b) => a - b)
+    .map((slot) => {
+      const iso = new Date(slot * 1000).toISOString();
+      const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
+      const stamp = `${y}${m}${d}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
+      const lines = slots.get(slot)!.map((q) => formatDnsQuery(s, q));
+      const tag = fnv1a(`${s.env}/${stamp}`).toString(16).padStart(8, '0').slice(0, 8);
+      return {
+        path: `AWSLogs/${s.accountId}/vpcdnsquerylogs/${s.vpcId}/${y}/${m}/${d}/${s.accountId}_vpcdnsquerylogs_${s.vpcId}_${stamp}_${tag}.log.gz`,
+        lines,
+      };
+    });
 }
 
 /** The generator's truth of an environment's names: every query, and the scenario it was derived from. */

@@ -104,7 +104,10 @@ export const DEFAULT_DNS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'dn
  * Writes every environment's Route 53 Resolver query logs under `outDir/<env>/`, from the same scenario (and so the
  * same connections) as its flow logs; same rules as generateExamples (unchanged files untouched, stale ones removed).
  */
-export function generateDnsExamples(outDir: string = DEFAULT_DNS_DIR, seed?: string): { env: ExampleEnv; files: number; queries: number; written: number }[] {
+export function generateDnsExamples(
+  outDir: string = DEFAULT_DNS_DIR,
+  seed?: string,
+): { env: ExampleEnv; files: number; queries: number; written: number }[] {
   const out: { env: ExampleEnv; files: number; queries: number; written: number }[] = [];
   for (const env of EXAMPLE_ENVS) {
     const envDir = join(outDir, env);
@@ -133,7 +136,8 @@ export function generateDnsExamples(outDir: string = DEFAULT_DNS_DIR, seed?: str
 function main(): void {
   const outDir = resolve(process.argv[2] ?? DEFAULT_OUT_DIR);
   const dnsDir = resolve(process.argv[3] ?? DEFAULT_DNS_DIR);
-  for (const d of generateDnsExamples(dnsDir)) console.log(`dns-logs/${d.env}: ${d.files} files, ${d.queries} queries, ${d.written} rewritten`);
+  for (const d of generateDnsExamples(dnsDir))
+    console.log(`dns-logs/${d.env}: ${d.files} files, ${d.queries} queries, ${d.written} rewritten`);
   const summaries = generateExamples(outDir);
   const shown = relative(process.cwd(), outDir).split(sep).join('/') || '.';
   for (const s of summaries) {

@@ -67,22 +67,79 @@ export type FieldName =
 
 /** The default format (version 2), in AWS's order. */
 export const DEFAULT_FORMAT: readonly FieldName[] = [
-  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
-  'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
 ];
 
 /** dev: a version 5 custom format whose order has nothing to do with the default one. */
 const DEV_FORMAT: readonly FieldName[] = [
-  'start', 'end', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action', 'log-status',
-  'flow-direction', 'traffic-path', 'packets', 'bytes', 'tcp-flags', 'pkt-srcaddr', 'pkt-dstaddr',
-  'pkt-src-aws-service', 'pkt-dst-aws-service', 'type', 'instance-id', 'subnet-id', 'vpc-id', 'account-id', 'version',
+  'start',
+  'end',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'action',
+  'log-status',
+  'flow-direction',
+  'traffic-path',
+  'packets',
+  'bytes',
+  'tcp-flags',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+  'type',
+  'instance-id',
+  'subnet-id',
+  'vpc-id',
+  'account-id',
+  'version',
 ];
 
 /** prod: another version 5 order, with the v4 location fields too. */
 const PROD_FORMAT: readonly FieldName[] = [
-  'version', 'account-id', 'vpc-id', 'subnet-id', 'instance-id', 'interface-id', 'region', 'az-id', 'type',
-  'flow-direction', 'srcaddr', 'srcport', 'dstaddr', 'dstport', 'pkt-srcaddr', 'pkt-dstaddr', 'protocol', 'bytes',
-  'packets', 'tcp-flags', 'start', 'end', 'action', 'traffic-path', 'pkt-src-aws-service', 'pkt-dst-aws-service',
+  'version',
+  'account-id',
+  'vpc-id',
+  'subnet-id',
+  'instance-id',
+  'interface-id',
+  'region',
+  'az-id',
+  'type',
+  'flow-direction',
+  'srcaddr',
+  'srcport',
+  'dstaddr',
+  'dstport',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'protocol',
+  'bytes',
+  'packets',
+  'tcp-flags',
+  'start',
+  'end',
+  'action',
+  'traffic-path',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
   'log-status',
 ];
 
@@ -174,16 +231,34 @@ interface Net {
 
 const NETS: Record<ExampleEnv, Net> = {
   dev: {
-    env: 'dev', accountId: '111111111111', vpcId: 'vpc-020a1b2c3d4e5f607', flowLogId: 'fl-020f10a0b0c0d0e0f',
-    format: DEV_FORMAT, octet: 20, hex: '020', v6: '2001:db8:1200',
+    env: 'dev',
+    accountId: '111111111111',
+    vpcId: 'vpc-020a1b2c3d4e5f607',
+    flowLogId: 'fl-020f10a0b0c0d0e0f',
+    format: DEV_FORMAT,
+    octet: 20,
+    hex: '020',
+    v6: '2001:db8:1200',
   },
   stg: {
-    env: 'stg', accountId: '222222222222', vpcId: 'vpc-030a1b2c3d4e5f607', flowLogId: 'fl-030f10a0b0c0d0e0f',
-    format: DEFAULT_FORMAT, octet: 30, hex: '030', v6: '2001:db8:1300',
+    env: 'stg',
+    accountId: '222222222222',
+    vpcId: 'vpc-030a1b2c3d4e5f607',
+    flowLogId: 'fl-030f10a0b0c0d0e0f',
+    format: DEFAULT_FORMAT,
+    octet: 30,
+    hex: '030',
+    v6: '2001:db8:1300',
   },
   prod: {
-    env: 'prod', accountId: '333333333333', vpcId: 'vpc-040a1b2c3d4e5f607', flowLogId: 'fl-040f10a0b0c0d0e0f',
-    format: PROD_FORMAT, octet: 40, hex: '040', v6: '2001:db8:1400',
+    env: 'prod',
+    accountId: '333333333333',
+    vpcId: 'vpc-040a1b2c3d4e5f607',
+    flowLogId: 'fl-040f10a0b0c0d0e0f',
+    format: PROD_FORMAT,
+    octet: 40,
+    hex: '040',
+    v6: '2001:db8:1400',
   },
 };
 
@@ -207,62 +282,160 @@ function hostsOf(net: Net): Host[] {
   const batchEphemeral = net.env === 'stg' ? WINDOWS : LINUX;
   return [
     {
-      ...base, name: 'alb-a', role: 'alb', ipv4: ip(0, 10), interfaceId: `eni-${hex}a1b0000000000a`, instanceId: null,
-      subnetId: subnet.public, azId: 'euw1-az1', ephemeral: ELB, description: 'application load balancer node (public subnet)',
+      ...base,
+      name: 'alb-a',
+      role: 'alb',
+      ipv4: ip(0, 10),
+      interfaceId: `eni-${hex}a1b0000000000a`,
+      instanceId: null,
+      subnetId: subnet.public,
+      azId: 'euw1-az1',
+      ephemeral: ELB,
+      description: 'application load balancer node (public subnet)',
     },
     {
-      ...base, name: 'alb-b', role: 'alb', ipv4: ip(0, 11), interfaceId: `eni-${hex}a1b0000000000b`, instanceId: null,
-      subnetId: subnet.public, azId: 'euw1-az2', ephemeral: ELB, description: 'application load balancer node (public subnet)',
+      ...base,
+      name: 'alb-b',
+      role: 'alb',
+      ipv4: ip(0, 11),
+      interfaceId: `eni-${hex}a1b0000000000b`,
+      instanceId: null,
+      subnetId: subnet.public,
+      azId: 'euw1-az2',
+      ephemeral: ELB,
+      description: 'application load balancer node (public subnet)',
     },
     {
-      ...base, name: 'nat', role: 'nat', ipv4: ip(0, 50), interfaceId: `eni-${hex}0a70a70a70a70a`, instanceId: null,
-      subnetId: subnet.public, azId: 'euw1-az1', ephemeral: ELB, description: 'NAT gateway (public subnet)',
+      ...base,
+      name: 'nat',
+      role: 'nat',
+      ipv4: ip(0, 50),
+      interfaceId: `eni-${hex}0a70a70a70a70a`,
+      instanceId: null,
+      subnetId: subnet.public,
+      azId: 'euw1-az1',
+      ephemeral: ELB,
+      description: 'NAT gateway (public subnet)',
     },
     {
-      ...base, name: 'web-1', role: 'web', workload: 'web', ipv4: ip(1, 11), ipv6: `${v6}:1::11`,
-      interfaceId: `eni-${hex}c0ffee00000011`, instanceId: `i-${hex}0e0b00000000a1`, subnetId: subnet.web, azId: 'euw1-az1',
+      ...base,
+      name: 'web-1',
+      role: 'web',
+      workload: 'web',
+      ipv4: ip(1, 11),
+      ipv6: `${v6}:1::11`,
+      interfaceId: `eni-${hex}c0ffee00000011`,
+      instanceId: `i-${hex}0e0b00000000a1`,
+      subnetId: subnet.web,
+      azId: 'euw1-az1',
       description: 'web server',
     },
     {
-      ...base, name: 'web-2', role: 'web', workload: 'web', ipv4: ip(1, 12), ipv6: `${v6}:1::12`,
-      interfaceId: `eni-${hex}c0ffee00000012`, instanceId: `i-${hex}0e0b00000000a2`, subnetId: subnet.web, azId: 'euw1-az2',
+      ...base,
+      name: 'web-2',
+      role: 'web',
+      workload: 'web',
+      ipv4: ip(1, 12),
+      ipv6: `${v6}:1::12`,
+      interfaceId: `eni-${hex}c0ffee00000012`,
+      instanceId: `i-${hex}0e0b00000000a2`,
+      subnetId: subnet.web,
+      azId: 'euw1-az2',
       description: 'web server',
     },
     {
-      ...base, name: 'api', role: 'api', workload: 'api', ipv4: ip(2, 10), ipv6: `${v6}:2::10`,
-      interfaceId: `eni-${hex}aa11bb22cc33dd4`, instanceId: `i-${hex}0a0100000000a1`, subnetId: subnet.app, azId: 'euw1-az1',
+      ...base,
+      name: 'api',
+      role: 'api',
+      workload: 'api',
+      ipv4: ip(2, 10),
+      ipv6: `${v6}:2::10`,
+      interfaceId: `eni-${hex}aa11bb22cc33dd4`,
+      instanceId: `i-${hex}0a0100000000a1`,
+      subnetId: subnet.app,
+      azId: 'euw1-az1',
       description: 'API server',
     },
     {
-      ...base, name: 'batch', role: 'batch', workload: 'batch', ipv4: ip(3, 20),
-      interfaceId: `eni-${hex}bb22cc33dd44ee`, instanceId: `i-${hex}123456789abcde`, subnetId: subnet.batch, azId: 'euw1-az3',
-      ephemeral: batchEphemeral, description: 'batch host',
+      ...base,
+      name: 'batch',
+      role: 'batch',
+      workload: 'batch',
+      ipv4: ip(3, 20),
+      interfaceId: `eni-${hex}bb22cc33dd44ee`,
+      instanceId: `i-${hex}123456789abcde`,
+      subnetId: subnet.batch,
+      azId: 'euw1-az3',
+      ephemeral: batchEphemeral,
+      description: 'batch host',
     },
     {
-      ...base, name: 'db', role: 'database', ipv4: ip(10, 5), interfaceId: `eni-${hex}db000000000005`,
-      instanceId: `i-${hex}0db00000000005`, subnetId: subnet.data, azId: 'euw1-az1', description: 'PostgreSQL database',
+      ...base,
+      name: 'db',
+      role: 'database',
+      ipv4: ip(10, 5),
+      interfaceId: `eni-${hex}db000000000005`,
+      instanceId: `i-${hex}0db00000000005`,
+      subnetId: subnet.data,
+      azId: 'euw1-az1',
+      description: 'PostgreSQL database',
     },
     {
-      ...base, name: 'cache', role: 'cache', ipv4: ip(10, 6), interfaceId: `eni-${hex}cac00000000006`,
-      instanceId: `i-${hex}0cac0000000006`, subnetId: subnet.data, azId: 'euw1-az2', description: 'Redis cache (admits the web tier only)',
+      ...base,
+      name: 'cache',
+      role: 'cache',
+      ipv4: ip(10, 6),
+      interfaceId: `eni-${hex}cac00000000006`,
+      instanceId: `i-${hex}0cac0000000006`,
+      subnetId: subnet.data,
+      azId: 'euw1-az2',
+      description: 'Redis cache (admits the web tier only)',
     },
     {
-      ...base, name: 'secretsmanager-a', role: 'endpoint', ipv4: ip(20, 15), interfaceId: `eni-${hex}5ec00000000a15`,
-      instanceId: null, subnetId: subnet.endpointsA, azId: 'euw1-az1', accountId: 'unknown',
+      ...base,
+      name: 'secretsmanager-a',
+      role: 'endpoint',
+      ipv4: ip(20, 15),
+      interfaceId: `eni-${hex}5ec00000000a15`,
+      instanceId: null,
+      subnetId: subnet.endpointsA,
+      azId: 'euw1-az1',
+      accountId: 'unknown',
       description: 'Secrets Manager interface endpoint',
     },
     {
-      ...base, name: 'secretsmanager-b', role: 'endpoint', ipv4: ip(21, 15), interfaceId: `eni-${hex}5ec00000000b15`,
-      instanceId: null, subnetId: subnet.endpointsB, azId: 'euw1-az2', accountId: 'unknown',
+      ...base,
+      name: 'secretsmanager-b',
+      role: 'endpoint',
+      ipv4: ip(21, 15),
+      interfaceId: `eni-${hex}5ec00000000b15`,
+      instanceId: null,
+      subnetId: subnet.endpointsB,
+      azId: 'euw1-az2',
+      accountId: 'unknown',
       description: 'Secrets Manager interface endpoint',
     },
     {
-      ...base, name: 'scanner', role: 'scanner', ipv4: ip(99, 10), interfaceId: `eni-${hex}5ca00000000010`,
-      instanceId: `i-${hex}05ca0000000010`, subnetId: subnet.tools, azId: 'euw1-az1', description: 'security team vulnerability scanner',
+      ...base,
+      name: 'scanner',
+      role: 'scanner',
+      ipv4: ip(99, 10),
+      interfaceId: `eni-${hex}5ca00000000010`,
+      instanceId: `i-${hex}05ca0000000010`,
+      subnetId: subnet.tools,
+      azId: 'euw1-az1',
+      description: 'security team vulnerability scanner',
     },
     {
-      ...base, name: 'bastion', role: 'idle', ipv4: ip(99, 20), interfaceId: `eni-${hex}ba500000000020`,
-      instanceId: `i-${hex}0ba50000000020`, subnetId: subnet.tools, azId: 'euw1-az2', description: 'break-glass bastion, idle: NODATA only',
+      ...base,
+      name: 'bastion',
+      role: 'idle',
+      ipv4: ip(99, 20),
+      interfaceId: `eni-${hex}ba500000000020`,
+      instanceId: `i-${hex}0ba50000000020`,
+      subnetId: subnet.tools,
+      azId: 'euw1-az2',
+      description: 'break-glass bastion, idle: NODATA only',
     },
   ];
 }
@@ -293,8 +466,16 @@ export const SQS_ADDRESS = '52.94.49.77';
 export const CARD_PARTNER = ['203.0.113.5', '198.51.100.18'];
 /** Customer webhook endpoints (web's `0.0.0.0/0 tcp/443` exception). */
 export const WEBHOOKS_V4 = [
-  '203.0.113.101', '203.0.113.117', '203.0.113.150', '203.0.113.201',
-  '198.51.100.44', '198.51.100.58', '198.51.100.61', '192.0.2.10', '192.0.2.25', '192.0.2.77',
+  '203.0.113.101',
+  '203.0.113.117',
+  '203.0.113.150',
+  '203.0.113.201',
+  '198.51.100.44',
+  '198.51.100.58',
+  '198.51.100.61',
+  '192.0.2.10',
+  '192.0.2.25',
+  '192.0.2.77',
 ];
 export const WEBHOOKS_V6 = ['2001:db8:4000:1::10', '2001:db8:4000:2::20'];
 /** IR-42: web's deny list; still observed egress. */
@@ -457,10 +638,28 @@ interface Plan {
 
 const PLANS: Record<ExampleEnv, Plan> = {
   dev: {
-    albSessions: 50, albPorts: [80, 80, 80, 80, 8080], internetClients: 60, webToApi: 52, webToCache: 10, dynamodb: 36, fraudV6: 16,
-    saas: 12, radius: 8, pings: 8, webhooks: 22, webhooksV6: 8, cardPayments: 12, webS3: 16, sqs: 12, batchS3: 24,
-    beacon: { from: 'batch', start: '2026-11-18T09:02:11' }, spikeDay: '2026-11-19', scanner: true, linkLocal: true,
-    rejectAtSource: true, skipData: ['2026-11-07T14:03:10', '2026-11-11T19:32:40', '2026-11-18T20:05:02'],
+    albSessions: 50,
+    albPorts: [80, 80, 80, 80, 8080],
+    internetClients: 60,
+    webToApi: 52,
+    webToCache: 10,
+    dynamodb: 36,
+    fraudV6: 16,
+    saas: 12,
+    radius: 8,
+    pings: 8,
+    webhooks: 22,
+    webhooksV6: 8,
+    cardPayments: 12,
+    webS3: 16,
+    sqs: 12,
+    batchS3: 24,
+    beacon: { from: 'batch', start: '2026-11-18T09:02:11' },
+    spikeDay: '2026-11-19',
+    scanner: true,
+    linkLocal: true,
+    rejectAtSource: true,
+    skipData: ['2026-11-07T14:03:10', '2026-11-11T19:32:40', '2026-11-18T20:05:02'],
     noDataEveryHours: 2,
     malformed: [
       { slot: '20261110T1200Z', after: 40, kind: 'truncated' },
@@ -470,9 +669,28 @@ const PLANS: Record<ExampleEnv, Plan> = {
     ],
   },
   stg: {
-    albSessions: 58, albPorts: [80], internetClients: 70, webToApi: 60, webToCache: 10, dynamodb: 36, fraudV6: 12, saas: 10, radius: 8,
-    pings: 8, webhooks: 22, webhooksV6: 6, cardPayments: 10, webS3: 14, sqs: 0, batchS3: 20, beacon: null,
-    spikeDay: null, scanner: true, linkLocal: false, rejectAtSource: true, skipData: ['2026-11-14T03:11:27'],
+    albSessions: 58,
+    albPorts: [80],
+    internetClients: 70,
+    webToApi: 60,
+    webToCache: 10,
+    dynamodb: 36,
+    fraudV6: 12,
+    saas: 10,
+    radius: 8,
+    pings: 8,
+    webhooks: 22,
+    webhooksV6: 6,
+    cardPayments: 10,
+    webS3: 14,
+    sqs: 0,
+    batchS3: 20,
+    beacon: null,
+    spikeDay: null,
+    scanner: true,
+    linkLocal: false,
+    rejectAtSource: true,
+    skipData: ['2026-11-14T03:11:27'],
     noDataEveryHours: 3,
     malformed: [
       { slot: '20261109T1800Z', after: 25, kind: 'truncated' },
@@ -481,10 +699,29 @@ const PLANS: Record<ExampleEnv, Plan> = {
     ],
   },
   prod: {
-    albSessions: 54, albPorts: [80], internetClients: 64, webToApi: 56, webToCache: 10, dynamodb: 36, fraudV6: 14, saas: 12, radius: 8,
-    pings: 6, webhooks: 20, webhooksV6: 8, cardPayments: 14, webS3: 16, sqs: 0, batchS3: 22,
-    beacon: { from: 'web', start: '2026-11-20T13:40:05' }, spikeDay: null, scanner: false, linkLocal: false,
-    rejectAtSource: false, skipData: ['2026-11-09T10:15:44', '2026-11-19T22:41:09'], noDataEveryHours: 3,
+    albSessions: 54,
+    albPorts: [80],
+    internetClients: 64,
+    webToApi: 56,
+    webToCache: 10,
+    dynamodb: 36,
+    fraudV6: 14,
+    saas: 12,
+    radius: 8,
+    pings: 6,
+    webhooks: 20,
+    webhooksV6: 8,
+    cardPayments: 14,
+    webS3: 16,
+    sqs: 0,
+    batchS3: 22,
+    beacon: { from: 'web', start: '2026-11-20T13:40:05' },
+    spikeDay: null,
+    scanner: false,
+    linkLocal: false,
+    rejectAtSource: false,
+    skipData: ['2026-11-09T10:15:44', '2026-11-19T22:41:09'],
+    noDataEveryHours: 3,
     malformed: [
       { slot: '20261112T0600Z', after: 50, kind: 'extra-field' },
       { slot: '20261120T1800Z', after: 15, kind: 'truncated' },
@@ -543,10 +780,15 @@ function shortExchange(rng: Rng, start: number, shape: Shape, protocol = 6): Seg
   const tcp = protocol === 6;
   return [
     {
-      start, end: start + rng.int(0, tcp ? 4 : 1), lag: rng.int(0, 1),
-      fwdPackets: packetsFor(rng, fwdBytes, tcp ? 4 : 1), fwdBytes,
-      revPackets: packetsFor(rng, revBytes, tcp ? 3 : 1), revBytes,
-      fwdFlags: tcp ? 3 : 0, revFlags: tcp ? 19 : 0,
+      start,
+      end: start + rng.int(0, tcp ? 4 : 1),
+      lag: rng.int(0, 1),
+      fwdPackets: packetsFor(rng, fwdBytes, tcp ? 4 : 1),
+      fwdBytes,
+      revPackets: packetsFor(rng, revBytes, tcp ? 3 : 1),
+      revBytes,
+      fwdFlags: tcp ? 3 : 0,
+      revFlags: tcp ? 19 : 0,
     },
   ];
 }
@@ -564,10 +806,15 @@ function session(rng: Rng, start: number, duration: number, gap: readonly [numbe
     const fwdBytes = rng.int(shape.request[0], shape.request[1]);
     const revBytes = rng.int(shape.response[0], shape.response[1]);
     segments.push({
-      start: t, end, lag: rng.int(0, 1),
-      fwdPackets: packetsFor(rng, fwdBytes, 2), fwdBytes,
-      revPackets: packetsFor(rng, revBytes, 1), revBytes,
-      fwdFlags: 0, revFlags: 0,
+      start: t,
+      end,
+      lag: rng.int(0, 1),
+      fwdPackets: packetsFor(rng, fwdBytes, 2),
+      fwdBytes,
+      revPackets: packetsFor(rng, revBytes, 1),
+      revBytes,
+      fwdFlags: 0,
+      revFlags: 0,
     });
     t = end + rng.int(gap[0], gap[1]);
   }
@@ -653,21 +900,38 @@ function loadBalancerTraffic(ctx: Ctx): void {
       srcPort = 51514;
       forcedPort = true;
     }
-    connect(ctx, {
-      purpose: 'load balancer forwards page requests to web', traps: ['inbound-response', 'keep-alive'],
-      srcAddr: alb.ipv4, dstAddr: web.ipv4, srcPort, dstPort: rng.pick(ctx.plan.albPorts), route: 'in-vpc',
-      segments: session(rng, start, rng.int(30, 420), [20, 75], { request: [600, 4000], response: [3000, 60000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'load balancer forwards page requests to web',
+        traps: ['inbound-response', 'keep-alive'],
+        srcAddr: alb.ipv4,
+        dstAddr: web.ipv4,
+        srcPort,
+        dstPort: rng.pick(ctx.plan.albPorts),
+        route: 'in-vpc',
+        segments: session(rng, start, rng.int(30, 420), [20, 75], { request: [600, 4000], response: [3000, 60000] }),
+      },
+      rng,
+    );
   });
   // Clients on the internet reach the load balancer's listener; only the ALB's interface logs them.
   daily(ctx, 'internet-clients', ctx.plan.internetClients, (rng, start) => {
     const alb = rng.pick(albs);
-    connect(ctx, {
-      purpose: 'internet client calls the load balancer', traps: ['inbound-response'],
-      srcAddr: `${rng.pick(CLIENT_NETS)}${rng.int(1, 254)}`, dstAddr: alb.ipv4,
-      srcPort: ephemeralPort(rng, rng.chance(0.5) ? LINUX : WINDOWS), dstPort: 443, route: 'from-internet',
-      segments: shortExchange(rng, start, { request: [700, 3000], response: [4000, 80000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'internet client calls the load balancer',
+        traps: ['inbound-response'],
+        srcAddr: `${rng.pick(CLIENT_NETS)}${rng.int(1, 254)}`,
+        dstAddr: alb.ipv4,
+        srcPort: ephemeralPort(rng, rng.chance(0.5) ? LINUX : WINDOWS),
+        dstPort: 443,
+        route: 'from-internet',
+        segments: shortExchange(rng, start, { request: [700, 3000], response: [4000, 80000] }),
+      },
+      rng,
+    );
   });
 }
 
@@ -677,102 +941,213 @@ function webEgress(ctx: Ctx): void {
   const linux = (rng: Rng): number => ephemeralPort(rng, LINUX);
 
   daily(ctx, 'web-api', ctx.plan.webToApi, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web renders pages from the API', traps: [], srcAddr: rng.pick(webs).ipv4, dstAddr: api.ipv4,
-      srcPort: linux(rng), dstPort: 8080, route: 'in-vpc',
-      segments: session(rng, start, rng.int(5, 200), [30, 90], { request: [400, 2500], response: [1500, 30000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web renders pages from the API',
+        traps: [],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: api.ipv4,
+        srcPort: linux(rng),
+        dstPort: 8080,
+        route: 'in-vpc',
+        segments: session(rng, start, rng.int(5, 200), [30, 90], { request: [400, 2500], response: [1500, 30000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'web-cache', ctx.plan.webToCache, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web reads sessions from Redis', traps: ['keep-alive'], srcAddr: rng.pick(webs).ipv4,
-      dstAddr: host(ctx, 'cache').ipv4, srcPort: linux(rng), dstPort: 6379, route: 'in-vpc',
-      segments: session(rng, start, rng.int(60, 900), [20, 120], { request: [200, 3000], response: [300, 20000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web reads sessions from Redis',
+        traps: ['keep-alive'],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: host(ctx, 'cache').ipv4,
+        srcPort: linux(rng),
+        dstPort: 6379,
+        route: 'in-vpc',
+        segments: session(rng, start, rng.int(60, 900), [20, 120], { request: [200, 3000], response: [300, 20000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'webhooks', ctx.plan.webhooks, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web posts a customer webhook', traps: [], srcAddr: rng.pick(webs).ipv4, dstAddr: rng.pick(WEBHOOKS_V4),
-      srcPort: linux(rng), dstPort: 443, route: 'nat-gateway',
-      segments: shortExchange(rng, start, { request: [1200, 6000], response: [900, 3000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web posts a customer webhook',
+        traps: [],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: rng.pick(WEBHOOKS_V4),
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, start, { request: [1200, 6000], response: [900, 3000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'webhooks-v6', ctx.plan.webhooksV6, (rng, start) => {
     const web = rng.pick(webs);
-    connect(ctx, {
-      purpose: 'web posts a customer webhook over IPv6', traps: ['ipv6'], srcAddr: web.ipv6!, dstAddr: rng.pick(WEBHOOKS_V6),
-      srcPort: linux(rng), dstPort: 443, route: 'internet-gateway',
-      segments: shortExchange(rng, start, { request: [1200, 6000], response: [900, 3000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web posts a customer webhook over IPv6',
+        traps: ['ipv6'],
+        srcAddr: web.ipv6!,
+        dstAddr: rng.pick(WEBHOOKS_V6),
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'internet-gateway',
+        segments: shortExchange(rng, start, { request: [1200, 6000], response: [900, 3000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'card', ctx.plan.cardPayments, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web authorises a card payment', traps: [], srcAddr: rng.pick(webs).ipv4,
-      dstAddr: rng.chance(0.85) ? CARD_PARTNER[0]! : CARD_PARTNER[1]!, srcPort: linux(rng), dstPort: 443, route: 'nat-gateway',
-      segments: shortExchange(rng, start, { request: [2000, 5000], response: [3000, 7000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web authorises a card payment',
+        traps: [],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: rng.chance(0.85) ? CARD_PARTNER[0]! : CARD_PARTNER[1]!,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, start, { request: [2000, 5000], response: [3000, 7000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'web-s3', ctx.plan.webS3, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web stores user uploads in S3', traps: ['gateway-endpoint'], srcAddr: rng.pick(webs).ipv4,
-      dstAddr: rng.pick(S3_ADDRESSES), srcPort: linux(rng), dstPort: 443, route: 'gateway-endpoint',
-      segments: shortExchange(rng, start, { request: [5000, 900000], response: [2000, 8000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web stores user uploads in S3',
+        traps: ['gateway-endpoint'],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: rng.pick(S3_ADDRESSES),
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'gateway-endpoint',
+        segments: shortExchange(rng, start, { request: [5000, 900000], response: [2000, 8000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'sqs', ctx.plan.sqs, (rng, start) => {
-    connect(ctx, {
-      purpose: 'web enqueues an e-mail job in SQS (no endpoint yet: through the NAT gateway)',
-      traps: ['aws-service-via-nat'], srcAddr: rng.pick(webs).ipv4, dstAddr: SQS_ADDRESS, srcPort: linux(rng),
-      dstPort: 443, route: 'nat-gateway',
-      segments: shortExchange(rng, start, { request: [1500, 4000], response: [1000, 2500] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web enqueues an e-mail job in SQS (no endpoint yet: through the NAT gateway)',
+        traps: ['aws-service-via-nat'],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: SQS_ADDRESS,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, start, { request: [1500, 4000], response: [1000, 2500] }),
+      },
+      rng,
+    );
   });
 
   const rng = ctx.rng('web-specials');
   // IR-42: a handful of calls to the address under investigation; observed egress all the same.
   for (const iso of ['2026-11-15T02:14:09', '2026-11-15T02:44:51', '2026-11-16T03:01:30', '2026-11-19T01:57:12']) {
-    connect(ctx, {
-      purpose: 'web calls the IR-42 address', traps: ['denied-destination'], srcAddr: rng.pick(webs).ipv4,
-      dstAddr: DENIED_IR42, srcPort: linux(rng), dstPort: 443, route: 'nat-gateway',
-      segments: shortExchange(rng, at(iso), { request: [800, 2000], response: [4000, 40000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web calls the IR-42 address',
+        traps: ['denied-destination'],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: DENIED_IR42,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, at(iso), { request: [800, 2000], response: [4000, 40000] }),
+      },
+      rng,
+    );
   }
   // A streaming webhook opened on 11-07 and kept open until the early hours of 11-08: inside the window its
   // records carry flag 0 or FIN only, yet it is egress (the responses are there).
   const streamStart = at('2026-11-07T21:41:17');
-  connect(ctx, {
-    purpose: 'web streams events to a customer over one long connection', traps: ['opened-before-window', 'keep-alive'],
-    srcAddr: webs[0]!.ipv4, dstAddr: LONG_WEBHOOK, srcPort: 44123, dstPort: 443, route: 'nat-gateway',
-    segments: session(rng, streamStart, at('2026-11-08T04:12:40') - streamStart, [200, 360], { request: [300, 5000], response: [80, 400] }),
-  }, rng);
+  connect(
+    ctx,
+    {
+      purpose: 'web streams events to a customer over one long connection',
+      traps: ['opened-before-window', 'keep-alive'],
+      srcAddr: webs[0]!.ipv4,
+      dstAddr: LONG_WEBHOOK,
+      srcPort: 44123,
+      dstPort: 443,
+      route: 'nat-gateway',
+      segments: session(rng, streamStart, at('2026-11-08T04:12:40') - streamStart, [200, 360], {
+        request: [300, 5000],
+        response: [80, 400],
+      }),
+    },
+    rng,
+  );
   // A customer who left: traffic on 11-06 and 11-07 only. The last exchange starts at 23:59:35 and ends after
   // midnight, so its records sit in a 2026/11/08 file while their `start` is before the window.
   for (const iso of ['2026-11-06T10:20:31', '2026-11-06T16:05:12', '2026-11-07T09:44:03', '2026-11-07T23:59:35']) {
     const segs = shortExchange(rng, at(iso), { request: [1200, 4000], response: [900, 2500] });
     if (iso.endsWith('23:59:35')) segs[0]!.end = at('2026-11-08T00:00:21');
-    connect(ctx, {
-      purpose: 'web posts a webhook of a customer who has left', traps: ['only-before-window'],
-      srcAddr: rng.pick(webs).ipv4, dstAddr: GONE_WEBHOOK, srcPort: linux(rng), dstPort: 443, route: 'nat-gateway',
-      segments: segs,
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'web posts a webhook of a customer who has left',
+        traps: ['only-before-window'],
+        srcAddr: rng.pick(webs).ipv4,
+        dstAddr: GONE_WEBHOOK,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: segs,
+      },
+      rng,
+    );
   }
   if (ctx.plan.rejectAtSource) {
     // web's own group has no rule to the database: REJECT on web's interface, nothing on the database's.
     for (const iso of ['2026-11-13T10:02:44', '2026-11-13T10:03:51', '2026-11-13T10:07:02', '2026-11-20T16:30:19', '2026-11-20T16:31:05']) {
-      connect(ctx, {
-        purpose: 'web tries the database directly (a misconfigured job)', traps: ['rejected-at-source'],
-        srcAddr: webs[iso.startsWith('2026-11-13') ? 0 : 1]!.ipv4, dstAddr: host(ctx, 'db').ipv4, srcPort: linux(rng),
-        dstPort: 5432, route: 'in-vpc', outcome: 'rejected-at-source', segments: synAttempt(at(iso)),
-      }, rng);
+      connect(
+        ctx,
+        {
+          purpose: 'web tries the database directly (a misconfigured job)',
+          traps: ['rejected-at-source'],
+          srcAddr: webs[iso.startsWith('2026-11-13') ? 0 : 1]!.ipv4,
+          dstAddr: host(ctx, 'db').ipv4,
+          srcPort: linux(rng),
+          dstPort: 5432,
+          route: 'in-vpc',
+          outcome: 'rejected-at-source',
+          segments: synAttempt(at(iso)),
+        },
+        rng,
+      );
     }
   }
   if (ctx.plan.linkLocal) {
     for (const iso of ['2026-11-12T08:00:03', '2026-11-17T08:00:05']) {
-      connect(ctx, {
-        purpose: 'a sidecar on web calls a link-local address (observe must ignore it)', traps: ['link-local'],
-        srcAddr: webs[0]!.ipv4, dstAddr: LINK_LOCAL, srcPort: linux(rng), dstPort: 80, route: 'in-vpc',
-        segments: shortExchange(rng, at(iso), { request: [300, 500], response: [900, 1400] }),
-      }, rng);
+      connect(
+        ctx,
+        {
+          purpose: 'a sidecar on web calls a link-local address (observe must ignore it)',
+          traps: ['link-local'],
+          srcAddr: webs[0]!.ipv4,
+          dstAddr: LINK_LOCAL,
+          srcPort: linux(rng),
+          dstPort: 80,
+          route: 'in-vpc',
+          segments: shortExchange(rng, at(iso), { request: [300, 500], response: [900, 1400] }),
+        },
+        rng,
+      );
     }
   }
   if (ctx.plan.scanner) {
@@ -782,12 +1157,21 @@ function webEgress(ctx: Ctx): void {
     let t = at('2026-11-14T03:00:07');
     for (const web of webs) {
       for (const port of [22, 80, 22]) {
-        connect(ctx, {
-          purpose: 'vulnerability scan of web', traps: port === 22 ? ['inbound-rejected'] : ['inbound-response'],
-          srcAddr: scanner.ipv4, dstAddr: web.ipv4, srcPort: ephemeralPort(rng, LINUX), dstPort: port, route: 'in-vpc',
-          outcome: port === 22 ? 'rejected-at-peer' : 'established',
-          segments: port === 22 ? synAttempt(t) : shortExchange(rng, t, { request: [300, 600], response: [600, 2000] }),
-        }, rng);
+        connect(
+          ctx,
+          {
+            purpose: 'vulnerability scan of web',
+            traps: port === 22 ? ['inbound-rejected'] : ['inbound-response'],
+            srcAddr: scanner.ipv4,
+            dstAddr: web.ipv4,
+            srcPort: ephemeralPort(rng, LINUX),
+            dstPort: port,
+            route: 'in-vpc',
+            outcome: port === 22 ? 'rejected-at-peer' : 'established',
+            segments: port === 22 ? synAttempt(t) : shortExchange(rng, t, { request: [300, 600], response: [600, 2000] }),
+          },
+          rng,
+        );
         t += 11;
       }
     }
@@ -806,65 +1190,142 @@ function apiEgress(ctx: Ctx): void {
   for (let day = 0; day < LOG_DAYS; day++) {
     for (const half of [0, 1]) {
       const start = LOG_START + day * DAY + half * 12 * HOUR + pool.int(30, 600);
-      connect(ctx, {
-        purpose: 'api connection pool to PostgreSQL', traps: ['keep-alive'], srcAddr: api.ipv4, dstAddr: db.ipv4,
-        srcPort: linux(pool), dstPort: 5432, route: 'in-vpc',
-        segments: session(pool, start, 12 * HOUR - pool.int(900, 1800), [540, 1500], { request: [500, 20000], response: [2000, 150000] }),
-      }, pool);
+      connect(
+        ctx,
+        {
+          purpose: 'api connection pool to PostgreSQL',
+          traps: ['keep-alive'],
+          srcAddr: api.ipv4,
+          dstAddr: db.ipv4,
+          srcPort: linux(pool),
+          dstPort: 5432,
+          route: 'in-vpc',
+          segments: session(pool, start, 12 * HOUR - pool.int(900, 1800), [540, 1500], { request: [500, 20000], response: [2000, 150000] }),
+        },
+        pool,
+      );
     }
   }
   daily(ctx, 'dynamodb', ctx.plan.dynamodb, (rng, start) => {
-    connect(ctx, {
-      purpose: 'api reads sessions from DynamoDB', traps: ['gateway-endpoint'], srcAddr: api.ipv4,
-      dstAddr: rng.pick(DYNAMODB_ADDRESSES), srcPort: linux(rng), dstPort: 443, route: 'gateway-endpoint',
-      segments: shortExchange(rng, start, { request: [700, 3000], response: [900, 12000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api reads sessions from DynamoDB',
+        traps: ['gateway-endpoint'],
+        srcAddr: api.ipv4,
+        dstAddr: rng.pick(DYNAMODB_ADDRESSES),
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'gateway-endpoint',
+        segments: shortExchange(rng, start, { request: [700, 3000], response: [900, 12000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'fraud-v6', ctx.plan.fraudV6, (rng, start) => {
-    connect(ctx, {
-      purpose: 'api asks the fraud-scoring partner (IPv6 only)', traps: ['ipv6'], srcAddr: api.ipv6!, dstAddr: FRAUD_V6,
-      srcPort: linux(rng), dstPort: 443, route: 'internet-gateway',
-      segments: shortExchange(rng, start, { request: [1500, 4000], response: [600, 1500] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api asks the fraud-scoring partner (IPv6 only)',
+        traps: ['ipv6'],
+        srcAddr: api.ipv6!,
+        dstAddr: FRAUD_V6,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'internet-gateway',
+        segments: shortExchange(rng, start, { request: [1500, 4000], response: [600, 1500] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'saas', ctx.plan.saas, (rng, start) => {
-    connect(ctx, {
-      purpose: 'api calls its SaaS provider', traps: [], srcAddr: api.ipv4, dstAddr: SAAS, srcPort: linux(rng), dstPort: 443,
-      route: 'nat-gateway', segments: shortExchange(rng, start, { request: [1000, 3000], response: [2000, 20000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api calls its SaaS provider',
+        traps: [],
+        srcAddr: api.ipv4,
+        dstAddr: SAAS,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, start, { request: [1000, 3000], response: [2000, 20000] }),
+      },
+      rng,
+    );
   });
   daily(ctx, 'radius', ctx.plan.radius, (rng, start) => {
-    connect(ctx, {
-      purpose: 'api authenticates staff against the partner RADIUS server', traps: ['udp'], srcAddr: api.ipv4,
-      dstAddr: RADIUS_PARTNER, srcPort: linux(rng), dstPort: 1812, protocol: 17, route: 'nat-gateway',
-      segments: shortExchange(rng, start, { request: [120, 300], response: [40, 200] }, 17),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api authenticates staff against the partner RADIUS server',
+        traps: ['udp'],
+        srcAddr: api.ipv4,
+        dstAddr: RADIUS_PARTNER,
+        srcPort: linux(rng),
+        dstPort: 1812,
+        protocol: 17,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, start, { request: [120, 300], response: [40, 200] }, 17),
+      },
+      rng,
+    );
   });
   daily(ctx, 'ping', ctx.plan.pings, (rng, start) => {
     // Only api pings the database; nothing pings api, so every ICMP record from api is a request.
-    connect(ctx, {
-      purpose: 'api health-checks the database with ping', traps: ['icmp'], srcAddr: api.ipv4, dstAddr: db.ipv4,
-      srcPort: 0, dstPort: 0, protocol: 1, route: 'in-vpc', segments: echo(start),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api health-checks the database with ping',
+        traps: ['icmp'],
+        srcAddr: api.ipv4,
+        dstAddr: db.ipv4,
+        srcPort: 0,
+        dstPort: 0,
+        protocol: 1,
+        route: 'in-vpc',
+        segments: echo(start),
+      },
+      rng,
+    );
   });
   // Secrets at start-up, through the interface endpoint's ENIs in the endpoint subnets.
   const endpoints = hostsWithRole(ctx, 'endpoint');
   daily(ctx, 'secrets', 3, (rng, start) => {
-    connect(ctx, {
-      purpose: 'api reads database credentials from Secrets Manager', traps: ['interface-endpoint'], srcAddr: api.ipv4,
-      dstAddr: rng.pick(endpoints).ipv4, srcPort: linux(rng), dstPort: 443, route: 'in-vpc',
-      segments: shortExchange(rng, start, { request: [1500, 2500], response: [3000, 6000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'api reads database credentials from Secrets Manager',
+        traps: ['interface-endpoint'],
+        srcAddr: api.ipv4,
+        dstAddr: rng.pick(endpoints).ipv4,
+        srcPort: linux(rng),
+        dstPort: 443,
+        route: 'in-vpc',
+        segments: shortExchange(rng, start, { request: [1500, 2500], response: [3000, 6000] }),
+      },
+      rng,
+    );
   });
   // The cache admits the web tier only: api's attempts leave api (ACCEPT, never answered) and are REJECTed on
   // the cache's interface.
   const cacheRng = ctx.rng('cache');
   for (const iso of ['2026-11-12T09:15:02', '2026-11-12T09:15:40', '2026-11-17T14:00:31', '2026-11-21T07:45:10']) {
-    connect(ctx, {
-      purpose: 'api tries the web tier\'s Redis', traps: ['rejected-at-peer'], srcAddr: api.ipv4,
-      dstAddr: host(ctx, 'cache').ipv4, srcPort: linux(cacheRng), dstPort: 6379, route: 'in-vpc', outcome: 'rejected-at-peer',
-      segments: synAttempt(at(iso)),
-    }, cacheRng);
+    connect(
+      ctx,
+      {
+        purpose: "api tries the web tier's Redis",
+        traps: ['rejected-at-peer'],
+        srcAddr: api.ipv4,
+        dstAddr: host(ctx, 'cache').ipv4,
+        srcPort: linux(cacheRng),
+        dstPort: 6379,
+        route: 'in-vpc',
+        outcome: 'rejected-at-peer',
+        segments: synAttempt(at(iso)),
+      },
+      cacheRng,
+    );
   }
 }
 
@@ -879,29 +1340,58 @@ function batchEgress(ctx: Ctx): void {
     const night = LOG_START + day * DAY;
     // Input files and reports, over the S3 gateway endpoint.
     for (let i = 0; i < jitterCount(rng, ctx.plan.batchS3); i++) {
-      connect(ctx, {
-        purpose: 'batch reads input files from S3', traps: ['gateway-endpoint', ...windows], srcAddr: batch.ipv4,
-        dstAddr: rng.pick(S3_ADDRESSES), srcPort: client(rng), dstPort: 443, route: 'gateway-endpoint',
-        segments: shortExchange(rng, night + HOUR + rng.int(0, 1800), { request: [600, 2000], response: [50000, 4000000] }),
-      }, rng);
+      connect(
+        ctx,
+        {
+          purpose: 'batch reads input files from S3',
+          traps: ['gateway-endpoint', ...windows],
+          srcAddr: batch.ipv4,
+          dstAddr: rng.pick(S3_ADDRESSES),
+          srcPort: client(rng),
+          dstPort: 443,
+          route: 'gateway-endpoint',
+          segments: shortExchange(rng, night + HOUR + rng.int(0, 1800), { request: [600, 2000], response: [50000, 4000000] }),
+        },
+        rng,
+      );
     }
     // The nightly export; on the spike day it moves about fifty times its usual volume.
     const spike = ctx.plan.spikeDay !== null && utcDate(night) === ctx.plan.spikeDay;
     const exportStart = night + 2 * HOUR + rng.int(0, 900);
-    connect(ctx, {
-      purpose: spike ? 'batch export, fifty times the usual volume' : 'batch nightly export to the analytics provider',
-      traps: spike ? ['volume-spike', ...windows] : windows, srcAddr: batch.ipv4, dstAddr: EXPORT_TARGET, srcPort: client(rng),
-      dstPort: 443, route: 'nat-gateway',
-      segments: spike
-        ? session(rng, exportStart, 2400, [0, 5], { request: [2700000, 3300000], response: [20000, 40000] })
-        : session(rng, exportStart, rng.int(240, 360), [0, 5], { request: [400000, 600000], response: [3000, 6000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: spike ? 'batch export, fifty times the usual volume' : 'batch nightly export to the analytics provider',
+        traps: spike ? ['volume-spike', ...windows] : windows,
+        srcAddr: batch.ipv4,
+        dstAddr: EXPORT_TARGET,
+        srcPort: client(rng),
+        dstPort: 443,
+        route: 'nat-gateway',
+        segments: spike
+          ? session(rng, exportStart, 2400, [0, 5], { request: [2700000, 3300000], response: [20000, 40000] })
+          : session(rng, exportStart, rng.int(240, 360), [0, 5], { request: [400000, 600000], response: [3000, 6000] }),
+      },
+      rng,
+    );
     // The regulator's SFTP drop (reporting-partner).
-    connect(ctx, {
-      purpose: 'batch uploads the nightly report over SFTP', traps: windows, srcAddr: batch.ipv4, dstAddr: SFTP,
-      srcPort: client(rng), dstPort: 22, route: 'nat-gateway',
-      segments: session(rng, night + 3 * HOUR + rng.int(0, 600), rng.int(120, 300), [0, 10], { request: [200000, 900000], response: [4000, 9000] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'batch uploads the nightly report over SFTP',
+        traps: windows,
+        srcAddr: batch.ipv4,
+        dstAddr: SFTP,
+        srcPort: client(rng),
+        dstPort: 22,
+        route: 'nat-gateway',
+        segments: session(rng, night + 3 * HOUR + rng.int(0, 600), rng.int(120, 300), [0, 10], {
+          request: [200000, 900000],
+          response: [4000, 9000],
+        }),
+      },
+      rng,
+    );
   }
 }
 
@@ -912,11 +1402,20 @@ function beacon(ctx: Ctx): void {
   const rng = ctx.rng('beacon');
   const from = ctx.hosts.find((h) => h.workload === plan.from)!;
   for (let t = at(plan.start); t < LOG_END - 60; t += 300 + rng.int(-2, 2)) {
-    connect(ctx, {
-      purpose: 'implant beacon', traps: ['beacon'], srcAddr: from.ipv4, dstAddr: BEACON,
-      srcPort: ephemeralPort(rng, from.ephemeral), dstPort: 4444, route: 'nat-gateway',
-      segments: shortExchange(rng, t, { request: [300, 420], response: [200, 330] }),
-    }, rng);
+    connect(
+      ctx,
+      {
+        purpose: 'implant beacon',
+        traps: ['beacon'],
+        srcAddr: from.ipv4,
+        dstAddr: BEACON,
+        srcPort: ephemeralPort(rng, from.ephemeral),
+        dstPort: 4444,
+        route: 'nat-gateway',
+        segments: shortExchange(rng, t, { request: [300, 420], response: [200, 330] }),
+      },
+      rng,
+    );
   }
 }
 
@@ -1074,10 +1573,17 @@ function renderConnection(s: Scenario, c: Connection, byAddress: Map<string, Hos
     const rev = { start: seg.start + seg.lag, end: seg.end, packets: seg.revPackets, bytes: seg.revBytes, flags: seg.revFlags };
     if (initiator) {
       // The instance's own interface shows the real destination even behind the NAT gateway (AWS docs, NAT example).
-      out.push(record(s, initiator, request, c.protocol, fwd, leaves ? 'ACCEPT' : 'REJECT', INITIATOR_PATH[c.route],
-        { connection: id, loggedBy: 'initiator', leg: 'request' }));
+      out.push(
+        record(s, initiator, request, c.protocol, fwd, leaves ? 'ACCEPT' : 'REJECT', INITIATOR_PATH[c.route], {
+          connection: id,
+          loggedBy: 'initiator',
+          leg: 'request',
+        }),
+      );
       if (answered) {
-        out.push(record(s, initiator, response, c.protocol, rev, 'ACCEPT', '-', { connection: id, loggedBy: 'initiator', leg: 'response' }));
+        out.push(
+          record(s, initiator, response, c.protocol, rev, 'ACCEPT', '-', { connection: id, loggedBy: 'initiator', leg: 'response' }),
+        );
       }
     }
     if (c.route === 'nat-gateway' && leaves) {
@@ -1085,25 +1591,59 @@ function renderConnection(s: Scenario, c: Connection, byAddress: Map<string, Hos
       // instance -> NAT (dstaddr the NAT, pkt-dstaddr the host), NAT -> host, host -> NAT,
       // NAT -> instance (srcaddr the NAT, pkt-srcaddr the host).
       const natIp = nat.ipv4;
-      const meta = (leg: 'request' | 'response'): Pick<FlowRecord, 'connection' | 'loggedBy' | 'leg'> => ({ connection: id, loggedBy: 'nat', leg });
+      const meta = (leg: 'request' | 'response'): Pick<FlowRecord, 'connection' | 'loggedBy' | 'leg'> => ({
+        connection: id,
+        loggedBy: 'nat',
+        leg,
+      });
       const natPort = c.natPort!;
       out.push(record(s, nat, { ...request, dst: natIp }, c.protocol, fwd, 'ACCEPT', '1', meta('request')));
-      out.push(record(s, nat, { src: natIp, dst: c.dstAddr, srcPort: natPort, dstPort: c.dstPort, pktSrc: natIp, pktDst: c.dstAddr },
-        c.protocol, fwd, 'ACCEPT', '2', meta('request')));
+      out.push(
+        record(
+          s,
+          nat,
+          { src: natIp, dst: c.dstAddr, srcPort: natPort, dstPort: c.dstPort, pktSrc: natIp, pktDst: c.dstAddr },
+          c.protocol,
+          fwd,
+          'ACCEPT',
+          '2',
+          meta('request'),
+        ),
+      );
       if (answered) {
-        out.push(record(s, nat, { src: c.dstAddr, dst: natIp, srcPort: c.dstPort, dstPort: natPort, pktSrc: c.dstAddr, pktDst: natIp },
-          c.protocol, rev, 'ACCEPT', '-', meta('response')));
+        out.push(
+          record(
+            s,
+            nat,
+            { src: c.dstAddr, dst: natIp, srcPort: c.dstPort, dstPort: natPort, pktSrc: c.dstAddr, pktDst: natIp },
+            c.protocol,
+            rev,
+            'ACCEPT',
+            '-',
+            meta('response'),
+          ),
+        );
         out.push(record(s, nat, { ...response, src: natIp }, c.protocol, rev, 'ACCEPT', '1', meta('response')));
       }
     }
     if (responder && leaves) {
       const refused = c.outcome === 'rejected-at-peer';
-      out.push(record(s, responder, request, c.protocol, fwd, refused ? 'REJECT' : 'ACCEPT', '-',
-        { connection: id, loggedBy: 'responder', leg: 'request' }));
+      out.push(
+        record(s, responder, request, c.protocol, fwd, refused ? 'REJECT' : 'ACCEPT', '-', {
+          connection: id,
+          loggedBy: 'responder',
+          leg: 'request',
+        }),
+      );
       if (answered) {
         // Answers to internet clients leave through the internet gateway (2: the ALB is not a Nitro instance).
-        out.push(record(s, responder, response, c.protocol, rev, 'ACCEPT', c.route === 'from-internet' ? '2' : '1',
-          { connection: id, loggedBy: 'responder', leg: 'response' }));
+        out.push(
+          record(s, responder, response, c.protocol, rev, 'ACCEPT', c.route === 'from-internet' ? '2' : '1', {
+            connection: id,
+            loggedBy: 'responder',
+            leg: 'response',
+          }),
+        );
       }
     }
   }
@@ -1328,8 +1868,15 @@ export function exampleTruth(env: ExampleEnv, seed?: string): EnvTruth {
         e.firstSeen = day < e.firstSeen ? day : e.firstSeen;
       } else {
         egress.set(key, {
-          workload, destination, protocol, ...(port === undefined ? {} : { port }),
-          service: knownService(c.dstAddr), flows: 1, bytes: Number(r.fields.bytes), firstSeen: day, lastSeen: day,
+          workload,
+          destination,
+          protocol,
+          ...(port === undefined ? {} : { port }),
+          service: knownService(c.dstAddr),
+          flows: 1,
+          bytes: Number(r.fields.bytes),
+          firstSeen: day,
+          lastSeen: day,
         });
       }
     }
@@ -1369,6 +1916,17 @@ export function exampleTruth(env: ExampleEnv, seed?: string): EnvTruth {
 export function isWellFormed(format: readonly FieldName[], line: string): boolean {
   const parts = line.split(' ');
   if (parts.length !== format.length) return false;
-  const numeric = new Set<FieldName>(['version', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp-flags', 'traffic-path']);
+  const numeric = new Set<FieldName>([
+    'version',
+    'srcport',
+    'dstport',
+    'protocol',
+    'packets',
+    'bytes',
+    'start',
+    'end',
+    'tcp-flags',
+    'traffic-path',
+  ]);
   return format.every((f, i) => !numeric.has(f) || /^(\d+|-)$/.test(parts[i]!));
 }

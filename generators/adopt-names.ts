@@ -13,7 +13,6 @@ import type { AdoptedName, ResolvedRule } from './model.js';
 
 export type { AdoptedName };
 
-
 /** An entry the workload would adopt by its (external) address, with its index in the observed file. */
 export interface AdoptCandidate {
   entry: ObservedEgress;
@@ -39,7 +38,13 @@ export interface AdoptByName {
 }
 
 /** Splits the candidates into names adopted (with their rules) and entries left to adopt by address. */
-export function adoptByName(workload: string, observedFile: string, observed: ObservedFile, candidates: readonly AdoptCandidate[], helpers: AdoptHelpers): AdoptByName {
+export function adoptByName(
+  workload: string,
+  observedFile: string,
+  observed: ObservedFile,
+  candidates: readonly AdoptCandidate[],
+  helpers: AdoptHelpers,
+): AdoptByName {
   // Only names that answered outside the VPC: NXDOMAIN and the VPC's own names explain nothing a group could allow.
   const usable = new Map<string, number>();
   (observed.domains ?? []).forEach((d, i) => {
@@ -62,7 +67,11 @@ export function adoptByName(workload: string, observedFile: string, observed: Ob
     const index = usable.get(name)!;
     const domain = observed.domains![index]!;
     const ports = new Map<string, Pick<ObservedEgress, 'protocol' | 'port'>>();
-    for (const { entry } of entries) ports.set(`${entry.protocol}/${entry.port ?? ''}`, { protocol: entry.protocol, ...(entry.port !== undefined ? { port: entry.port } : {}) });
+    for (const { entry } of entries)
+      ports.set(`${entry.protocol}/${entry.port ?? ''}`, {
+        protocol: entry.protocol,
+        ...(entry.port !== undefined ? { port: entry.port } : {}),
+      });
     // The entries' own destinations stay allowed even when this window's answers no longer hold them (kept entries).
     const addresses = new Set(entries.map((c) => c.entry.destination));
     for (const a of domain.addresses) {
@@ -73,11 +82,18 @@ export function adoptByName(workload: string, observedFile: string, observed: Ob
     const allowed = new Set<string>();
     for (const address of [...addresses].sort(compareCidrText)) {
       for (const p of [...ports.values()]) {
-        const flow = helpers.toFlow({ destination: address, protocol: p.protocol, ...(p.port !== undefined ? { port: p.port } : {}), service: null });
+        const flow = helpers.toFlow({
+          destination: address,
+          protocol: p.protocol,
+          ...(p.port !== undefined ? { port: p.port } : {}),
+          service: null,
+        });
         // A query log's answer is input, not truth: a deny entry wins over a name, address by address and port by port.
         if (helpers.denyFor(flow)) continue;
         allowed.add(address);
-        const seen = entries.filter((c) => c.entry.destination === address && c.entry.protocol === p.protocol && c.entry.port === p.port).map((c) => c.entry);
+        const seen = entries
+          .filter((c) => c.entry.destination === address && c.entry.protocol === p.protocol && c.entry.port === p.port)
+          .map((c) => c.entry);
         rules.push({
           workload,
           peer: { kind: 'cidr', cidr: address },

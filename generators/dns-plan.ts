@@ -43,7 +43,8 @@ export interface DomainChurn {
  */
 export function dnsAllowlist(env: EnvironmentPolicies, adopted: readonly string[] = []): string[] {
   const names = new Set([...(env.environment.value.dnsFirewall?.allow ?? []), ...adopted]);
-  for (const w of env.workloads.values()) for (const r of w.value.egress) if (r.to.kind === 'domains') for (const d of r.to.domains) names.add(d);
+  for (const w of env.workloads.values())
+    for (const r of w.value.egress) if (r.to.kind === 'domains') for (const d of r.to.domains) names.add(d);
   return [...names].sort(compareText);
 }
 
@@ -81,7 +82,9 @@ export function domainChurn(rules: readonly ResolvedRule[], env: EnvironmentPoli
     const index = Number(/egress\[(\d+)\]/.exec(source)?.[1]);
     const rule = env.workloads.get(workload)?.value.egress.find((r) => r.index === index);
     const seen = new Map<string, { first: string; last: string }>();
-    for (const r of list) for (const d of r.evidence?.destinations ?? []) if (r.evidence) seen.set(d, { first: r.evidence.firstSeen, last: r.evidence.lastSeen });
+    for (const r of list)
+      for (const d of r.evidence?.destinations ?? [])
+        if (r.evidence) seen.set(d, { first: r.evidence.firstSeen, last: r.evidence.lastSeen });
     const spans = [...seen.values()];
     out.push({
       workload,

@@ -17,7 +17,11 @@ const MIN_CAPACITY = 100;
  * its names plus `networkFirewall.allow`; a workload without a known address (CIDR selector or observed address)
  * gets none, since a group without HOME_NET would filter every workload of the VPC.
  */
-export function networkFirewallOf(env: EnvironmentPolicies, adopted: readonly AdoptedName[], ownAddress: (address: string) => boolean): ResolvedNetworkFirewall | undefined {
+export function networkFirewallOf(
+  env: EnvironmentPolicies,
+  adopted: readonly AdoptedName[],
+  ownAddress: (address: string) => boolean,
+): ResolvedNetworkFirewall | undefined {
   const config = env.environment.value;
   const nf = config.networkFirewall;
   if (!nf) return undefined;
@@ -37,11 +41,22 @@ export function networkFirewallOf(env: EnvironmentPolicies, adopted: readonly Ad
       continue;
     }
     const targets = [...new Set([...own, ...nf.allow].map(target))].sort(compareText);
-    groups.push({ workload, targets, homeNet, capacity: nf.capacity ?? Math.max(MIN_CAPACITY, Math.ceil((targets.length * 2) / 100) * 100) });
+    groups.push({
+      workload,
+      targets,
+      homeNet,
+      capacity: nf.capacity ?? Math.max(MIN_CAPACITY, Math.ceil((targets.length * 2) / 100) * 100),
+    });
     // The what-if: TCP the workload sent outside the VPC to names none of which is on its list would be dropped.
     for (const e of env.observed.get(workload)?.value.egress ?? []) {
       const names = e.names ?? [];
-      if (e.protocol !== 'tcp' || names.length === 0 || ownAddress(e.destination) || names.some((n) => targets.some((t) => targetMatches(t, n)))) continue;
+      if (
+        e.protocol !== 'tcp' ||
+        names.length === 0 ||
+        ownAddress(e.destination) ||
+        names.some((n) => targets.some((t) => targetMatches(t, n)))
+      )
+        continue;
       dropped.push({ workload, destination: e.destination, port: e.port ?? 0, names: [...names], flows: e.flows });
     }
   }

@@ -52,7 +52,8 @@ export function planStops(plan: PlanDocument): string[] {
   const out: string[] = [];
   if (plan.summary.breaksFlows > 0) out.push(`it would break ${plan.summary.breaksFlows} observed flows`);
   const e = plan.evidence;
-  if (e.removedObservedRules > 0) out.push(`it removes ${e.removedObservedRules} rule(s) that carried ${e.removedObservedFlows} observed flows`);
+  if (e.removedObservedRules > 0)
+    out.push(`it removes ${e.removedObservedRules} rule(s) that carried ${e.removedObservedFlows} observed flows`);
   return out;
 }
 
@@ -70,7 +71,10 @@ export async function planEnvironment(opts: PlanInput): Promise<PlanResult> {
   // The name layer, only where the environment has one (plans of other environments keep their shape).
   if (config.dnsLogs || config.dnsFirewall) {
     plan.dnsWhatIf = dnsWhatIf(environment, resolved.dnsFirewall?.domains);
-    plan.domainChurn = domainChurn(resolved.groups.flatMap((g) => g.rules), environment);
+    plan.domainChurn = domainChurn(
+      resolved.groups.flatMap((g) => g.rules),
+      environment,
+    );
   }
   return {
     plan,
@@ -104,7 +108,11 @@ function sourceLines(environment: EnvironmentPolicies, plan: PlanDocument): Map<
  * The resolution of the same environment as committed at HEAD: policies/ and observed/ are exported from git
  * into a temp folder and resolved there. No git, no HEAD, or an invalid baseline: no comparison.
  */
-async function committedBaseline(root: string, environmentName: string, today: string): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
+async function committedBaseline(
+  root: string,
+  environmentName: string,
+  today: string,
+): Promise<{ label: string; resolved: ResolvedEnvironment } | null> {
   let head: string;
   try {
     head = (await run('git', ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();

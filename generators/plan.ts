@@ -201,6 +201,9 @@ function diffRules(before: ResolvedEnvironment, after: readonly ResolvedRule[]):
   const newKeys = new Set(after.map(ruleKey));
   return {
     added: after.filter((r) => !oldKeys.has(ruleKey(r))).map(planRule),
-    removed: old.filter((r) => !newKeys.has(ruleKey(r))).sort(compareRules).map(planRule),
+    removed: old
+      .filter((r) => !newKeys.has(ruleKey(r)))
+      .sort(compareRules)
+      .map(planRule),
   };
 }

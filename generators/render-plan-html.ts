@@ -62,7 +62,8 @@ function ruleRow(cls: string, sign: string, r: PlanRule, line: number | undefine
   );
 }
 
-const RULE_HEAD = '<th>workload</th><th>destination</th><th>ports</th><th>provenance</th><th>why</th><th class="n">flows</th><th>last seen</th><th>source</th>';
+const RULE_HEAD =
+  '<th>workload</th><th>destination</th><th>ports</th><th>provenance</th><th>why</th><th class="n">flows</th><th>last seen</th><th>source</th>';
 
 /**
  * Renders the plan. `lineOf` gives the line of a current rule's source (`file path`) in today's files; rules
@@ -81,7 +82,9 @@ export function renderPlanHtml(p: PlanDocument, lineOf: (source: string) => numb
     tile('breaksFlows', s.breaksFlows, 'flows it would break', true),
     tile('breaksWorkloads', s.breaksWorkloads, 'workloads affected', true),
     tile('rules', s.rules, `rules (${s.intent} intent, ${s.observed} observed)`),
-    ...(changes.baseline === null ? [] : [tile('added', changes.added.length, 'rules added'), tile('removed', changes.removed.length, 'rules removed')]),
+    ...(changes.baseline === null
+      ? []
+      : [tile('added', changes.added.length, 'rules added'), tile('removed', changes.removed.length, 'rules removed')]),
     tile('exceptions', p.exceptions.length, 'exceptions'),
     tile('expiringSoon', soon, 'expiring soon', true),
     '</div>',
@@ -118,8 +121,12 @@ function breaksSection(p: PlanDocument): string {
 
 function changesSection(p: PlanDocument, lineOf: (source: string) => number | undefined): string {
   const c = p.changes;
-  if (c.baseline === null) return '<section id="changes"><h2>Rule changes</h2><p class="muted">No committed baseline to compare with (no git HEAD, or the committed files do not resolve).</p></section>';
-  const rows = [...c.added.map((r) => ruleRow('added', '+', r, lineOf(r.source))), ...c.removed.map((r) => ruleRow('removed', '−', r, undefined))];
+  if (c.baseline === null)
+    return '<section id="changes"><h2>Rule changes</h2><p class="muted">No committed baseline to compare with (no git HEAD, or the committed files do not resolve).</p></section>';
+  const rows = [
+    ...c.added.map((r) => ruleRow('added', '+', r, lineOf(r.source))),
+    ...c.removed.map((r) => ruleRow('removed', '−', r, undefined)),
+  ];
   return [
     '<section id="changes">',
     `<h2>Rule changes against ${esc(c.baseline)}: ${c.added.length} added, ${c.removed.length} removed</h2>`,
@@ -161,10 +168,12 @@ function rulesSection(p: PlanDocument, lineOf: (source: string) => number | unde
 
 function quotaSection(p: PlanDocument): string {
   const rows = p.quota.map(
-    (q) => `<tr class="quota" data-workload="${esc(q.workload)}" data-used="${q.used}" data-limit="${q.limit}"><td>${esc(q.workload)}</td><td class="n">${q.used}</td><td class="n">${q.limit}</td><td class="n">${q.prefixListEntries}</td></tr>`,
+    (q) =>
+      `<tr class="quota" data-workload="${esc(q.workload)}" data-used="${q.used}" data-limit="${q.limit}"><td>${esc(q.workload)}</td><td class="n">${q.used}</td><td class="n">${q.limit}</td><td class="n">${q.prefixListEntries}</td></tr>`,
   );
   const compaction = p.compaction.map(
-    (c) => `<li>${esc(c.workload)} ${esc(protocolPort(c))}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${esc(c.extraAddresses)} addresses never observed.</li>`,
+    (c) =>
+      `<li>${esc(c.workload)} ${esc(protocolPort(c))}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${esc(c.extraAddresses)} addresses never observed.</li>`,
   );
   return [
     '<section id="quota">',
@@ -186,13 +195,19 @@ function otherSections(p: PlanDocument): string {
   }
   if (p.quarantine.length > 0) {
     out.push('<section id="quarantine">', '<h2>Quarantine (NACL rules; a NACL change drops established connections at once)</h2>', '<ul>');
-    for (const q of p.quarantine) out.push(`<li><code>${esc(q.networkAcl)}</code> #${q.ruleNumber} ${q.egress ? 'egress' : 'ingress'} ${esc(q.action)} <code>${esc(q.cidr)}</code> (${esc(q.subnet)}: ${esc(q.reason)})</li>`);
+    for (const q of p.quarantine)
+      out.push(
+        `<li><code>${esc(q.networkAcl)}</code> #${q.ruleNumber} ${q.egress ? 'egress' : 'ingress'} ${esc(q.action)} <code>${esc(q.cidr)}</code> (${esc(q.subnet)}: ${esc(q.reason)})</li>`,
+      );
     out.push('</ul>', '</section>');
   }
   const listed = p.notAdopted.filter((n) => n.reason === 'review' || n.reason === 'denied');
   if (listed.length > 0) {
     out.push('<section id="not-adopted">', '<h2>Observed but not adopted</h2>', '<ul>');
-    for (const n of listed) out.push(`<li>${esc(n.workload)} <code>${esc(n.destination)}</code> ${esc(protocolPort(n))}: ${n.flows} flows (${esc(n.reason)}: ${esc(n.detail)})</li>`);
+    for (const n of listed)
+      out.push(
+        `<li>${esc(n.workload)} <code>${esc(n.destination)}</code> ${esc(protocolPort(n))}: ${n.flows} flows (${esc(n.reason)}: ${esc(n.detail)})</li>`,
+      );
     out.push('</ul>', '</section>');
   }
   return out.join('\n');

@@ -29,11 +29,15 @@ function evidenceLines(plan: PlanDocument): string[] {
   const e = plan.evidence;
   const out: string[] = [];
   if (e.removedObservedRules > 0) {
-    out.push(`It removes ${e.removedObservedRules} observed rule${e.removedObservedRules === 1 ? '' : 's'} that carried ${e.removedObservedFlows} flows.`);
+    out.push(
+      `It removes ${e.removedObservedRules} observed rule${e.removedObservedRules === 1 ? '' : 's'} that carried ${e.removedObservedFlows} flows.`,
+    );
   }
   if (e.gaps.length > 0) {
     const gap = (g: PlanDocument['evidence']['gaps'][number]) =>
-      g.covered === null ? `${g.workload} (no coverage recorded)` : `${g.workload} (${g.covered} of ${g.days} days logged${g.kept ? `, evidence of ${g.kept.from} .. ${g.kept.to} kept` : ''})`;
+      g.covered === null
+        ? `${g.workload} (no coverage recorded)`
+        : `${g.workload} (${g.covered} of ${g.days} days logged${g.kept ? `, evidence of ${g.kept.from} .. ${g.kept.to} kept` : ''})`;
     out.push(`Evidence with gaps: ${e.gaps.map(gap).join(', ')}.`);
   }
   return out;
@@ -60,7 +64,8 @@ function boldTable(out: string[], headline: string, head: string, rows: readonly
 function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
   const groups = nf.groups.map((g) => g.workload).join(', ') || 'none';
   const unplaced = nf.unplaced.length > 0 ? `; no group for ${nf.unplaced.join(', ')} (no known address)` : '';
-  if (nf.dropped.length === 0) return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop no observed connection by name.`;
+  if (nf.dropped.length === 0)
+    return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop no observed connection by name.`;
   const flows = nf.dropped.reduce((n, d) => n + d.flows, 0);
   const n = nf.dropped.length;
   return `Network Firewall: rule groups for ${groups}${unplaced}; they would drop ${flows} flows to ${n} destination${n === 1 ? '' : 's'} whose names are not on the workload's list.`;
@@ -91,11 +96,13 @@ function renderText(p: PlanDocument): string {
   }
   if (p.dnsWhatIf) {
     out.push(dnsLine(p.dnsWhatIf));
-    for (const b of p.dnsWhatIf.blocked) out.push(`  ${p.dnsWhatIf.mode === 'block' ? 'BLOCKS' : 'NOT ALLOWED'} ${b.workload} -> ${b.name}: ${b.queries} queries`);
+    for (const b of p.dnsWhatIf.blocked)
+      out.push(`  ${p.dnsWhatIf.mode === 'block' ? 'BLOCKS' : 'NOT ALLOWED'} ${b.workload} -> ${b.name}: ${b.queries} queries`);
   }
   if (p.networkFirewall) {
     out.push(networkFirewallLine(p.networkFirewall));
-    for (const d of p.networkFirewall.dropped) out.push(`  DROPS ${d.workload} -> ${d.destination} tcp/${d.port} (${d.names.join(', ')}): ${d.flows} flows`);
+    for (const d of p.networkFirewall.dropped)
+      out.push(`  DROPS ${d.workload} -> ${d.destination} tcp/${d.port} (${d.names.join(', ')}): ${d.flows} flows`);
   }
   out.push('');
   out.push(`rules: ${p.summary.rules} (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads`);
@@ -108,12 +115,17 @@ function renderText(p: PlanDocument): string {
   }
   out.push('');
   out.push('quota (rule units per security group):');
-  for (const q of p.quota) out.push(`  ${q.workload.padEnd(12)} ${q.used}/${q.limit}${q.prefixListEntries ? ` (${q.rules} rules + ${q.prefixListEntries} prefix-list entries)` : ''}`);
+  for (const q of p.quota)
+    out.push(
+      `  ${q.workload.padEnd(12)} ${q.used}/${q.limit}${q.prefixListEntries ? ` (${q.rules} rules + ${q.prefixListEntries} prefix-list entries)` : ''}`,
+    );
   if (p.domainChurn && p.domainChurn.length > 0) {
     out.push('');
     out.push('domain rules (addresses the names resolved to in the window):');
     for (const c of p.domainChurn) {
-      out.push(`  ${c.workload} ${c.domains.join(', ')}: ${c.addresses} addresses, ${c.appeared} appeared and ${c.disappeared} disappeared within the window (${c.source})`);
+      out.push(
+        `  ${c.workload} ${c.domains.join(', ')}: ${c.addresses} addresses, ${c.appeared} appeared and ${c.disappeared} disappeared within the window (${c.source})`,
+      );
     }
   }
   if (p.adoptedNames) {
@@ -125,14 +137,18 @@ function renderText(p: PlanDocument): string {
     out.push('');
     out.push('compaction (to fit the quota):');
     for (const c of p.compaction) {
-      out.push(`  ${c.workload} ${protocolPort(c)}: ${c.before} destinations -> ${c.after} CIDRs, ${c.extraAddresses} addresses allowed that were never observed`);
+      out.push(
+        `  ${c.workload} ${protocolPort(c)}: ${c.before} destinations -> ${c.after} CIDRs, ${c.extraAddresses} addresses allowed that were never observed`,
+      );
     }
   }
   if (p.exceptions.length > 0) {
     out.push('');
     out.push('exceptions:');
     for (const e of p.exceptions) {
-      out.push(`  ${e.workload} ${e.destination} ${e.ports}: ${e.reason} (${e.owner}${e.ticket ? `, ${e.ticket}` : ''}) expires ${e.expires}, ${e.daysLeft} days${e.expiringSoon ? ' EXPIRING SOON' : ''}`);
+      out.push(
+        `  ${e.workload} ${e.destination} ${e.ports}: ${e.reason} (${e.owner}${e.ticket ? `, ${e.ticket}` : ''}) expires ${e.expires}, ${e.daysLeft} days${e.expiringSoon ? ' EXPIRING SOON' : ''}`,
+      );
     }
   }
   if (p.endpoints.length > 0) {
@@ -143,7 +159,10 @@ function renderText(p: PlanDocument): string {
   if (p.quarantine.length > 0) {
     out.push('');
     out.push('quarantine (NACL rules; a NACL change drops established connections at once):');
-    for (const q of p.quarantine) out.push(`  ${q.networkAcl} #${q.ruleNumber} ${q.egress ? 'egress ' : 'ingress'} ${q.action.padEnd(5)} ${q.cidr} (${q.subnet}: ${q.reason})`);
+    for (const q of p.quarantine)
+      out.push(
+        `  ${q.networkAcl} #${q.ruleNumber} ${q.egress ? 'egress ' : 'ingress'} ${q.action.padEnd(5)} ${q.cidr} (${q.subnet}: ${q.reason})`,
+      );
   }
   const listed = p.notAdopted.filter((n) => n.reason === 'review' || n.reason === 'denied');
   if (listed.length > 0) {
@@ -168,11 +187,23 @@ function renderMarkdown(p: PlanDocument): string {
     }
   }
   if (p.dnsWhatIf) {
-    boldTable(out, dnsLine(p.dnsWhatIf), '| workload | name | queries |\n|---|---|---:|', p.dnsWhatIf.blocked.map((b) => `| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`));
+    boldTable(
+      out,
+      dnsLine(p.dnsWhatIf),
+      '| workload | name | queries |\n|---|---|---:|',
+      p.dnsWhatIf.blocked.map((b) => `| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`),
+    );
   }
   if (p.networkFirewall) {
-    const rows = p.networkFirewall.dropped.map((d) => `| ${d.workload} | ${d.destination} | tcp/${d.port} | ${markdownCell(d.names.join(', '))} | ${d.flows} |`);
-    boldTable(out, networkFirewallLine(p.networkFirewall), '| workload | destination | port | names | flows |\n|---|---|---|---|---:|', rows);
+    const rows = p.networkFirewall.dropped.map(
+      (d) => `| ${d.workload} | ${d.destination} | tcp/${d.port} | ${markdownCell(d.names.join(', '))} | ${d.flows} |`,
+    );
+    boldTable(
+      out,
+      networkFirewallLine(p.networkFirewall),
+      '| workload | destination | port | names | flows |\n|---|---|---|---|---:|',
+      rows,
+    );
   }
   out.push('');
   out.push(`${p.summary.rules} rules (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads.`);
@@ -183,9 +214,14 @@ function renderMarkdown(p: PlanDocument): string {
       out.push('');
       out.push('| | workload | destination | ports | why | flows |');
       out.push('|---|---|---|---|---|---:|');
-      for (const [sign, list] of [['+', p.changes.added], ['−', p.changes.removed]] as const) {
+      for (const [sign, list] of [
+        ['+', p.changes.added],
+        ['−', p.changes.removed],
+      ] as const) {
         for (const r of list) {
-          out.push(`| ${sign} | ${r.workload} | ${r.destination} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`);
+          out.push(
+            `| ${sign} | ${r.workload} | ${r.destination} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`,
+          );
         }
       }
     }
@@ -209,14 +245,19 @@ function renderMarkdown(p: PlanDocument): string {
     out.push('');
     out.push('| workload | destination | ports | reason | owner | expires |');
     out.push('|---|---|---|---|---|---|');
-    for (const e of p.exceptions) out.push(`| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.reason)} | ${markdownCell(e.owner)} | ${e.expires}${e.expiringSoon ? ' ⚠' : ''} |`);
+    for (const e of p.exceptions)
+      out.push(
+        `| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.reason)} | ${markdownCell(e.owner)} | ${e.expires}${e.expiringSoon ? ' ⚠' : ''} |`,
+      );
   }
   if (p.compaction.length > 0) {
     out.push('');
     out.push('#### Compaction');
     out.push('');
     for (const c of p.compaction) {
-      out.push(`- ${c.workload} ${protocolPort(c)}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${c.extraAddresses} addresses never observed (the fewest possible for the rules left in the quota).`);
+      out.push(
+        `- ${c.workload} ${protocolPort(c)}: ${c.before} destinations merged into ${c.after} CIDRs, allowing ${c.extraAddresses} addresses never observed (the fewest possible for the rules left in the quota).`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -10,7 +10,16 @@ import { findingAt } from '../core/yaml-source.js';
 import { admits, formatPortSpec, type PortSpec, type Protocol } from '../core/ports.js';
 import { compareText } from '../core/text.js';
 import { endpointType } from '../model/aws-services.js';
-import type { Destination, EnvironmentPolicies, Guardrails, IntentRule, ObservedEgress, ObservedFile, StateConfig, WorkloadIntent } from '../model/types.js';
+import type {
+  Destination,
+  EnvironmentPolicies,
+  Guardrails,
+  IntentRule,
+  ObservedEgress,
+  ObservedFile,
+  StateConfig,
+  WorkloadIntent,
+} from '../model/types.js';
 import { anyNameMatches } from '../core/domains.js';
 import { compact, type AddressClass } from './compaction.js';
 import { adoptByName, type AdoptCandidate, type AdoptedName } from './adopt-names.js';
@@ -137,7 +146,9 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       const ofile = observed.source.file;
       const adoptAddress = (e: ObservedEgress, i: number, peer: Peer) => {
         const ports = observedPorts(e);
-        const existing = observedRules.find((r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort);
+        const existing = observedRules.find(
+          (r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort,
+        );
         if (existing) {
           mergeEvidence(existing.evidence!, e, [e.destination]);
           return;
@@ -149,12 +160,25 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
           provenance: 'observed',
           why: observedWhy(e),
           source: { file: ofile, path: `egress[${i}]` },
-          evidence: { flows: e.flows, bytes: e.bytes, firstSeen: e.firstSeen, lastSeen: e.lastSeen, decidedBy: e.decidedBy, destinations: [e.destination] },
+          evidence: {
+            flows: e.flows,
+            bytes: e.bytes,
+            firstSeen: e.firstSeen,
+            lastSeen: e.lastSeen,
+            decidedBy: e.decidedBy,
+            destinations: [e.destination],
+          },
         });
       };
       observed.value.egress.forEach((e, i) => {
         const flow = toFlow(e);
-        const base = { workload: name, destination: e.destination, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), flows: e.flows };
+        const base = {
+          workload: name,
+          destination: e.destination,
+          protocol: e.protocol,
+          ...(e.port !== undefined ? { port: e.port } : {}),
+          flows: e.flows,
+        };
         const covering = rules.find((r) => ruleAdmits(r, flow, ctx)) ?? domainRules.find((r) => ruleAdmits(r, flow, ctx));
         if (covering) {
           notAdopted.push({ ...base, reason: 'covered', detail: `${covering.source.file} ${covering.source.path}` });
@@ -172,7 +196,7 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
         const gateway = e.service !== null && endpointType(e.service.toLowerCase()) === 'gateway' ? e.service.toLowerCase() : undefined;
         const peer: Peer = gateway
           ? { kind: 'awsPrefixList', service: gateway }
-          : peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: parseCidr(e.destination)?.text ?? e.destination };
+          : (peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: parseCidr(e.destination)?.text ?? e.destination });
         if (gateway) {
           useEndpoint(gateway, name, `observed ${e.service} traffic`);
           notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });
@@ -184,10 +208,16 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
         adoptAddress(e, i, peer);
       });
       if (candidates.length > 0) {
-        const byName = adoptByName(name, ofile, observed.value, candidates, { toFlow, portsOf: observedPorts, denyFor: (f) => denyFor(intent, f), ownAddress });
+        const byName = adoptByName(name, ofile, observed.value, candidates, {
+          toFlow,
+          portsOf: observedPorts,
+          denyFor: (f) => denyFor(intent, f),
+          ownAddress,
+        });
         nameRules.push(...byName.rules);
         adoptedNames.push(...byName.adopted);
-        for (const c of byName.byAddress) adoptAddress(c.entry, c.index, { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination });
+        for (const c of byName.byAddress)
+          adoptAddress(c.entry, c.index, { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination });
       }
     }
 
@@ -237,7 +267,10 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
   const prefixLists: ResolvedPrefixList[] = [...usedPrefixLists].sort().flatMap((n) => {
     const pl = env.prefixLists[n];
     if (!pl) return [];
-    const cidrs = pl.cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined).sort(compareCidr);
+    const cidrs = pl.cidrs
+      .map((c) => parseCidr(c))
+      .filter((c): c is Cidr => c !== undefined)
+      .sort(compareCidr);
     return [
       {
         name: n,
@@ -264,13 +297,26 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
       ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
       ...(config.dnsFirewall
-        ? { dnsFirewall: { mode: config.dnsFirewall.mode, domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []) } }
+        ? {
+            dnsFirewall: {
+              mode: config.dnsFirewall.mode,
+              domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []),
+            },
+          }
         : {}),
       ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
       ...(networkFirewall ? { networkFirewall } : {}),
-      notAdopted: notAdopted.sort((a, b) => compareText(a.workload, b.workload) || cmpCidrText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1)),
+      notAdopted: notAdopted.sort(
+        (a, b) =>
+          compareText(a.workload, b.workload) ||
+          cmpCidrText(a.destination, b.destination) ||
+          compareText(a.protocol, b.protocol) ||
+          (a.port ?? -1) - (b.port ?? -1),
+      ),
       compaction,
-      exceptions: exceptions.sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
+      exceptions: exceptions.sort(
+        (a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path),
+      ),
     },
     findings,
   };
@@ -289,7 +335,10 @@ export function matchContext(env: EnvironmentPolicies): MatchContext {
   }
   const prefixLists = new Map<string, Cidr[]>();
   for (const [name, pl] of Object.entries(env.prefixLists)) {
-    prefixLists.set(name, pl.cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined));
+    prefixLists.set(
+      name,
+      pl.cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined),
+    );
   }
   return { workloadAddresses, prefixLists };
 }
@@ -320,7 +369,9 @@ function domainRulesOf(
   const out: ResolvedRule[] = [];
   for (const cidr of [...addresses].sort(cmpCidrText)) {
     const seen = observed?.egress.filter((e) => e.destination === cidr) ?? [];
-    const names = observed?.domains?.filter((d) => !d.nxdomain && anyNameMatches(patterns, d.name) && d.addresses.some((a) => hostCidr(a) === cidr)) ?? [];
+    const names =
+      observed?.domains?.filter((d) => !d.nxdomain && anyNameMatches(patterns, d.name) && d.addresses.some((a) => hostCidr(a) === cidr)) ??
+      [];
     const firstSeen = [...seen.map((e) => e.firstSeen), ...names.map((d) => d.firstSeen)].sort()[0] ?? '';
     const lastSeen = [...seen.map((e) => e.lastSeen), ...names.map((d) => d.lastSeen)].sort().at(-1) ?? '';
     for (const ports of rule.ports) {
@@ -372,7 +423,9 @@ function intentPeers(to: Destination): Peer[] {
     case 'prefixList':
       return [{ kind: 'prefixList', name: to.prefixList }];
     case 'service':
-      return [endpointType(to.service) === 'gateway' ? { kind: 'awsPrefixList', service: to.service } : { kind: 'endpoint', service: to.service }];
+      return [
+        endpointType(to.service) === 'gateway' ? { kind: 'awsPrefixList', service: to.service } : { kind: 'endpoint', service: to.service },
+      ];
     case 'cidrs':
       return to.cidrs
         .map((c) => parseCidr(c))
@@ -390,12 +443,18 @@ function portFields(p: PortSpec): Pick<ResolvedRule, 'protocol' | 'fromPort' | '
 
 function observedPorts(e: ObservedEgress): Pick<ResolvedRule, 'protocol' | 'fromPort' | 'toPort'> {
   const n = protocolNumber(e.protocol);
-  const protocol: Protocol = e.protocol === 'tcp' || e.protocol === 'udp' || e.protocol === 'icmp' || e.protocol === 'icmpv6' ? e.protocol : n;
+  const protocol: Protocol =
+    e.protocol === 'tcp' || e.protocol === 'udp' || e.protocol === 'icmp' || e.protocol === 'icmpv6' ? e.protocol : n;
   return { protocol, ...(e.port !== undefined ? { fromPort: e.port, toPort: e.port } : {}) };
 }
 
 function toFlow(e: ObservedEgress): Flow {
-  return { destination: e.destination, protocol: protocolNumber(e.protocol), ...(e.port !== undefined ? { port: e.port } : {}), service: e.service };
+  return {
+    destination: e.destination,
+    protocol: protocolNumber(e.protocol),
+    ...(e.port !== undefined ? { port: e.port } : {}),
+    service: e.service,
+  };
 }
 
 /**
@@ -422,10 +481,14 @@ function peerWorkload(flow: Flow, self: string, ctx: MatchContext): Peer | undef
 function deniedAddress(intent: WorkloadIntent, address: string): boolean {
   const dest = parseCidr(address);
   if (!dest) return false;
-  return intent.deny.some((d) => d.to.kind === 'cidrs' && d.to.cidrs.some((c) => {
-    const cc = parseCidr(c);
-    return cc !== undefined && contains(cc, dest);
-  }));
+  return intent.deny.some(
+    (d) =>
+      d.to.kind === 'cidrs' &&
+      d.to.cidrs.some((c) => {
+        const cc = parseCidr(c);
+        return cc !== undefined && contains(cc, dest);
+      }),
+  );
 }
 
 /** The why of the deny entry that forbids adopting this flow, if any. */
@@ -445,7 +508,11 @@ function denyFor(intent: WorkloadIntent, flow: Flow): string | undefined {
 }
 
 /** Folds `more` into `ev`: flows and bytes summed, the earliest first and the latest last sighting, its destinations. */
-function mergeEvidence(ev: Evidence, more: Pick<Evidence, 'flows' | 'bytes' | 'firstSeen' | 'lastSeen'>, destinations: readonly string[]): void {
+function mergeEvidence(
+  ev: Evidence,
+  more: Pick<Evidence, 'flows' | 'bytes' | 'firstSeen' | 'lastSeen'>,
+  destinations: readonly string[],
+): void {
   ev.flows += more.flows;
   ev.bytes += more.bytes;
   if (more.firstSeen < ev.firstSeen) ev.firstSeen = more.firstSeen;
@@ -602,7 +669,9 @@ export function compareRules(a: ResolvedRule, b: ResolvedRule): number {
   return (
     compareText(a.workload, b.workload) ||
     PEER_ORDER[a.peer.kind] - PEER_ORDER[b.peer.kind] ||
-    (a.peer.kind === 'cidr' && b.peer.kind === 'cidr' ? cmpCidrText(a.peer.cidr, b.peer.cidr) : compareText(peerKey(a.peer), peerKey(b.peer))) ||
+    (a.peer.kind === 'cidr' && b.peer.kind === 'cidr'
+      ? cmpCidrText(a.peer.cidr, b.peer.cidr)
+      : compareText(peerKey(a.peer), peerKey(b.peer))) ||
     compareText(String(a.protocol), String(b.protocol)) ||
     (a.fromPort ?? -1) - (b.fromPort ?? -1) ||
     (a.toPort ?? -1) - (b.toPort ?? -1)
@@ -657,10 +726,34 @@ function quarantineRules(env: EnvironmentPolicies): NaclRule[] {
       for (const allow of q.allow) {
         const c = parseCidr(allow);
         if (!c) continue;
-        out.push({ subnet: q.subnet, networkAcl: q.networkAcl, ruleNumber: n++, egress, action: 'allow', cidr: c.text, reason: `forensics access: ${q.reason}` });
+        out.push({
+          subnet: q.subnet,
+          networkAcl: q.networkAcl,
+          ruleNumber: n++,
+          egress,
+          action: 'allow',
+          cidr: c.text,
+          reason: `forensics access: ${q.reason}`,
+        });
       }
-      out.push({ subnet: q.subnet, networkAcl: q.networkAcl, ruleNumber: n++, egress, action: 'deny', cidr: formatCidr(4, 0n, 0), reason: q.reason });
-      out.push({ subnet: q.subnet, networkAcl: q.networkAcl, ruleNumber: n++, egress, action: 'deny', cidr: formatCidr(6, 0n, 0), reason: q.reason });
+      out.push({
+        subnet: q.subnet,
+        networkAcl: q.networkAcl,
+        ruleNumber: n++,
+        egress,
+        action: 'deny',
+        cidr: formatCidr(4, 0n, 0),
+        reason: q.reason,
+      });
+      out.push({
+        subnet: q.subnet,
+        networkAcl: q.networkAcl,
+        ruleNumber: n++,
+        egress,
+        action: 'deny',
+        cidr: formatCidr(6, 0n, 0),
+        reason: q.reason,
+      });
       next.set(counter, n);
     }
   }

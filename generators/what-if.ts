@@ -25,7 +25,8 @@ export interface WhatIf {
 export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<string, ObservedFile>, ctx: MatchContext): WhatIf {
   const denied: DeniedFlow[] = [];
   // The first not-adopted entry per observed destination, looked up once per egress instead of searched for.
-  const key = (workload: string, destination: string, protocol: string, port: number | undefined) => `${workload}|${destination}|${protocol}|${port ?? ''}`;
+  const key = (workload: string, destination: string, protocol: string, port: number | undefined) =>
+    `${workload}|${destination}|${protocol}|${port ?? ''}`;
   const notAdopted = new Map<string, string>();
   for (const n of resolved.notAdopted) {
     const k = key(n.workload, n.destination, n.protocol, n.port);
@@ -39,7 +40,12 @@ export function replay(resolved: ResolvedEnvironment, observed: ReadonlyMap<stri
     for (const e of o.egress) {
       replayed++;
       flows += e.flows;
-      const flow = { destination: e.destination, protocol: protocolNumber(e.protocol), ...(e.port !== undefined ? { port: e.port } : {}), service: e.service };
+      const flow = {
+        destination: e.destination,
+        protocol: protocolNumber(e.protocol),
+        ...(e.port !== undefined ? { port: e.port } : {}),
+        service: e.service,
+      };
       if (group.rules.some((r) => ruleAdmits(r, flow, ctx))) continue;
       denied.push({
         workload: group.workload,

@@ -98,7 +98,13 @@ export interface RawEnvironment {
   mode?: Mode;
   promoteFrom?: string | null;
   soakDays?: number;
-  flowLogs: { engine: Engine; files?: string[]; athena?: EnvironmentConfig['flowLogs']['athena']; memoryLimit?: string; maxSeconds?: number };
+  flowLogs: {
+    engine: Engine;
+    files?: string[];
+    athena?: EnvironmentConfig['flowLogs']['athena'];
+    memoryLimit?: string;
+    maxSeconds?: number;
+  };
   window?: { days?: number; retainDays?: number; minCoverage?: number };
   workloads: Record<string, Partial<WorkloadSelector>>;
   endpoints?: { routeTables?: string[]; subnets?: string[] };
@@ -131,7 +137,14 @@ export interface RawObserved {
   source: ObservedFile['source'];
   addresses?: string[];
   coverage?: ObservedCoverage;
-  egress: (RawObservedEntry & { service?: string | null; bytes: number; firstSeen: string; lastSeen: string; decidedBy: DecidedBy; names?: string[] })[];
+  egress: (RawObservedEntry & {
+    service?: string | null;
+    bytes: number;
+    firstSeen: string;
+    lastSeen: string;
+    decidedBy: DecidedBy;
+    names?: string[];
+  })[];
   rejected: (RawObservedEntry & { lastSeen: string })[];
   openConnections?: OpenConnection[];
   domains?: ObservedDomain[];
@@ -186,16 +199,33 @@ export function normaliseEnvironment(raw: RawEnvironment): EnvironmentConfig {
       ...(raw.flowLogs.memoryLimit !== undefined ? { memoryLimit: raw.flowLogs.memoryLimit } : {}),
       ...(raw.flowLogs.maxSeconds !== undefined ? { maxSeconds: raw.flowLogs.maxSeconds } : {}),
     },
-    window: { days: raw.window?.days ?? 14, retainDays: raw.window?.retainDays ?? 30, minCoverage: raw.window?.minCoverage ?? DEFAULT_MIN_COVERAGE },
+    window: {
+      days: raw.window?.days ?? 14,
+      retainDays: raw.window?.retainDays ?? 30,
+      minCoverage: raw.window?.minCoverage ?? DEFAULT_MIN_COVERAGE,
+    },
     workloads,
     endpoints: { routeTables: raw.endpoints?.routeTables ?? [], subnets: raw.endpoints?.subnets ?? [] },
-    quarantine: (raw.quarantine ?? []).map((q) => ({ subnet: q.subnet, networkAcl: q.networkAcl, reason: q.reason ?? '', allow: q.allow ?? [] })),
+    quarantine: (raw.quarantine ?? []).map((q) => ({
+      subnet: q.subnet,
+      networkAcl: q.networkAcl,
+      reason: q.reason ?? '',
+      allow: q.allow ?? [],
+    })),
     quotas: { rulesPerGroup: raw.quotas?.rulesPerGroup ?? 60, naclRulesPerDirection: raw.quotas?.naclRulesPerDirection ?? 20 },
     ...(raw.state !== undefined ? { state: { ...raw.state } } : {}),
     ...(raw.terraform !== undefined ? { terraform: { ...raw.terraform } } : {}),
-    ...(raw.dnsLogs !== undefined ? { dnsLogs: { files: [...raw.dnsLogs.files], privateZones: [...(raw.dnsLogs.privateZones ?? [])].sort() } } : {}),
+    ...(raw.dnsLogs !== undefined
+      ? { dnsLogs: { files: [...raw.dnsLogs.files], privateZones: [...(raw.dnsLogs.privateZones ?? [])].sort() } }
+      : {}),
     ...(raw.dnsFirewall !== undefined
-      ? { dnsFirewall: { mode: raw.dnsFirewall.mode, allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort(), ...(raw.dnsFirewall.allowAdopted !== undefined ? { allowAdopted: raw.dnsFirewall.allowAdopted } : {}) } }
+      ? {
+          dnsFirewall: {
+            mode: raw.dnsFirewall.mode,
+            allow: [...new Set(raw.dnsFirewall.allow ?? [])].sort(),
+            ...(raw.dnsFirewall.allowAdopted !== undefined ? { allowAdopted: raw.dnsFirewall.allowAdopted } : {}),
+          },
+        }
       : {}),
     ...(raw.adoptNames !== undefined ? { adoptNames: raw.adoptNames } : {}),
     ...(raw.networkFirewall !== undefined ? { networkFirewall: normaliseNetworkFirewall(raw.networkFirewall) } : {}),
@@ -225,7 +255,12 @@ export function normaliseWorkload(raw: RawWorkload): WorkloadIntent {
       const ports = r.ports === undefined && to.kind === 'service' ? [{ ...SERVICE_DEFAULT_PORT }] : parsePorts(r.ports ?? []);
       return { index, to, ports, why: r.why ?? '', ...(r.exception !== undefined ? { exception: normaliseException(r.exception) } : {}) };
     }),
-    deny: (raw.deny ?? []).map((r, index): DenyRule => ({ index, to: normaliseDestination(r.to), ports: parsePorts(r.ports ?? []), why: r.why ?? '' })),
+    deny: (raw.deny ?? []).map((r, index): DenyRule => ({
+      index,
+      to: normaliseDestination(r.to),
+      ports: parsePorts(r.ports ?? []),
+      why: r.why ?? '',
+    })),
   };
 }
 
@@ -266,14 +301,27 @@ export function normaliseObserved(raw: RawObserved): ObservedFile {
       lastSeen: r.lastSeen,
     })),
     ...(raw.openConnections !== undefined
-      ? { openConnections: raw.openConnections.map((c) => ({ client: c.client, clientPort: c.clientPort, server: c.server, serverPort: c.serverPort })) }
+      ? {
+          openConnections: raw.openConnections.map((c) => ({
+            client: c.client,
+            clientPort: c.clientPort,
+            server: c.server,
+            serverPort: c.serverPort,
+          })),
+        }
       : {}),
     ...(raw.domains !== undefined ? { domains: raw.domains.map((d) => ({ ...d, addresses: [...d.addresses] })) } : {}),
   };
 }
 
 function normaliseCoverage(c: ObservedCoverage): ObservedCoverage {
-  return { days: c.days, covered: c.covered, gaps: [...c.gaps], skippedWindows: c.skippedWindows, ...(c.kept !== undefined ? { kept: { ...c.kept } } : {}) };
+  return {
+    days: c.days,
+    covered: c.covered,
+    gaps: [...c.gaps],
+    skippedWindows: c.skippedWindows,
+    ...(c.kept !== undefined ? { kept: { ...c.kept } } : {}),
+  };
 }
 
 function normaliseDestination(to: RawDestination): Destination {

@@ -17,7 +17,11 @@ export interface ObservedKey {
  * (icmp 1, tcp 6, udp 17, icmpv6 58, others by their number), then port, an absent port first.
  */
 export function compareObservedKeys(a: ObservedKey, b: ObservedKey): number {
-  return compareDestination(a.destination, b.destination) || protocolNumber(a.protocol) - protocolNumber(b.protocol) || (a.port ?? -1) - (b.port ?? -1);
+  return (
+    compareDestination(a.destination, b.destination) ||
+    protocolNumber(a.protocol) - protocolNumber(b.protocol) ||
+    (a.port ?? -1) - (b.port ?? -1)
+  );
 }
 
 /** The identity of an entry: two entries with one key are duplicates. */

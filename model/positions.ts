@@ -7,7 +7,13 @@ import { formatPath, locate, type PathSegment, type YamlSource } from '../core/y
  * A finding at the key of the last path segment (`workloads.Web` points at `Web:`), for findings about a name
  * or an unknown key; falls back to `locate` when the key is not there.
  */
-export function findingAtKey(src: YamlSource, path: readonly PathSegment[], rule: string, message: string, severity: Severity = 'error'): Finding {
+export function findingAtKey(
+  src: YamlSource,
+  path: readonly PathSegment[],
+  rule: string,
+  message: string,
+  severity: Severity = 'error',
+): Finding {
   const pos = locateKey(src, path) ?? locate(src, path);
   return { rule, severity, file: src.file, line: pos.line, col: pos.col, path: formatPath(path), message };
 }

@@ -121,7 +121,14 @@ async function readEnvironment(root: string, name: string, findings: Finding[]):
   for (const e of entries) {
     if (!e.dir && /\.ya?ml$/.test(e.name) && !ENV_FILES.has(e.name)) {
       const hint = didYouMean(e.name, ENV_FILES);
-      findings.push(findingAtFile(`${dir}/${e.name}`, 'schema', `ignored: leastpath reads environment.yaml, prefix-lists.yaml and workloads/*.yaml here${hint}`, 'warning'));
+      findings.push(
+        findingAtFile(
+          `${dir}/${e.name}`,
+          'schema',
+          `ignored: leastpath reads environment.yaml, prefix-lists.yaml and workloads/*.yaml here${hint}`,
+          'warning',
+        ),
+      );
     }
   }
 
@@ -134,7 +141,13 @@ async function readEnvironment(root: string, name: string, findings: Finding[]):
 
   if (!envFile) {
     if (!(await isFile(join(root, dir, 'environment.yaml')))) {
-      findings.push(findingAtFile(`${dir}/environment.yaml`, 'schema', `missing: every folder under policies/ is an environment and needs an environment.yaml`));
+      findings.push(
+        findingAtFile(
+          `${dir}/environment.yaml`,
+          'schema',
+          `missing: every folder under policies/ is an environment and needs an environment.yaml`,
+        ),
+      );
     }
     return undefined;
   }
@@ -198,14 +211,27 @@ async function loadFolder<T>(
     if (e.dir) {
       // Skipping it would drop the workload's rules or evidence without a word (a folder made by mistake, an unpacked archive).
       if (/\.ya?ml$/.test(e.name)) {
-        findings.push(findingAtFile(`${dirRel}/${e.name}`, 'schema', `is a folder, where leastpath reads a ${schema} file: move it away and put the YAML file in its place`));
+        findings.push(
+          findingAtFile(
+            `${dirRel}/${e.name}`,
+            'schema',
+            `is a folder, where leastpath reads a ${schema} file: move it away and put the YAML file in its place`,
+          ),
+        );
         unloaded.push(`${dirRel}/${e.name}`);
       }
       continue;
     }
     if (e.name.endsWith('.yaml')) names.push(e.name.slice(0, -'.yaml'.length));
     else if (e.name.endsWith('.yml')) {
-      findings.push(findingAtFile(`${dirRel}/${e.name}`, 'schema', `ignored: leastpath reads *.yaml files; rename it to ${e.name.slice(0, -4)}.yaml`, 'warning'));
+      findings.push(
+        findingAtFile(
+          `${dirRel}/${e.name}`,
+          'schema',
+          `ignored: leastpath reads *.yaml files; rename it to ${e.name.slice(0, -4)}.yaml`,
+          'warning',
+        ),
+      );
     }
   }
   const files = await Promise.all(names.map((n) => loadFile<T>(root, `${dirRel}/${n}.yaml`, schema, findings, false, unloaded)));
@@ -232,7 +258,10 @@ async function listEntries(absDir: string): Promise<Entry[]> {
     throw new InputError(`cannot read folder ${absDir}: ${(err as Error).message}`);
   }
   const out = await Promise.all(
-    dirents.map(async (d): Promise<Entry> => ({ name: d.name, dir: d.isSymbolicLink() ? await isDirectory(join(absDir, d.name)) : d.isDirectory() })),
+    dirents.map(async (d): Promise<Entry> => ({
+      name: d.name,
+      dir: d.isSymbolicLink() ? await isDirectory(join(absDir, d.name)) : d.isDirectory(),
+    })),
   );
   return out.sort((a, b) => compareText(a.name, b.name));
 }

@@ -113,7 +113,12 @@ function toFinding(src: YamlSource, err: ErrorObject): Finding | undefined {
     case 'minItems':
     case 'minProperties':
     case 'maxProperties':
-      return findingAt(src, path, RULE, `expected ${expected ?? expectedFromError(err)}, got ${describeValue(err.data)}${quoteHint(err, path, src)}`);
+      return findingAt(
+        src,
+        path,
+        RULE,
+        `expected ${expected ?? expectedFromError(err)}, got ${describeValue(err.data)}${quoteHint(err, path, src)}`,
+      );
     default:
       return findingAt(src, path, RULE, err.message ?? `fails ${err.keyword}`);
   }

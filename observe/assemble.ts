@@ -6,13 +6,22 @@ import { addDays, dayOf, daysBetween } from '../core/dates.js';
 import { compareCidr, hostCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { protocolFromNumber } from '../core/ports.js';
 import { compareText } from '../core/text.js';
-import type { DecidedBy, Engine, ObservedCoverage, ObservedDomain, ObservedEgress, ObservedFile, ObservedRejected, OpenConnection, WorkloadSelector } from '../model/types.js';
+import type {
+  DecidedBy,
+  Engine,
+  ObservedCoverage,
+  ObservedDomain,
+  ObservedEgress,
+  ObservedFile,
+  ObservedRejected,
+  OpenConnection,
+  WorkloadSelector,
+} from '../model/types.js';
 import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
 import type { ObserveRow, ObserveWindow } from './observe-row.js';
 
 export type { ObserveRow, ObserveWindow };
-
 
 interface SourceStats {
   engine: Engine;
@@ -198,7 +207,12 @@ function daysOf(window: ObserveWindow): number {
 }
 
 /** Whether an entry last seen on a day is still within retainDays (covered days, or calendar days without coverage). */
-function retentionCheck(input: AssembleInput, cov: ObservedCoverage | undefined, previous: ObservedFile | undefined, keepFrom: string): (lastSeen: string) => boolean {
+function retentionCheck(
+  input: AssembleInput,
+  cov: ObservedCoverage | undefined,
+  previous: ObservedFile | undefined,
+  keepFrom: string,
+): (lastSeen: string) => boolean {
   if (!cov) return (lastSeen) => lastSeen >= keepFrom;
   const current = { window: input.window, gaps: new Set(cov.gaps) };
   const before = previous?.coverage ? { window: previous.window, gaps: new Set(previous.coverage.gaps) } : undefined;
@@ -207,7 +221,8 @@ function retentionCheck(input: AssembleInput, cov: ObservedCoverage | undefined,
 
 /** The connection of an `open` row, client first (undefined when a port is not one). */
 function openConnection(row: ObserveRow & { raddr: string }): OpenConnection | undefined {
-  const port = (n: number | null | undefined) => (n !== null && n !== undefined && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined);
+  const port = (n: number | null | undefined) =>
+    n !== null && n !== undefined && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
   const lport = port(row.lport);
   const rport = port(row.rport);
   if (!row.laddr || lport === undefined || rport === undefined) return undefined;

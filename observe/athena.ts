@@ -37,7 +37,17 @@ interface AthenaRunOptions {
   onPoll?: (status: { state: string; bytesScanned: number; elapsedMs: number }) => void;
 }
 
-const BYTE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+const BYTE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40,
+};
 
 /** `100GB`, `1.5 TiB` (flowLogs.athena.maxBytesScanned, checked by the schema) in bytes. */
 export function parseBytes(text: string): number {

@@ -29,7 +29,9 @@ export function coverageByWorkload(
   const first = epochOf(window.from) / 86_400;
   // rport: days since 1970; the look-back day before the window, and any day after it, are not the window's.
   const cells = rows
-    .filter((r) => r.kind === 'coverage' && r.raddr !== null && r.rport !== null && r.rport >= first && r.rport < first + days && r.flows > 0)
+    .filter(
+      (r) => r.kind === 'coverage' && r.raddr !== null && r.rport !== null && r.rport >= first && r.rport < first + days && r.flows > 0,
+    )
     .map((r) => ({ ...r, rport: r.rport! - first }));
   const out = new Map<string, ObservedCoverage>();
   for (const name of Object.keys(selectors).sort()) {
@@ -38,7 +40,12 @@ export function coverageByWorkload(
     const mine = (r: ObserveRow): boolean => {
       const iface = r.raddr!;
       const [inst = '', subnet = ''] = (r.svc ?? '').split(' ');
-      return ifaces.has(iface) || sel.interfaces.includes(iface) || (inst !== '' && sel.instances.includes(inst)) || (subnet !== '' && sel.subnets.includes(subnet));
+      return (
+        ifaces.has(iface) ||
+        sel.interfaces.includes(iface) ||
+        (inst !== '' && sel.instances.includes(inst)) ||
+        (subnet !== '' && sel.subnets.includes(subnet))
+      );
     };
     const covered = new Set<number>();
     let skipped = 0;

@@ -53,7 +53,12 @@ export function plainAddress(text: string): string | undefined {
 }
 
 /** Whether a name is the VPC's own: `*.internal`, a private zone's, a VPC endpoint's, or answered only inside the VPC. */
-export function isInternalName(name: string, privateZones: readonly string[], addresses: readonly string[], vpcCidrs: readonly string[]): boolean {
+export function isInternalName(
+  name: string,
+  privateZones: readonly string[],
+  addresses: readonly string[],
+  vpcCidrs: readonly string[],
+): boolean {
   if (name === 'internal' || name.endsWith('.internal') || name.endsWith('.vpce.amazonaws.com')) return true;
   if (privateZones.some((z) => name === z || name.endsWith(`.${z}`))) return true;
   if (addresses.length === 0 || vpcCidrs.length === 0) return false;
@@ -106,7 +111,11 @@ export function withNames(input: {
     const byName = getOr(byAddr, host, () => new Map<string, number>());
     const t = byName.get(r.name);
     if (t === undefined || r.firstTs < t) byName.set(r.name, r.firstTs);
-    getOr(getOr(answered, workload, () => new Map<string, Set<string>>()), r.name, () => new Set<string>()).add(host);
+    getOr(
+      getOr(answered, workload, () => new Map<string, Set<string>>()),
+      r.name,
+      () => new Set<string>(),
+    ).add(host);
   }
   const out = new Map<string, ObservedFile>();
   for (const [workload, file] of files) {

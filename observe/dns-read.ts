@@ -21,7 +21,7 @@ import { filesForRange } from './prune.js';
 const DNS_COLUMNS =
   "{version: 'VARCHAR', account_id: 'VARCHAR', region: 'VARCHAR', vpc_id: 'VARCHAR', query_timestamp: 'VARCHAR', " +
   "query_name: 'VARCHAR', query_type: 'VARCHAR', query_class: 'VARCHAR', rcode: 'VARCHAR', " +
-  "answers: 'STRUCT(\"Rdata\" VARCHAR, \"Type\" VARCHAR, \"Class\" VARCHAR)[]', srcaddr: 'VARCHAR', srcport: 'VARCHAR', " +
+  'answers: \'STRUCT("Rdata" VARCHAR, "Type" VARCHAR, "Class" VARCHAR)[]\', srcaddr: \'VARCHAR\', srcport: \'VARCHAR\', ' +
   "transport: 'VARCHAR', srcids: 'STRUCT(instance VARCHAR, resolver_endpoint VARCHAR)', firewall_rule_action: 'VARCHAR'}";
 
 /** The query-log view's columns, for ask's prompt and validator (one row per query). */
@@ -99,7 +99,10 @@ export async function readDnsLogs(opts: DnsReadOptions): Promise<DnsRead | undef
   if (!dns) return undefined;
   const duck = await openDuckDb({ memoryLimit: opts.config.flowLogs.memoryLimit });
   try {
-    const files = await filesForRange(await resolveDnsFiles(duck.connection, dns.files, dirname(opts.environmentFile), opts.root, opts.environmentSource), opts);
+    const files = await filesForRange(
+      await resolveDnsFiles(duck.connection, dns.files, dirname(opts.environmentFile), opts.root, opts.environmentSource),
+      opts,
+    );
     return await readDnsFiles(duck.connection, files, opts);
   } finally {
     duck.close();
@@ -112,13 +115,22 @@ export interface DnsFile {
 }
 
 /** Expands `dnsLogs.files` (relative to environment.yaml); a pattern matching no .log / .log.gz file is an error at it. */
-export async function resolveDnsFiles(connection: DuckDBConnection, patterns: readonly string[], baseDir: string, root: string, source?: YamlSource): Promise<DnsFile[]> {
+export async function resolveDnsFiles(
+  connection: DuckDBConnection,
+  patterns: readonly string[],
+  baseDir: string,
+  root: string,
+  source?: YamlSource,
+): Promise<DnsFile[]> {
   const out = new Map<string, DnsFile>();
   for (const [i, pattern] of patterns.entries()) {
     const abs = resolve(baseDir, pattern);
     const stmt = await connection.prepare('SELECT file FROM glob(?) ORDER BY file');
     stmt.bindVarchar(1, abs);
-    const found = (await stmt.runAndReadAll()).getRows().map((r) => String(r[0])).filter((f) => /\.log(\.gz)?$/.test(f));
+    const found = (await stmt.runAndReadAll())
+      .getRows()
+      .map((r) => String(r[0]))
+      .filter((f) => /\.log(\.gz)?$/.test(f));
     if (found.length === 0) {
       const path = ['dnsLogs', 'files', i];
       throw new InputError(`no query-log files (.log, .log.gz) match ${JSON.stringify(pattern)}`, {
@@ -162,8 +174,10 @@ export function dnsViewSql(quotedFiles: readonly string[]): string {
 function lineProblem(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const o = v as Record<string, unknown>;
-  if (typeof o.version === 'string' && o.version.split('.')[0] !== '1') return `query-log version ${o.version} is not 1.x (a new major version changes the format)`;
-  if (typeof o.query_timestamp !== 'string' || Number.isNaN(Date.parse(o.query_timestamp))) return 'query_timestamp is missing or not an ISO 8601 time';
+  if (typeof o.version === 'string' && o.version.split('.')[0] !== '1')
+    return `query-log version ${o.version} is not 1.x (a new major version changes the format)`;
+  if (typeof o.query_timestamp !== 'string' || Number.isNaN(Date.parse(o.query_timestamp)))
+    return 'query_timestamp is missing or not an ISO 8601 time';
   if (typeof o.query_name !== 'string' || o.query_name.replace(/\.$/, '') === '') return 'query_name is missing';
   if (typeof o.srcaddr !== 'string' || o.srcaddr === '') return 'srcaddr is missing';
   if (o.answers !== undefined && o.answers !== null && !Array.isArray(o.answers)) return 'answers is not a list';
@@ -188,7 +202,12 @@ async function firstBadLine(file: DnsFile): Promise<InputError | undefined> {
   return undefined;
 }
 
-async function run(connection: DuckDBConnection, sql: string, files: readonly DnsFile[], params: readonly number[] | readonly (string | number)[]): Promise<Record<string, unknown>[]> {
+async function run(
+  connection: DuckDBConnection,
+  sql: string,
+  files: readonly DnsFile[],
+  params: readonly number[] | readonly (string | number)[],
+): Promise<Record<string, unknown>[]> {
   const stmt = await connection.prepare(sql);
   stmt.bindList(1, listValue(files.map((f) => f.path)), LIST(VARCHAR));
   params.forEach((v, i) => {

@@ -119,10 +119,13 @@ export async function readFlowLogs<T>(
       if (failing) {
         const line = /state machine/i.test(failing.message) ? await lineEndingProblem(failing.file) : undefined;
         if (line !== undefined) {
-          throw new InputError('this line ends unlike line 1 (a carriage return alone, or CRLF and LF mixed): DuckDB cannot read the file', {
-            file: failing.file.display,
-            line,
-          });
+          throw new InputError(
+            'this line ends unlike line 1 (a carriage return alone, or CRLF and LF mixed): DuckDB cannot read the file',
+            {
+              file: failing.file.display,
+              line,
+            },
+          );
         }
         throw new InputError(`cannot read flow-log file: ${failing.message}`, { file: failing.file.display });
       }
@@ -182,7 +185,12 @@ function csvScans(node: ProfileNode): CsvScan[] {
 }
 
 /** Records a group's files hold by Node's count: lines, less headers and the lines the reader refused. */
-function expectedRows(files: readonly FlowLogFile[], header: boolean, lines: ReadonlyMap<string, number>, refused: ReadonlyMap<string, number>): number {
+function expectedRows(
+  files: readonly FlowLogFile[],
+  header: boolean,
+  lines: ReadonlyMap<string, number>,
+  refused: ReadonlyMap<string, number>,
+): number {
   return files.reduce((n, f) => n + (lines.get(f.path) ?? 0) - (header ? 1 : 0) - (refused.get(f.path) ?? 0), 0);
 }
 
@@ -238,7 +246,9 @@ async function explainMismatch(
     if (have !== want) return new InputError(`DuckDB read ${have} records where the file holds ${want}: ${why}`, { file: f.display });
   }
   const f = group.files[0]!;
-  return new InputError(`DuckDB's records of the ${group.files.length} files read with this one disagree with their line counts: ${why}`, { file: f.display });
+  return new InputError(`DuckDB's records of the ${group.files.length} files read with this one disagree with their line counts: ${why}`, {
+    file: f.display,
+  });
 }
 
 /**
@@ -246,7 +256,12 @@ async function explainMismatch(
  * the file's lines the reader refused (reject_errors): they are not rows, so the rows after them sit that much
  * further down the file.
  */
-export async function malformedLines(connection: DuckDBConnection, file: FlowLogFile, root: string, refused: readonly number[] = []): Promise<MalformedLine[]> {
+export async function malformedLines(
+  connection: DuckDBConnection,
+  file: FlowLogFile,
+  root: string,
+  refused: readonly number[] = [],
+): Promise<MalformedLine[]> {
   const layout = layoutFromFirstLine(await readFirstLine(file), file);
   // A single-file scan keeps file order (preserve_insertion_order), so row_number() counts the rows in order.
   const rows = await connection.runAndReadAll(
@@ -277,9 +292,7 @@ export async function malformedLines(connection: DuckDBConnection, file: FlowLog
  * and line, however often the line was read. A line too long for the reader says so (not its missing columns).
  */
 async function rejectRows(connection: DuckDBConnection): Promise<{ path: string; line: number; message: string }[]> {
-  const exists = await connection.runAndReadAll(
-    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'",
-  );
+  const exists = await connection.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'");
   if (Number(exists.getRows()[0]?.[0] ?? 0) === 0) return [];
   const rows = await connection.runAndReadAll(`
     SELECT s.file_path, e.line, first(e.error_message ORDER BY e.error_type <> 'LINE SIZE OVER MAXIMUM', e.error_message)
@@ -295,7 +308,11 @@ export async function readRejects(connection: DuckDBConnection, root: string): P
 }
 
 /** Fails naming the file when most of its lines are malformed: that is not a flow log. */
-export async function checkGarbage(connection: DuckDBConnection, files: readonly FlowLogFile[], malformed: readonly MalformedLine[]): Promise<void> {
+export async function checkGarbage(
+  connection: DuckDBConnection,
+  files: readonly FlowLogFile[],
+  malformed: readonly MalformedLine[],
+): Promise<void> {
   const perFile = new Map<string, number>();
   for (const m of malformed) perFile.set(m.file, (perFile.get(m.file) ?? 0) + 1);
   for (const f of files) {
@@ -316,7 +333,10 @@ export async function checkGarbage(connection: DuckDBConnection, files: readonly
 }
 
 /** When a scan fails, finds the file that fails on its own, so the error can name it. */
-async function findFailingFile(connection: DuckDBConnection, files: readonly FlowLogFile[]): Promise<{ file: FlowLogFile; message: string } | undefined> {
+async function findFailingFile(
+  connection: DuckDBConnection,
+  files: readonly FlowLogFile[],
+): Promise<{ file: FlowLogFile; message: string } | undefined> {
   for (const f of files) {
     try {
       const src =

@@ -53,7 +53,9 @@ export async function openDuckDb(opts: DuckDbOptions = {}): Promise<DuckDbHandle
   } catch (err) {
     removeSpill();
     if (opts.memoryLimit !== undefined) {
-      throw new UsageError(`flowLogs.memoryLimit ${JSON.stringify(opts.memoryLimit)}: DuckDB refused it (${firstLine((err as Error).message)})`);
+      throw new UsageError(
+        `flowLogs.memoryLimit ${JSON.stringify(opts.memoryLimit)}: DuckDB refused it (${firstLine((err as Error).message)})`,
+      );
     }
     throw err;
   }
@@ -165,7 +167,8 @@ export async function explainOutOfMemory(connection: DuckDBConnection, err: unkn
   const full = (err as Error).message ?? String(err);
   const message = firstLine(full);
   if (!/^Out of Memory Error/i.test(message)) return;
-  const setting = async (name: string) => String((await connection.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]?.[0] ?? '?');
+  const setting = async (name: string) =>
+    String((await connection.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]?.[0] ?? '?');
   const limit = await setting('memory_limit');
   // DuckDB caps its spill at the free space of the spill folder's disk and reports a full disk as running out of memory.
   if (/max_temp_directory_size/.test(full)) {
@@ -181,7 +184,11 @@ export async function explainOutOfMemory(connection: DuckDBConnection, err: unkn
 }
 
 /** Runs a prepared statement with positional parameters and returns rows as objects. */
-export async function query(connection: DuckDBConnection, sql: string, params: readonly SqlParam[]): Promise<Record<string, DuckDBValue>[]> {
+export async function query(
+  connection: DuckDBConnection,
+  sql: string,
+  params: readonly SqlParam[],
+): Promise<Record<string, DuckDBValue>[]> {
   const stmt = await connection.prepare(sql);
   params.forEach((v, i) => {
     if (typeof v === 'number') {

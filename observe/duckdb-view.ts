@@ -52,10 +52,17 @@ export async function resolveFiles(
     // DuckDB's readers expand a file name as a pattern again: a name holding *, ? or [ would read other files, or
     // none, and a folder above the files holding one would match nothing.
     if (!remote && GLOB_CHAR.test(baseDir)) {
-      throw new InputError(`the folder ${JSON.stringify(baseDir)} holds one of * ? [ ], which DuckDB reads as a pattern: move the repository to a folder without them`, where());
+      throw new InputError(
+        `the folder ${JSON.stringify(baseDir)} holds one of * ? [ ], which DuckDB reads as a pattern: move the repository to a folder without them`,
+        where(),
+      );
     }
     const odd = found.find((f) => GLOB_CHAR.test(remote ? f.slice(f.indexOf('/', 5)) : relative(baseDir, f)));
-    if (odd) throw new InputError(`the file name ${JSON.stringify(odd)} holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`, where());
+    if (odd)
+      throw new InputError(
+        `the file name ${JSON.stringify(odd)} holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`,
+        where(),
+      );
     // DuckDB's glob passes over a folder it cannot read without a word: that is records not read, not no records.
     if (!remote) await checkReadable(abs, root, where);
     if (found.length === 0) {
@@ -83,7 +90,10 @@ async function checkReadable(pattern: string, root: string, where: () => { file:
   const depth = rest.includes('**') ? Infinity : rest.length - 1;
   const fail = (path: string, err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    return new InputError(`cannot read ${displayPath(path, root)} under ${JSON.stringify(displayPath(pattern, root))} (${code}): its flow logs would go unread`, where());
+    return new InputError(
+      `cannot read ${displayPath(path, root)} under ${JSON.stringify(displayPath(pattern, root))} (${code}): its flow logs would go unread`,
+      where(),
+    );
   };
   const walk = async (dir: string, left: number): Promise<void> => {
     let entries: Dirent[];
@@ -174,11 +184,18 @@ export async function createFlowLogsView(
   if (parquet.length > 0) {
     const list = `[${parquet.map((f) => sqlString(f.path)).join(', ')}]`;
     const fields = async (paths: string) =>
-      (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${paths}, union_by_name = true)`)).getRows().map((r) => String(r[0]).replace(/_/g, '-'));
+      (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${paths}, union_by_name = true)`))
+        .getRows()
+        .map((r) => String(r[0]).replace(/_/g, '-'));
     // Each file on its own as well: one that lacks a column would otherwise pass on the columns of the others.
     if (opts.requireFields) for (const f of parquet) requireFields(await fields(sqlString(f.path)), f);
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
-    selects.push(parquetProjection(`read_parquet(${list}, union_by_name = true, filename = true)`, new Map(described.getRows().map((r) => [String(r[0]).replace(/_/g, '-'), String(r[1])]))));
+    selects.push(
+      parquetProjection(
+        `read_parquet(${list}, union_by_name = true, filename = true)`,
+        new Map(described.getRows().map((r) => [String(r[0]).replace(/_/g, '-'), String(r[1])])),
+      ),
+    );
   }
   if (selects.length === 0) throw new InputError('no flow-log files (.log, .log.gz, .parquet) to read');
   await connection.run(`CREATE OR REPLACE TEMP VIEW flow_logs AS\n${selects.join('\nUNION ALL BY NAME\n')}`);
@@ -232,7 +249,10 @@ function malformedChecks(fields: readonly string[], raw: (f: string) => string, 
   const present = new Set(fields);
   const checks: [string, string][] = fields
     .filter((f) => fieldType(f) !== 'VARCHAR')
-    .map((f) => [`(${raw(f)} <> '-' AND (${number(f)} IS NULL OR NOT regexp_full_match(${raw(f)}, '[0-9]+')))`, `'${f} ' || ${raw(f)} || ' is not a whole number'`]);
+    .map((f) => [
+      `(${raw(f)} <> '-' AND (${number(f)} IS NULL OR NOT regexp_full_match(${raw(f)}, '[0-9]+')))`,
+      `'${f} ' || ${raw(f)} || ' is not a whole number'`,
+    ]);
   if (present.has('protocol')) checks.push([`${number('protocol')} > 255`, `'protocol ' || ${raw('protocol')} || ' is outside 0-255'`]);
   const tcpUdp = present.has('protocol') ? `${number('protocol')} IN (6, 17)` : 'false';
   for (const f of ['srcport', 'dstport'].filter((x) => present.has(x))) {
@@ -245,7 +265,10 @@ function malformedChecks(fields: readonly string[], raw: (f: string) => string, 
   if (present.has('start') && present.has('end')) {
     // AWS: start "might be up to 60 seconds after the packet was transmitted", so a start a little after end is a
     // delivered record; more than that is no time order at all.
-    checks.push([`${number('start')} > ${number('end')} + ${START_TOLERANCE_SECONDS}`, `'start ' || ${raw('start')} || ' is more than ${START_TOLERANCE_SECONDS} s after end ' || ${raw('end')}`]);
+    checks.push([
+      `${number('start')} > ${number('end')} + ${START_TOLERANCE_SECONDS}`,
+      `'start ' || ${raw('start')} || ' is more than ${START_TOLERANCE_SECONDS} s after end ' || ${raw('end')}`,
+    ]);
   }
   return checks;
 }
@@ -279,7 +302,9 @@ function textProjection(source: string, fields: readonly string[], countFrom: nu
     .map((f) => `TRY_CAST(NULLIF("${columnName(f)}", '-') AS ${fieldType(f)}) AS ${number(f)}`);
   const level1 = `SELECT *${casts.map((c) => `, ${c}`).join('')} FROM ${source}`;
   const level2 = `SELECT *, (${malformedExpr(fields, number)} AND random() >= 0) AS __bad FROM (${level1})`;
-  const start = present.has('start') ? `CASE WHEN __bad THEN CAST(${countFrom} AS BIGINT) ELSE ${number('start')} END` : 'CAST(NULL AS BIGINT)';
+  const start = present.has('start')
+    ? `CASE WHEN __bad THEN CAST(${countFrom} AS BIGINT) ELSE ${number('start')} END`
+    : 'CAST(NULL AS BIGINT)';
   const cols = TABLE_FIELDS.map((f) => {
     const col = columnName(f);
     const type = fieldType(f);

@@ -35,7 +35,12 @@ export interface FlowLogSource {
 }
 
 /** An environment's flow logs for `engine` (default its flowLogs.engine; flowLogsFor checks that the engine can read them). */
-export function environmentFlowLogs(root: string, environment: EnvironmentPolicies, engine?: Engine, athenaClient?: AthenaClient): FlowLogSource {
+export function environmentFlowLogs(
+  root: string,
+  environment: EnvironmentPolicies,
+  engine?: Engine,
+  athenaClient?: AthenaClient,
+): FlowLogSource {
   const source = environment.environment.source;
   return {
     root,
@@ -71,8 +76,7 @@ interface Reader {
 
 /** An open engine. DuckDB also hands out its session, files and time bound, for reads that follow the query. */
 export type OpenFlowLogs =
-  | (Reader & { engine: 'duckdb'; connection: DuckDBConnection; files: FlowLogFile[]; bound: TimeBound })
-  | (Reader & { engine: 'athena' });
+  (Reader & { engine: 'duckdb'; connection: DuckDBConnection; files: FlowLogFile[]; bound: TimeBound }) | (Reader & { engine: 'athena' });
 
 /** Where the progress of a read goes, and the label it carries (`observe dev`). */
 export interface FlowLogProgress {
@@ -113,7 +117,11 @@ async function withDuckDb<T>(source: FlowLogSource, shown: FlowLogProgress, use:
           const counting = countFileLines(files, 2, track.onFileCounted);
           const run = () => withTimeBound(connection, bound, () => query(connection, sql, params));
           const { value: raw, fallback, unknownFields } = await readFlowLogs(connection, files, q.countFrom, run, counting);
-          return { rows: raw.map((r) => q.decode(r)), ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}) };
+          return {
+            rows: raw.map((r) => q.decode(r)),
+            ...(fallback !== undefined ? { fallback } : {}),
+            ...(unknownFields ? { unknownFields } : {}),
+          };
         },
       });
       ok = true;

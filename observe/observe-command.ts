@@ -76,14 +76,21 @@ export interface ObservedEnvironment {
  * before it writes) and returns each environment's result.
  */
 export async function writeObserved(root: string, observed: readonly ObservedEnvironment[]): Promise<ObserveResult[]> {
-  const writes = await writeFilesAtomic(observed.flatMap((o) => o.files), { journal: journalPath(root) });
+  const writes = await writeFilesAtomic(
+    observed.flatMap((o) => o.files),
+    { journal: journalPath(root) },
+  );
   return observed.map((o) => withWrites(root, o, writes));
 }
 
 /** The result of an observe whose files `writes` wrote (a write of these files, maybe of other environments' too). */
 function withWrites(root: string, observed: ObservedEnvironment, writes: WriteResult): ObserveResult {
   const mine = new Set(observed.files.map((f) => f.path));
-  const rel = (p: string) => p.slice(root.length + 1).split('\\').join('/');
+  const rel = (p: string) =>
+    p
+      .slice(root.length + 1)
+      .split('\\')
+      .join('/');
   return {
     ...observed.result,
     written: writes.written.filter((p) => mine.has(p)).map(rel),
@@ -97,7 +104,10 @@ function withWrites(root: string, observed: ObservedEnvironment, writes: WriteRe
  * from, rewritten from the flow logs alone. Errors in other environments' observed files are theirs (observe reads
  * only observed/<env>/). Any other error throws.
  */
-export function environmentForObserve(loaded: LoadResult, environmentName: string): { environment: EnvironmentPolicies; replaced: string[] } {
+export function environmentForObserve(
+  loaded: LoadResult,
+  environmentName: string,
+): { environment: EnvironmentPolicies; replaced: string[] } {
   // A file of another run's window is valid evidence: observe rewrites it with its window and keeps its entries.
   const errors = loaded.findings.filter(
     (f) =>
@@ -128,7 +138,9 @@ export async function observeEnvironment(opts: ObserveInput): Promise<ObservedEn
   const window = windowEnding(to, config.window.days);
   // observed/ is evidence under review: a window that ends earlier than the committed one would replace it with less
   // (destinations seen only after the new end). (windowEnd refuses one that ends in the future.)
-  const later = [...environment.observed.values()].filter((o) => o.value.window.to > to).sort((a, b) => compareText(a.source.file, b.source.file))[0];
+  const later = [...environment.observed.values()]
+    .filter((o) => o.value.window.to > to)
+    .sort((a, b) => compareText(a.source.file, b.source.file))[0];
   if (later && !opts.rebuild) {
     throw new UsageError(
       `--to ${to} is before the end of the committed window of ${later.source.file} (${later.value.window.to}): observe only moves ` +
@@ -241,7 +253,12 @@ export function coverageFindings(r: Pick<ObserveResult, 'environment' | 'gaps'>,
 }
 
 /** The finding of a window without records: at the flowLogs patterns, naming them, the files and the newest record. */
-function emptyWindowFinding(env: EnvironmentPolicies, window: { from: string; to: string }, flowLogs: EngineFlowLogs, o: Observation): Finding {
+function emptyWindowFinding(
+  env: EnvironmentPolicies,
+  window: { from: string; to: string },
+  flowLogs: EngineFlowLogs,
+  o: Observation,
+): Finding {
   const config = env.environment.value;
   const file = env.environment.source.file;
   const at = locate(env.environment.source, flowLogs.engine === 'duckdb' ? ['flowLogs', 'files'] : ['flowLogs', 'athena']);

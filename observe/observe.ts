@@ -138,7 +138,11 @@ export async function readObservations(opts: {
 }): Promise<Observation> {
   const previous = [...opts.previous];
   const input = (relation: string) => queryInput(relation, opts.config.workloads, opts.window, opts.config.vpcCidrs, previous);
-  const observeQuery = { render: (relation: string) => renderObserveQuery(input(relation)), countFrom: input('flow_logs').winFrom, decode: toRow };
+  const observeQuery = {
+    render: (relation: string) => renderObserveQuery(input(relation)),
+    countFrom: input('flow_logs').winFrom,
+    decode: toRow,
+  };
   const scanned = input('flow_logs');
   return withFlowLogs({ ...opts.source, scan: { from: scanned.scanFrom, to: scanned.winTo } }, opts.shown, async (logs) => {
     const { rows, fallback, unknownFields } = await logs.read(observeQuery);
@@ -152,8 +156,16 @@ export async function readObservations(opts: {
     });
     const kept = rows.filter((r) => !isMalformedStats(r));
     // A window without records fails; what the files do hold (their newest record) tells a user where the logs stopped.
-    const empty = sourceStats(kept, 'duckdb').records === 0 ? { fileNames: files.map((f) => f.display), newest: await newestRecord(connection) } : {};
-    return { rows: kept, malformed, files: files.length, ...(fallback !== undefined ? { fallback } : {}), ...(unknownFields ? { unknownFields } : {}), ...empty };
+    const empty =
+      sourceStats(kept, 'duckdb').records === 0 ? { fileNames: files.map((f) => f.display), newest: await newestRecord(connection) } : {};
+    return {
+      rows: kept,
+      malformed,
+      files: files.length,
+      ...(fallback !== undefined ? { fallback } : {}),
+      ...(unknownFields ? { unknownFields } : {}),
+      ...empty,
+    };
   });
 }
 
@@ -162,7 +174,11 @@ const MALFORMED = 'MALFORMED:';
 /** The start of the newest record in the files (UTC, to the second), or 'none'. */
 async function newestRecord(connection: DuckDBConnection): Promise<string> {
   // Malformed lines carry the window's start as theirs (duckdb.ts): they are no record.
-  const [row] = await query(connection, "SELECT max(start) AS newest FROM flow_logs WHERE coalesce(log_status, '') NOT LIKE 'MALFORMED:%'", []);
+  const [row] = await query(
+    connection,
+    "SELECT max(start) AS newest FROM flow_logs WHERE coalesce(log_status, '') NOT LIKE 'MALFORMED:%'",
+    [],
+  );
   const newest = numberOrNull(row?.newest);
   return newest === null ? 'none' : new Date(newest * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -172,14 +188,20 @@ function isMalformedStats(r: ObserveRow): boolean {
 }
 
 /** Malformed lines with file and line: those the CSV reader refused, and those the view marked. */
-async function collectMalformed(connection: DuckDBConnection, files: readonly FlowLogFile[], rows: readonly ObserveRow[], root: string): Promise<MalformedLine[]> {
+async function collectMalformed(
+  connection: DuckDBConnection,
+  files: readonly FlowLogFile[],
+  rows: readonly ObserveRow[],
+  root: string,
+): Promise<MalformedLine[]> {
   const found = new Map<string, MalformedLine>();
   for (const m of await readRejects(connection, root)) found.set(`${m.file}:${m.line}`, m);
   const marked = new Set(rows.filter(isMalformedStats).map((r) => r.workload.slice(MALFORMED.length)));
   for (const f of files) {
     if (!marked.has(f.path)) continue;
     const refused = [...found.values()].filter((m) => m.file === f.display).map((m) => m.line);
-    for (const m of await malformedLines(connection, f, root, refused)) if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
+    for (const m of await malformedLines(connection, f, root, refused))
+      if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
   }
   return [...found.values()].sort((a, b) => compareText(a.file, b.file) || a.line - b.line);
 }

@@ -11,7 +11,8 @@ export function trackFiles(progress: Progress | undefined, label: string, clock:
   let files = 0;
   let counted = 0;
   let records = 0;
-  const show = () => progress?.update(`${label}: ${counted}/${files} files, ${records.toLocaleString('en-US')} records read, ${seconds(clock() - started)}`);
+  const show = () =>
+    progress?.update(`${label}: ${counted}/${files} files, ${records.toLocaleString('en-US')} records read, ${seconds(clock() - started)}`);
   const timer = progress ? setInterval(show, 1000) : undefined;
   timer?.unref();
   return {
@@ -38,7 +39,9 @@ export function trackAthena(progress: Progress | undefined, label: string) {
   return {
     onPoll(s: { state: string; bytesScanned: number; elapsedMs: number }) {
       last = s;
-      progress?.update(`${label}: Athena ${s.state}, ${decimalBytes(s.bytesScanned)} scanned (${athenaCost(s.bytesScanned)} at $5/TB), ${seconds(s.elapsedMs)}`);
+      progress?.update(
+        `${label}: Athena ${s.state}, ${decimalBytes(s.bytesScanned)} scanned (${athenaCost(s.bytesScanned)} at $5/TB), ${seconds(s.elapsedMs)}`,
+      );
     },
     finish() {
       progress?.end(

@@ -19,7 +19,10 @@ export type EngineFlowLogs = EnvironmentConfig['flowLogs'] & ({ engine: 'duckdb'
  * The environment's flowLogs checked for `engine` (default flowLogs.engine; observe and report --engine choose
  * another): duckdb needs files to read, athena the database, table and workgroup. A UsageError names environment.yaml.
  */
-export function flowLogsFor(environment: EnvironmentPolicies, engine: Engine = environment.environment.value.flowLogs.engine): EngineFlowLogs {
+export function flowLogsFor(
+  environment: EnvironmentPolicies,
+  engine: Engine = environment.environment.value.flowLogs.engine,
+): EngineFlowLogs {
   const file = environment.environment.source.file;
   const flowLogs = environment.environment.value.flowLogs;
   if (engine === 'duckdb') {
@@ -236,8 +239,12 @@ export async function lineEndingProblem(file: FlowLogFile): Promise<number | und
 
 /** Reads the layout from the first line: a header of known field names, or a v2 default-format record. */
 export function layoutFromFirstLine(line: string, file: FlowLogFile): TextLayout {
-  const tokens = line.trim().split(/\s+/).filter((t) => t !== '');
-  if (tokens.length === 0) throw new InputError('empty first line: expected a header or a flow-log record', { file: file.display, line: 1 });
+  const tokens = line
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+  if (tokens.length === 0)
+    throw new InputError('empty first line: expected a header or a flow-log record', { file: file.display, line: 1 });
   const looksLikeData = /^\d+$/.test(tokens[0]!);
   if (looksLikeData) {
     if (tokens.length !== DEFAULT_FORMAT.length) {
@@ -262,7 +269,10 @@ export function layoutFromFirstLine(line: string, file: FlowLogFile): TextLayout
   }
   // A first line without one known field is no header of a flow log (nor a v2 record).
   if (unknown.length === tokens.length) {
-    throw new InputError(`unknown field ${JSON.stringify(tokens[0])} in the header (field 1), and no field of a flow log`, { file: file.display, line: 1 });
+    throw new InputError(`unknown field ${JSON.stringify(tokens[0])} in the header (field 1), and no field of a flow log`, {
+      file: file.display,
+      line: 1,
+    });
   }
   return { fields, header: true, unknown };
 }
@@ -280,6 +290,11 @@ export function requireFields(fields: Iterable<string>, file: FlowLogFile): void
   if (missing.length === 0) return;
   const parquet = file.kind === 'parquet';
   const names = (fs: readonly string[]) => (parquet ? fs.map(columnName) : fs).join(', ');
-  const lacks = parquet ? `the file lacks the column${missing.length > 1 ? 's' : ''} ${names(missing)}` : `the header lacks ${names(missing)}`;
-  throw new InputError(`${lacks}: observe and report need ${names(REQUIRED_FIELDS)}`, { file: file.display, ...(parquet ? {} : { line: 1 }) });
+  const lacks = parquet
+    ? `the file lacks the column${missing.length > 1 ? 's' : ''} ${names(missing)}`
+    : `the header lacks ${names(missing)}`;
+  throw new InputError(`${lacks}: observe and report need ${names(REQUIRED_FIELDS)}`, {
+    file: file.display,
+    ...(parquet ? {} : { line: 1 }),
+  });
 }

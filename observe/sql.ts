@@ -67,9 +67,9 @@ const WELL_KNOWN_BELOW = 1024;
 
 /** Registered service ports above 1023 that clients commonly connect to. */
 const KNOWN_SERVICE_PORTS = [
-  1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672,
-  6379, 6443, 7000, 7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092,
-  9093, 9094, 9200, 9300, 9418, 9443, 10250, 11211, 15672, 27017, 50051,
+  1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672, 6379, 6443, 7000,
+  7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092, 9093, 9094, 9200, 9300, 9418, 9443, 10250,
+  11211, 15672, 27017, 50051,
 ];
 
 /**
@@ -129,7 +129,12 @@ export function ipv4IntExpr(col: string): string {
  * A CTE `name AS (...)` of parameter rows with typed columns; an empty one is a typed zero-row SELECT (VALUES
  * cannot be empty).
  */
-export function valuesCte(name: string, cols: [string, 'VARCHAR' | 'BIGINT'][], rows: readonly (readonly SqlParam[])[], p: (v: SqlParam) => string): string {
+export function valuesCte(
+  name: string,
+  cols: [string, 'VARCHAR' | 'BIGINT'][],
+  rows: readonly (readonly SqlParam[])[],
+  p: (v: SqlParam) => string,
+): string {
   if (rows.length === 0) {
     return `${name} AS (SELECT ${cols.map(([c, t]) => `CAST(NULL AS ${t}) AS ${c}`).join(', ')} WHERE 1 = 0)`;
   }
@@ -158,7 +163,11 @@ export function rangeContains(ranges: RangeMatch, p: (v: SqlParam) => string, v4
  * A query over the conversation CTEs (renderConversationCtes): `tail` renders its own CTEs (after a comma) and final
  * SELECT, binding its values with `p` after the CTEs' own, so the parameters are in the order the `?` marks appear.
  */
-export function renderOnConversations(input: ObserveQueryInput, tail: (p: (v: SqlParam) => string) => string, coverage = false): RenderedQuery {
+export function renderOnConversations(
+  input: ObserveQueryInput,
+  tail: (p: (v: SqlParam) => string) => string,
+  coverage = false,
+): RenderedQuery {
   const params: SqlParam[] = [];
   const p = (v: SqlParam) => {
     params.push(v);
@@ -173,7 +182,7 @@ export function renderObserveQuery(input: ObserveQueryInput): RenderedQuery {
   // A coverage row's instance and subnet ids (`inst subnet`, either '' when no selector needs it).
   const byInst = input.workloads.some((w) => w.instances.length > 0);
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
-  const placeExpr = `${byInst ? 'coalesce(inst, \'\')' : "''"} || ' ' || ${bySubnet ? 'coalesce(subnet, \'\')' : "''"}`;
+  const placeExpr = `${byInst ? "coalesce(inst, '')" : "''"} || ' ' || ${bySubnet ? "coalesce(subnet, '')" : "''"}`;
   // One aggregation over decided gives every output row but the stats: a conversation's destination (egress,
   // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
   const tail = `,
@@ -346,24 +355,76 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
     max(svc) FILTER (WHERE NOT fwd AND svc <> 'AMAZON') AS svc_r
   FROM frec
   GROUP BY ${convKey}
-)${coverage ? `,
+)${
+    coverage
+      ? `,
 -- Coverage (observe and report): records in the window per interface, log status and UTC day, from the fold.
 coverage AS (
   SELECT ${coverageKey}, sum(n_win) AS n_win, sum(n_bad) AS n_bad
   FROM conv
   GROUP BY ${coverageKey}
-)` : ''}`;
+)`
+      : ''
+  }`;
 
-  const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
-  const selInst = table('sel_inst', [['workload', 'VARCHAR'], ['inst', 'VARCHAR']], rowsOf((w) => w.instances, (w, x) => [w.workload, x]));
-  const selSubnet = table('sel_subnet', [['workload', 'VARCHAR'], ['subnet', 'VARCHAR']], rowsOf((w) => w.subnets, (w, x) => [w.workload, x]));
-  const selV4 = table('sel_v4', [['workload', 'VARCHAR'], ['lo', 'BIGINT'], ['hi', 'BIGINT']], rowsOf((w) => w.v4, (w, x) => [w.workload, x.lo, x.hi]));
+  const selIface = table(
+    'sel_iface',
+    [
+      ['workload', 'VARCHAR'],
+      ['iface', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.interfaces,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selInst = table(
+    'sel_inst',
+    [
+      ['workload', 'VARCHAR'],
+      ['inst', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.instances,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selSubnet = table(
+    'sel_subnet',
+    [
+      ['workload', 'VARCHAR'],
+      ['subnet', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.subnets,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selV4 = table(
+    'sel_v4',
+    [
+      ['workload', 'VARCHAR'],
+      ['lo', 'BIGINT'],
+      ['hi', 'BIGINT'],
+    ],
+    rowsOf(
+      (w) => w.v4,
+      (w, x) => [w.workload, x.lo, x.hi],
+    ),
+  );
   const selV6 = table(
     'sel_v6',
-    [['workload', 'VARCHAR'], ['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']],
-    rowsOf((w) => w.v6, (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi]),
+    [
+      ['workload', 'VARCHAR'],
+      ['hex', 'VARCHAR'],
+      ['nib_lo', 'BIGINT'],
+      ['nib_hi', 'BIGINT'],
+    ],
+    rowsOf(
+      (w) => w.v6,
+      (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi],
+    ),
   );
-
 
   const inVpc = (v4: string, v6: string) => rangeContains(input.vpc, p, v4, v6);
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
@@ -372,7 +433,12 @@ coverage AS (
   const tolerance = START_TOLERANCE_SECONDS;
   const carried = table(
     'carried',
-    [['client', 'VARCHAR'], ['client_port', 'BIGINT'], ['server', 'VARCHAR'], ['server_port', 'BIGINT']],
+    [
+      ['client', 'VARCHAR'],
+      ['client_port', 'BIGINT'],
+      ['server', 'VARCHAR'],
+      ['server_port', 'BIGINT'],
+    ],
     (input.carried ?? []).map((c) => [c.client, c.clientPort, c.server, c.serverPort]),
   );
 
@@ -435,9 +501,17 @@ iface_addr AS (
   WHERE owned OR (pick AND left_n = 1)
 ),
 wl_iface AS (
-  SELECT workload, iface FROM sel_iface${byInst ? `
-  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_inst s ON c.inst = s.inst WHERE c.usable` : ''}${bySubnet ? `
-  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_subnet s ON c.subnet = s.subnet WHERE c.usable` : ''}
+  SELECT workload, iface FROM sel_iface${
+    byInst
+      ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_inst s ON c.inst = s.inst WHERE c.usable`
+      : ''
+  }${
+    bySubnet
+      ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_subnet s ON c.subnet = s.subnet WHERE c.usable`
+      : ''
+  }
 ),
 -- Addresses of each workload: its interfaces' own addresses, and the addresses inside its CIDRs.
 wl_addr AS (

@@ -29,8 +29,14 @@ function ruleChangesSection(plan: PlanDocument): string {
   const { added, removed } = plan.changes;
   if (added.length + removed.length === 0) return '### Rule changes\n\nNo rule is added or removed.';
   const out = ['### Rule changes', '', '| | workload | destination | ports | why | flows seen |', '|---|---|---|---|---|---:|'];
-  for (const [sign, list] of [['added', added], ['removed', removed]] as const) {
-    for (const r of list) out.push(`| ${sign} | ${r.workload} | ${markdownCell(r.destination)} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`);
+  for (const [sign, list] of [
+    ['added', added],
+    ['removed', removed],
+  ] as const) {
+    for (const r of list)
+      out.push(
+        `| ${sign} | ${r.workload} | ${markdownCell(r.destination)} | ${planRulePorts(r)} | ${markdownCell(reviewWhy(r))} | ${r.flows ?? ''} |`,
+      );
   }
   return out.join('\n');
 }
@@ -39,8 +45,15 @@ function whatIfSection(plan: PlanDocument): string {
   const w = plan.whatIf;
   const out = ['### What if', '', `**${breakLine(plan)}**`];
   if (w.denied.length > 0) {
-    out.push('', `Breaks ${w.deniedFlows} flows:`, '', '| workload | destination | port | flows | last seen | why not allowed |', '|---|---|---|---:|---|---|');
-    for (const d of w.denied) out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${markdownCell(d.reason)} |`);
+    out.push(
+      '',
+      `Breaks ${w.deniedFlows} flows:`,
+      '',
+      '| workload | destination | port | flows | last seen | why not allowed |',
+      '|---|---|---|---:|---|---|',
+    );
+    for (const d of w.denied)
+      out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${markdownCell(d.reason)} |`);
   }
   return out.join('\n');
 }
@@ -48,8 +61,14 @@ function whatIfSection(plan: PlanDocument): string {
 function expiringSection(plan: PlanDocument): string | null {
   const soon = plan.exceptions.filter((e) => e.expiringSoon);
   if (soon.length === 0) return null;
-  const out = ['### Exceptions expiring soon', '', '| workload | destination | ports | owner | expires | days left |', '|---|---|---|---|---|---:|'];
-  for (const e of soon) out.push(`| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.owner)} | ${e.expires} | ${e.daysLeft} |`);
+  const out = [
+    '### Exceptions expiring soon',
+    '',
+    '| workload | destination | ports | owner | expires | days left |',
+    '|---|---|---|---|---|---:|',
+  ];
+  for (const e of soon)
+    out.push(`| ${e.workload} | ${markdownCell(e.destination)} | ${e.ports} | ${markdownCell(e.owner)} | ${e.expires} | ${e.daysLeft} |`);
   return out.join('\n');
 }
 
@@ -75,10 +94,12 @@ function join(sections: (string | null)[]): string {
 
 /** Anomalies to look at (from `leastpath report --format json`), or a line saying none was given. */
 function anomaliesSection(anomalies: readonly Anomaly[] | null): string {
-  if (anomalies === null) return '### Anomalies\n\nNo report was given: run `leastpath report --format json` where the flow logs are and pass it as `--report FILE`.';
+  if (anomalies === null)
+    return '### Anomalies\n\nNo report was given: run `leastpath report --format json` where the flow logs are and pass it as `--report FILE`.';
   if (anomalies.length === 0) return '### Anomalies\n\nNone in the window.';
   const rows = anomalies.map(
-    (a) => `| ${a.kind} | ${markdownCell(a.workload)} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${a.bytes} | ${markdownCell(a.why)} |`,
+    (a) =>
+      `| ${a.kind} | ${markdownCell(a.workload)} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${a.bytes} | ${markdownCell(a.why)} |`,
   );
   return [
     `### Anomalies to look at (${anomalies.length}; a triage list, not proof)`,

@@ -102,8 +102,9 @@ function diffFiles(from: TreeFiles, to: TreeFiles, managed: readonly string[]): 
   const a = managedFiles(from, managed);
   const b = managedFiles(to, managed);
   const out: FileChange[] = [];
-  for (const [p, sha] of b) if (!a.has(p)) out.push({ path: p, status: 'added' });
-  else if (a.get(p) !== sha) out.push({ path: p, status: 'modified' });
+  for (const [p, sha] of b)
+    if (!a.has(p)) out.push({ path: p, status: 'added' });
+    else if (a.get(p) !== sha) out.push({ path: p, status: 'modified' });
   for (const p of a.keys()) if (!b.has(p)) out.push({ path: p, status: 'removed' });
   return out.sort((x, y) => compareText(x.path, y.path));
 }
@@ -124,7 +125,10 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
   const { managed, shas } = proposal;
   const changesFromBase = diffFiles(state.base.files, shas, managed);
   const bare = renderBody(changesFromBase);
-  const fp = fingerprint(new Map([...shas, ...changesFromBase.filter((c) => c.status === 'removed').map((c) => [c.path, null] as const)]), bare);
+  const fp = fingerprint(
+    new Map([...shas, ...changesFromBase.filter((c) => c.status === 'removed').map((c) => [c.path, null] as const)]),
+    bare,
+  );
   const body = `${bare}\n${fingerprintComment(fp)}\n`;
   const message = `${proposal.message}\n\n${commitTrailer(fp)}\n`;
   const actions: Action[] = [];
@@ -141,7 +145,10 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
   if (!pull && branch && (branch.othersCommits.length > 0 || branch.unlistedCommits > 0)) {
     // No open pull request to build on: starting afresh would drop a person's commits, building on them would
     // reopen what a person may have closed on purpose.
-    const list = [...branch.othersCommits.map((c) => c.slice(0, 12)), ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : [])].join(', ');
+    const list = [
+      ...branch.othersCommits.map((c) => c.slice(0, 12)),
+      ...(branch.unlistedCommits > 0 ? [`${branch.unlistedCommits} not listed`] : []),
+    ].join(', ');
     notes.push(
       `held back: ${proposal.branch} has no open pull request and holds commits a person pushed (${list}); starting it ` +
         `afresh would drop them. Reopen its pull request, or delete the branch, and the next run decides again.`,
@@ -172,7 +179,9 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
     if (touched.length > 0) {
       heldBack = true;
       const paths = touched.map((t) => t.path);
-      notes.push(`held back: commit ${branch.sha.slice(0, 12)} on ${proposal.branch} changed ${paths.join(', ')}, which the bot would replace`);
+      notes.push(
+        `held back: commit ${branch.sha.slice(0, 12)} on ${proposal.branch} changed ${paths.join(', ')}, which the bot would replace`,
+      );
       const marker = HELD_BACK(branch.sha);
       if (pull && !state.comments.some((c) => c.includes(marker))) {
         actions.push({
@@ -199,7 +208,9 @@ export function decide(state: RepoState, proposal: Proposal, renderBody: (change
       ref: start.ref,
       replaces: start.replaces,
     });
-    notes.push(`${start.ref === 'create' ? 'create' : 'update'} branch ${proposal.branch}: ${changes.map((c) => `${c.path} (${c.status})`).join(', ') || 'rebased on ' + state.defaultBranch}`);
+    notes.push(
+      `${start.ref === 'create' ? 'create' : 'update'} branch ${proposal.branch}: ${changes.map((c) => `${c.path} (${c.status})`).join(', ') || 'rebased on ' + state.defaultBranch}`,
+    );
   }
   if (!pull) {
     actions.push({ kind: 'open-pull', title: proposal.title, body });

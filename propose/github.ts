@@ -98,20 +98,24 @@ function fetchWithin(ms: number, failed: (call: string, what: string, inARow: nu
  * quadratic backoff by octokit's retry plugin.
  */
 export function makeClient(config: GithubConfig, warn: (line: string) => void, dryRun: boolean): Octokit {
-  const again = (what: string) => (retryAfter: number, options: { method: string; url: string } & Record<string, unknown>, _o: unknown, retryCount: number) => {
-    // The route template with its parameters filled in, as the failure message names the call.
-    const call = `${options.method} ${options.url.replace(/\{(\w+)\}/g, (all, k: string) => (typeof options[k] === 'string' || typeof options[k] === 'number' ? String(options[k]) : all))}`;
-    if (retryCount >= RETRIES) {
-      warn(`leastpath: GitHub ${what} on ${call}: giving up after ${RETRIES} retries`);
-      return false;
-    }
-    if (retryAfter > MAX_WAIT_S) {
-      warn(`leastpath: GitHub ${what} on ${call}: GitHub asks to wait ${retryAfter} s, longer than leastpath waits (${MAX_WAIT_S} s): giving up; run again later`);
-      return false;
-    }
-    warn(`leastpath: GitHub ${what} on ${call}: waiting ${retryAfter} s (retry ${retryCount + 1} of ${RETRIES})`);
-    return true;
-  };
+  const again =
+    (what: string) =>
+    (retryAfter: number, options: { method: string; url: string } & Record<string, unknown>, _o: unknown, retryCount: number) => {
+      // The route template with its parameters filled in, as the failure message names the call.
+      const call = `${options.method} ${options.url.replace(/\{(\w+)\}/g, (all, k: string) => (typeof options[k] === 'string' || typeof options[k] === 'number' ? String(options[k]) : all))}`;
+      if (retryCount >= RETRIES) {
+        warn(`leastpath: GitHub ${what} on ${call}: giving up after ${RETRIES} retries`);
+        return false;
+      }
+      if (retryAfter > MAX_WAIT_S) {
+        warn(
+          `leastpath: GitHub ${what} on ${call}: GitHub asks to wait ${retryAfter} s, longer than leastpath waits (${MAX_WAIT_S} s): giving up; run again later`,
+        );
+        return false;
+      }
+      warn(`leastpath: GitHub ${what} on ${call}: waiting ${retryAfter} s (retry ${retryCount + 1} of ${RETRIES})`);
+      return true;
+    };
   const octokit = new Octokit({
     auth: config.token,
     baseUrl: config.apiUrl,
@@ -199,8 +203,16 @@ const WALK = 20;
  * The commits on the branch that are not on the default branch and that the bot did not make, oldest first, and how
  * many GitHub's compare did not list (it lists at most 250): those count as a person's, never dropped unseen.
  */
-async function othersCommits(t: Target, defaultBranch: string, sha: string): Promise<Pick<BranchState, 'othersCommits' | 'unlistedCommits' | 'ahead'>> {
-  const { data } = await t.octokit.rest.repos.compareCommitsWithBasehead({ owner: t.owner, repo: t.repo, basehead: `${defaultBranch}...${sha}` });
+async function othersCommits(
+  t: Target,
+  defaultBranch: string,
+  sha: string,
+): Promise<Pick<BranchState, 'othersCommits' | 'unlistedCommits' | 'ahead'>> {
+  const { data } = await t.octokit.rest.repos.compareCommitsWithBasehead({
+    owner: t.owner,
+    repo: t.repo,
+    basehead: `${defaultBranch}...${sha}`,
+  });
   return {
     othersCommits: data.commits.filter((c) => !isBotCommit(c.commit.message)).map((c) => c.sha),
     unlistedCommits: Math.max(0, data.total_commits - data.commits.length),
@@ -233,11 +245,24 @@ async function branchState(t: Target, sha: string, defaultBranch: string): Promi
  * head, every page.
  */
 async function pullsOf(t: Target, branch: string): Promise<Pick<RepoState, 'pull' | 'closedPull'>> {
-  const pulls = (await t.octokit.paginate(t.octokit.rest.pulls.list, { owner: t.owner, repo: t.repo, head: `${t.owner}:${branch}`, state: 'all', per_page: 100 }))
-    .filter((x) => x.head.ref === branch);
+  const pulls = (
+    await t.octokit.paginate(t.octokit.rest.pulls.list, {
+      owner: t.owner,
+      repo: t.repo,
+      head: `${t.owner}:${branch}`,
+      state: 'all',
+      per_page: 100,
+    })
+  ).filter((x) => x.head.ref === branch);
   const p = pulls.find((x) => x.state === 'open');
   if (p) {
-    const pull = { number: p.number, title: p.title, body: p.body ?? '', labels: p.labels.map((l) => l.name ?? '').filter(Boolean), url: p.html_url };
+    const pull = {
+      number: p.number,
+      title: p.title,
+      body: p.body ?? '',
+      labels: p.labels.map((l) => l.name ?? '').filter(Boolean),
+      url: p.html_url,
+    };
     return { pull, closedPull: null };
   }
   const latest = pulls.reduce<(typeof pulls)[number] | null>((a, x) => (a === null || x.number > a.number ? x : a), null);
@@ -253,7 +278,8 @@ async function botFilesUnder(t: Target, sha: string): Promise<TreeFiles | null> 
   try {
     let next: string | undefined = sha;
     for (let i = 0; next && i <= WALK; i++) {
-      const { data: c }: { data: { message: string; tree: { sha: string }; parents: { sha: string }[] } } = await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: next });
+      const { data: c }: { data: { message: string; tree: { sha: string }; parents: { sha: string }[] } } =
+        await t.octokit.rest.git.getCommit({ owner: t.owner, repo: t.repo, commit_sha: next });
       if (isBotCommit(c.message)) return await treeFiles(t, c.tree.sha);
       next = c.parents[0]?.sha;
     }
@@ -278,9 +304,23 @@ export async function readRepoState(t: Target, branch: string, base: Awaited<Ret
   const branchSt = sha ? await branchState(t, sha, base.defaultBranch) : null;
   const { pull, closedPull } = await pullsOf(t, branch);
   const comments = pull
-    ? (await t.octokit.paginate(t.octokit.rest.issues.listComments, { owner: t.owner, repo: t.repo, issue_number: pull.number, per_page: 100 })).map((c) => c.body ?? '')
+    ? (
+        await t.octokit.paginate(t.octokit.rest.issues.listComments, {
+          owner: t.owner,
+          repo: t.repo,
+          issue_number: pull.number,
+          per_page: 100,
+        })
+      ).map((c) => c.body ?? '')
     : [];
-  return { defaultBranch: base.defaultBranch, base: { sha: base.sha, treeSha: base.treeSha, files: base.files }, branch: branchSt, pull, closedPull, comments };
+  return {
+    defaultBranch: base.defaultBranch,
+    base: { sha: base.sha, treeSha: base.treeSha, files: base.files },
+    branch: branchSt,
+    pull,
+    closedPull,
+    comments,
+  };
 }
 
 /** The committer date (YYYY-MM-DD, UTC) of the last commit on `ref` that changed any of `paths`, or null. */
@@ -319,7 +359,14 @@ interface Outcome {
 }
 
 /** Performs the decided writes in order: tree, commit, ref, then the pull request, its labels and comments. */
-export async function perform(t: Target, branch: string, base: string, labels: string[], decision: Decision, existing: PullState | null): Promise<Outcome> {
+export async function perform(
+  t: Target,
+  branch: string,
+  base: string,
+  labels: string[],
+  decision: Decision,
+  existing: PullState | null,
+): Promise<Outcome> {
   const { owner, repo, octokit } = t;
   let pull = existing ? { number: existing.number, url: existing.url } : null;
   let writes = 0;
@@ -348,8 +395,9 @@ export async function perform(t: Target, branch: string, base: string, labels: s
         break;
       }
       case 'open-pull': {
-        const { data } = await conflictAs(`a pull request from ${branch} was opened since the bot looked`, () =>
-          octokit.rest.pulls.create({ owner, repo, title: a.title, body: a.body, head: branch, base }),
+        const { data } = await conflictAs(
+          `a pull request from ${branch} was opened since the bot looked`,
+          () => octokit.rest.pulls.create({ owner, repo, title: a.title, body: a.body, head: branch, base }),
           /already exists/i,
         );
         pull = { number: data.number, url: data.html_url };

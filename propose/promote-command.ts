@@ -22,7 +22,8 @@ type PromoteResult = ({ refused: false } & BotResult) | { refused: true; reason:
 
 /** The soak decision, pure: null when promotion may go ahead, else why not. */
 function soakRefusal(from: string, to: string, lastChangeDay: string | null, soakDays: number, today: string): string | null {
-  if (lastChangeDay === null) return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
+  if (lastChangeDay === null)
+    return `nothing to promote: no commit on the default branch changed policies/${from}/workloads or policies/${from}/prefix-lists.yaml`;
   const age = daysBetween(lastChangeDay, today);
   if (age < 0) {
     // GitHub's commit date is ahead of this machine's today: a skewed clock (or LEASTPATH_TODAY), not a negative age.
@@ -44,7 +45,13 @@ function soakRefusal(from: string, to: string, lastChangeDay: string | null, soa
 export type PlanTree = (root: string, environmentName: string, baselineRoot: string) => Promise<PlanDocument>;
 
 /** The plan of `environmentName` with `files` (path -> content) in place of the working tree's, compared with HEAD's rules. */
-async function planWith(root: string, environmentName: string, planTree: PlanTree, files: Map<string, string>, replaced: string[]): Promise<PlanDocument> {
+async function planWith(
+  root: string,
+  environmentName: string,
+  planTree: PlanTree,
+  files: Map<string, string>,
+  replaced: string[],
+): Promise<PlanDocument> {
   const dir = await mkdtemp(join(tmpdir(), 'leastpath-promote-'));
   try {
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true }).catch(() => undefined);
@@ -83,13 +90,24 @@ export async function runPromote(opts: BotOptions & { to: string; repo: Repo; pl
   try {
     const base = await defaultBranchHead(t);
     // Promote what has soaked on the default branch, not local edits.
-    const drift = [...upstream.keys()].filter((p) => base.files.get(p) !== proposal.shas.get(p.replace(`policies/${from}/`, `policies/${opts.to}/`)));
-    if (drift.length > 0) throw new InputError(`${drift.join(', ')}: the working tree differs from ${base.defaultBranch}; promotion copies what is on ${base.defaultBranch}`);
+    const drift = [...upstream.keys()].filter(
+      (p) => base.files.get(p) !== proposal.shas.get(p.replace(`policies/${from}/`, `policies/${opts.to}/`)),
+    );
+    if (drift.length > 0)
+      throw new InputError(
+        `${drift.join(', ')}: the working tree differs from ${base.defaultBranch}; promotion copies what is on ${base.defaultBranch}`,
+      );
     const last = await lastChange(t, base.sha, [`policies/${from}/workloads`, `policies/${from}/prefix-lists.yaml`]);
     const reason = soakRefusal(from, opts.to, last, soakDays, opts.today);
     if (reason) return { refused: true, reason };
     const plan = await planWith(opts.root, opts.to, opts.planTree, files, managed);
-    const result = await runBot(t, base, proposal, (changes) => promoteBody(plan, from, { lastChange: last!, soakDays }, changes), opts.dryRun);
+    const result = await runBot(
+      t,
+      base,
+      proposal,
+      (changes) => promoteBody(plan, from, { lastChange: last!, soakDays }, changes),
+      opts.dryRun,
+    );
     return { refused: false, ...result };
   } catch (err) {
     throw serviceError(err, config);

@@ -31,7 +31,14 @@ export async function readFolder(root: string, rel: string, filter: (name: strin
   return out;
 }
 
-export function proposalOf(branch: string, title: string, labels: string[], managed: string[], files: Map<string, string>, message: string): Proposal {
+export function proposalOf(
+  branch: string,
+  title: string,
+  labels: string[],
+  managed: string[],
+  files: Map<string, string>,
+  message: string,
+): Proposal {
   return { branch, title, labels, managed, files, shas: new Map([...files].map(([p, c]) => [p, gitBlobSha(c)])), message };
 }
 
@@ -44,7 +51,9 @@ async function readReportAnomalies(path: string, environmentName: string): Promi
     throw new UsageError(`--report ${path}: not a report JSON document (${(err as Error).message})`);
   }
   if (doc.environment !== environmentName || !Array.isArray(doc.anomalies)) {
-    throw new UsageError(`--report ${path}: expected the JSON report of environment ${JSON.stringify(environmentName)} (leastpath report --env ${environmentName} --format json)`);
+    throw new UsageError(
+      `--report ${path}: expected the JSON report of environment ${JSON.stringify(environmentName)} (leastpath report --env ${environmentName} --format json)`,
+    );
   }
   return doc.anomalies as Anomaly[];
 }
@@ -55,9 +64,17 @@ export async function runPropose(opts: BotOptions & { environmentName: string; p
   const { environmentName, plan } = opts;
   const anomalies = opts.report ? await readReportAnomalies(resolve(opts.report), environmentName) : null;
   const files = await readFolder(opts.root, `observed/${environmentName}`, (n) => n.endsWith('.yaml'));
-  if (files.size === 0) throw new UsageError(`observed/${environmentName}/ has no files: run leastpath observe --env ${environmentName} first`);
+  if (files.size === 0)
+    throw new UsageError(`observed/${environmentName}/ has no files: run leastpath observe --env ${environmentName} first`);
   const title = `leastpath: observed egress of ${environmentName}`;
-  const proposal = proposalOf(`leastpath/${environmentName}`, title, ['leastpath', `env:${environmentName}`], [`observed/${environmentName}/`], files, title);
+  const proposal = proposalOf(
+    `leastpath/${environmentName}`,
+    title,
+    ['leastpath', `env:${environmentName}`],
+    [`observed/${environmentName}/`],
+    files,
+    title,
+  );
   const octokit = makeClient(config, opts.warn, opts.dryRun);
   const t = { octokit, owner: config.owner, repo: config.repo };
   try {

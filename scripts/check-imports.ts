@@ -94,11 +94,24 @@ export async function readImports(root: string, files: readonly string[]): Promi
 function specifiers(sf: ts.SourceFile): ts.StringLiteralLike[] {
   const out: ts.StringLiteralLike[] = [];
   function visit(node: ts.Node): void {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteralLike(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteralLike(node.moduleSpecifier)
+    ) {
       out.push(node.moduleSpecifier);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteralLike(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteralLike(node.moduleReference.expression)
+    ) {
       out.push(node.moduleReference.expression);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       out.push(node.arguments[0]);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteralLike(node.argument.literal)) {
       out.push(node.argument.literal);
@@ -136,13 +149,24 @@ export function upwardImports(files: readonly string[], edges: readonly ImportEd
     const folder = folderOf(file);
     if (layerOf(folder) !== undefined || unplaced.has(folder)) continue;
     unplaced.add(folder);
-    out.push({ kind: 'no-layer', file, line: 1, col: 1, path: folder, message: `folder ${folder}/ has no layer: add it to LAYERS in scripts/check-imports.ts and docs/ARCHITECTURE.md` });
+    out.push({
+      kind: 'no-layer',
+      file,
+      line: 1,
+      col: 1,
+      path: folder,
+      message: `folder ${folder}/ has no layer: add it to LAYERS in scripts/check-imports.ts and docs/ARCHITECTURE.md`,
+    });
   }
   for (const e of edges) {
     const [fromFolder, toFolder] = [folderOf(e.from), folderOf(e.to)];
     const [from, to] = [layerOf(fromFolder), layerOf(toFolder)];
     if (from === undefined || to === undefined || to <= from) continue;
-    out.push({ kind: 'upward', ...at(e), message: `upward import: ${shown(fromFolder)} (layer ${from + 1}) may not import ${e.to} (${shown(toFolder)}, layer ${to + 1})` });
+    out.push({
+      kind: 'upward',
+      ...at(e),
+      message: `upward import: ${shown(fromFolder)} (layer ${from + 1}) may not import ${e.to} (${shown(toFolder)}, layer ${to + 1})`,
+    });
   }
   return out;
 }
@@ -259,7 +283,13 @@ export async function checkImports(root: string): Promise<{ files: number; findi
 
 async function main(args: string[]): Promise<number> {
   const root = args[0] ?? '.';
-  if (args.length > 1 || !(await stat(root).then((s) => s.isDirectory(), () => false))) {
+  if (
+    args.length > 1 ||
+    !(await stat(root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     console.error(`check:imports: expected one folder to check, got ${args.map((a) => JSON.stringify(a)).join(' ')}`);
     return 2;
   }

@@ -40,17 +40,23 @@ export function mirrorCandidates(env: NodeJS.ProcessEnv): string[] {
 export async function findMirror(env: NodeJS.ProcessEnv, candidates = mirrorCandidates(env)): Promise<string> {
   const given = env.LEASTPATH_TF_MIRROR;
   if (given) {
-    if (!existsSync(join(given, AWS_PROVIDER_DIR))) throw new SetupError(`LEASTPATH_TF_MIRROR=${given} holds no ${AWS_PROVIDER_DIR}/<version>/ folder`);
+    if (!existsSync(join(given, AWS_PROVIDER_DIR)))
+      throw new SetupError(`LEASTPATH_TF_MIRROR=${given} holds no ${AWS_PROVIDER_DIR}/<version>/ folder`);
     return resolve(given);
   }
   for (const c of candidates) {
     if (existsSync(join(c, AWS_PROVIDER_DIR))) return c;
     const children = await readdir(c, { withFileTypes: true }).catch(() => []);
-    for (const d of children.filter((x) => x.isDirectory()).map((x) => x.name).sort()) {
+    for (const d of children
+      .filter((x) => x.isDirectory())
+      .map((x) => x.name)
+      .sort()) {
       if (existsSync(join(c, d, AWS_PROVIDER_DIR))) return join(c, d);
     }
   }
-  throw new SetupError(`no filesystem mirror of hashicorp/aws found in ${candidates.join(', ')}: set LEASTPATH_TF_MIRROR to a folder holding ${AWS_PROVIDER_DIR}/<version>/<os_arch>/`);
+  throw new SetupError(
+    `no filesystem mirror of hashicorp/aws found in ${candidates.join(', ')}: set LEASTPATH_TF_MIRROR to a folder holding ${AWS_PROVIDER_DIR}/<version>/<os_arch>/`,
+  );
 }
 
 /** The versions of hashicorp/aws the mirror holds. */
@@ -98,12 +104,25 @@ export interface StackResult {
  * Runs init (no backend: the check must not touch state) and validate on each `stacks/<env>/cdk.tf.json` of
  * `outDir`, each in a folder of its own under `work`.
  */
-export async function checkStacks(outDir: string, work: string, terraform: string, mirror: string, env: NodeJS.ProcessEnv): Promise<StackResult[]> {
+export async function checkStacks(
+  outDir: string,
+  work: string,
+  terraform: string,
+  mirror: string,
+  env: NodeJS.ProcessEnv,
+): Promise<StackResult[]> {
   const config = join(work, 'terraform.rc');
   await mkdir(work, { recursive: true });
   await writeFile(config, cliConfig(mirror));
   // TF_PLUGIN_CACHE_DIR is cleared: a cache would make a provider the mirror lacks look present.
-  const tfEnv = { ...env, TF_CLI_CONFIG_FILE: config, TF_PLUGIN_CACHE_DIR: '', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
+  const tfEnv = {
+    ...env,
+    TF_CLI_CONFIG_FILE: config,
+    TF_PLUGIN_CACHE_DIR: '',
+    TF_IN_AUTOMATION: '1',
+    CHECKPOINT_DISABLE: '1',
+    TF_INPUT: '0',
+  };
   const results: StackResult[] = [];
   for (const stack of (await readdir(join(outDir, 'stacks'))).sort()) {
     const dir = join(work, stack);
@@ -139,7 +158,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const mirror = await findMirror(env);
     const out = join(work, 'out');
     const errors: string[] = [];
-    const code = await cli(['--root', root, 'synth', '--out', out], { stdout: () => undefined, stderr: (l) => errors.push(l) }, { ...env, LEASTPATH_TODAY: env.LEASTPATH_TODAY ?? '2026-11-23' });
+    const code = await cli(
+      ['--root', root, 'synth', '--out', out],
+      { stdout: () => undefined, stderr: (l) => errors.push(l) },
+      { ...env, LEASTPATH_TODAY: env.LEASTPATH_TODAY ?? '2026-11-23' },
+    );
     if (code !== 0) throw new SetupError(`synth failed (exit ${code}):\n${errors.join('\n')}`);
     const results = await checkStacks(out, join(work, 'tf'), bin, mirror, env);
     for (const r of results) {
@@ -147,7 +170,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       else console.error(`check:terraform: ${r.stack}: ${r.output.trim()}`);
     }
     const failed = results.filter((r) => !r.ok).length;
-    console.log(`check:terraform: ${results.length - failed} of ${results.length} stacks valid (${version}; hashicorp/aws ${(await mirrorVersions(mirror)).join(', ')} from the filesystem mirror)`);
+    console.log(
+      `check:terraform: ${results.length - failed} of ${results.length} stacks valid (${version}; hashicorp/aws ${(await mirrorVersions(mirror)).join(', ')} from the filesystem mirror)`,
+    );
     return failed === 0 && results.length > 0 ? 0 : 1;
   } catch (err) {
     console.error(`check:terraform: ${err instanceof Error ? err.message : String(err)}`);

@@ -25,7 +25,8 @@ export interface WorkflowFinding {
 export async function lintWorkflows(files: readonly string[]): Promise<WorkflowFinding[]> {
   const out: WorkflowFinding[] = [];
   for (const file of files) {
-    for (const r of await runLint(await readFile(file, 'utf8'), file)) out.push({ file, line: r.line, column: r.column, message: r.message, kind: r.kind });
+    for (const r of await runLint(await readFile(file, 'utf8'), file))
+      out.push({ file, line: r.line, column: r.column, message: r.message, kind: r.kind });
   }
   return out;
 }
@@ -33,7 +34,10 @@ export async function lintWorkflows(files: readonly string[]): Promise<WorkflowF
 /** Every workflow file of the repository at `root`, sorted. */
 export async function workflowFiles(root: string): Promise<string[]> {
   const names = await readdir(join(root, WORKFLOWS)).catch(() => []);
-  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(root, WORKFLOWS, n));
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => join(root, WORKFLOWS, n));
 }
 
 async function main(args: string[]): Promise<number> {

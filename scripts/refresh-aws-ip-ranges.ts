@@ -21,7 +21,9 @@ async function main(): Promise<void> {
         });
   const slim = slimIpRanges(JSON.parse(raw) as IpRangesFile);
   const changed = await writeFileAtomic(assetPath(IP_RANGES_FILE), `${JSON.stringify(slim, null, 1)}\n`);
-  console.log(`${IP_RANGES_FILE}: ${slim.prefixes.length} IPv4 and ${slim.ipv6_prefixes.length} IPv6 prefixes (syncToken ${slim.syncToken})${changed ? '' : ', unchanged'}`);
+  console.log(
+    `${IP_RANGES_FILE}: ${slim.prefixes.length} IPv4 and ${slim.ipv6_prefixes.length} IPv6 prefixes (syncToken ${slim.syncToken})${changed ? '' : ', unchanged'}`,
+  );
 }
 
 await main();

@@ -44,7 +44,8 @@ export function awsDescription(text: string): string {
   let out = '';
   for (const ch of arrowless.normalize('NFKD')) {
     if (ALLOWED.test(ch)) out += ch;
-    else if (/\p{M}/u.test(ch)) continue; // a combining accent left by NFKD: é -> e
+    else if (/\p{M}/u.test(ch))
+      continue; // a combining accent left by NFKD: é -> e
     else out += STAND_INS[ch] ?? ' ';
   }
   return cut(out.replace(/\s+/g, ' ').trim(), DESCRIPTION_MAX);

@@ -30,7 +30,10 @@ function shortHash(text: string): string {
  */
 export function namePart(name: string): string {
   if (/^[a-z0-9][a-z0-9-]*$/.test(name)) return name;
-  const readable = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const readable = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `${readable || 'x'}-${shortHash(name)}`;
 }
 

@@ -17,7 +17,12 @@ export function renderNetworkFirewall(stack: TerraformStack, env: ResolvedEnviro
   const nf = env.networkFirewall;
   if (!nf) return;
   const strict = nf.ruleOrder === 'strict';
-  const tags = (name: string, workload?: string) => ({ ManagedBy: 'leastpath', Environment: env.environment, Name: name, ...(workload ? { Workload: workload } : {}) });
+  const tags = (name: string, workload?: string) => ({
+    ManagedBy: 'leastpath',
+    Environment: env.environment,
+    Name: name,
+    ...(workload ? { Workload: workload } : {}),
+  });
   const groups = nf.groups.map((g) => {
     const name = `leastpath-${env.environment}-${g.workload}`;
     return new NetworkfirewallRuleGroup(stack, `nfw_${namePart(g.workload)}`, {
@@ -27,7 +32,9 @@ export function renderNetworkFirewall(stack: TerraformStack, env: ResolvedEnviro
       description: `leastpath: the names ${g.workload} may reach by TLS SNI and HTTP Host; its other TLS and HTTP is dropped`,
       ruleGroup: {
         ruleVariables: { ipSets: [{ key: 'HOME_NET', ipSet: { definition: [...g.homeNet] } }] },
-        rulesSource: { rulesSourceList: { generatedRulesType: 'ALLOWLIST', targetTypes: ['HTTP_HOST', 'TLS_SNI'], targets: [...g.targets] } },
+        rulesSource: {
+          rulesSourceList: { generatedRulesType: 'ALLOWLIST', targetTypes: ['HTTP_HOST', 'TLS_SNI'], targets: [...g.targets] },
+        },
         ...(strict ? { statefulRuleOptions: { ruleOrder: 'STRICT_ORDER' } } : {}),
       },
       tags: tags(name, g.workload),

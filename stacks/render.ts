@@ -19,7 +19,15 @@ import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktn'
 import type { Construct } from 'constructs';
 import { compareCidr, parseCidr } from '../core/cidr.js';
 import { compareText } from '../core/text.js';
-import type { NaclRule, Peer, ResolvedEndpoint, ResolvedEnvironment, ResolvedGroup, ResolvedPrefixList, ResolvedRule } from '../generators/model.js';
+import type {
+  NaclRule,
+  Peer,
+  ResolvedEndpoint,
+  ResolvedEnvironment,
+  ResolvedGroup,
+  ResolvedPrefixList,
+  ResolvedRule,
+} from '../generators/model.js';
 import { awsDescription } from './description.js';
 import { renderDnsFirewall } from './dns-firewall.js';
 import { canonicalCidr, checkEnvironment } from './guard-rails.js';
@@ -120,7 +128,10 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
     // nothing, but adopting one would start managing live rules), no egress rules, no endpoints (a gateway
     // endpoint adds routes and an interface endpoint with private DNS reroutes a service's traffic), and no
     // NACL rules. Switching the environment to `enforce` is the one step that changes the network.
-    new TerraformOutput(stack, 'mode', { value: 'audit', description: 'leastpath audit mode: this stack manages nothing; plan and report only' });
+    new TerraformOutput(stack, 'mode', {
+      value: 'audit',
+      description: 'leastpath audit mode: this stack manages nothing; plan and report only',
+    });
     renderDnsFirewall(stack, env);
     renderNetworkFirewall(stack, env);
     return stack;
@@ -147,7 +158,10 @@ export function renderStack(scope: Construct, env: ResolvedEnvironment): Terrafo
   // machines). The version requirement is stated once, in terraform.required_version.
   if (imports.length > 0) stack.addOverride('import', imports);
 
-  new TerraformOutput(stack, 'mode', { value: 'enforce', description: 'leastpath enforce mode: this stack owns the egress rules of its groups' });
+  new TerraformOutput(stack, 'mode', {
+    value: 'enforce',
+    description: 'leastpath enforce mode: this stack owns the egress rules of its groups',
+  });
   new TerraformOutput(stack, 'security_group_ids', {
     value: Object.fromEntries([...rendered.groups].map(([w, sg]) => [w, sg.id])),
     description: 'The security group of each workload, to attach to its network interfaces',

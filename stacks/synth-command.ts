@@ -45,7 +45,9 @@ export function synthOutDir(root: string, out: string = DEFAULT_OUT): string {
   for (const input of ['policies', 'observed']) {
     const inside = relative(join(root, input), outDir);
     if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
-      throw new UsageError(`--out ${out} is inside ${input}/, which leastpath reads as input: choose a folder outside policies/ and observed/`);
+      throw new UsageError(
+        `--out ${out} is inside ${input}/, which leastpath reads as input: choose a folder outside policies/ and observed/`,
+      );
     }
   }
   return outDir;

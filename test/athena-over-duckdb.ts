@@ -20,23 +20,25 @@ export function fromExecutionParameter(p: string): SqlParam {
 
 export function athenaOverDuckDb(athena: AwsClientStub<AthenaClient>, logsDir: string): void {
   let rows: Record<string, unknown>[] = [];
-  athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string; ExecutionParameters?: string[]; QueryExecutionContext?: { Database?: string } }) => {
-    const duck = await openDuckDb();
-    const { connection } = duck;
-    try {
-      const files = (await readdir(logsDir)).sort().map((name) => {
-        const path = join(logsDir, name);
-        return { path, display: name, kind: fileKind(path)! };
-      });
-      await createFlowLogsView(connection, files);
-      await connection.run(`CREATE SCHEMA ${input.QueryExecutionContext!.Database}`);
-      await connection.run(`CREATE VIEW ${input.QueryExecutionContext!.Database}.vpc_flow_logs AS SELECT * FROM flow_logs`);
-      rows = await query(connection, input.QueryString, (input.ExecutionParameters ?? []).map(fromExecutionParameter));
-    } finally {
-      duck.close();
-    }
-    return { QueryExecutionId: 'q-over-duckdb' };
-  });
+  athena
+    .on(StartQueryExecutionCommand)
+    .callsFake(async (input: { QueryString: string; ExecutionParameters?: string[]; QueryExecutionContext?: { Database?: string } }) => {
+      const duck = await openDuckDb();
+      const { connection } = duck;
+      try {
+        const files = (await readdir(logsDir)).sort().map((name) => {
+          const path = join(logsDir, name);
+          return { path, display: name, kind: fileKind(path)! };
+        });
+        await createFlowLogsView(connection, files);
+        await connection.run(`CREATE SCHEMA ${input.QueryExecutionContext!.Database}`);
+        await connection.run(`CREATE VIEW ${input.QueryExecutionContext!.Database}.vpc_flow_logs AS SELECT * FROM flow_logs`);
+        rows = await query(connection, input.QueryString, (input.ExecutionParameters ?? []).map(fromExecutionParameter));
+      } finally {
+        duck.close();
+      }
+      return { QueryExecutionId: 'q-over-duckdb' };
+    });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).callsFake(async () => {
     const names = Object.keys(rows[0] ?? { kind: null });

@@ -43,9 +43,19 @@ export async function dumpDom(file: string, scratch: string): Promise<{ dom: str
     const { stdout } = await run(
       findChromium(),
       [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-first-run', `--user-data-dir=${profile}`, `--proxy-server=http://127.0.0.1:${port}`, '--proxy-bypass-list=<-loopback>',
-        '--virtual-time-budget=2000', '--dump-dom', pathToFileURL(file).href,
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        `--user-data-dir=${profile}`,
+        `--proxy-server=http://127.0.0.1:${port}`,
+        '--proxy-bypass-list=<-loopback>',
+        '--virtual-time-budget=2000',
+        '--dump-dom',
+        pathToFileURL(file).href,
       ],
       { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
@@ -60,7 +70,12 @@ export function elements(dom: string, tag: string, cls: string): Record<string, 
   const out: Record<string, string>[] = [];
   for (const m of dom.matchAll(new RegExp(`<${tag} class="(${cls})"([^>]*)>`, 'g'))) {
     const attrs: Record<string, string> = { class: m[1]! };
-    for (const a of m[2]!.matchAll(/([\w-]+)="([^"]*)"/g)) attrs[a[1]!] = a[2]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    for (const a of m[2]!.matchAll(/([\w-]+)="([^"]*)"/g))
+      attrs[a[1]!] = a[2]!
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
     out.push(attrs);
   }
   return out;

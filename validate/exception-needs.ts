@@ -40,7 +40,12 @@ export function exceptionNeeds(env: EnvironmentPolicies, rule: IntentRule, src: 
   // A wildcard above a registrable domain (`*.com`) admits every owner's names: as broad as a /0.
   if (rule.to.kind === 'domains') {
     rule.to.domains.forEach((d, j) => {
-      if (isBroadWildcard(d)) out.push({ kind: 'broad-destination', path: [...rulePath, 'to', 'domains', j], reason: `${d} matches every name under the public suffix ${d.slice(2)}, not one owner's` });
+      if (isBroadWildcard(d))
+        out.push({
+          kind: 'broad-destination',
+          path: [...rulePath, 'to', 'domains', j],
+          reason: `${d} matches every name under the public suffix ${d.slice(2)}, not one owner's`,
+        });
     });
   }
 

@@ -10,4 +10,3 @@ export function isPlaceholder(text: string): boolean {
   if (PLACEHOLDERS.has(t) || PLACEHOLDERS.has(t.replace(/[.!:;,]+$/, ''))) return true;
   return /^(todo|tbd|fixme)\b/.test(t);
 }
-

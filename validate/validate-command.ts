@@ -14,6 +14,7 @@ export function validateOutcome(
   opts: { environmentName?: string; format: ValidateFormat },
 ): ValidateOutcome {
   const count = loaded.repo.environments.size;
-  const scope = opts.environmentName !== undefined ? `environment ${opts.environmentName}` : `${count} environment${count === 1 ? '' : 's'}`;
+  const scope =
+    opts.environmentName !== undefined ? `environment ${opts.environmentName}` : `${count} environment${count === 1 ? '' : 's'}`;
   return { ...renderFindings(loaded.findings, opts.format, scope), failed: hasErrors(loaded.findings) };
 }

@@ -51,7 +51,10 @@ export function parseCurrentRules(text: string, file: string): CurrentRules {
   }
   const obj = doc as { SecurityGroupRules?: unknown; PrefixLists?: unknown };
   if (typeof doc !== 'object' || doc === null || !Array.isArray(obj.SecurityGroupRules)) {
-    throw new InputError('expected the answer of DescribeSecurityGroupRules: {"SecurityGroupRules": [...]}', { file, path: 'SecurityGroupRules' });
+    throw new InputError('expected the answer of DescribeSecurityGroupRules: {"SecurityGroupRules": [...]}', {
+      file,
+      path: 'SecurityGroupRules',
+    });
   }
   const rules = obj.SecurityGroupRules.map((r, i): CurrentRule => {
     const where = { file, path: `SecurityGroupRules[${i}]` };
@@ -68,11 +71,14 @@ export function parseCurrentRules(text: string, file: string): CurrentRules {
     const text = (k: string) => (typeof x[k] === 'string' ? { [k]: x[k] as string } : {});
     const ref = x.ReferencedGroupInfo as { GroupId?: unknown } | undefined;
     const tags = Array.isArray(x.Tags)
-      ? x.Tags.filter((t): t is { Key: string; Value: string } => typeof t === 'object' && t !== null && typeof t.Key === 'string' && typeof t.Value === 'string')
-        .map((t) => ({ Key: t.Key, Value: t.Value }))
+      ? x.Tags.filter(
+          (t): t is { Key: string; Value: string } =>
+            typeof t === 'object' && t !== null && typeof t.Key === 'string' && typeof t.Value === 'string',
+        ).map((t) => ({ Key: t.Key, Value: t.Value }))
       : [];
     const peers = [x.CidrIpv4, x.CidrIpv6, x.PrefixListId, ref?.GroupId].filter((v) => typeof v === 'string');
-    if (peers.length !== 1) throw new InputError('a rule needs exactly one of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo.GroupId', where);
+    if (peers.length !== 1)
+      throw new InputError('a rule needs exactly one of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo.GroupId', where);
     return {
       GroupId: x.GroupId,
       IsEgress: x.IsEgress,
@@ -89,13 +95,19 @@ export function parseCurrentRules(text: string, file: string): CurrentRules {
     };
   });
   const prefixLists = Array.isArray(obj.PrefixLists)
-    ? obj.PrefixLists.filter((p): p is CurrentPrefixList => typeof p === 'object' && p !== null && typeof (p as CurrentPrefixList).PrefixListId === 'string')
+    ? obj.PrefixLists.filter(
+        (p): p is CurrentPrefixList => typeof p === 'object' && p !== null && typeof (p as CurrentPrefixList).PrefixListId === 'string',
+      )
     : [];
   return { rules, prefixLists };
 }
 
 /** The rules AWS has today, attributed to workloads through environment.yaml `securityGroup` (adopted groups). */
-export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfig, prefixLists: Readonly<Record<string, PrefixList>>): RuleToCount[] {
+export function rulesFromCurrent(
+  current: CurrentRules,
+  config: EnvironmentConfig,
+  prefixLists: Readonly<Record<string, PrefixList>>,
+): RuleToCount[] {
   const groupToWorkload = new Map<string, string>();
   for (const [name, sel] of Object.entries(config.workloads)) if (sel.securityGroup) groupToWorkload.set(sel.securityGroup, name);
   const listById = new Map(current.prefixLists.map((p) => [p.PrefixListId, p]));
@@ -119,7 +131,9 @@ export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfi
       peer: peerLabel,
       ...(r.SecurityGroupRuleId ? { ruleId: r.SecurityGroupRuleId } : {}),
       ...(r.Description ? { why: r.Description } : {}),
-      ...(outside ? { outside: { groupId: r.GroupId, ...(r.SecurityGroupRuleId ? { revoke: revokeCommand(r.GroupId, r.SecurityGroupRuleId) } : {}) } } : {}),
+      ...(outside
+        ? { outside: { groupId: r.GroupId, ...(r.SecurityGroupRuleId ? { revoke: revokeCommand(r.GroupId, r.SecurityGroupRuleId) } : {}) } }
+        : {}),
     };
     const notCounted = (why: string): RuleToCount => ({ rule: { ...rule, notCounted: why }, match: null });
     if (!workload) return notCounted(`not attributable: ${r.GroupId} is no workload's securityGroup in environment.yaml`);
@@ -132,15 +146,24 @@ export function rulesFromCurrent(current: CurrentRules, config: EnvironmentConfi
       return { rule, match: { ...base, peer: rangeMatch([cidr]), peerWorkloads: [] } };
     }
     if (refGroup) {
-      if (!refWorkload) return notCounted(`referenced group ${refGroup} is no workload's securityGroup in environment.yaml: its members are not known`);
+      if (!refWorkload)
+        return notCounted(`referenced group ${refGroup} is no workload's securityGroup in environment.yaml: its members are not known`);
       return { rule, match: { ...base, peer: rangeMatch([]), peerWorkloads: [refWorkload] } };
     }
     const pl = listById.get(r.PrefixListId!);
-    if (!pl) return notCounted(`prefix list ${r.PrefixListId}: its entries are not known offline (AWS-managed, or not described in the file)`);
-    if (pl.OwnerId === 'AWS') return notCounted(`AWS-managed prefix list ${pl.PrefixListName ?? r.PrefixListId}: its entries are not known offline`);
+    if (!pl)
+      return notCounted(`prefix list ${r.PrefixListId}: its entries are not known offline (AWS-managed, or not described in the file)`);
+    if (pl.OwnerId === 'AWS')
+      return notCounted(`AWS-managed prefix list ${pl.PrefixListName ?? r.PrefixListId}: its entries are not known offline`);
     const named = pl.PrefixListName ? prefixListByName(pl.PrefixListName, config.environment, prefixLists) : undefined;
-    if (!named) return notCounted(`prefix list ${r.PrefixListId} (${pl.PrefixListName ?? 'no name'}) is not in prefix-lists.yaml: its entries are not known offline`);
-    return { rule: { ...rule, peer: `prefixList:${named.name} (${r.PrefixListId})` }, match: { ...base, peer: rangeMatch(named.cidrs), peerWorkloads: [] } };
+    if (!named)
+      return notCounted(
+        `prefix list ${r.PrefixListId} (${pl.PrefixListName ?? 'no name'}) is not in prefix-lists.yaml: its entries are not known offline`,
+      );
+    return {
+      rule: { ...rule, peer: `prefixList:${named.name} (${r.PrefixListId})` },
+      match: { ...base, peer: rangeMatch(named.cidrs), peerWorkloads: [] },
+    };
   });
   return out;
 }

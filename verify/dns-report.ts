@@ -59,7 +59,9 @@ export function suspiciousLabel(label: string): boolean {
 }
 
 export function dnsReport(dns: DnsRead, sourceOf: QuerySource, allowlist: readonly string[]): DnsReport {
-  const allowed = new Map<string, { queries: number; workloads: Set<string> }>(allowlist.map((a) => [a, { queries: 0, workloads: new Set<string>() }]));
+  const allowed = new Map<string, { queries: number; workloads: Set<string> }>(
+    allowlist.map((a) => [a, { queries: 0, workloads: new Set<string>() }]),
+  );
   const firewall = new Map<string, DnsFirewallHit>();
   let total = 0;
   for (const q of dns.queries) {
@@ -82,7 +84,9 @@ export function dnsReport(dns: DnsRead, sourceOf: QuerySource, allowlist: readon
     queries: total,
     allowed: list,
     unused: total > 0 ? list.filter((a) => a.queries === 0).map((a) => a.name) : [],
-    firewall: [...firewall.values()].sort((a, b) => compareText(a.workload, b.workload) || compareText(a.name, b.name) || compareText(a.action, b.action)),
+    firewall: [...firewall.values()].sort(
+      (a, b) => compareText(a.workload, b.workload) || compareText(a.name, b.name) || compareText(a.action, b.action),
+    ),
   };
 }
 

@@ -48,7 +48,9 @@ export function renderReportHtml(doc: ReportDocument): string {
     ...pageStart(`leastpath report: ${doc.environment}`, CSS),
     `<h1>leastpath report: ${esc(doc.environment)}</h1>`,
     ...(doc.window.noRecords
-      ? ['<p class="banner" id="no-records" role="alert"><b>No flow-log records in this window.</b> No records is not no traffic: check the flow-log delivery. No rule is called unused.</p>']
+      ? [
+          '<p class="banner" id="no-records" role="alert"><b>No flow-log records in this window.</b> No records is not no traffic: check the flow-log delivery. No rule is called unused.</p>',
+        ]
       : []),
     `<p class="window" data-from="${doc.window.from}" data-to="${doc.window.to}">Counted: ${esc(doc.window.counted)}. Rules: ${esc(doc.rulesFrom === 'resolved' ? 'the resolved rules' : doc.rulesFrom)}.</p>`,
     '<div class="tiles" id="summary">',
@@ -82,7 +84,9 @@ function anomalySection(doc: ReportDocument): string {
     return out.join('\n');
   }
   out.push(timeline(doc));
-  out.push('<table><thead><tr><th>kind</th><th>workload</th><th>destination</th><th>port</th><th class="n">flows</th><th class="n">bytes</th><th>why</th></tr></thead><tbody>');
+  out.push(
+    '<table><thead><tr><th>kind</th><th>workload</th><th>destination</th><th>port</th><th class="n">flows</th><th class="n">bytes</th><th>why</th></tr></thead><tbody>',
+  );
   for (const a of doc.anomalies) {
     out.push(
       `<tr class="anomaly" data-kind="${a.kind}" data-workload="${esc(a.workload)}" data-destination="${esc(a.destination)}" data-port="${a.port ?? ''}" data-flows="${a.flows}" data-bytes="${a.bytes}">` +
@@ -105,20 +109,28 @@ function timeline(doc: ReportDocument): string {
   const plot = WIDTH - left - right;
   const x = (epoch: number) => left + (Math.min(Math.max(epoch - from, 0), span) / span) * plot;
   const height = top + doc.anomalies.length * row + 8;
-  const out = [`<svg id="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="anomalies on a timeline">`];
+  const out = [
+    `<svg id="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="anomalies on a timeline">`,
+  ];
   for (let d = 0; d <= days; d++) {
     const xd = f(left + (d / days) * plot);
     out.push(`<line class="grid" x1="${xd}" y1="${top - 6}" x2="${xd}" y2="${height - 8}"/>`);
     if (d < days && (days <= 16 || d % Math.ceil(days / 14) === 0)) {
-      out.push(`<text class="axis" x="${f(left + ((d + 0.5) / days) * plot)}" y="${top - 10}" text-anchor="middle">${addDays(doc.window.from, d).slice(5)}</text>`);
+      out.push(
+        `<text class="axis" x="${f(left + ((d + 0.5) / days) * plot)}" y="${top - 10}" text-anchor="middle">${addDays(doc.window.from, d).slice(5)}</text>`,
+      );
     }
   }
   doc.anomalies.forEach((a, i) => {
     const y = top + i * row;
     const color = a.kind === 'volume' ? '#c23b3b' : '#8a5cb8';
-    out.push(`<g class="anomaly-mark" data-kind="${a.kind}" data-workload="${esc(a.workload)}" data-destination="${esc(a.destination)}" data-from="${a.from}" data-to="${a.to}">`);
+    out.push(
+      `<g class="anomaly-mark" data-kind="${a.kind}" data-workload="${esc(a.workload)}" data-destination="${esc(a.destination)}" data-from="${a.from}" data-to="${a.to}">`,
+    );
     out.push(`<title>${esc(a.why)}</title>`);
-    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(`${a.workload} ${a.kind} ${a.destination} ${protocolPort(a)}`)}</text>`);
+    out.push(
+      `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(`${a.workload} ${a.kind} ${a.destination} ${protocolPort(a)}`)}</text>`,
+    );
     if (a.kind === 'beacon' && a.firstStart !== undefined && a.lastStart !== undefined) {
       const x1 = x(a.firstStart);
       const x2 = Math.max(x(a.lastStart), x1 + 2);
@@ -149,14 +161,18 @@ function hitsSection(doc: ReportDocument): string {
   const max = Math.max(1, ...doc.rules.map((r) => r.hits ?? 0));
   const plot = WIDTH - left - right;
   const height = top + doc.rules.length * row + 6;
-  out.push(`<svg id="hits-chart" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="hits per rule">`);
+  out.push(
+    `<svg id="hits-chart" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="hits per rule">`,
+  );
   doc.rules.forEach((r, i) => {
     const y = top + i * row;
     out.push(
       `<g class="rule" data-index="${i}" data-group="${esc(r.group)}" data-direction="${r.direction}" data-peer="${esc(r.peer)}" data-ports="${esc(rulePorts(r))}" data-counted="${r.counted}" data-hits="${r.hits ?? ''}">`,
     );
     out.push(`<title>${esc(ruleTitle(r))}</title>`);
-    out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(`${r.group} ${r.direction === 'ingress' ? '← ' : '→ '}${r.peer} ${rulePorts(r)}`)}</text>`);
+    out.push(
+      `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(`${r.group} ${r.direction === 'ingress' ? '← ' : '→ '}${r.peer} ${rulePorts(r)}`)}</text>`,
+    );
     if (!r.counted) {
       out.push(`<rect x="${left}" y="${y + 3}" width="${plot}" height="14" fill="#f0f1f3"/>`);
       out.push(`<text class="axis value" x="${left + 6}" y="${y + 14}">not counted</text>`);
@@ -166,7 +182,9 @@ function hitsSection(doc: ReportDocument): string {
       const unused = r.hits === 0 && !noEvidence.has(r);
       const color = unused ? '#c23b3b' : '#2f6db5';
       if (w > 0) out.push(`<rect x="${left}" y="${y + 3}" width="${f(Math.max(w, 1))}" height="14" fill="${color}"/>`);
-      out.push(`<text class="value" x="${f(left + Math.max(w, 0) + 6)}" y="${y + 14}"${unused ? ' fill="#c23b3b"' : ''}>${r.hits === 0 ? (unused ? '0 (unused)' : '0 (no evidence)') : r.hits}</text>`);
+      out.push(
+        `<text class="value" x="${f(left + Math.max(w, 0) + 6)}" y="${y + 14}"${unused ? ' fill="#c23b3b"' : ''}>${r.hits === 0 ? (unused ? '0 (unused)' : '0 (no evidence)') : r.hits}</text>`,
+      );
     }
     out.push('</g>');
   });
@@ -190,10 +208,21 @@ interface Series {
 }
 
 function flowsSection(doc: ReportDocument): string {
-  const out = ['<section id="flows">', '<h2>Flows per destination, per day</h2>', '<p class="muted">Records of connections each workload opened, by destination.</p>'];
+  const out = [
+    '<section id="flows">',
+    '<h2>Flows per destination, per day</h2>',
+    '<p class="muted">Records of connections each workload opened, by destination.</p>',
+  ];
   const workloads = [...new Set(doc.daily.map((d) => d.workload))];
   if (workloads.length === 0) out.push('<p>No egress in the window.</p>');
-  for (const w of workloads) out.push(workloadChart(doc, w, doc.daily.filter((d) => d.workload === w)));
+  for (const w of workloads)
+    out.push(
+      workloadChart(
+        doc,
+        w,
+        doc.daily.filter((d) => d.workload === w),
+      ),
+    );
   out.push('</section>');
   return out.join('\n');
 }
@@ -255,7 +284,9 @@ function workloadChart(doc: ReportDocument, workload: string, entries: readonly 
     }
     out.push('</g>');
     if (days <= 16 || d % Math.ceil(days / 14) === 0) {
-      out.push(`<text class="axis" x="${f(x + bw / 2)}" y="${top + plotH + 14}" text-anchor="middle">${addDays(doc.window.from, d).slice(5)}</text>`);
+      out.push(
+        `<text class="axis" x="${f(x + bw / 2)}" y="${top + plotH + 14}" text-anchor="middle">${addDays(doc.window.from, d).slice(5)}</text>`,
+      );
     }
   }
   series.forEach((s, i) => {
@@ -284,7 +315,9 @@ function rejectedSection(doc: ReportDocument): string {
     out.push('<p>Nothing was rejected in the window.</p>', '</section>');
     return out.join('\n');
   }
-  out.push('<table><thead><tr><th>workload</th><th>destination</th><th>port</th><th class="n">flows</th><th>last seen</th></tr></thead><tbody>');
+  out.push(
+    '<table><thead><tr><th>workload</th><th>destination</th><th>port</th><th class="n">flows</th><th>last seen</th></tr></thead><tbody>',
+  );
   for (const r of doc.rejected) {
     out.push(
       `<tr class="rejected" data-workload="${esc(r.workload)}" data-destination="${esc(r.destination)}" data-flows="${r.flows}">` +
@@ -303,7 +336,9 @@ function outsideSection(doc: ReportDocument): string {
     return out.join('\n');
   }
   out.push('<p>The stack never removes these rules, so each group still allows what they allow. Revoke each once.</p>');
-  out.push('<table><thead><tr><th>group</th><th>rule</th><th>peer</th><th>ports</th><th class="n">hits</th><th>revoke</th></tr></thead><tbody>');
+  out.push(
+    '<table><thead><tr><th>group</th><th>rule</th><th>peer</th><th>ports</th><th class="n">hits</th><th>revoke</th></tr></thead><tbody>',
+  );
   for (const r of doc.outside) {
     out.push(
       `<tr class="outside" data-group="${esc(r.outside!.groupId)}" data-rule="${esc(r.ruleId ?? '')}">` +

@@ -23,7 +23,9 @@ function renderReportMarkdown(doc: ReportDocument): string {
   out.push(`## leastpath report: ${doc.environment}`);
   out.push('');
   if (doc.window.noRecords) {
-    out.push(`> **No flow-log records in this window.** No records is not no traffic: check the flow-log delivery. No rule is called unused; every counted rule is listed under "No evidence".`);
+    out.push(
+      `> **No flow-log records in this window.** No records is not no traffic: check the flow-log delivery. No rule is called unused; every counted rule is listed under "No evidence".`,
+    );
     out.push('');
   }
   out.push(
@@ -40,7 +42,8 @@ function renderReportMarkdown(doc: ReportDocument): string {
   if (doc.unused.length === 0) out.push('None: every counted rule admitted traffic in the window.');
   else {
     out.push('| group | direction | peer | ports | why |', '|---|---|---|---|---|');
-    for (const r of doc.unused) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
+    for (const r of doc.unused)
+      out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
   }
   out.push('');
 
@@ -49,12 +52,17 @@ function renderReportMarkdown(doc: ReportDocument): string {
     out.push('### No evidence (never "unused")');
     out.push('');
     if (gaps.length > 0) {
-      out.push(`Workloads whose interfaces did not log every day: ${gaps.map((c) => `${markdownCell(c.workload)} (${c.covered} of ${c.days} days)`).join(', ')}. A rule is unused only over the days its workload logged.`);
+      out.push(
+        `Workloads whose interfaces did not log every day: ${gaps.map((c) => `${markdownCell(c.workload)} (${c.covered} of ${c.days} days)`).join(', ')}. A rule is unused only over the days its workload logged.`,
+      );
       out.push('');
     }
     if (doc.noEvidence.length > 0) {
       out.push('| group | direction | peer | ports | why |', '|---|---|---|---|---|');
-      for (const r of doc.noEvidence) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`);
+      for (const r of doc.noEvidence)
+        out.push(
+          `| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.why ?? '')} |`,
+        );
       out.push('');
     }
   }
@@ -64,7 +72,10 @@ function renderReportMarkdown(doc: ReportDocument): string {
     out.push('### Not counted (never "unused")');
     out.push('');
     out.push('| group | direction | peer | ports | why not |', '|---|---|---|---|---|');
-    for (const r of notCounted) out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.notCounted ?? '')} |`);
+    for (const r of notCounted)
+      out.push(
+        `| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${markdownCell(r.notCounted ?? '')} |`,
+      );
     out.push('');
   }
 
@@ -73,11 +84,15 @@ function renderReportMarkdown(doc: ReportDocument): string {
     out.push('');
     if (doc.outside.length === 0) out.push('None: every egress rule of the adopted groups was written by leastpath.');
     else {
-      out.push('The stack never removes these rules (it owns only the rules it writes), so each group still allows what they allow. Revoke each once:');
+      out.push(
+        'The stack never removes these rules (it owns only the rules it writes), so each group still allows what they allow. Revoke each once:',
+      );
       out.push('');
       out.push('| group | rule | peer | ports | hits | revoke |', '|---|---|---|---|---:|---|');
       for (const r of doc.outside) {
-        out.push(`| ${markdownCell(r.group)} (${r.outside!.groupId}) | ${r.ruleId ?? '-'} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.outside!.revoke ? `\`${r.outside!.revoke}\`` : '-'} |`);
+        out.push(
+          `| ${markdownCell(r.group)} (${r.outside!.groupId}) | ${r.ruleId ?? '-'} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.outside!.revoke ? `\`${r.outside!.revoke}\`` : '-'} |`,
+        );
       }
     }
     out.push('');
@@ -100,7 +115,9 @@ function renderReportMarkdown(doc: ReportDocument): string {
   else {
     out.push('| kind | workload | destination | port | flows | bytes | why |', '|---|---|---|---|---:|---:|---|');
     for (const a of doc.anomalies) {
-      out.push(`| ${a.kind} | ${a.workload} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${formatBytes(a.bytes)} | ${markdownCell(a.why)} |`);
+      out.push(
+        `| ${a.kind} | ${a.workload} | ${a.destination} | ${protocolPort(a)} | ${a.flows} | ${formatBytes(a.bytes)} | ${markdownCell(a.why)} |`,
+      );
     }
   }
   out.push('');
@@ -108,14 +125,21 @@ function renderReportMarkdown(doc: ReportDocument): string {
   if (doc.dns) {
     out.push('### Names (Route 53 Resolver query logs)');
     out.push('');
-    out.push(`${doc.dns.queries} queries in the window.${doc.dns.queries === 0 ? ' No query logs: no allowed name is called unused.' : ''}`);
+    out.push(
+      `${doc.dns.queries} queries in the window.${doc.dns.queries === 0 ? ' No query logs: no allowed name is called unused.' : ''}`,
+    );
     out.push('');
     out.push('| allowed name | queries | workloads |', '|---|---:|---|');
     for (const a of doc.dns.allowed) out.push(`| ${markdownCell(a.name)} | ${a.queries} | ${markdownCell(a.workloads.join(', '))} |`);
     out.push('');
     if (doc.dns.unused.length > 0) out.push(`Unused allowed names: ${doc.dns.unused.map(markdownCell).join(', ')}.`, '');
     if (doc.dns.firewall.length > 0) {
-      out.push('Names the existing DNS Firewall blocked or alerted on:', '', '| workload | name | action | queries |', '|---|---|---|---:|');
+      out.push(
+        'Names the existing DNS Firewall blocked or alerted on:',
+        '',
+        '| workload | name | action | queries |',
+        '|---|---|---|---:|',
+      );
       for (const f of doc.dns.firewall) out.push(`| ${f.workload} | ${markdownCell(f.name)} | ${f.action} | ${f.queries} |`);
       out.push('');
     }
@@ -125,7 +149,9 @@ function renderReportMarkdown(doc: ReportDocument): string {
   out.push('');
   out.push('| group | direction | peer | ports | hits | last hit |', '|---|---|---|---|---:|---|');
   for (const r of doc.rules) {
-    out.push(`| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.lastHit ?? '-'} |`);
+    out.push(
+      `| ${markdownCell(r.group)} | ${r.direction} | ${markdownCell(r.peer)} | ${rulePorts(r)} | ${r.counted ? r.hits : 'not counted'} | ${r.lastHit ?? '-'} |`,
+    );
   }
   out.push('');
   out.push('</details>');

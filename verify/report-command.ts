@@ -23,13 +23,7 @@ import { queryInput, windowEnding } from '../observe/observe.js';
 import { environmentFlowLogs, withFlowLogs } from '../observe/engine.js';
 import { parseCurrentRules, rulesFromCurrent } from './current-rules.js';
 import { decodeReportRow, renderReportQuery, type ReportQueryInput } from './report-sql.js';
-import {
-  assembleReport,
-  ruleMatches,
-  rulesFromResolved,
-  type ReportDocument,
-  type RuleToCount,
-} from './report.js';
+import { assembleReport, ruleMatches, rulesFromResolved, type ReportDocument, type RuleToCount } from './report.js';
 
 export interface ReportInput {
   root: string;
@@ -110,20 +104,42 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;
   const input = (relation: string): ReportQueryInput => ({
     // the open connections observe carried keep their initiator here too, so hits are counted on the same side
-    ...queryInput(relation, config.workloads, window, config.vpcCidrs, [...env.observed.values()].map((o) => o.value)),
+    ...queryInput(
+      relation,
+      config.workloads,
+      window,
+      config.vpcCidrs,
+      [...env.observed.values()].map((o) => o.value),
+    ),
     rules: ruleMatches(rules),
     thresholds,
   });
   const scanned = input('flow_logs');
-  const source = { ...environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient), scan: { from: scanned.scanFrom, to: scanned.winTo } };
-  const reportQuery = { render: (relation: string) => renderReportQuery(input(relation)), countFrom: scanned.winFrom, decode: decodeReportRow };
-  const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${env.name}` }, (logs) => logs.read(reportQuery));
+  const source = {
+    ...environmentFlowLogs(opts.root, env, opts.engine, opts.athenaClient),
+    scan: { from: scanned.scanFrom, to: scanned.winTo },
+  };
+  const reportQuery = {
+    render: (relation: string) => renderReportQuery(input(relation)),
+    countFrom: scanned.winFrom,
+    decode: decodeReportRow,
+  };
+  const { rows, fallback, unknownFields } = await withFlowLogs(source, { progress: opts.progress, label: `report ${env.name}` }, (logs) =>
+    logs.read(reportQuery),
+  );
   const report = assembleReport({ environment: env.name, window, rulesFrom, rules, rows, thresholds, selectors: config.workloads });
   await addNames(opts.root, env, window, report, allowlist);
   const outside = outsideFindings(report, env);
   // No records is not no traffic: a window without any is a delivery problem a person must look at.
   const empty = report.window.noRecords
-    ? [findingAt(env.environment.source, ['flowLogs'], 'empty-window', `no flow-log records in the window ${window.from} .. ${window.to}: no rule is reported unused (see the report's "no evidence" list)`)]
+    ? [
+        findingAt(
+          env.environment.source,
+          ['flowLogs'],
+          'empty-window',
+          `no flow-log records in the window ${window.from} .. ${window.to}: no rule is reported unused (see the report's "no evidence" list)`,
+        ),
+      ]
     : [];
   return {
     report,
@@ -134,7 +150,13 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
 }
 
 /** The name layer of the report, from the environment's query logs (nothing without `dnsLogs`). */
-async function addNames(root: string, env: EnvironmentPolicies, window: { from: string; to: string }, report: ReportDocument, resolvedAllowlist?: string[]): Promise<void> {
+async function addNames(
+  root: string,
+  env: EnvironmentPolicies,
+  window: { from: string; to: string },
+  report: ReportDocument,
+  resolvedAllowlist?: string[],
+): Promise<void> {
   const config = env.environment.value;
   const dns = await readDnsLogs({
     root,

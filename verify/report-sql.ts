@@ -70,21 +70,51 @@ function reportTail(input: ReportQueryInput, p: (v: SqlParam) => string): string
   const t = input.thresholds;
   const rule = valuesCte(
     'rule',
-    [['rid', 'BIGINT'], ['workload', 'VARCHAR'], ['direction', 'VARCHAR'], ['proto', 'BIGINT'], ['from_port', 'BIGINT'], ['to_port', 'BIGINT']],
+    [
+      ['rid', 'BIGINT'],
+      ['workload', 'VARCHAR'],
+      ['direction', 'VARCHAR'],
+      ['proto', 'BIGINT'],
+      ['from_port', 'BIGINT'],
+      ['to_port', 'BIGINT'],
+    ],
     // -1 stands for "every port" (a NULL cannot be a typed parameter on both engines).
     input.rules.map((r) => [r.id, r.workload, r.direction, r.protocol, r.fromPort ?? -1, r.toPort ?? -1]),
     p,
   );
-  const ruleV4 = valuesCte('rule_v4', [['rid', 'BIGINT'], ['lo', 'BIGINT'], ['hi', 'BIGINT']], input.rules.flatMap((r) => r.peer.v4.map((x) => [r.id, x.lo, x.hi])), p);
+  const ruleV4 = valuesCte(
+    'rule_v4',
+    [
+      ['rid', 'BIGINT'],
+      ['lo', 'BIGINT'],
+      ['hi', 'BIGINT'],
+    ],
+    input.rules.flatMap((r) => r.peer.v4.map((x) => [r.id, x.lo, x.hi])),
+    p,
+  );
   const ruleV6 = valuesCte(
     'rule_v6',
-    [['rid', 'BIGINT'], ['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']],
+    [
+      ['rid', 'BIGINT'],
+      ['hex', 'VARCHAR'],
+      ['nib_lo', 'BIGINT'],
+      ['nib_hi', 'BIGINT'],
+    ],
     input.rules.flatMap((r) => r.peer.v6.map((x) => [r.id, x.hex, x.nibLo, x.nibHi])),
     p,
   );
-  const ruleWl = valuesCte('rule_wl', [['rid', 'BIGINT'], ['peer', 'VARCHAR']], input.rules.flatMap((r) => r.peerWorkloads.map((w) => [r.id, w])), p);
+  const ruleWl = valuesCte(
+    'rule_wl',
+    [
+      ['rid', 'BIGINT'],
+      ['peer', 'VARCHAR'],
+    ],
+    input.rules.flatMap((r) => r.peerWorkloads.map((w) => [r.id, w])),
+    p,
+  );
   // Whole days since the window's first second (integer arithmetic only: both engines agree on it).
-  const dayOf = (col: string) => `CAST(((${col} - ${p(input.winFrom)}) - ((${col} - ${p(input.winFrom)}) % ${DAY_SECONDS})) / ${DAY_SECONDS} AS BIGINT)`;
+  const dayOf = (col: string) =>
+    `CAST(((${col} - ${p(input.winFrom)}) - ((${col} - ${p(input.winFrom)}) % ${DAY_SECONDS})) / ${DAY_SECONDS} AS BIGINT)`;
 
   const report = `,
 ${rule},
@@ -352,11 +382,24 @@ export function decodeReportRow(r: Record<string, unknown>): ReportRow {
     case 'hit':
       return { kind, rule: num(r.rid), hits: num(r.n) ?? 0, lastStart: num(r.last_start) };
     case 'daily':
-      return { kind, ...destination(), day: num(r.d), flows: num(r.n) ?? 0, bytes: num(r.bytes) ?? 0, external: str(r.basis) === 'external' };
+      return {
+        kind,
+        ...destination(),
+        day: num(r.d),
+        flows: num(r.n) ?? 0,
+        bytes: num(r.bytes) ?? 0,
+        external: str(r.basis) === 'external',
+      };
     case 'beacon':
       return {
-        kind, ...destination(), connections: num(r.n) ?? 0, bytes: num(r.bytes) ?? 0,
-        firstStart: num(r.first_start), lastStart: num(r.last_start), period: num(r.period), gapDeviation: num(r.sd_gap),
+        kind,
+        ...destination(),
+        connections: num(r.n) ?? 0,
+        bytes: num(r.bytes) ?? 0,
+        firstStart: num(r.first_start),
+        lastStart: num(r.last_start),
+        period: num(r.period),
+        gapDeviation: num(r.sd_gap),
       };
     case 'rejected':
       return { kind, ...destination(), flows: num(r.n) ?? 0, lastStart: num(r.last_start) };

@@ -87,7 +87,17 @@ export interface ReportDocument {
   /** `resolved` (the rules leastpath would write) or the --current file as given. */
   rulesFrom: string;
   thresholds: AnomalyThresholds;
-  summary: { rules: number; counted: number; notCounted: number; hits: number; unused: number; noEvidence: number; rejected: number; anomalies: number; outside: number };
+  summary: {
+    rules: number;
+    counted: number;
+    notCounted: number;
+    hits: number;
+    unused: number;
+    noEvidence: number;
+    rejected: number;
+    anomalies: number;
+    outside: number;
+  };
   rules: ReportRule[];
   /** Counted rules without a hit, of workloads whose interfaces logged on some day of the window (unused over those days). */
   unused: ReportRule[];
@@ -114,7 +124,8 @@ export function rulesFromResolved(resolved: ResolvedEnvironment): RuleToCount[] 
 
 function resolvedRule(r: ResolvedRule, lists: ReadonlyMap<string, string[]>): RuleToCount {
   const protocol = r.protocol === 'all' ? '-1' : String(r.protocol);
-  const ports = r.fromPort !== undefined && r.toPort !== undefined ? { fromPort: r.fromPort, toPort: r.toPort } : { fromPort: null, toPort: null };
+  const ports =
+    r.fromPort !== undefined && r.toPort !== undefined ? { fromPort: r.fromPort, toPort: r.toPort } : { fromPort: null, toPort: null };
   const rule: RuleToCount['rule'] = { group: r.workload, direction: 'egress', protocol, ...ports, peer: peerText(r.peer), why: r.why };
   const base = { workload: r.workload, direction: 'egress' as const, protocol: protocolCode(protocol), ...ports };
   const peer = resolvedPeer(r.peer, lists);
@@ -130,7 +141,9 @@ function resolvedPeer(p: Peer, lists: ReadonlyMap<string, string[]>): Pick<RuleM
       return { peer: rangeMatch([]), peerWorkloads: [p.workload] };
     case 'prefixList': {
       const entries = lists.get(p.name);
-      return entries ? { peer: rangeMatch(entries), peerWorkloads: [] } : { notCounted: `prefix list ${p.name}: its entries are not known` };
+      return entries
+        ? { peer: rangeMatch(entries), peerWorkloads: [] }
+        : { notCounted: `prefix list ${p.name}: its entries are not known` };
     }
     case 'awsPrefixList':
       return { notCounted: `AWS-managed prefix list of ${p.service}: its entries are not known offline` };
@@ -167,8 +180,18 @@ function reportCoverage(input: AssembleReportInput, days: number): ReportCoverag
   const rows: ObserveRow[] = [];
   const base = { proto: null, bytes: 0, firstSeen: null, lastSeen: null, rank: 0 };
   for (const r of input.rows) {
-    if (r.kind === 'coverage') rows.push({ ...base, kind: 'coverage', workload: r.status ?? '-', raddr: r.iface, rport: r.epochDay, flows: r.records, svc: r.place });
-    else if (r.kind === 'iface' && r.workload !== null) rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.iface });
+    if (r.kind === 'coverage')
+      rows.push({
+        ...base,
+        kind: 'coverage',
+        workload: r.status ?? '-',
+        raddr: r.iface,
+        rport: r.epochDay,
+        flows: r.records,
+        svc: r.place,
+      });
+    else if (r.kind === 'iface' && r.workload !== null)
+      rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.iface });
   }
   const by = coverageByWorkload(rows, input.selectors, input.window, days);
   return [...by].map(([workload, c]) => ({ workload, days: c.days, covered: c.covered, gaps: c.gaps }));
@@ -192,7 +215,9 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
   const coverage = reportCoverage(input, days);
   // Records, not malformed lines (the view dates those at the window's start).
   const first = epochOf(input.window.from) / 86_400;
-  const noRecords = !input.rows.some((r) => r.kind === 'coverage' && r.records > 0 && RECORD_STATUSES.has(r.status ?? '') && r.epochDay !== null && r.epochDay >= first);
+  const noRecords = !input.rows.some(
+    (r) => r.kind === 'coverage' && r.records > 0 && RECORD_STATUSES.has(r.status ?? '') && r.epochDay !== null && r.epochDay >= first,
+  );
   // A rule is unused only over days its workload's interfaces logged; with none, the window says nothing about it.
   const silent = (r: ReportRule) => noRecords || coverage.find((c) => c.workload === r.group)?.covered === 0;
   const unused = rules.filter((r) => r.counted && r.hits === 0 && !silent(r));
@@ -209,7 +234,13 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
       flows: r.flows,
       lastSeen: dayOf(r.lastStart),
     }))
-    .sort((a, b) => compareText(a.workload, b.workload) || compareText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1));
+    .sort(
+      (a, b) =>
+        compareText(a.workload, b.workload) ||
+        compareText(a.destination, b.destination) ||
+        compareText(a.protocol, b.protocol) ||
+        (a.port ?? -1) - (b.port ?? -1),
+    );
 
   const dailyMap = new Map<string, DailyEgress>();
   for (const r of input.rows) {
@@ -229,13 +260,24 @@ export function assembleReport(input: AssembleReportInput): ReportDocument {
     dailyMap.set(key, e);
   }
   const daily = [...dailyMap.values()].sort(
-    (a, b) => compareText(a.workload, b.workload) || compareText(a.destination, b.destination) || compareText(a.protocol, b.protocol) || (a.port ?? -1) - (b.port ?? -1),
+    (a, b) =>
+      compareText(a.workload, b.workload) ||
+      compareText(a.destination, b.destination) ||
+      compareText(a.protocol, b.protocol) ||
+      (a.port ?? -1) - (b.port ?? -1),
   );
 
   const anomalies = [
     ...volumeRows(input.rows, input.thresholds).map((r) => volumeAnomaly(r, input.window.from)),
     ...input.rows.filter((r): r is BeaconRow => r.kind === 'beacon').map((r) => beaconAnomaly(r, input.thresholds)),
-  ].sort((a, b) => compareText(a.workload, b.workload) || compareText(a.kind, b.kind) || compareText(a.destination, b.destination) || compareText(a.from, b.from) || (a.port ?? -1) - (b.port ?? -1));
+  ].sort(
+    (a, b) =>
+      compareText(a.workload, b.workload) ||
+      compareText(a.kind, b.kind) ||
+      compareText(a.destination, b.destination) ||
+      compareText(a.from, b.from) ||
+      (a.port ?? -1) - (b.port ?? -1),
+  );
 
   const counted = rules.filter((r) => r.counted);
   return {

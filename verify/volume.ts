@@ -70,10 +70,18 @@ export function volumeRows(rows: readonly ReportRow[], t: AnomalyThresholds): Vo
   for (const r of rows) {
     if (r.kind !== 'daily' || !r.external || r.workload === null || r.raddr === null || r.day === null) continue;
     const key = `${r.workload}\0${r.raddr}\0${r.day}`;
-    const day = days.get(key) ?? { workload: r.workload, raddr: r.raddr, d: r.day, bytes: 0, flows: 0, top: { bytes: -1, port: null, proto: null } };
+    const day = days.get(key) ?? {
+      workload: r.workload,
+      raddr: r.raddr,
+      d: r.day,
+      bytes: 0,
+      flows: 0,
+      top: { bytes: -1, port: null, proto: null },
+    };
     day.bytes += r.bytes;
     day.flows += r.flows;
-    const better = r.bytes > day.top.bytes || (r.bytes === day.top.bytes && (before(r.port, day.top.port) || before(r.proto, day.top.proto)) < 0);
+    const better =
+      r.bytes > day.top.bytes || (r.bytes === day.top.bytes && (before(r.port, day.top.port) || before(r.proto, day.top.proto)) < 0);
     if (better) day.top = { bytes: r.bytes, port: r.port, proto: r.proto };
     days.set(key, day);
   }

@@ -32,7 +32,8 @@ export function splitWith(sql: string): { ctes: Map<string, string>; main: strin
     let close = open;
     for (; close < text.length; close++) {
       const ch = text[close];
-      if (ch === "'") close = text.indexOf("'", close + 1); // a string literal ('' inside one is two of these)
+      if (ch === "'")
+        close = text.indexOf("'", close + 1); // a string literal ('' inside one is two of these)
       else if (ch === '(') depth++;
       else if (ch === ')' && --depth === 0) break;
     }
@@ -76,7 +77,10 @@ async function main(): Promise<void> {
     const input = queryInput(relation, config.workloads, windowEnding('2026-11-21', config.window.days), config.vpcCidrs);
     const observe = inlinedScans(renderObserveQuery(input).sql, relation);
     // The rules are VALUES rows: they change no read, so the report is measured without them.
-    const report = inlinedScans(renderReportQuery({ ...input, rules: [], thresholds: config.anomalies ?? DEFAULT_ANOMALIES }).sql, relation);
+    const report = inlinedScans(
+      renderReportQuery({ ...input, rules: [], thresholds: config.anomalies ?? DEFAULT_ANOMALIES }).sql,
+      relation,
+    );
     console.log(`${name.padEnd(12)}${`${observe}x`.padStart(9)}${`${report}x`.padStart(9)}`);
   }
 }

@@ -90,7 +90,7 @@ function coversByRuns(family: Family, addresses: readonly bigint[], allowed: All
       const lo = addresses[start]!;
       const hi = addresses[i]!;
       let p = width;
-      while ((lo >> BigInt(width - p)) !== (hi >> BigInt(width - p))) p--;
+      while (lo >> BigInt(width - p) !== hi >> BigInt(width - p)) p--;
       const shift = BigInt(width - p);
       const c = cidrOf(family, (lo >> shift) << shift, p);
       const inside = countInside(c, addresses);

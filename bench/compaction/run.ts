@@ -28,7 +28,10 @@ const SCENARIOS: Scenario[] = [
 ];
 const BUDGETS = [60, 40, 20];
 /** One larger budget to show the O(addresses * budget) term. */
-const EXTRA_CASES: [string, number][] = [['v4-20k-1c', 500], ['v6-20k-5c', 500]];
+const EXTRA_CASES: [string, number][] = [
+  ['v4-20k-1c', 500],
+  ['v6-20k-5c', 500],
+];
 /** The guard rails' default exception thresholds: what resolve's fitQuota passes. */
 const LIMITS: CompactionOptions = { minPrefix: { 4: 24, 6: 56 } };
 /** Under the limits, budgets relative to each scenario's minimum are run too (the fixed ones are often below it). */
@@ -106,15 +109,29 @@ function runCase(name: string, budget: number, limited: boolean): CaseResult {
   if ('impossible' in result) {
     const unlimited = compact(classes, budget);
     return {
-      ...base, minimumBudget: result.minimumBudget, impossible: true, units: 0, extra: '-', widest4: '-', widest6: '-',
-      unlimitedExtra: 'impossible' in unlimited ? '-' : unlimited.extraAddresses.toString(), greedyMs: 0, greedyUnits: 0, greedyExtra: '-',
+      ...base,
+      minimumBudget: result.minimumBudget,
+      impossible: true,
+      units: 0,
+      extra: '-',
+      widest4: '-',
+      widest6: '-',
+      unlimitedExtra: 'impossible' in unlimited ? '-' : unlimited.extraAddresses.toString(),
+      greedyMs: 0,
+      greedyUnits: 0,
+      greedyExtra: '-',
     };
   }
   const minimum = compact(classes, 0, options);
   const minimumBudget = 'impossible' in minimum ? minimum.minimumBudget : 0;
   const common = {
-    ...base, minimumBudget, impossible: false, units: result.units, extra: result.extraAddresses.toString(),
-    widest4: widest(classes, result.classes, 4), widest6: widest(classes, result.classes, 6),
+    ...base,
+    minimumBudget,
+    impossible: false,
+    units: result.units,
+    extra: result.extraAddresses.toString(),
+    widest4: widest(classes, result.classes, 4),
+    widest6: widest(classes, result.classes, 6),
   };
   if (limited) {
     const unlimited = compact(classes, budget);
@@ -164,7 +181,11 @@ function smallCases(): string {
   const rng = makeRng('leastpath-bench-compaction/small');
   const cases: { family: 4 | 6; classes: AddressClass[]; budget: number }[] = [
     // The greedy trap of the tests: the cheapest first merge (.8 + .11) is the wrong one.
-    { family: 4, budget: 3, classes: [{ key: 'c0', family: 4, cidrs: ['192.0.2.8', '192.0.2.11', '192.0.2.16', '192.0.2.19', '192.0.2.21', '192.0.2.23'] }] },
+    {
+      family: 4,
+      budget: 3,
+      classes: [{ key: 'c0', family: 4, cidrs: ['192.0.2.8', '192.0.2.11', '192.0.2.16', '192.0.2.19', '192.0.2.21', '192.0.2.23'] }],
+    },
   ];
   while (cases.length < 16) {
     const m = rng.int(1, 2);
@@ -196,23 +217,53 @@ function smallCases(): string {
       }
       lim = [String(limited.minimumBudget), '-', 'impossible', 'impossible', '-'];
     } else {
-      const same = limited.classes.every((c) => JSON.stringify(c.cidrs.map((x) => x.cidr)) === JSON.stringify(limitedBrute.classes.get(c.key)!.cidrs));
+      const same = limited.classes.every(
+        (c) => JSON.stringify(c.cidrs.map((x) => x.cidr)) === JSON.stringify(limitedBrute.classes.get(c.key)!.cidrs),
+      );
       if (!same) throw new Error(`small case ${i}: the limited result and the brute force chose different CIDRs`);
       const minimum = compact(classes, 0, SMALL_LIMITS);
       lim = [
-        String('impossible' in minimum ? minimum.minimumBudget : 0), String(limited.units), short(limited.extraAddresses), short(limitedBrute.extra),
+        String('impossible' in minimum ? minimum.minimumBudget : 0),
+        String(limited.units),
+        short(limited.extraAddresses),
+        short(limitedBrute.extra),
         ratio(limited.extraAddresses, limitedBrute.extra),
       ];
     }
     return [
-      String(i), `IPv${family}`, String(classes.length), String(classes.reduce((n, c) => n + c.cidrs.length, 0)), String(budget),
-      String(exact.units), short(exact.extraAddresses), short(brute.extra), ratio(exact.extraAddresses, brute.extra),
-      short(g.extra), ratio(g.extra, brute.extra), ...lim,
+      String(i),
+      `IPv${family}`,
+      String(classes.length),
+      String(classes.reduce((n, c) => n + c.cidrs.length, 0)),
+      String(budget),
+      String(exact.units),
+      short(exact.extraAddresses),
+      short(brute.extra),
+      ratio(exact.extraAddresses, brute.extra),
+      short(g.extra),
+      ratio(g.extra, brute.extra),
+      ...lim,
     ];
   });
   return table(
-    ['case', 'family', 'classes', 'addresses', 'budget', 'units', 'extra', 'brute extra', 'exact/brute', 'greedy extra', 'greedy/brute',
-      'lim minimum', 'lim units', 'lim extra', 'lim brute extra', 'lim exact/brute'],
+    [
+      'case',
+      'family',
+      'classes',
+      'addresses',
+      'budget',
+      'units',
+      'extra',
+      'brute extra',
+      'exact/brute',
+      'greedy extra',
+      'greedy/brute',
+      'lim minimum',
+      'lim units',
+      'lim extra',
+      'lim brute extra',
+      'lim exact/brute',
+    ],
     rows,
   );
 }
@@ -220,7 +271,9 @@ function smallCases(): string {
 function runChild(self: string, name: string, budget: number, limited: boolean): CaseResult {
   const args = ['--expose-gc', '--import', 'tsx', self, '--case', name, '--budget', String(budget), ...(limited ? ['--limited'] : [])];
   const r = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as CaseResult;
-  console.error(`${name} budget ${budget}${limited ? ' limited' : ''}: ${r.ms.toFixed(0)} ms${r.impossible ? ` (impossible, needs ${r.minimumBudget})` : ''}`);
+  console.error(
+    `${name} budget ${budget}${limited ? ' limited' : ''}: ${r.ms.toFixed(0)} ms${r.impossible ? ` (impossible, needs ${r.minimumBudget})` : ''}`,
+  );
   return r;
 }
 
@@ -240,10 +293,25 @@ function main(): void {
     const extra = BigInt(r.extra);
     const gExtra = BigInt(r.greedyExtra);
     rows.push([
-      r.scenario, String(r.addresses), String(r.classes), String(r.budget), r.ms.toFixed(0), r.warmMs.toFixed(0), r.parseMs.toFixed(0),
-      (r.warmMs - r.parseMs).toFixed(0), String(r.units),
-      short(extra), r.widest4, r.widest6, '1.000', r.greedyMs.toFixed(0), String(r.greedyUnits), short(gExtra), ratio(gExtra, extra),
-      r.heapMiB.toFixed(1), r.peakRssDeltaMiB.toFixed(1),
+      r.scenario,
+      String(r.addresses),
+      String(r.classes),
+      String(r.budget),
+      r.ms.toFixed(0),
+      r.warmMs.toFixed(0),
+      r.parseMs.toFixed(0),
+      (r.warmMs - r.parseMs).toFixed(0),
+      String(r.units),
+      short(extra),
+      r.widest4,
+      r.widest6,
+      '1.000',
+      r.greedyMs.toFixed(0),
+      String(r.greedyUnits),
+      short(gExtra),
+      ratio(gExtra, extra),
+      r.heapMiB.toFixed(1),
+      r.peakRssDeltaMiB.toFixed(1),
     ]);
   }
 
@@ -259,10 +327,23 @@ function main(): void {
       for (const above of ABOVE_MINIMUM) limitedCases.push([name, r.minimumBudget + above]);
     }
     limitedRows.push([
-      r.scenario, String(r.addresses), String(r.classes), String(r.budget), String(r.minimumBudget), r.ms.toFixed(0), r.warmMs.toFixed(0),
-      r.parseMs.toFixed(0), (r.warmMs - r.parseMs).toFixed(0), r.impossible ? '-' : String(r.units), r.impossible ? 'impossible' : short(BigInt(r.extra)),
-      r.widest4, r.widest6, r.unlimitedExtra === '-' ? '-' : short(BigInt(r.unlimitedExtra)),
-      r.impossible || r.unlimitedExtra === '-' ? '-' : ratio(BigInt(r.extra), BigInt(r.unlimitedExtra)), r.heapMiB.toFixed(1), r.peakRssDeltaMiB.toFixed(1),
+      r.scenario,
+      String(r.addresses),
+      String(r.classes),
+      String(r.budget),
+      String(r.minimumBudget),
+      r.ms.toFixed(0),
+      r.warmMs.toFixed(0),
+      r.parseMs.toFixed(0),
+      (r.warmMs - r.parseMs).toFixed(0),
+      r.impossible ? '-' : String(r.units),
+      r.impossible ? 'impossible' : short(BigInt(r.extra)),
+      r.widest4,
+      r.widest6,
+      r.unlimitedExtra === '-' ? '-' : short(BigInt(r.unlimitedExtra)),
+      r.impossible || r.unlimitedExtra === '-' ? '-' : ratio(BigInt(r.extra), BigInt(r.unlimitedExtra)),
+      r.heapMiB.toFixed(1),
+      r.peakRssDeltaMiB.toFixed(1),
     ]);
   }
 
@@ -272,8 +353,27 @@ function main(): void {
   console.log('peak dRSS = growth of the peak resident set during it. widest = the shortest prefix chosen per family.\n');
   console.log(
     table(
-      ['scenario', 'addresses', 'classes', 'budget', 'cold ms', 'warm ms', 'parse ms', 'trie+DP ms', 'units', 'extra', 'widest v4', 'widest v6', 'exact/opt',
-        'greedy ms', 'greedy units', 'greedy extra', 'greedy/opt', 'heap MiB', 'peak dRSS MiB'],
+      [
+        'scenario',
+        'addresses',
+        'classes',
+        'budget',
+        'cold ms',
+        'warm ms',
+        'parse ms',
+        'trie+DP ms',
+        'units',
+        'extra',
+        'widest v4',
+        'widest v6',
+        'exact/opt',
+        'greedy ms',
+        'greedy units',
+        'greedy extra',
+        'greedy/opt',
+        'heap MiB',
+        'peak dRSS MiB',
+      ],
       rows,
     ),
   );
@@ -282,8 +382,25 @@ function main(): void {
   console.log('Budgets min+N are relative to that minimum. unlimited extra = the optimum at the same budget without the limits.\n');
   console.log(
     table(
-      ['scenario', 'addresses', 'classes', 'budget', 'minimum', 'cold ms', 'warm ms', 'parse ms', 'trie+DP ms', 'units', 'extra', 'widest v4', 'widest v6',
-        'unlimited extra', 'extra/unlimited', 'heap MiB', 'peak dRSS MiB'],
+      [
+        'scenario',
+        'addresses',
+        'classes',
+        'budget',
+        'minimum',
+        'cold ms',
+        'warm ms',
+        'parse ms',
+        'trie+DP ms',
+        'units',
+        'extra',
+        'widest v4',
+        'widest v6',
+        'unlimited extra',
+        'extra/unlimited',
+        'heap MiB',
+        'peak dRSS MiB',
+      ],
       limitedRows,
     ),
   );

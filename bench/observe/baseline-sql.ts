@@ -22,9 +22,9 @@ const WELL_KNOWN_BELOW = 1024;
 
 /** Registered service ports above 1023 that clients commonly connect to. */
 const KNOWN_SERVICE_PORTS = [
-  1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672,
-  6379, 6443, 7000, 7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092,
-  9093, 9094, 9200, 9300, 9418, 9443, 10250, 11211, 15672, 27017, 50051,
+  1433, 1521, 2049, 2181, 2375, 2376, 2379, 3000, 3306, 3389, 4222, 4317, 4318, 5000, 5044, 5432, 5439, 5601, 5671, 5672, 6379, 6443, 7000,
+  7001, 7199, 8000, 8080, 8081, 8086, 8088, 8125, 8200, 8443, 8500, 8883, 9000, 9042, 9090, 9092, 9093, 9094, 9200, 9300, 9418, 9443, 10250,
+  11211, 15672, 27017, 50051,
 ];
 
 /**
@@ -55,7 +55,7 @@ export function renderBaselineObserveQuery(input: ObserveQueryInput): RenderedQu
   // A coverage row's instance and subnet ids (`inst subnet`, either '' when no selector needs it).
   const byInst = input.workloads.some((w) => w.instances.length > 0);
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
-  const placeExpr = `${byInst ? 'coalesce(inst, \'\')' : "''"} || ' ' || ${bySubnet ? 'coalesce(subnet, \'\')' : "''"}`;
+  const placeExpr = `${byInst ? "coalesce(inst, '')" : "''"} || ' ' || ${bySubnet ? "coalesce(subnet, '')" : "''"}`;
   // One aggregation over decided gives every output row but the stats: a conversation's destination (egress,
   // rejected) and the workload's own addresses, as two grouping sets, so that decided is read once (see addrs).
   const tail = `,
@@ -152,8 +152,12 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   SELECT interface_id AS iface, instance_id AS inst, subnet_id AS subnet, flow_direction AS fdir,
     srcaddr, dstaddr, coalesce(pkt_srcaddr, srcaddr) AS src, coalesce(pkt_dstaddr, dstaddr) AS dst,
     coalesce(srcport, 0) AS sport, coalesce(dstport, 0) AS dport, protocol AS proto, action,
-    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${coverage ? `,
-    CAST(floor(start / 86400.0) AS BIGINT) AS dix` : ''}
+    coalesce(tcp_flags, 0) AS flags, coalesce(bytes, 0) AS bytes, start, pkt_dst_aws_service AS svc, log_status${
+      coverage
+        ? `,
+    CAST(floor(start / 86400.0) AS BIGINT) AS dix`
+        : ''
+    }
   FROM ${rel}
   WHERE day BETWEEN ${p(input.dayFrom)} AND ${p(input.dayTo)}
     AND start >= ${p(input.scanFrom)} AND start < ${p(input.winTo)}
@@ -163,8 +167,21 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   // conv's key: two long strings fewer in the largest hash table, and conv is the same conversations.
   const byInst = input.workloads.some((w) => w.instances.length > 0);
   const bySubnet = input.workloads.some((w) => w.subnets.length > 0);
-  const convKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []),
-    'fdir', 'srcaddr', 'dstaddr', 'src', 'dst', 'sport', 'dport', 'proto', 'action'].join(', ');
+  const convKey = [
+    'log_status',
+    'iface',
+    ...(byInst ? ['inst'] : []),
+    ...(bySubnet ? ['subnet'] : []),
+    'fdir',
+    'srcaddr',
+    'dstaddr',
+    'src',
+    'dst',
+    'sport',
+    'dport',
+    'proto',
+    'action',
+  ].join(', ');
   // Coverage (observe and report): records per interface and UTC day (days since 1970), a second grouping set of conv's one pass;
   // its rows have no addresses, so they are never usable, and `cov` tells them from conversations.
   const coverageKey = ['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ');
@@ -190,16 +207,64 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   GROUP BY ${coverage ? `GROUPING SETS ((${convKey}), (${coverageKey}))` : convKey}
 )`;
 
-  const selIface = table('sel_iface', [['workload', 'VARCHAR'], ['iface', 'VARCHAR']], rowsOf((w) => w.interfaces, (w, x) => [w.workload, x]));
-  const selInst = table('sel_inst', [['workload', 'VARCHAR'], ['inst', 'VARCHAR']], rowsOf((w) => w.instances, (w, x) => [w.workload, x]));
-  const selSubnet = table('sel_subnet', [['workload', 'VARCHAR'], ['subnet', 'VARCHAR']], rowsOf((w) => w.subnets, (w, x) => [w.workload, x]));
-  const selV4 = table('sel_v4', [['workload', 'VARCHAR'], ['lo', 'BIGINT'], ['hi', 'BIGINT']], rowsOf((w) => w.v4, (w, x) => [w.workload, x.lo, x.hi]));
+  const selIface = table(
+    'sel_iface',
+    [
+      ['workload', 'VARCHAR'],
+      ['iface', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.interfaces,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selInst = table(
+    'sel_inst',
+    [
+      ['workload', 'VARCHAR'],
+      ['inst', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.instances,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selSubnet = table(
+    'sel_subnet',
+    [
+      ['workload', 'VARCHAR'],
+      ['subnet', 'VARCHAR'],
+    ],
+    rowsOf(
+      (w) => w.subnets,
+      (w, x) => [w.workload, x],
+    ),
+  );
+  const selV4 = table(
+    'sel_v4',
+    [
+      ['workload', 'VARCHAR'],
+      ['lo', 'BIGINT'],
+      ['hi', 'BIGINT'],
+    ],
+    rowsOf(
+      (w) => w.v4,
+      (w, x) => [w.workload, x.lo, x.hi],
+    ),
+  );
   const selV6 = table(
     'sel_v6',
-    [['workload', 'VARCHAR'], ['hex', 'VARCHAR'], ['nib_lo', 'BIGINT'], ['nib_hi', 'BIGINT']],
-    rowsOf((w) => w.v6, (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi]),
+    [
+      ['workload', 'VARCHAR'],
+      ['hex', 'VARCHAR'],
+      ['nib_lo', 'BIGINT'],
+      ['nib_hi', 'BIGINT'],
+    ],
+    rowsOf(
+      (w) => w.v6,
+      (w, x) => [w.workload, x.hex, x.nibLo, x.nibHi],
+    ),
   );
-
 
   const inVpc = (v4: string, v6: string) => rangeContains(input.vpc, p, v4, v6);
   const knownPorts = KNOWN_SERVICE_PORTS.join(', ');
@@ -208,7 +273,12 @@ function renderConversationCtes(input: ObserveQueryInput, p: (v: SqlParam) => st
   const tolerance = START_TOLERANCE_SECONDS;
   const carried = table(
     'carried',
-    [['client', 'VARCHAR'], ['client_port', 'BIGINT'], ['server', 'VARCHAR'], ['server_port', 'BIGINT']],
+    [
+      ['client', 'VARCHAR'],
+      ['client_port', 'BIGINT'],
+      ['server', 'VARCHAR'],
+      ['server_port', 'BIGINT'],
+    ],
     (input.carried ?? []).map((c) => [c.client, c.clientPort, c.server, c.serverPort]),
   );
 
@@ -273,9 +343,17 @@ iface_addr AS (
   WHERE owned OR (pick AND left_n = 1)
 ),
 wl_iface AS (
-  SELECT workload, iface FROM sel_iface${byInst ? `
-  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_inst s ON c.inst = s.inst WHERE c.usable` : ''}${bySubnet ? `
-  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_subnet s ON c.subnet = s.subnet WHERE c.usable` : ''}
+  SELECT workload, iface FROM sel_iface${
+    byInst
+      ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_inst s ON c.inst = s.inst WHERE c.usable`
+      : ''
+  }${
+    bySubnet
+      ? `
+  UNION SELECT s.workload, c.iface FROM conv c JOIN sel_subnet s ON c.subnet = s.subnet WHERE c.usable`
+      : ''
+  }
 ),
 -- Addresses of each workload: its interfaces' own addresses, and the addresses inside its CIDRs.
 wl_addr AS (

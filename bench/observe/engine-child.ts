@@ -25,7 +25,9 @@ export interface EngineResult extends ChildUsage {
 }
 
 async function main(): Promise<void> {
-  const dirs = dataSetArg('engine-child.ts').split(',').map((d) => resolve(d));
+  const dirs = dataSetArg('engine-child.ts')
+    .split(',')
+    .map((d) => resolve(d));
   const dir = dirs[0]!;
   const base = benchEnvironment(dirs.map((d) => join(d, d.endsWith('-parquet') ? '*.parquet' : '*.log.gz')));
   // A second argument is flowLogs.memoryLimit (the bench's capped run).
@@ -35,8 +37,14 @@ async function main(): Promise<void> {
   const { value, usage } = await measured(async () => {
     const obs = await readObservationsDuckDb({ root: dir, environmentFile: join(dir, 'environment.yaml'), config, window });
     const files = assembleObserved({
-      environment: config.environment, workloads: Object.keys(config.workloads), window, retainDays: config.window.retainDays,
-      rows: obs.rows, engine: 'duckdb', previous: new Map(), serviceOf: awsServiceLookup(config.region),
+      environment: config.environment,
+      workloads: Object.keys(config.workloads),
+      window,
+      retainDays: config.window.retainDays,
+      rows: obs.rows,
+      engine: 'duckdb',
+      previous: new Map(),
+      serviceOf: awsServiceLookup(config.region),
     });
     return { obs, files };
   });

@@ -31,7 +31,11 @@ interface Outcome {
 }
 
 /** Runs one renderer's query over the view, timed in CPU seconds of this process. */
-async function run(connection: Parameters<typeof query>[0], render: (i: ObserveQueryInput) => RenderedQuery, input: ObserveQueryInput): Promise<Outcome> {
+async function run(
+  connection: Parameters<typeof query>[0],
+  render: (i: ObserveQueryInput) => RenderedQuery,
+  input: ObserveQueryInput,
+): Promise<Outcome> {
   const q = render(input);
   const c0 = process.cpuUsage();
   const rows = (await query(connection, q.sql, q.params)).map(toRow);
@@ -53,7 +57,13 @@ function missing(a: readonly string[], b: readonly string[]): { count: number; s
 }
 
 /** Compares both engines' rows and observed files for one environment; returns the number of differences. */
-async function compare(label: string, root: string, environmentDir: string, config: EnvironmentConfig, window: ObserveWindow): Promise<number> {
+async function compare(
+  label: string,
+  root: string,
+  environmentDir: string,
+  config: EnvironmentConfig,
+  window: ObserveWindow,
+): Promise<number> {
   const duck = await openDuckDb({ memoryLimit: config.flowLogs.memoryLimit });
   try {
     const { connection } = duck;
@@ -65,15 +75,34 @@ async function compare(label: string, root: string, environmentDir: string, conf
     const lines = (o: Outcome) => o.rows.map((r) => JSON.stringify(r));
     const yaml = (o: Outcome) => {
       const assembled = assembleObserved({
-        environment: config.environment, workloads: Object.keys(config.workloads), window, retainDays: config.window.retainDays,
-        rows: o.rows, engine: 'duckdb', previous: new Map(), serviceOf: awsServiceLookup(config.region),
+        environment: config.environment,
+        workloads: Object.keys(config.workloads),
+        window,
+        retainDays: config.window.retainDays,
+        rows: o.rows,
+        engine: 'duckdb',
+        previous: new Map(),
+        serviceOf: awsServiceLookup(config.region),
       });
-      return observedFiles(root, config.environment, assembled).flatMap((f) => String(f.content).split('\n').map((l) => `${f.path.slice(root.length + 1)}: ${l}`));
+      return observedFiles(root, config.environment, assembled).flatMap((f) =>
+        String(f.content)
+          .split('\n')
+          .map((l) => `${f.path.slice(root.length + 1)}: ${l}`),
+      );
     };
-    const kinds = (o: Outcome) => [...new Set(o.rows.map((r) => r.kind))].sort().map((k) => `${k} ${o.rows.filter((r) => r.kind === k).length}`).join(', ');
-    console.log(`${label}: baseline ${baseline.cpuSeconds.toFixed(2)} CPU s, fold ${fold.cpuSeconds.toFixed(2)} CPU s (the query alone); rows: ${kinds(fold)}`);
+    const kinds = (o: Outcome) =>
+      [...new Set(o.rows.map((r) => r.kind))]
+        .sort()
+        .map((k) => `${k} ${o.rows.filter((r) => r.kind === k).length}`)
+        .join(', ');
+    console.log(
+      `${label}: baseline ${baseline.cpuSeconds.toFixed(2)} CPU s, fold ${fold.cpuSeconds.toFixed(2)} CPU s (the query alone); rows: ${kinds(fold)}`,
+    );
     let differences = 0;
-    for (const [what, a, b] of [['rows', lines(baseline), lines(fold)], ['observed files', yaml(baseline), yaml(fold)]] as const) {
+    for (const [what, a, b] of [
+      ['rows', lines(baseline), lines(fold)],
+      ['observed files', yaml(baseline), yaml(fold)],
+    ] as const) {
       const onlyBaseline = missing(a, b);
       const onlyFold = missing(b, a);
       // Same multiset and the same order: the query sorts its rows, the files are rendered in a fixed order.
@@ -83,7 +112,9 @@ async function compare(label: string, root: string, environmentDir: string, conf
         continue;
       }
       differences += Math.max(1, onlyBaseline.count + onlyFold.count);
-      console.log(`  ${what}: DIFFERENT: ${onlyBaseline.count} only in the baseline, ${onlyFold.count} only in the fold${sameOrder ? '' : ', or in another order'}`);
+      console.log(
+        `  ${what}: DIFFERENT: ${onlyBaseline.count} only in the baseline, ${onlyFold.count} only in the fold${sameOrder ? '' : ', or in another order'}`,
+      );
       for (const x of onlyBaseline.shown) console.log(`    - ${x}`);
       for (const x of onlyFold.shown) console.log(`    + ${x}`);
     }
@@ -111,7 +142,11 @@ async function main(): Promise<void> {
     }
   }
   if (!args.includes('--no-bench')) {
-    const o = { records: Number(flag(args, 'records', '1000000')), files: Number(flag(args, 'files', '16')), seed: flag(args, 'seed', 'bench') };
+    const o = {
+      records: Number(flag(args, 'records', '1000000')),
+      files: Number(flag(args, 'files', '16')),
+      seed: flag(args, 'seed', 'bench'),
+    };
     const set = await ensureDataSet(o, (m) => process.stderr.write(`${m}\r`));
     const config = benchEnvironment([join(set.dir, '*.log.gz')]);
     differences += await compare(`bench ${set.records} records`, set.dir, set.dir, config, windowEnding(WINDOW_TO, WINDOW_DAYS));

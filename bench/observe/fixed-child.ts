@@ -40,16 +40,31 @@ function address(first: number, n: number): string {
 function observedFile(workload: string, k: number, n: number): ObservedFile {
   const egress = Math.round(n * 0.8);
   return {
-    workload, environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' },
+    workload,
+    environment: 'dev',
+    window: { from: '2026-11-08', to: '2026-11-21' },
     source: { engine: 'duckdb', records: 1_000_000, skippedWindows: 0 },
     addresses: [`10.20.${k + 1}.10/32`],
     coverage: { days: 14, covered: 14, gaps: [], skippedWindows: 0 },
     egress: Array.from({ length: egress }, (_, i) => ({
-      destination: `${address(100 + k, i + 1)}/32`, protocol: 'tcp', port: 443, service: null, flows: 1 + (i % 97), bytes: 1000 + i * 7,
-      firstSeen: '2026-11-08', lastSeen: '2026-11-21', decidedBy: i % 3 === 0 ? 'tcp-flags' : 'well-known-port',
+      destination: `${address(100 + k, i + 1)}/32`,
+      protocol: 'tcp',
+      port: 443,
+      service: null,
+      flows: 1 + (i % 97),
+      bytes: 1000 + i * 7,
+      firstSeen: '2026-11-08',
+      lastSeen: '2026-11-21',
+      decidedBy: i % 3 === 0 ? 'tcp-flags' : 'well-known-port',
       names: i % 4 === 0 ? [`host-${i}.example.com`] : [],
     })),
-    rejected: Array.from({ length: n - egress }, (_, i) => ({ destination: `${address(200 + k, i + 1)}/32`, protocol: 'tcp', port: 25, flows: 3, lastSeen: '2026-11-20' })),
+    rejected: Array.from({ length: n - egress }, (_, i) => ({
+      destination: `${address(200 + k, i + 1)}/32`,
+      protocol: 'tcp',
+      port: 25,
+      flows: 3,
+      lastSeen: '2026-11-20',
+    })),
   };
 }
 
@@ -77,11 +92,19 @@ async function main(): Promise<void> {
     const { value: findings, usage: check } = await measured(async () => checkRepo(loaded.repo, TODAY));
     const errors = [...loaded.findings, ...findings].filter((f) => f.severity === 'error');
     if (errors.length > 0) throw new Error(`the generated repository has errors: ${JSON.stringify(errors.slice(0, 3))}`);
-    const n = [...loaded.repo.environments.get('dev')!.observed.values()].reduce((s, o) => s + o.value.egress.length + o.value.rejected.length, 0);
+    const n = [...loaded.repo.environments.get('dev')!.observed.values()].reduce(
+      (s, o) => s + o.value.egress.length + o.value.rejected.length,
+      0,
+    );
     if (n !== entries) throw new Error(`loaded ${n} observed entries, wrote ${entries}`);
     const result: FixedResult = {
-      seconds: read.seconds + check.seconds, cpuSeconds: read.cpuSeconds + check.cpuSeconds, maxRssKiB: check.maxRssKiB,
-      entries, bytes, readCpuSeconds: read.cpuSeconds, checkCpuSeconds: check.cpuSeconds,
+      seconds: read.seconds + check.seconds,
+      cpuSeconds: read.cpuSeconds + check.cpuSeconds,
+      maxRssKiB: check.maxRssKiB,
+      entries,
+      bytes,
+      readCpuSeconds: read.cpuSeconds,
+      checkCpuSeconds: check.cpuSeconds,
     };
     console.log(JSON.stringify(result));
   } finally {

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const columns = FORMAT.map((f) => `${sqlString(columnName(f))}: '${fieldType(f)}'`).join(', ');
   const { value, usage } = await measured(async () => {
     const duck = await openDuckDb();
-  const { connection } = duck;
+    const { connection } = duck;
     try {
       const reader = await connection.runAndReadAll(
         `SELECT sum(n) AS records, count(*) AS connections FROM (

@@ -24,9 +24,31 @@ export const DATA_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '.d
 
 /** The dev example's field order (examples/scenario.ts DEV_FORMAT): nothing like the default order. */
 export const FORMAT = [
-  'start', 'end', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action', 'log-status',
-  'flow-direction', 'traffic-path', 'packets', 'bytes', 'tcp-flags', 'pkt-srcaddr', 'pkt-dstaddr',
-  'pkt-src-aws-service', 'pkt-dst-aws-service', 'type', 'instance-id', 'subnet-id', 'vpc-id', 'account-id', 'version',
+  'start',
+  'end',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'action',
+  'log-status',
+  'flow-direction',
+  'traffic-path',
+  'packets',
+  'bytes',
+  'tcp-flags',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+  'type',
+  'instance-id',
+  'subnet-id',
+  'vpc-id',
+  'account-id',
+  'version',
 ] as const;
 
 /** The observation window the data is laid out for: 14 days ending 2026-11-21, plus the one-day look-back. */
@@ -123,7 +145,8 @@ function buildWorld(): World {
   const pub = 'subnet-05a0b1c2d3e4f5010';
   const data = 'subnet-05da7ada7ada7a010';
   const rng = makeRng('bench-world');
-  const publicV4 = (): string => `${rng.pick([3, 13, 18, 34, 35, 52, 104, 151, 172, 185])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
+  const publicV4 = (): string =>
+    `${rng.pick([3, 13, 18, 34, 35, 52, 104, 151, 172, 185])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
   return {
     workloads,
     nat: iface(0x01, 1, pub, '10.50.0.10', null, true),
@@ -131,7 +154,10 @@ function buildWorld(): World {
     databases: Array.from({ length: 4 }, (_, i) => iface(0x03, i, data, `10.50.10.${10 + i}`, null)),
     caches: Array.from({ length: 3 }, (_, i) => iface(0x04, i, data, `10.50.11.${10 + i}`, null)),
     internet: Array.from({ length: 3000 }, publicV4),
-    internet6: Array.from({ length: 300 }, () => `2600:1f18:${hex(rng.int(0, 0xffff), 1)}:${hex(rng.int(0, 0xffff), 1)}::${hex(rng.int(1, 0xffff), 1)}`),
+    internet6: Array.from(
+      { length: 300 },
+      () => `2600:1f18:${hex(rng.int(0, 0xffff), 1)}:${hex(rng.int(0, 0xffff), 1)}::${hex(rng.int(1, 0xffff), 1)}`,
+    ),
     s3: Array.from({ length: 40 }, () => `52.218.${rng.int(0, 255)}.${rng.int(1, 254)}`),
     resolvers: ['1.1.1.1', '8.8.8.8', '9.9.9.9'],
   };
@@ -141,12 +167,20 @@ function buildWorld(): World {
 export function benchEnvironment(files: readonly string[]): EnvironmentConfig {
   const world = buildWorld();
   return {
-    environment: 'bench', account: ACCOUNT, region: REGION, vpc: VPC, vpcCidrs: ['10.50.0.0/16', '2001:db8:5000::/56'],
-    mode: 'audit', promoteFrom: null, soakDays: 0,
+    environment: 'bench',
+    account: ACCOUNT,
+    region: REGION,
+    vpc: VPC,
+    vpcCidrs: ['10.50.0.0/16', '2001:db8:5000::/56'],
+    mode: 'audit',
+    promoteFrom: null,
+    soakDays: 0,
     flowLogs: { engine: 'duckdb', files: [...files] },
     window: { days: WINDOW_DAYS, retainDays: 30 },
     workloads: Object.fromEntries(world.workloads.map((w) => [w.name, w.selector])),
-    endpoints: { routeTables: [], subnets: [] }, quarantine: [], quotas: { rulesPerGroup: 60, naclRulesPerDirection: 20 },
+    endpoints: { routeTables: [], subnets: [] },
+    quarantine: [],
+    quotas: { rulesPerGroup: 60, naclRulesPerDirection: 20 },
   };
 }
 
@@ -217,7 +251,15 @@ function counted(s: Sink, start: number): void {
 }
 
 /** One record logged on `on`, in FORMAT order; pkt-* default to the packet's own addresses. */
-function add(s: Sink, on: Iface, f: Flow, leg: Leg, action: string, path: string, pkt?: { src?: string; dst?: string; svc?: string }): void {
+function add(
+  s: Sink,
+  on: Iface,
+  f: Flow,
+  leg: Leg,
+  action: string,
+  path: string,
+  pkt?: { src?: string; dst?: string; svc?: string },
+): void {
   if (full(s)) return;
   const egress = f.src === on.v4 || f.src === on.v6;
   const flags = f.proto === 6 ? leg.flags : 0;
@@ -359,7 +401,13 @@ async function fillFile(s: Sink, w: World, rng: Rng, slotStart: number, slotEnd:
     } else if (k < 0.94) {
       // A scanner's SYN refused by a security group: one REJECT on the target's interface.
       const h = rng.pick(targets);
-      const f: Flow = { src: `${rng.int(1, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`, dst: h.v4, sport: rng.int(1024, 65535), dport: rng.pick([22, 23, 445, 3389, 8080]), proto: 6 };
+      const f: Flow = {
+        src: `${rng.int(1, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`,
+        dst: h.v4,
+        sport: rng.int(1024, 65535),
+        dport: rng.pick([22, 23, 445, 3389, 8080]),
+        proto: 6,
+      };
       add(s, h, f, { start: now, end: now + rng.int(0, 50), packets: 1, bytes: 40 + 4 * rng.int(0, 5), flags: 2 }, 'REJECT', '-');
     } else if (k < 0.96) {
       // Egress refused at the source (SMTP to the internet): a REJECT on the host only.
@@ -387,7 +435,10 @@ async function fillFile(s: Sink, w: World, rng: Rng, slotStart: number, slotEnd:
 export function dataSetDir(o: GenerateOptions): string {
   // Without daysBefore the key is the one earlier data sets were stored under.
   const { daysBefore, ...rest } = o;
-  const key = createHash('sha256').update(JSON.stringify({ v: GENERATOR_VERSION, ...rest, ...(daysBefore ? { daysBefore } : {}) })).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: GENERATOR_VERSION, ...rest, ...(daysBefore ? { daysBefore } : {}) }))
+    .digest('hex')
+    .slice(0, 12);
   return join(DATA_ROOT, `observe-${o.records}-${o.files}${daysBefore ? `-before${daysBefore}` : ''}-${key}`);
 }
 
@@ -436,8 +487,14 @@ export async function ensureDataSet(o: GenerateOptions, log: (msg: string) => vo
     log(`  generated ${i + 1}/${o.files} files`);
   }
   const set: DataSet = {
-    dir, files: names, records, recordsInWindow: inWindow, gzBytes, textBytes,
-    generateSeconds: (performance.now() - t0) / 1000, reused: false,
+    dir,
+    files: names,
+    records,
+    recordsInWindow: inWindow,
+    gzBytes,
+    textBytes,
+    generateSeconds: (performance.now() - t0) / 1000,
+    reused: false,
   };
   await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(set, null, 2)}\n`);
   await rm(dir, { recursive: true, force: true });

@@ -28,7 +28,15 @@ export interface ReportResult extends ChildUsage {
 function rule(workload: string, protocol: 'tcp' | 'udp', port: number, cidr: string): RuleToCount {
   return {
     rule: { group: workload, direction: 'egress', protocol, fromPort: port, toPort: port, peer: cidr, why: 'bench' },
-    match: { workload, direction: 'egress', protocol: protocol === 'tcp' ? 6 : 17, fromPort: port, toPort: port, peer: rangeMatch([cidr]), peerWorkloads: [] },
+    match: {
+      workload,
+      direction: 'egress',
+      protocol: protocol === 'tcp' ? 6 : 17,
+      fromPort: port,
+      toPort: port,
+      peer: rangeMatch([cidr]),
+      peerWorkloads: [],
+    },
   };
 }
 
@@ -37,17 +45,38 @@ async function main(): Promise<void> {
   const config = benchEnvironment([join(dir, '*.log.gz')]);
   const window = windowEnding(WINDOW_TO, WINDOW_DAYS);
   const rules = Object.keys(config.workloads).flatMap((w) => [
-    rule(w, 'tcp', 443, '0.0.0.0/0'), rule(w, 'tcp', 5432, '10.50.10.0/24'), rule(w, 'tcp', 6379, '10.50.11.0/24'), rule(w, 'udp', 53, '0.0.0.0/0'),
+    rule(w, 'tcp', 443, '0.0.0.0/0'),
+    rule(w, 'tcp', 5432, '10.50.10.0/24'),
+    rule(w, 'tcp', 6379, '10.50.11.0/24'),
+    rule(w, 'udp', 53, '0.0.0.0/0'),
   ]);
   const { value, usage } = await measured(async () => {
     const duck = await openDuckDb();
     const { connection } = duck;
     try {
       const files = await resolveFiles(connection, config.flowLogs.files, dir, dir);
-      const input = { ...queryInput('flow_logs', config.workloads, window, config.vpcCidrs), rules: ruleMatches(rules), thresholds: DEFAULT_ANOMALIES };
+      const input = {
+        ...queryInput('flow_logs', config.workloads, window, config.vpcCidrs),
+        rules: ruleMatches(rules),
+        thresholds: DEFAULT_ANOMALIES,
+      };
       const q = renderReportQuery(input);
-      const { value: raw } = await readFlowLogs(connection, files, input.winFrom, () => query(connection, q.sql, q.params), countFileLines(files, 2));
-      return assembleReport({ environment: config.environment, window, rulesFrom: 'resolved', rules, rows: raw.map(decodeReportRow), thresholds: DEFAULT_ANOMALIES, selectors: config.workloads });
+      const { value: raw } = await readFlowLogs(
+        connection,
+        files,
+        input.winFrom,
+        () => query(connection, q.sql, q.params),
+        countFileLines(files, 2),
+      );
+      return assembleReport({
+        environment: config.environment,
+        window,
+        rulesFrom: 'resolved',
+        rules,
+        rows: raw.map(decodeReportRow),
+        thresholds: DEFAULT_ANOMALIES,
+        selectors: config.workloads,
+      });
     } finally {
       duck.close();
     }

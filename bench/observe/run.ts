@@ -54,8 +54,8 @@ const ROOT = join(HERE, '..', '..');
 const TIME = '/usr/bin/time';
 
 /** The hand-rolled script: OK ACCEPT records, count and bytes per (srcaddr, dstaddr, dstport, protocol). */
-const AWK = '$1 != "start" && $10 == "OK" && $9 == "ACCEPT" { k = $4 " " $5 " " $7 " " $8; n[k]++; b[k] += $14 } END { for (k in n) print k, n[k], b[k] }';
-
+const AWK =
+  '$1 != "start" && $10 == "OK" && $9 == "ACCEPT" { k = $4 " " $5 " " $7 " " $8; n[k]++; b[k] += $14 } END { for (k in n) print k, n[k], b[k] }';
 
 type Tool = 'engine' | 'capped' | 'floor' | 'awk' | 'zcat' | 'naive' | 'engine-pq' | 'naive-pq' | 'older' | 'report';
 const TOOLS: readonly Tool[] = ['engine', 'capped', 'floor', 'awk', 'zcat', 'naive', 'engine-pq', 'naive-pq', 'older', 'report'];
@@ -101,7 +101,13 @@ function parseArgs(argv: string[]): Options {
     memoryLimit: get('memory-limit', '512MB') === 'none' ? undefined : get('memory-limit', '512MB'),
     fixedEntries: Number(get('fixed-entries', '20000')),
   };
-  if (o.sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(o.files) || o.files < 1 || !Number.isInteger(o.runs) || o.runs < 1) {
+  if (
+    o.sizes.some((n) => !Number.isInteger(n) || n < 1) ||
+    !Number.isInteger(o.files) ||
+    o.files < 1 ||
+    !Number.isInteger(o.runs) ||
+    o.runs < 1
+  ) {
     throw new Error('--records takes counts separated by commas (1M,4M); --files and --runs positive integers');
   }
   return o;
@@ -118,7 +124,10 @@ function run(cmd: string, args: string[], opts: { stdout?: 'pipe' | 'ignore'; en
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... exited ${code}: ${Buffer.concat(err).toString('utf8').trim().slice(-2000)}`));
+      else
+        reject(
+          new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... exited ${code}: ${Buffer.concat(err).toString('utf8').trim().slice(-2000)}`),
+        );
     });
   });
 }
@@ -150,7 +159,12 @@ async function measureChild<T extends ChildUsage>(script: string, dir: string, e
   return { seconds: result.seconds, cpu: result.cpuSeconds, rssKiB: result.maxRssKiB, result };
 }
 
-async function measureShell(script: string, files: readonly string[], timed: boolean, scratch: string): Promise<Measure & { output: string }> {
+async function measureShell(
+  script: string,
+  files: readonly string[],
+  timed: boolean,
+  scratch: string,
+): Promise<Measure & { output: string }> {
   const a = join(scratch, 'rss-a');
   const b = join(scratch, 'rss-b');
   await rm(a, { force: true });
@@ -215,7 +229,9 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (const records of o.sizes) {
     const set = await ensureDataSet({ records, files: o.files, seed: o.seed }, (m) => progress(`${m}\r`));
-    const older = await ensureDataSet({ records, files: o.files, seed: `${o.seed}-older`, daysBefore: OLDER_DAYS }, (m) => progress(`${m}\r`));
+    const older = await ensureDataSet({ records, files: o.files, seed: `${o.seed}-older`, daysBefore: OLDER_DAYS }, (m) =>
+      progress(`${m}\r`),
+    );
     const pq = await ensureParquet(set);
     progress(
       `${set.reused ? 'reusing' : 'generated'} ${set.records} records, ${set.files.length} files, ` +
@@ -273,7 +289,10 @@ async function main(): Promise<void> {
       runs.report.push(rp);
       progress(` ${rp.seconds.toFixed(2)} s\n`);
     }
-    for (const [what, other] of [['on Parquet', enginePq], [`with ${OLDER_DAYS} older days beside the window`, withOlder]] as const) {
+    for (const [what, other] of [
+      ['on Parquet', enginePq],
+      [`with ${OLDER_DAYS} older days beside the window`, withOlder],
+    ] as const) {
       if (other && (other.egress !== engine!.egress || other.rejected !== engine!.rejected || other.records !== engine!.records)) {
         throw new Error(`the engine ${what} found other results (${JSON.stringify(other)} vs ${JSON.stringify(engine)})`);
       }
@@ -285,14 +304,16 @@ async function main(): Promise<void> {
       throw new Error(`the capped engine found other results than the engine (${JSON.stringify(capped)} vs ${JSON.stringify(engine)})`);
     }
     const m = Object.fromEntries(
-      (Object.keys(runs) as Tool[]).filter((t) => runs[t].length > 0).map((t) => [
-        t,
-        {
-          seconds: median(runs[t].map((x) => x.seconds)),
-          cpu: median(runs[t].map((x) => x.cpu)),
-          rssKiB: Math.max(...runs[t].map((x) => x.rssKiB)),
-        },
-      ]),
+      (Object.keys(runs) as Tool[])
+        .filter((t) => runs[t].length > 0)
+        .map((t) => [
+          t,
+          {
+            seconds: median(runs[t].map((x) => x.seconds)),
+            cpu: median(runs[t].map((x) => x.cpu)),
+            rssKiB: Math.max(...runs[t].map((x) => x.rssKiB)),
+          },
+        ]),
     ) as Record<Tool, Measure>;
     results.push({ set, m, engine: engine!, floor: floor!, awkGroups, withOlder: withOlder!, olderFiles: older.files });
   }
@@ -317,7 +338,9 @@ async function main(): Promise<void> {
   );
   const loadAfter = load();
   const busy = Math.max(...[loadBefore, loadAfter].map((l) => Number(l.split(' ')[0]))) > cores / 2;
-  console.log(`load average before ${loadBefore}, after ${loadAfter}${busy ? ': the machine was busy, wall times are inflated (compare cpu s)' : ''}`);
+  console.log(
+    `load average before ${loadBefore}, after ${loadAfter}${busy ? ': the machine was busy, wall times are inflated (compare cpu s)' : ''}`,
+  );
   console.log(
     `data: v5 custom format (the dev example's layout), ${o.files} .log.gz files per size, seed ${JSON.stringify(o.seed)}; ` +
       `median of ${o.runs} run(s), peak RSS the max over runs`,
@@ -333,8 +356,14 @@ async function main(): Promise<void> {
       if (!m[tool]) continue;
       const { seconds, cpu, rssKiB } = m[tool];
       row([
-        String(set.records), tool, seconds.toFixed(2), Number.isNaN(cpu) ? 'n/a' : cpu.toFixed(2), rate(set.records, seconds), mib(rssKiB),
-        `${(m.awk.seconds / seconds).toFixed(2)}x`, `${(seconds / m.zcat.seconds).toFixed(2)}x`,
+        String(set.records),
+        tool,
+        seconds.toFixed(2),
+        Number.isNaN(cpu) ? 'n/a' : cpu.toFixed(2),
+        rate(set.records, seconds),
+        mib(rssKiB),
+        `${(m.awk.seconds / seconds).toFixed(2)}x`,
+        `${(seconds / m.zcat.seconds).toFixed(2)}x`,
       ]);
     }
   }
@@ -416,37 +445,92 @@ function printGoals(o: Options, results: readonly Result[], fixed: Fixed): void 
     const n = String(set.records);
     const cpuRow = (goal: string, fig: Measure, base: Measure, baseName: string, wanted: number) => {
       const r = fig.cpu / base.cpu;
-      row([n, goal, `${fig.cpu.toFixed(2)} cpu s`, `${baseName} ${base.cpu.toFixed(2)} cpu s`, x(r), `<= ${wanted}x`, verdict(r <= wanted)]);
+      row([
+        n,
+        goal,
+        `${fig.cpu.toFixed(2)} cpu s`,
+        `${baseName} ${base.cpu.toFixed(2)} cpu s`,
+        x(r),
+        `<= ${wanted}x`,
+        verdict(r <= wanted),
+      ]);
     };
     cpuRow('observe CPU vs the naive query, gzip', m.engine, m.naive, 'naive', 2);
     cpuRow('observe CPU vs the naive query, Parquet', m['engine-pq'], m['naive-pq'], 'naive', 2);
     const speed = m.awk.seconds / m.engine.seconds;
-    row([n, 'observe wall vs zcat | awk (awk / observe)', `${m.engine.seconds.toFixed(2)} s`, `awk ${m.awk.seconds.toFixed(2)} s`, x(speed), '>= 2x', verdict(speed >= 2)]);
+    row([
+      n,
+      'observe wall vs zcat | awk (awk / observe)',
+      `${m.engine.seconds.toFixed(2)} s`,
+      `awk ${m.awk.seconds.toFixed(2)} s`,
+      x(speed),
+      '>= 2x',
+      verdict(speed >= 2),
+    ]);
     const perConn = (m.engine.rssKiB * 1024 - 300 * MiB) / floor.connections;
     row([
-      n, 'memory uncapped: (peak RSS - 300 MB) / conn.', `${Math.max(0, perConn).toFixed(0)} B/conn`, `${mib(m.engine.rssKiB)} MiB, ${floor.connections} conn`, '', '<= 300 B',
+      n,
+      'memory uncapped: (peak RSS - 300 MB) / conn.',
+      `${Math.max(0, perConn).toFixed(0)} B/conn`,
+      `${mib(m.engine.rssKiB)} MiB, ${floor.connections} conn`,
+      '',
+      '<= 300 B',
       verdict(perConn <= 300),
     ]);
     if (m.capped && o.memoryLimit) {
       const cap = bytesOf(o.memoryLimit) + 256 * MiB;
-      row([n, `memory capped at ${o.memoryLimit}: peak RSS`, `${mib(m.capped.rssKiB)} MiB`, `limit + 256 MB = ${(cap / MiB).toFixed(0)} MiB`, x((m.capped.rssKiB * 1024) / cap), '<= 1x', verdict(m.capped.rssKiB * 1024 <= cap)]);
+      row([
+        n,
+        `memory capped at ${o.memoryLimit}: peak RSS`,
+        `${mib(m.capped.rssKiB)} MiB`,
+        `limit + 256 MB = ${(cap / MiB).toFixed(0)} MiB`,
+        x((m.capped.rssKiB * 1024) / cap),
+        '<= 1x',
+        verdict(m.capped.rssKiB * 1024 <= cap),
+      ]);
       cpuRow(`capped CPU vs uncapped (${o.memoryLimit})`, m.capped, m.engine, 'uncapped', 1.6);
     }
     const olderRead = withOlder.files - engine.files;
     row([
-      n, `${OLDER_DAYS} older days beside the window: files read`, `${olderRead} of ${olderFiles.length}`, `CPU ${m.older.cpu.toFixed(2)} vs ${m.engine.cpu.toFixed(2)} s`,
-      x(m.older.cpu / m.engine.cpu), `${inMargin(olderFiles)} in margin`, verdict(olderRead === inMargin(olderFiles)),
+      n,
+      `${OLDER_DAYS} older days beside the window: files read`,
+      `${olderRead} of ${olderFiles.length}`,
+      `CPU ${m.older.cpu.toFixed(2)} vs ${m.engine.cpu.toFixed(2)} s`,
+      x(m.older.cpu / m.engine.cpu),
+      `${inMargin(olderFiles)} in margin`,
+      verdict(olderRead === inMargin(olderFiles)),
     ]);
     row([n, 'window moved by one day vs a full run', 'not built', 'a full run (today)', '1.00x', '<= 0.25x', 'FAILS']);
     cpuRow('report CPU vs observe', m.report, m.engine, 'observe', 1.2);
   }
   const fr = fixed.fastRead;
-  row(['-', `fixed cost: read ${o.fixedEntries} observed entries`, `${fr.toFixed(2)} cpu s`, `positions ${fixed.positionsRead.toFixed(2)} cpu s`, x(fr / fixed.positionsRead), '<= 0.5 s', verdict(fr <= 0.5)]);
+  row([
+    '-',
+    `fixed cost: read ${o.fixedEntries} observed entries`,
+    `${fr.toFixed(2)} cpu s`,
+    `positions ${fixed.positionsRead.toFixed(2)} cpu s`,
+    x(fr / fixed.positionsRead),
+    '<= 0.5 s',
+    verdict(fr <= 0.5),
+  ]);
   const own = fr - fixed.emptyRead;
   const ownPositions = fixed.positionsRead - fixed.emptyRead;
-  row(['-', '  of which the entries (less a read of none)', `${own.toFixed(2)} cpu s`, `positions ${ownPositions.toFixed(2)} cpu s`, x(own / ownPositions), '', '']);
   row([
-    '-', '  the same with validation (loadRepoOrThrow)', `${fixed.fastLoad.toFixed(2)} cpu s`, `positions ${fixed.positionsLoad.toFixed(2)} cpu s`, x(fixed.fastLoad / fixed.positionsLoad), '<= 0.5 s',
+    '-',
+    '  of which the entries (less a read of none)',
+    `${own.toFixed(2)} cpu s`,
+    `positions ${ownPositions.toFixed(2)} cpu s`,
+    x(own / ownPositions),
+    '',
+    '',
+  ]);
+  row([
+    '-',
+    '  the same with validation (loadRepoOrThrow)',
+    `${fixed.fastLoad.toFixed(2)} cpu s`,
+    `positions ${fixed.positionsLoad.toFixed(2)} cpu s`,
+    x(fixed.fastLoad / fixed.positionsLoad),
+    '<= 0.5 s',
     verdict(fixed.fastLoad <= 0.5),
   ]);
   console.log(

@@ -9,7 +9,10 @@ import { EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
 import { environmentIn, loadValidRepository } from '../load.js';
 
 /** With `--env`, the environment and ask.yaml of a validated load; without, policies/ask.yaml alone (no other file is read). */
-async function loadForAsk(ctx: Context, environmentName: string | undefined): Promise<{ ask?: AskConfig; environment?: EnvironmentPolicies }> {
+async function loadForAsk(
+  ctx: Context,
+  environmentName: string | undefined,
+): Promise<{ ask?: AskConfig; environment?: EnvironmentPolicies }> {
   if (environmentName === undefined) {
     const ask = await readAskConfig(ctx.root);
     return ask ? { ask } : {};
@@ -20,7 +23,11 @@ async function loadForAsk(ctx: Context, environmentName: string | undefined): Pr
 }
 
 /** Prints the accepted SQL (exit 0) or `refused: why` on stderr (exit 1). */
-export async function sqlCheckCommand(ctx: Context, sql: string, opts: { env?: string; maxLimit?: string; logs?: string }): Promise<number> {
+export async function sqlCheckCommand(
+  ctx: Context,
+  sql: string,
+  opts: { env?: string; maxLimit?: string; logs?: string },
+): Promise<number> {
   if (sql.trim() === '') throw new UsageError('sql check needs the query as one argument: leastpath sql check "SELECT ..."');
   const flags: AskFlags = askFlags(opts.maxLimit, opts.logs);
   const result = checkSql(sql, sqlPolicy(flags, { ...(await loadForAsk(ctx, opts.env)), today: ctx.today }));
@@ -59,7 +66,14 @@ export async function askCommand(ctx: Context, question: string, opts: AskOption
     return EXIT_FINDINGS;
   };
 
-  const decision = await proposeQuery({ question, policy, ...(ask ? { ask } : {}), environment, today: ctx.today, processEnv: ctx.processEnv });
+  const decision = await proposeQuery({
+    question,
+    policy,
+    ...(ask ? { ask } : {}),
+    environment,
+    today: ctx.today,
+    processEnv: ctx.processEnv,
+  });
   if (decision.refused !== undefined) return refuse(decision.sql, decision.refused);
   const { sql } = decision;
   if (!opts.run) {

@@ -1,5 +1,11 @@
 /** `leastpath observe`: loads the repository, picks the environment for observe, observes it and writes its files. */
-import { environmentForObserve, observeEnvironment, writeObserved, type ObserveInput, type ObserveResult } from '../../observe/observe-command.js';
+import {
+  environmentForObserve,
+  observeEnvironment,
+  writeObserved,
+  type ObserveInput,
+  type ObserveResult,
+} from '../../observe/observe-command.js';
 import { loadRepository } from '../load.js';
 
 export type { ObserveResult };

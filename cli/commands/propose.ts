@@ -6,7 +6,10 @@ import type { Context } from '../context.js';
 import { loadValidRepository } from '../load.js';
 import { runPlan } from './plan.js';
 
-export async function proposeCommand(ctx: Context, opts: { environmentName: string; dryRun: boolean; report?: string }): Promise<BotResult> {
+export async function proposeCommand(
+  ctx: Context,
+  opts: { environmentName: string; dryRun: boolean; report?: string },
+): Promise<BotResult> {
   const { plan } = await runPlan({ root: ctx.root, env: opts.environmentName, today: ctx.today });
   return runPropose({ root: ctx.root, today: ctx.today, processEnv: ctx.processEnv, warn: ctx.stderr, ...opts, plan });
 }
@@ -21,6 +24,7 @@ export async function promoteCommand(ctx: Context, opts: { to: string; dryRun: b
     warn: ctx.stderr,
     to: opts.to,
     repo,
-    planTree: async (root, environmentName, baselineRoot) => (await runPlan({ root, env: environmentName, today: ctx.today, baselineRoot })).plan,
+    planTree: async (root, environmentName, baselineRoot) =>
+      (await runPlan({ root, env: environmentName, today: ctx.today, baselineRoot })).plan,
   });
 }

@@ -8,7 +8,11 @@ import { synthOutDir, synthStacks, type SynthResult } from '../../stacks/synth-c
 import { loadValidRepository, resolutionIn, type LoadedRepository } from '../load.js';
 
 /** A resolver in place of validation's resolutions: the shape of generators/resolve.ts `resolveEnvironment` (tests pass fixtures). */
-export type Resolver = (request: { env: EnvironmentPolicies; guardrails: Guardrails; today: string }) => ResolveResult | Promise<ResolveResult>;
+export type Resolver = (request: {
+  env: EnvironmentPolicies;
+  guardrails: Guardrails;
+  today: string;
+}) => ResolveResult | Promise<ResolveResult>;
 
 /** The flags of `synth` (`env` is `--env`, the environment's name). */
 export interface SynthOptions {
@@ -35,7 +39,9 @@ export async function resolveForSynth(
   for (const name of selected) {
     const environment = repo.environments.get(name);
     if (!environment) throw new UsageError(`environment ${JSON.stringify(name)} not found under policies/`);
-    const r = resolver ? await resolver({ env: environment, guardrails: repo.guardrails, today: opts.today }) : resolutionIn(loaded, name, opts.today);
+    const r = resolver
+      ? await resolver({ env: environment, guardrails: repo.guardrails, today: opts.today })
+      : resolutionIn(loaded, name, opts.today);
     all.push(...r.findings);
     resolved.push(r.resolved);
   }
@@ -49,6 +55,11 @@ export async function runSynth(opts: SynthOptions, resolver?: Resolver): Promise
   synthOutDir(opts.root, opts.out);
   const loaded = await loadValidRepository(opts.root, { today: opts.today, ...(opts.env !== undefined ? { env: opts.env } : {}) });
   const { resolved, warnings } = await resolveForSynth(loaded, opts, resolver);
-  const result = await synthStacks({ root: opts.root, resolved, manifest: opts.env === undefined, ...(opts.out !== undefined ? { out: opts.out } : {}) });
+  const result = await synthStacks({
+    root: opts.root,
+    resolved,
+    manifest: opts.env === undefined,
+    ...(opts.out !== undefined ? { out: opts.out } : {}),
+  });
   return { ...result, warnings };
 }

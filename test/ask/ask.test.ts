@@ -2,7 +2,13 @@
  * `leastpath ask` end to end: the real CLI over a small organisation in a temp folder, a fake OpenAI-compatible
  * model on 127.0.0.1 (or Bedrock and Athena mocked at the SDK), real flow-log files read by DuckDB.
  */
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,11 +39,13 @@ const RECORDS: Rec[] = [
 ];
 
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const logLine = (r: Rec) => `2 111111111111 eni-0aa11bb2 ${r.src} ${r.dst} 40000 ${r.dport} ${r.proto} 10 ${r.bytes} ${r.start} ${r.start + 30} ${r.action} OK`;
+const logLine = (r: Rec) =>
+  `2 111111111111 eni-0aa11bb2 ${r.src} ${r.dst} 40000 ${r.dport} ${r.proto} 10 ${r.bytes} ${r.start} ${r.start + 30} ${r.action} OK`;
 const LOG = `${HEADER}\n${RECORDS.map(logLine).join('\n')}\n2 111111111111 eni-0aa11bb2 not a record\n`;
 
 const QUESTION = 'Which destinations received the most bytes on 20 November 2026?';
-const TOP_SQL = "SELECT dstaddr, sum(bytes) AS total_bytes FROM vpc_flow_logs WHERE day = '2026/11/20' AND action = 'ACCEPT' GROUP BY dstaddr ORDER BY total_bytes DESC LIMIT 3";
+const TOP_SQL =
+  "SELECT dstaddr, sum(bytes) AS total_bytes FROM vpc_flow_logs WHERE day = '2026/11/20' AND action = 'ACCEPT' GROUP BY dstaddr ORDER BY total_bytes DESC LIMIT 3";
 
 /** The answer to TOP_SQL computed from the records, not by leastpath. */
 function expectedTop(): [string, number][] {
@@ -97,7 +105,7 @@ describe('leastpath ask --run (duckdb)', () => {
     expect(user).toEqual({ role: 'user', content: QUESTION });
     expect(system!.role).toBe('system');
     expect(system!.content).toContain('Table vpc_flow_logs');
-    expect(system!.content).toContain("day VARCHAR -- partition column: the UTC day of \"start\" as text 'YYYY/MM/DD'");
+    expect(system!.content).toContain('day VARCHAR -- partition column: the UTC day of "start" as text \'YYYY/MM/DD\'');
     expect(system!.content).toContain('Today is 2026/11/23');
     for (const r of RECORDS) expect(JSON.stringify(m.requests[0]!.body)).not.toContain(r.dst);
   });
@@ -124,7 +132,11 @@ describe('leastpath ask refuses', () => {
   it('a statement that is not a SELECT: exit 1, the reason and the SQL, nothing run', async () => {
     const m = await withModel([answer('DROP TABLE x')]);
     const r = await runOrg(org(openAi(m), noFiles), ['ask', QUESTION, '--env', 'dev', '--run']);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: ['refused: only SELECT is allowed, not DROP', "the model's SQL (not run):\nDROP TABLE x"] });
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: ['refused: only SELECT is allowed, not DROP', "the model's SQL (not run):\nDROP TABLE x"],
+    });
   });
 
   it('a query without a day filter', async () => {
@@ -146,7 +158,9 @@ describe('leastpath ask refuses', () => {
     const m = await withModel([answer("SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/20' AND bytes > 99999999999999999999")]);
     const r = await runOrg(org(openAi(m), noFiles), ['ask', QUESTION, '--env', 'dev', '--run']);
     expect(r.code).toBe(1);
-    expect(r.stderr[0]).toBe("refused: cannot pass the query's values as parameters: the number 99999999999999999999 is too large to pass exactly");
+    expect(r.stderr[0]).toBe(
+      "refused: cannot pass the query's values as parameters: the number 99999999999999999999 is too large to pass exactly",
+    );
   });
 });
 
@@ -155,28 +169,53 @@ describe('leastpath ask configuration', () => {
     const r = await runOrg(org(null), ['ask', QUESTION, '--env', 'dev']);
     expect(r.code).toBe(2);
     const text = r.stderr.join('\n');
-    for (const s of ['policies/ask.yaml', 'provider: bedrock', 'provider: openai-compatible', 'baseUrl: http://127.0.0.1:11434/v1', 'apiKeyEnv:', 'model:']) expect(text).toContain(s);
+    for (const s of [
+      'policies/ask.yaml',
+      'provider: bedrock',
+      'provider: openai-compatible',
+      'baseUrl: http://127.0.0.1:11434/v1',
+      'apiKeyEnv:',
+      'model:',
+    ])
+      expect(text).toContain(s);
     const maxOnly = await runOrg(org('maxLimit: 5\n'), ['ask', QUESTION, '--env', 'dev']);
     expect(maxOnly.code).toBe(2);
     expect(maxOnly.stderr.join('\n')).toContain('provider: bedrock');
-    const check = await runOrg(org('maxLimit: 5\n'), ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 10"]);
+    const check = await runOrg(org('maxLimit: 5\n'), [
+      'sql',
+      'check',
+      "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 10",
+    ]);
     expect(check).toEqual({ code: 0, stdout: "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21' LIMIT 5\n", stderr: [] });
   });
 
   it('sql check: --max-limit lowers the limit, never raises it, and must be a whole number', async () => {
     const sql = "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'";
     expect((await runOrg(org(null), ['sql', 'check', sql, '--max-limit', '7'])).stdout).toBe(`${sql} LIMIT 7\n`);
-    expect((await runOrg(org('maxLimit: 5\n'), ['sql', 'check', sql, '--max-limit', '50', '--env', 'dev'])).stdout).toBe(`${sql} LIMIT 5\n`);
+    expect((await runOrg(org('maxLimit: 5\n'), ['sql', 'check', sql, '--max-limit', '50', '--env', 'dev'])).stdout).toBe(
+      `${sql} LIMIT 5\n`,
+    );
     const bad = await runOrg(org(null), ['sql', 'check', sql, '--max-limit', '0']);
     expect(bad).toEqual({ code: 2, stdout: '', stderr: ['usage: --max-limit must be a whole number, 1 or more, got "0"'] });
   });
 
   it('baseUrl: https anywhere, plain http only to this machine', async () => {
-    for (const url of ['https://models.example.com/v1', 'https://10.0.0.5:8443', 'http://localhost:11434/v1', 'http://127.0.0.1:8000', 'http://[::1]:8080/v1']) {
+    for (const url of [
+      'https://models.example.com/v1',
+      'https://10.0.0.5:8443',
+      'http://localhost:11434/v1',
+      'http://127.0.0.1:8000',
+      'http://[::1]:8080/v1',
+    ]) {
       const r = await runOrg(org(`provider: openai-compatible\nmodel: m\nbaseUrl: ${url}\n`), ['validate']);
       expect(r.code, `${url}\n${r.stderr.join('\n')}`).toBe(0);
     }
-    for (const url of ['http://10.0.0.5:8000/v1', 'http://localhost.evil.example/v1', 'http://127.0.0.1.nip.io/v1', 'https://user:pw@models.example.com/v1']) {
+    for (const url of [
+      'http://10.0.0.5:8000/v1',
+      'http://localhost.evil.example/v1',
+      'http://127.0.0.1.nip.io/v1',
+      'https://user:pw@models.example.com/v1',
+    ]) {
       const r = await runOrg(org(`provider: openai-compatible\nmodel: m\nbaseUrl: ${url}\n`), ['validate']);
       expect(r.code, url).toBe(1);
     }
@@ -184,7 +223,10 @@ describe('leastpath ask configuration', () => {
 
   it('ask.yaml errors name the file, line and column', async () => {
     const cases: [string, string][] = [
-      ['provider: bedrock\nmodel: m\nbaseUrl: http://127.0.0.1:1/v1\n', 'policies/ask.yaml:3:1: baseUrl: key "baseUrl" is not used with provider bedrock (baseUrl is for openai-compatible)'],
+      [
+        'provider: bedrock\nmodel: m\nbaseUrl: http://127.0.0.1:1/v1\n',
+        'policies/ask.yaml:3:1: baseUrl: key "baseUrl" is not used with provider bedrock (baseUrl is for openai-compatible)',
+      ],
       ['provider: openai-compatible\nmodel: m\n', 'policies/ask.yaml:1:1: baseUrl: missing required key "baseUrl"'],
       ['provider: bedrock\n', 'policies/ask.yaml:1:1: model: missing required key "model"'],
       ['model: m\n', 'policies/ask.yaml:1:1: model: key "model" needs the key "provider" beside it'],
@@ -192,27 +234,38 @@ describe('leastpath ask configuration', () => {
       ['provider: bedrock\nmodel: m\napiKey: sk-123\n', 'policies/ask.yaml:3:1: apiKey: unknown key "apiKey"'],
       ['maxLimit: 0\n', 'policies/ask.yaml:1:11: maxLimit: expected a whole number, 1 or more, got the number 0'],
       // the question (and the key) never cross a network unencrypted
-      ['provider: openai-compatible\nmodel: m\nbaseUrl: http://models.internal:8000/v1\n', 'policies/ask.yaml:3:10: baseUrl: expected the endpoint\'s base URL: https://, or http:// only to this machine'],
+      [
+        'provider: openai-compatible\nmodel: m\nbaseUrl: http://models.internal:8000/v1\n',
+        "policies/ask.yaml:3:10: baseUrl: expected the endpoint's base URL: https://, or http:// only to this machine",
+      ],
     ];
     for (const [yaml, line] of cases) {
       for (const args of [['validate'], ['sql', 'check', "SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/21'"]]) {
         const r = await runOrg(org(yaml), args);
         expect(r.code, `${yaml} ${args[0]}`).toBe(1);
-        expect(r.stderr.some((l) => l.startsWith(line)), `${line}\nin\n${r.stderr.join('\n')}`).toBe(true);
+        expect(
+          r.stderr.some((l) => l.startsWith(line)),
+          `${line}\nin\n${r.stderr.join('\n')}`,
+        ).toBe(true);
       }
     }
   });
 
   it('the API key goes in the Authorization header and never into output or errors', async () => {
     const key = 'sk-test-0123456789abcdef';
-    const m = await withModel([answer('DROP TABLE x'), { status: 401, body: JSON.stringify({ error: { message: `invalid key ${key}` } }) }]);
+    const m = await withModel([
+      answer('DROP TABLE x'),
+      { status: 401, body: JSON.stringify({ error: { message: `invalid key ${key}` } }) },
+    ]);
     const yaml = openAi(m, 'apiKeyEnv: LP_TEST_KEY\n');
     const refused = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev'], { LP_TEST_KEY: key });
     expect(m.requests[0]!.headers.authorization).toBe(`Bearer ${key}`);
     expect(m.requests[0]!.path).toBe('/v1/chat/completions');
     const failed = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev'], { LP_TEST_KEY: key });
     expect(failed.code).toBe(2);
-    expect(failed.stderr.join('\n')).toContain(`openai-compatible model test-model at ${m.baseUrl}/chat/completions: HTTP 401: invalid key ***`);
+    expect(failed.stderr.join('\n')).toContain(
+      `openai-compatible model test-model at ${m.baseUrl}/chat/completions: HTTP 401: invalid key ***`,
+    );
     for (const r of [refused, failed]) expect(r.stdout + r.stderr.join('\n')).not.toContain(key);
     // A key the server echoes where the message is cut short (200 characters) is not printed in part either.
     const long = await withModel([{ status: 401, body: JSON.stringify({ error: { message: `${'x'.repeat(190)} ${key}` } }) }]);
@@ -220,7 +273,10 @@ describe('leastpath ask configuration', () => {
     expect(cut.code).toBe(2);
     expect(cut.stderr.join('\n')).not.toContain(key.slice(0, 8));
     const unset = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev']);
-    expect(unset).toMatchObject({ code: 2, stderr: ['usage: policies/ask.yaml says the API key is in the environment variable LP_TEST_KEY, which is not set'] });
+    expect(unset).toMatchObject({
+      code: 2,
+      stderr: ['usage: policies/ask.yaml says the API key is in the environment variable LP_TEST_KEY, which is not set'],
+    });
   });
 });
 
@@ -238,19 +294,37 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
   );
 
   it('asks Bedrock, then runs on Athena with every value as an execution parameter', async () => {
-    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: TOP_SQL }] } }, stopReason: 'end_turn' } as never);
+    bedrock
+      .on(ConverseCommand)
+      .resolves({ output: { message: { role: 'assistant', content: [{ text: TOP_SQL }] } }, stopReason: 'end_turn' } as never);
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     const cols = ['dstaddr', 'total_bytes'].map((Name) => ({ Name, Type: 'varchar' }));
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
         ResultSetMetadata: { ColumnInfo: cols },
-        Rows: [{ Data: [{ VarCharValue: 'dstaddr' }, { VarCharValue: 'total_bytes' }] }, { Data: [{ VarCharValue: '203.0.113.10' }, { VarCharValue: '12000' }] }],
+        Rows: [
+          { Data: [{ VarCharValue: 'dstaddr' }, { VarCharValue: 'total_bytes' }] },
+          { Data: [{ VarCharValue: '203.0.113.10' }, { VarCharValue: '12000' }] },
+        ],
       },
     });
-    const r = await runOrg(org('provider: bedrock\nmodel: anthropic.test-v1:0\n', { 'policies/dev/environment.yaml': athenaEnv }), ['ask', QUESTION, '--env', 'dev', '--run', '--format', 'json']);
+    const r = await runOrg(org('provider: bedrock\nmodel: anthropic.test-v1:0\n', { 'policies/dev/environment.yaml': athenaEnv }), [
+      'ask',
+      QUESTION,
+      '--env',
+      'dev',
+      '--run',
+      '--format',
+      'json',
+    ]);
     expect(r.stderr).toEqual([]);
-    expect(JSON.parse(r.stdout)).toEqual({ question: QUESTION, sql: TOP_SQL, columns: ['dstaddr', 'total_bytes'], rows: [['203.0.113.10', '12000']] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      question: QUESTION,
+      sql: TOP_SQL,
+      columns: ['dstaddr', 'total_bytes'],
+      rows: [['203.0.113.10', '12000']],
+    });
 
     const converse = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
     expect(converse.modelId).toBe('anthropic.test-v1:0');
@@ -262,7 +336,9 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
     expect(system).toContain('End with LIMIT n, n at most 1000.');
 
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
-    expect(start.QueryString).toBe('SELECT dstaddr, sum(bytes) AS total_bytes FROM vpc_flow_logs WHERE day = ? AND action = ? GROUP BY dstaddr ORDER BY total_bytes DESC LIMIT 3');
+    expect(start.QueryString).toBe(
+      'SELECT dstaddr, sum(bytes) AS total_bytes FROM vpc_flow_logs WHERE day = ? AND action = ? GROUP BY dstaddr ORDER BY total_bytes DESC LIMIT 3',
+    );
     expect(start.QueryString).not.toContain('2026');
     expect(start.QueryString).not.toContain('ACCEPT');
     expect(start.ExecutionParameters).toEqual(["'2026/11/20'", "'ACCEPT'"]);
@@ -270,18 +346,33 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
   });
 
   it('an analyst query runs on Athena with its numbers as written, and stops past maxBytesScanned', async () => {
-    const sql = "SELECT substr(srcaddr, 1, 6) AS net, sum(bytes) / 1048576.0 AS mib FROM vpc_flow_logs WHERE \"day\" >= '2026/11/20' GROUP BY substr(srcaddr, 1, 6)";
-    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: sql }] } }, stopReason: 'end_turn' } as never);
+    const sql =
+      'SELECT substr(srcaddr, 1, 6) AS net, sum(bytes) / 1048576.0 AS mib FROM vpc_flow_logs WHERE "day" >= \'2026/11/20\' GROUP BY substr(srcaddr, 1, 6)';
+    bedrock
+      .on(ConverseCommand)
+      .resolves({ output: { message: { role: 'assistant', content: [{ text: sql }] } }, stopReason: 'end_turn' } as never);
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-7' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' }, Statistics: { DataScannedInBytes: 2_000_000_000 } } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'RUNNING' }, Statistics: { DataScannedInBytes: 2_000_000_000 } } });
     athena.on(StopQueryExecutionCommand).resolves({});
     const env = athenaEnv.replace('workgroup: leastpath-readonly }', 'workgroup: leastpath-readonly, maxBytesScanned: 1GB }');
-    const r = await runOrg(org('provider: bedrock\nmodel: anthropic.test-v1:0\n', { 'policies/dev/environment.yaml': env }), ['ask', QUESTION, '--env', 'dev', '--run']);
+    const r = await runOrg(org('provider: bedrock\nmodel: anthropic.test-v1:0\n', { 'policies/dev/environment.yaml': env }), [
+      'ask',
+      QUESTION,
+      '--env',
+      'dev',
+      '--run',
+    ]);
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
-    expect(start.QueryString).toBe('SELECT substr(srcaddr, ?, ?) AS net, sum(bytes) / ? AS mib FROM vpc_flow_logs WHERE "day" >= ? GROUP BY substr(srcaddr, ?, ?) LIMIT 1000');
+    expect(start.QueryString).toBe(
+      'SELECT substr(srcaddr, ?, ?) AS net, sum(bytes) / ? AS mib FROM vpc_flow_logs WHERE "day" >= ? GROUP BY substr(srcaddr, ?, ?) LIMIT 1000',
+    );
     expect(start.ExecutionParameters).toEqual(['1', '6', '1048576.0', "'2026/11/20'", '1', '6']);
     expect(r.code).toBe(2);
-    expect(r.stderr.join('\n')).toContain('Athena query q-7 was stopped after scanning 2000000000 bytes, past 1GB (flowLogs.athena.maxBytesScanned in policies/dev/environment.yaml)');
+    expect(r.stderr.join('\n')).toContain(
+      'Athena query q-7 was stopped after scanning 2000000000 bytes, past 1GB (flowLogs.athena.maxBytesScanned in policies/dev/environment.yaml)',
+    );
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
 
@@ -289,7 +380,11 @@ describe('leastpath ask with Bedrock and Athena (mocked at the SDK)', () => {
     const err = Object.assign(new Error('Too many requests'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
     bedrock.on(ConverseCommand).rejects(err);
     const r = await runOrg(org('provider: bedrock\nmodel: m1\nregion: us-east-1\n'), ['ask', QUESTION, '--env', 'dev']);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: ['bedrock model m1 in us-east-1: ThrottlingException (HTTP 429): Too many requests'] });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: ['bedrock model m1 in us-east-1: ThrottlingException (HTTP 429): Too many requests'],
+    });
   });
 });
 
@@ -304,7 +399,11 @@ describe('ask under hostile input (issue 15)', () => {
     expect(ran.stdout.split('\n')[0]).toBe(echoed.replace(key, '***'));
     const refused = await runOrg(org(yaml), ['ask', QUESTION, '--env', 'dev', '--format', 'json'], { LP_TEST_KEY: key });
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toEqual({ question: QUESTION, sql: "SELECT '***' FROM users", refused: 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs' });
+    expect(JSON.parse(refused.stdout)).toEqual({
+      question: QUESTION,
+      sql: "SELECT '***' FROM users",
+      refused: 'table "users" is not allowed: only vpc_flow_logs and the query\'s own CTEs',
+    });
     for (const r of [ran, refused]) expect(r.stdout + r.stderr.join('\n')).not.toContain(key);
   });
 
@@ -316,7 +415,13 @@ describe('ask under hostile input (issue 15)', () => {
       "WHERE a.day = '2026/11/20' AND b.day = '2026/11/20' AND c.day = '2026/11/20' AND d.day = '2026/11/20' AND a.bytes + b.bytes + c.bytes + d.bytes > 0";
     const m = await withModel([answer(join4)]);
     const started = Date.now();
-    const r = await runOrg(org(openAi(m, 'maxSeconds: 1\n'), { 'flow-logs/dev/a.log': `${HEADER}\n${many.join('\n')}\n` }), ['ask', QUESTION, '--env', 'dev', '--run']);
+    const r = await runOrg(org(openAi(m, 'maxSeconds: 1\n'), { 'flow-logs/dev/a.log': `${HEADER}\n${many.join('\n')}\n` }), [
+      'ask',
+      QUESTION,
+      '--env',
+      'dev',
+      '--run',
+    ]);
     const seconds = (Date.now() - started) / 1000;
     expect(r.code).toBe(2);
     expect(r.stderr.join('\n')).toContain('the DuckDB query was stopped after 1 s, its time bound (maxSeconds in policies/ask.yaml)');
@@ -328,7 +433,10 @@ describe('ask under hostile input (issue 15)', () => {
     ["day BETWEEN '0000/00/00' AND '9999/99/99'", "'0000/00/00' is not a calendar day"],
     ["day BETWEEN '2026/11/01' AND '9999/99/99'", "'9999/99/99' is not a calendar day"],
     ["day >= '2026/02/30'", "'2026/02/30' is not a calendar day"],
-    ["day >= '2020/01/01'", "the lower bound '2020/01/01' of day lies before 2026/10/24, the first day the environment retains (window.retainDays)"],
+    [
+      "day >= '2020/01/01'",
+      "the lower bound '2020/01/01' of day lies before 2026/10/24, the first day the environment retains (window.retainDays)",
+    ],
     ["day IN ('2026/11/20', '2025/11/20')", "the lower bound '2025/11/20' of day lies before 2026/10/24"],
   ])('sql check --env refuses a lower day bound outside the retention: %s', async (where, reason) => {
     const r = await runOrg(org(null), ['sql', 'check', `SELECT srcaddr FROM vpc_flow_logs WHERE ${where}`, '--env', 'dev']);
@@ -337,18 +445,27 @@ describe('ask under hostile input (issue 15)', () => {
   });
 
   it('accepts the first retained day and a quoted "day" as the partition filter', async () => {
-    for (const sql of [`SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/10/24'`, `SELECT srcaddr FROM vpc_flow_logs WHERE "day" = '2026/11/20'`]) {
-      expect(await runOrg(org(null), ['sql', 'check', sql, '--env', 'dev'])).toEqual({ code: 0, stdout: `${sql} LIMIT 1000\n`, stderr: [] });
+    for (const sql of [
+      `SELECT srcaddr FROM vpc_flow_logs WHERE day >= '2026/10/24'`,
+      `SELECT srcaddr FROM vpc_flow_logs WHERE "day" = '2026/11/20'`,
+    ]) {
+      expect(await runOrg(org(null), ['sql', 'check', sql, '--env', 'dev'])).toEqual({
+        code: 0,
+        stdout: `${sql} LIMIT 1000\n`,
+        stderr: [],
+      });
     }
   });
 
   it('GROUP BY an expression with literals runs under --run (it failed with a binder error)', async () => {
-    const sql = "SELECT substr(dstaddr, 1, 7) AS net, count(*) AS n FROM vpc_flow_logs WHERE day = '2026/11/20' GROUP BY substr(dstaddr, 1, 7) ORDER BY net";
+    const sql =
+      "SELECT substr(dstaddr, 1, 7) AS net, count(*) AS n FROM vpc_flow_logs WHERE day = '2026/11/20' GROUP BY substr(dstaddr, 1, 7) ORDER BY net";
     const m = await withModel([answer(sql)]);
     const r = await runOrg(org(openAi(m)), ['ask', QUESTION, '--env', 'dev', '--run', '--format', 'json']);
     expect(r.stderr).toEqual([]);
     const counts = new Map<string, number>();
-    for (const x of RECORDS.filter((x) => x.start >= day('20') && x.start < day('21'))) counts.set(x.dst.slice(0, 7), (counts.get(x.dst.slice(0, 7)) ?? 0) + 1);
+    for (const x of RECORDS.filter((x) => x.start >= day('20') && x.start < day('21')))
+      counts.set(x.dst.slice(0, 7), (counts.get(x.dst.slice(0, 7)) ?? 0) + 1);
     expect(JSON.parse(r.stdout).rows).toEqual([...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   });
 
@@ -368,6 +485,10 @@ describe('ask under hostile input (issue 15)', () => {
   it('input nested thousands deep is refused cleanly (exit 1), not a crash', async () => {
     const sql = `SELECT srcaddr FROM vpc_flow_logs WHERE day = '2026/11/20' AND ${'('.repeat(3000)}bytes${')'.repeat(3000)} > 0`;
     const r = await runOrg(org(null), ['sql', 'check', sql]);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: ['refused: the query nests parentheses, functions or subqueries too deeply to check: flatten it'] });
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: ['refused: the query nests parentheses, functions or subqueries too deeply to check: flatten it'],
+    });
   });
 });

@@ -18,7 +18,11 @@ describe('leastpath sql check', () => {
   });
 
   it('says why on stderr and exits 1', async () => {
-    expect(await run(['sql', 'check', "SELECT foo FROM vpc_flow_logs WHERE day = '2026/11/21'"])).toEqual({ code: 1, out: '', err: ['refused: column "foo" is not in vpc_flow_logs'] });
+    expect(await run(['sql', 'check', "SELECT foo FROM vpc_flow_logs WHERE day = '2026/11/21'"])).toEqual({
+      code: 1,
+      out: '',
+      err: ['refused: column "foo" is not in vpc_flow_logs'],
+    });
   });
 
   it('exits 2 on usage errors', async () => {

@@ -27,7 +27,10 @@ export interface FakeModel {
 
 /** A 200 answer whose first choice says `text`. */
 export function answer(text: string): Reply {
-  return { status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text } }] }) };
+  return {
+    status: 200,
+    body: JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text } }] }),
+  };
 }
 
 export async function startFakeModel(replies: Reply[]): Promise<FakeModel> {
@@ -36,7 +39,12 @@ export async function startFakeModel(replies: Reply[]): Promise<FakeModel> {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw === '' ? {} : (JSON.parse(raw) as LoggedRequest['body']) });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: raw === '' ? {} : (JSON.parse(raw) as LoggedRequest['body']),
+      });
       const reply = replies[Math.min(requests.length, replies.length) - 1] ?? { status: 500, body: 'no reply scripted' };
       if (reply.status === 0) return;
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);

@@ -40,7 +40,13 @@ describe('openai-compatible provider', () => {
   const provider = async (replies: Reply[], extra: { apiKey?: string; timeoutMs?: number } = {}) => {
     model = await startFakeModel(replies);
     const waits: number[] = [];
-    const p = openAiCompatibleProvider({ baseUrl: `${model.baseUrl}/`, model: 'm', timeoutMs: extra.timeoutMs ?? 5000, sleep: async (ms) => void waits.push(ms), ...(extra.apiKey ? { apiKey: extra.apiKey } : {}) });
+    const p = openAiCompatibleProvider({
+      baseUrl: `${model.baseUrl}/`,
+      model: 'm',
+      timeoutMs: extra.timeoutMs ?? 5000,
+      sleep: async (ms) => void waits.push(ms),
+      ...(extra.apiKey ? { apiKey: extra.apiKey } : {}),
+    });
     return { p, waits, m: model };
   };
 
@@ -51,7 +57,13 @@ describe('openai-compatible provider', () => {
     const req = m.requests[0]!;
     expect([req.method, req.path]).toEqual(['POST', '/v1/chat/completions']);
     expect(req.headers.authorization).toBeUndefined();
-    expect(req.body).toMatchObject({ model: 'm', messages: [{ role: 'system', content: prompt.system }, { role: 'user', content: prompt.user }] });
+    expect(req.body).toMatchObject({
+      model: 'm',
+      messages: [
+        { role: 'system', content: prompt.system },
+        { role: 'user', content: prompt.user },
+      ],
+    });
   });
 
   it('retries 429 and 5xx twice with a short wait, then answers', async () => {
@@ -73,10 +85,17 @@ describe('openai-compatible provider', () => {
     ['a 4xx (not retried)', { status: 404, body: '{"error":{"message":"model m not found"}}' }, 'HTTP 404: model m not found', 1],
     ['an answer that is not JSON', { status: 200, body: 'hello' }, 'HTTP 200 but the answer is not JSON', 1],
     ['an answer without choices', { status: 200, body: '{"choices":[]}' }, 'HTTP 200 but the answer has no choices', 1],
-    ['a choice without text', { status: 200, body: '{"choices":[{"message":{"content":null}}]}' }, 'HTTP 200 but the first choice has no text', 1],
+    [
+      'a choice without text',
+      { status: 200, body: '{"choices":[{"message":{"content":null}}]}' },
+      'HTTP 200 but the first choice has no text',
+      1,
+    ],
   ])('%s is a ServiceError', async (_name, reply, message, requests) => {
     const { p, m } = await provider([reply]);
-    await expect(p.complete(prompt)).rejects.toThrow(new ServiceError(`openai-compatible model m at ${m.baseUrl}/chat/completions: ${message}`));
+    await expect(p.complete(prompt)).rejects.toThrow(
+      new ServiceError(`openai-compatible model m at ${m.baseUrl}/chat/completions: ${message}`),
+    );
     expect(m.requests).toHaveLength(requests);
   });
 
@@ -106,7 +125,10 @@ describe('bedrock provider', () => {
   afterEach(() => bedrock.reset());
 
   it('sends one Converse request (system prompt, the question) and joins the text of the answer', async () => {
-    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'SELECT ' }, { text: '1' }] } }, stopReason: 'end_turn' } as never);
+    bedrock.on(ConverseCommand).resolves({
+      output: { message: { role: 'assistant', content: [{ text: 'SELECT ' }, { text: '1' }] } },
+      stopReason: 'end_turn',
+    } as never);
     expect(await bedrockProvider({ model: 'mid', region: 'eu-west-1', timeoutMs: 1000 }).complete(prompt)).toBe('SELECT 1');
     const input = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
     expect(input).toEqual({
@@ -132,7 +154,11 @@ describe('createProvider', () => {
   });
 
   it("uses the environment's region for Bedrock unless ask.yaml names one", async () => {
-    expect((await createProvider({ provider: 'bedrock', model: 'x' }, { env: {}, defaultRegion: 'eu-west-1' })).label).toBe('bedrock model x in eu-west-1');
-    expect((await createProvider({ provider: 'bedrock', model: 'x', region: 'us-east-1' }, { env: {}, defaultRegion: 'eu-west-1' })).label).toBe('bedrock model x in us-east-1');
+    expect((await createProvider({ provider: 'bedrock', model: 'x' }, { env: {}, defaultRegion: 'eu-west-1' })).label).toBe(
+      'bedrock model x in eu-west-1',
+    );
+    expect(
+      (await createProvider({ provider: 'bedrock', model: 'x', region: 'us-east-1' }, { env: {}, defaultRegion: 'eu-west-1' })).label,
+    ).toBe('bedrock model x in us-east-1');
   });
 });

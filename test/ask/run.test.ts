@@ -47,9 +47,9 @@ describe('the read-only DuckDB session', () => {
     expect(all.rows.map((r) => r[all.columns.indexOf('bytes')])).toEqual([100, 200, 300, 999]);
     expect(all.rows.map((r) => r[all.columns.indexOf('day')])).toEqual(['2026/01/02', '2026/01/02', '2026/01/02', '2026/01/03']);
     // every field of the file is there, whether observe reads it or not; a field the format leaves out is NULL
-    expect(all.rows.map((r) => [r[all.columns.indexOf('vpc_id')], r[all.columns.indexOf('account_id')], r[all.columns.indexOf('version')]])).toEqual(
-      Array.from({ length: 4 }, () => ['vpc-1', '123456789012', 2]),
-    );
+    expect(
+      all.rows.map((r) => [r[all.columns.indexOf('vpc_id')], r[all.columns.indexOf('account_id')], r[all.columns.indexOf('version')]]),
+    ).toEqual(Array.from({ length: 4 }, () => ['vpc-1', '123456789012', 2]));
     expect(new Set(all.rows.map((r) => r[all.columns.indexOf('pkt_srcaddr')]))).toEqual(new Set([null]));
   });
 
@@ -65,7 +65,7 @@ describe('the read-only DuckDB session', () => {
     await expect(session.run(text, [])).rejects.toThrow(/the query failed on duckdb: .*(disabled by configuration|Permission Error)/);
   });
 
-  it("runs the Athena functions the validator allows that DuckDB names otherwise", async () => {
+  it('runs the Athena functions the validator allows that DuckDB names otherwise', async () => {
     const r = await session.run(
       `SELECT approx_distinct(dstaddr) AS n, min(to_unixtime(from_unixtime("start"))) AS s FROM vpc_flow_logs WHERE day = '2026/01/02'`,
       [],
@@ -82,12 +82,19 @@ describe('the read-only DuckDB session', () => {
       's.close();',
       'console.log(r.rows[0][0]);',
     ].join('\n');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, TZ: 'America/Los_Angeles' } });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, TZ: 'America/Los_Angeles' },
+    });
     expect(stdout.trim()).toBe('2026-01-02');
   });
 
   it('cannot be unlocked', async () => {
-    for (const sql of ['SET enable_external_access = true', "SET allowed_paths = ['/etc/passwd']", 'RESET enable_external_access', 'SET lock_configuration = false']) {
+    for (const sql of [
+      'SET enable_external_access = true',
+      "SET allowed_paths = ['/etc/passwd']",
+      'RESET enable_external_access',
+      'SET lock_configuration = false',
+    ]) {
       await expect(session.run(sql, [])).rejects.toThrow(/the configuration has been locked/);
     }
     await expect(session.run("SELECT * FROM read_csv('/etc/passwd')", [])).rejects.toThrow(/disabled by configuration/);
@@ -105,9 +112,21 @@ const rewrites: [sql: string, text: string, params: (string | number)[]][] = [
     'SELECT dstaddr, sum(bytes) AS total FROM vpc_flow_logs WHERE day = ? AND action = ? GROUP BY 1 ORDER BY 2 DESC LIMIT 10',
     ['2026/01/02', 'ACCEPT'],
   ],
-  [`SELECT 'It''s  A' AS "Label" FROM vpc_flow_logs ${W}`, 'SELECT ? AS "Label" FROM vpc_flow_logs WHERE day = ? LIMIT 1000', ["It's  A", '2026/01/02']],
-  [`SELECT srcaddr FROM vpc_flow_logs ${W} AND dstport IN (443, 80) AND -bytes < 0`, 'SELECT srcaddr FROM vpc_flow_logs WHERE day = ? AND dstport IN (?, ?) AND -bytes < ? LIMIT 1000', ['2026/01/02', 443, 80, 0]],
-  [`SELECT substr(srcaddr, 1, 3) AS p, bytes / 2.5 AS b FROM vpc_flow_logs ${W} ORDER BY 1, b LIMIT 5 OFFSET 1`, 'SELECT substr(srcaddr, ?, ?) AS p, bytes / ? AS b FROM vpc_flow_logs WHERE day = ? ORDER BY 1, b LIMIT 5 OFFSET 1', [1, 3, 2.5, '2026/01/02']],
+  [
+    `SELECT 'It''s  A' AS "Label" FROM vpc_flow_logs ${W}`,
+    'SELECT ? AS "Label" FROM vpc_flow_logs WHERE day = ? LIMIT 1000',
+    ["It's  A", '2026/01/02'],
+  ],
+  [
+    `SELECT srcaddr FROM vpc_flow_logs ${W} AND dstport IN (443, 80) AND -bytes < 0`,
+    'SELECT srcaddr FROM vpc_flow_logs WHERE day = ? AND dstport IN (?, ?) AND -bytes < ? LIMIT 1000',
+    ['2026/01/02', 443, 80, 0],
+  ],
+  [
+    `SELECT substr(srcaddr, 1, 3) AS p, bytes / 2.5 AS b FROM vpc_flow_logs ${W} ORDER BY 1, b LIMIT 5 OFFSET 1`,
+    'SELECT substr(srcaddr, ?, ?) AS p, bytes / ? AS b FROM vpc_flow_logs WHERE day = ? ORDER BY 1, b LIMIT 5 OFFSET 1',
+    [1, 3, 2.5, '2026/01/02'],
+  ],
   [
     `SELECT dstport, count(*) AS n FROM vpc_flow_logs ${W} GROUP BY 1 HAVING count(*) > 0 ORDER BY 2 DESC, 1`,
     'SELECT dstport, count(*) AS n FROM vpc_flow_logs WHERE day = ? GROUP BY 1 HAVING count(*) > ? ORDER BY 2 DESC, 1 LIMIT 1000',
@@ -123,7 +142,11 @@ const rewrites: [sql: string, text: string, params: (string | number)[]][] = [
     'SELECT srcaddr, row_number() OVER (PARTITION BY srcaddr ORDER BY bytes DESC) AS r FROM vpc_flow_logs WHERE day = ? AND action <> ? ORDER BY r, srcaddr LIMIT 1000',
     ['2026/01/02', '-- ; DROP TABLE x'],
   ],
-  [`SELECT 'x' || dstaddr, bytes * 2 FROM vpc_flow_logs ${W} ORDER BY 2`, 'SELECT ? || dstaddr, bytes * ? FROM vpc_flow_logs WHERE day = ? ORDER BY 2 LIMIT 1000', ['x', 2, '2026/01/02']],
+  [
+    `SELECT 'x' || dstaddr, bytes * 2 FROM vpc_flow_logs ${W} ORDER BY 2`,
+    'SELECT ? || dstaddr, bytes * ? FROM vpc_flow_logs WHERE day = ? ORDER BY 2 LIMIT 1000',
+    ['x', 2, '2026/01/02'],
+  ],
 ];
 
 /** Accepted queries whose values cannot all become parameters, and why. */
@@ -182,9 +205,9 @@ const analyst: [name: string, sql: string, athena: string, literals: string[], d
   [
     'INTERVAL and TIMESTAMP literals',
     `SELECT count(*) AS n FROM vpc_flow_logs ${W} AND from_unixtime("start") >= TIMESTAMP '2026-01-03 00:00:00' - INTERVAL '1' DAY`,
-    "SELECT count(*) AS n FROM vpc_flow_logs WHERE day = ? AND from_unixtime(\"start\") >= CAST(? AS TIMESTAMP) - (? * INTERVAL '1' DAY) LIMIT 1000",
+    'SELECT count(*) AS n FROM vpc_flow_logs WHERE day = ? AND from_unixtime("start") >= CAST(? AS TIMESTAMP) - (? * INTERVAL \'1\' DAY) LIMIT 1000',
     ["'2026/01/02'", "'2026-01-03 00:00:00'", '1'],
-    "SELECT count(*) AS n FROM vpc_flow_logs WHERE day = $1 AND from_unixtime(\"start\") >= CAST($2 AS TIMESTAMP) - ($3 * INTERVAL '1' DAY) LIMIT 1000",
+    'SELECT count(*) AS n FROM vpc_flow_logs WHERE day = $1 AND from_unixtime("start") >= CAST($2 AS TIMESTAMP) - ($3 * INTERVAL \'1\' DAY) LIMIT 1000',
   ],
   [
     'EXTRACT, IS DISTINCT FROM, split_part and a quoted "day"',

@@ -36,7 +36,10 @@ describe('makeProgress', () => {
   });
 
   it('is silent when stderr is not a terminal, and at a terminal with LEASTPATH_PROGRESS=0', () => {
-    for (const [isTTY, env] of [[false, {}], [true, { LEASTPATH_PROGRESS: '0' }]] as const) {
+    for (const [isTTY, env] of [
+      [false, {}],
+      [true, { LEASTPATH_PROGRESS: '0' }],
+    ] as const) {
       const out: string[] = [];
       const p = makeProgress({ isTTY, write: (t) => out.push(t), line: (l) => out.push(l) }, env, ticking(5000));
       p.update('x');
@@ -68,7 +71,11 @@ describe('observe progress (duckdb engine), through the CLI', () => {
   async function observe(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string[] }> {
     let stdout = '';
     const stderr: string[] = [];
-    const code = await main(['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'], { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: '2026-11-23', ...env });
+    const code = await main(
+      ['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'],
+      { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23', ...env },
+    );
     return { code, stdout, stderr };
   }
 
@@ -84,7 +91,12 @@ describe('observe progress (duckdb engine), through the CLI', () => {
     const logs = (await readdir(join(dir, 'examples', 'flow-logs', 'dev'), { recursive: true })).filter((f) => f.endsWith('.log.gz'));
     expect(logs).toHaveLength(doc.files);
     let records = 0;
-    for (const f of logs) records += gunzipSync(await readFile(join(dir, 'examples', 'flow-logs', 'dev', f))).toString('utf8').split('\n').filter((l) => l !== '').length - 1;
+    for (const f of logs)
+      records +=
+        gunzipSync(await readFile(join(dir, 'examples', 'flow-logs', 'dev', f)))
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== '').length - 1;
     expect(read).toBe(records);
     expect(read).toBeGreaterThanOrEqual(doc.records);
     expect(progress[0]).toMatch(/^observe dev: \d+\/\d+ files, [\d,]+ records read, \d+\.\d s$/);
@@ -93,7 +105,11 @@ describe('observe progress (duckdb engine), through the CLI', () => {
   it('report too: forced, its progress is on stderr and its JSON alone on stdout', async () => {
     let stdout = '';
     const stderr: string[] = [];
-    const code = await main(['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'], { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: '2026-11-23', LEASTPATH_PROGRESS: '1' });
+    const code = await main(
+      ['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'],
+      { stdout: (s) => (stdout += s), stderr: (l) => stderr.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23', LEASTPATH_PROGRESS: '1' },
+    );
     expect(code, stderr.join('\n')).toBeLessThanOrEqual(1);
     expect(JSON.parse(stdout)).toHaveProperty('environment', 'dev');
     expect(stderr.filter((l) => l.startsWith('report dev: ')).at(-1)).toMatch(/^report dev: \d+ files, [\d,]+ records read in \d+\.\d s$/);
@@ -115,7 +131,21 @@ describe('observe progress (athena engine)', () => {
     const org = await writeOrg({
       athena: true,
       engine: 'athena',
-      logs: [{ name: 'a.log.gz', fields: V5, records: exchange({ eni: 'eni-0a1b2c3d', src: '10.0.1.5', sport: 40000, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }) }],
+      logs: [
+        {
+          name: 'a.log.gz',
+          fields: V5,
+          records: exchange({
+            eni: 'eni-0a1b2c3d',
+            src: '10.0.1.5',
+            sport: 40000,
+            dst: '203.0.113.10',
+            dport: 443,
+            start: T0,
+            flags: [2, 18],
+          }),
+        },
+      ],
     });
     try {
       athenaOverDuckDb(athena, join(org, 'logs'));
@@ -125,11 +155,17 @@ describe('observe progress (athena engine)', () => {
         .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 400_000_000_000 } } });
       const lines: string[] = [];
       let t = 0;
-      const progress = makeProgress({ isTTY: false, write: () => undefined, line: (l) => lines.push(l) }, { LEASTPATH_PROGRESS: '1' }, () => (t += 1000));
+      const progress = makeProgress(
+        { isTTY: false, write: () => undefined, line: (l) => lines.push(l) },
+        { LEASTPATH_PROGRESS: '1' },
+        () => (t += 1000),
+      );
       const r = await observeOrg(org, { athenaClient: new AthenaClient({ region: 'eu-west-1' }), progress });
       expect(r.engine).toBe('athena');
       expect(lines[0]).toMatch(/^observe dev: Athena RUNNING, 150\.00 GB scanned \(\$0\.75 at \$5\/TB\), \d+\.\d s$/);
-      expect(lines.at(-1)).toMatch(/^observe dev: Athena SUCCEEDED, DataScannedInBytes 400000000000 \(400\.00 GB, \$2\.00 at \$5\/TB\), \d+\.\d s$/);
+      expect(lines.at(-1)).toMatch(
+        /^observe dev: Athena SUCCEEDED, DataScannedInBytes 400000000000 \(400\.00 GB, \$2\.00 at \$5\/TB\), \d+\.\d s$/,
+      );
     } finally {
       await rm(org, { recursive: true, force: true });
     }

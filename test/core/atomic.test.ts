@@ -57,12 +57,25 @@ describe('recoverWrites: a write set a killed run left in its journal is made al
     return dir;
   }
   const contents = async (dir: string) =>
-    Object.fromEntries(await Promise.all((await readdir(dir)).filter((n) => n !== '.leastpath').sort().map(async (n) => [n, await readFile(join(dir, n), 'utf8')])));
+    Object.fromEntries(
+      await Promise.all(
+        (await readdir(dir))
+          .filter((n) => n !== '.leastpath')
+          .sort()
+          .map(async (n) => [n, await readFile(join(dir, n), 'utf8')]),
+      ),
+    );
 
   it('killed between renames: the rest of the temp files are renamed (forward), backups and journal removed', async () => {
     const dir = await killed(
       'renaming',
-      { 'a.yaml': 'new a\n', 'a.yaml.tmp-1-0000abcd.prev': 'old a\n', 'b.yaml': 'old b\n', 'b.yaml.tmp-1-0000abcd': 'new b\n', 'c.yaml.tmp-1-0000abcd': 'new c\n' },
+      {
+        'a.yaml': 'new a\n',
+        'a.yaml.tmp-1-0000abcd.prev': 'old a\n',
+        'b.yaml': 'old b\n',
+        'b.yaml.tmp-1-0000abcd': 'new b\n',
+        'c.yaml.tmp-1-0000abcd': 'new c\n',
+      },
       ['a.yaml', 'b.yaml', 'c.yaml'],
     );
     const r = await recoverWrites(join(dir, '.leastpath', 'journal.json'));
@@ -79,18 +92,26 @@ describe('recoverWrites: a write set a killed run left in its journal is made al
   });
 
   it('killed while undoing a failed rename, or a rename that fails now: the originals come back, new files go', async () => {
-    const undoing = await killed('undoing', { 'a.yaml': 'new a\n', 'a.yaml.tmp-1-0000abcd.prev': 'old a\n', 'b.yaml': 'new b\n', 'c.yaml.tmp-1-0000abcd': 'new c\n' }, ['a.yaml', 'b.yaml', 'c.yaml']);
+    const undoing = await killed(
+      'undoing',
+      { 'a.yaml': 'new a\n', 'a.yaml.tmp-1-0000abcd.prev': 'old a\n', 'b.yaml': 'new b\n', 'c.yaml.tmp-1-0000abcd': 'new c\n' },
+      ['a.yaml', 'b.yaml', 'c.yaml'],
+    );
     expect((await recoverWrites(join(undoing, '.leastpath', 'journal.json')))?.rolled).toBe('back');
     expect(await contents(undoing)).toEqual({ 'a.yaml': 'old a\n' });
 
-    const blocked = await killed('renaming', { 'a.yaml': 'new a\n', 'a.yaml.tmp-1-0000abcd.prev': 'old a\n', 'b.yaml.tmp-1-0000abcd': 'new b\n' }, ['a.yaml', 'b.yaml']);
+    const blocked = await killed(
+      'renaming',
+      { 'a.yaml': 'new a\n', 'a.yaml.tmp-1-0000abcd.prev': 'old a\n', 'b.yaml.tmp-1-0000abcd': 'new b\n' },
+      ['a.yaml', 'b.yaml'],
+    );
     await mkdir(join(blocked, 'b.yaml', 'x'), { recursive: true });
     expect((await recoverWrites(join(blocked, '.leastpath', 'journal.json')))?.rolled).toBe('back');
     expect(await readFile(join(blocked, 'a.yaml'), 'utf8')).toBe('old a\n');
     expect((await readdir(blocked)).sort()).toEqual(['a.yaml', 'b.yaml']);
   });
 
-  it('a completed write leaves no journal; temp files of a dead process are removed, a live one\'s kept', async () => {
+  it("a completed write leaves no journal; temp files of a dead process are removed, a live one's kept", async () => {
     const dir = await folder();
     const journal = join(dir, '.leastpath', 'journal.json');
     await writeFilesAtomic([{ path: join(dir, 'a.yaml'), content: 'a\n' }], { journal });
@@ -100,18 +121,22 @@ describe('recoverWrites: a write set a killed run left in its journal is made al
     await writeFile(join(dir, `a.yaml.tmp-${dead.pid}-0123abcd`), 'x');
     await writeFile(join(dir, `a.yaml.tmp-${dead.pid}-0123abcd.prev`), 'x');
     await writeFile(join(dir, `a.yaml.tmp-${process.pid}-0123abcd`), 'x');
-    expect(await removeLeftoverTemps(dir)).toEqual([`a.yaml.tmp-${dead.pid}-0123abcd`, `a.yaml.tmp-${dead.pid}-0123abcd.prev`].map((f) => join(dir, f)));
+    expect(await removeLeftoverTemps(dir)).toEqual(
+      [`a.yaml.tmp-${dead.pid}-0123abcd`, `a.yaml.tmp-${dead.pid}-0123abcd.prev`].map((f) => join(dir, f)),
+    );
     expect((await readdir(dir)).sort()).toEqual(['a.yaml', `a.yaml.tmp-${process.pid}-0123abcd`]);
   });
 });
 
 describe('explainFsError: a failed write names its path and what to change', () => {
-  it('ENOSPC (a real one: every write to /dev/full) names the file, which Node\'s own message does not', async () => {
+  it("ENOSPC (a real one: every write to /dev/full) names the file, which Node's own message does not", async () => {
     const err = await writeFile('/dev/full', 'x').catch((e: unknown) => e);
     expect((err as Error).message).not.toContain('web.yaml');
     const lines: string[] = [];
     reportError(explainFsError(err, 'observed/dev/web.yaml'), (l) => lines.push(l));
-    expect(lines).toEqual(['leastpath: cannot use a file or folder: cannot write observed/dev/web.yaml: the disk is full: free space there (ENOSPC)']);
+    expect(lines).toEqual([
+      'leastpath: cannot use a file or folder: cannot write observed/dev/web.yaml: the disk is full: free space there (ENOSPC)',
+    ]);
   });
 
   it('other errors pass through unchanged', () => {
@@ -127,9 +152,14 @@ describe('a journal leastpath did not write', () => {
     await writeFile(join(root, '.leastpath/journal.json'), '{ not json');
     await writeFile(join(root, 'x.yaml'), 'x\n');
     const lines: string[] = [];
-    const code = reportError(await asWriter(root, 'synth', { stderr: () => undefined }, () => Promise.resolve()).catch((e: unknown) => e), (l) => lines.push(l));
+    const code = reportError(
+      await asWriter(root, 'synth', { stderr: () => undefined }, () => Promise.resolve()).catch((e: unknown) => e),
+      (l) => lines.push(l),
+    );
     expect(code).toBe(2);
-    expect(lines).toEqual(['.leastpath/journal.json:1:1: <root>: not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it']);
+    expect(lines).toEqual([
+      '.leastpath/journal.json:1:1: <root>: not a write journal leastpath wrote (it cannot be read as one); check the files around it, then delete it',
+    ]);
     expect((await readdir(root)).sort()).toEqual(['.leastpath', 'x.yaml']);
     expect(await readdir(join(root, '.leastpath'))).toEqual(['journal.json']);
   });

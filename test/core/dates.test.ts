@@ -20,7 +20,9 @@ describe('windowEnd', () => {
     expect(windowEnd(undefined, '2026-11-23')).toBe('2026-11-23');
     expect(windowEnd('2026-11-23', '2026-11-23')).toBe('2026-11-23');
     expect(windowEnd('2025-01-31', '2026-11-23')).toBe('2025-01-31');
-    expect(() => windowEnd('2026-11-24', '2026-11-23')).toThrow('--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet');
+    expect(() => windowEnd('2026-11-24', '2026-11-23')).toThrow(
+      '--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet',
+    );
     expect(() => windowEnd('2026-13-01', '2026-11-23')).toThrow('--to must be a date YYYY-MM-DD, got "2026-13-01"');
   });
 });

@@ -19,7 +19,12 @@ describe('acquireLock', () => {
   it('writes who holds it, refuses a second taker naming the holder, and is free again once released', async () => {
     const root = await mkdtemp(join(tmpdir(), 'leastpath-lock-'));
     const held = await acquireLock(root, 'run', new Date('2026-11-23T07:00:00Z'));
-    expect(JSON.parse(await readFile(join(root, '.leastpath/lock'), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), started: '2026-11-23T07:00:00.000Z', command: 'run' });
+    expect(JSON.parse(await readFile(join(root, '.leastpath/lock'), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      host: hostname(),
+      started: '2026-11-23T07:00:00.000Z',
+      command: 'run',
+    });
     const err = await acquireLock(root, 'synth').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockHeldError);
     expect(errorLine(err)).toBe(
@@ -46,6 +51,8 @@ describe('acquireLock', () => {
 
   it('a lock file leastpath did not write is not removed silently', async () => {
     const root = await repoWithLock('garbage');
-    expect(errorLine(await acquireLock(root, 'synth').catch((e: unknown) => e))).toContain('if no leastpath runs on this repository, delete .leastpath/lock');
+    expect(errorLine(await acquireLock(root, 'synth').catch((e: unknown) => e))).toContain(
+      'if no leastpath runs on this repository, delete .leastpath/lock',
+    );
   });
 });

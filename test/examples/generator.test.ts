@@ -107,10 +107,18 @@ function hostNamed(env: ExampleEnv, name: string): Host {
   return hostsOf(env).find((h) => h.name === name)!;
 }
 function ownEnis(env: ExampleEnv, workload: Workload): Set<string> {
-  return new Set(hostsOf(env).filter((h) => h.workload === workload).map((h) => h.interfaceId));
+  return new Set(
+    hostsOf(env)
+      .filter((h) => h.workload === workload)
+      .map((h) => h.interfaceId),
+  );
 }
 function addressesOf(env: ExampleEnv, workload: Workload): Set<string> {
-  return new Set(hostsOf(env).filter((h) => h.workload === workload).flatMap((h) => (h.ipv6 ? [h.ipv4, h.ipv6] : [h.ipv4])));
+  return new Set(
+    hostsOf(env)
+      .filter((h) => h.workload === workload)
+      .flatMap((h) => (h.ipv6 ? [h.ipv4, h.ipv6] : [h.ipv4])),
+  );
 }
 function recs(env: ExampleEnv): Rec[] {
   return parsed.get(env)!.records;
@@ -180,8 +188,18 @@ describe('example flow-log generator', () => {
     expect(parsed.get('stg')!.header).toBe(DEFAULT_FORMAT.join(' '));
     expect(prod).not.toEqual(dev);
     const v5: FieldName[] = [
-      ...DEFAULT_FORMAT, 'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
-      'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
+      ...DEFAULT_FORMAT,
+      'vpc-id',
+      'subnet-id',
+      'instance-id',
+      'tcp-flags',
+      'type',
+      'pkt-srcaddr',
+      'pkt-dstaddr',
+      'pkt-src-aws-service',
+      'pkt-dst-aws-service',
+      'flow-direction',
+      'traffic-path',
     ];
     for (const f of v5) {
       expect(dev, f).toContain(f);
@@ -193,7 +211,7 @@ describe('example flow-log generator', () => {
 });
 
 describe('ground truth', () => {
-  it('counts exactly the initiating records on the workload\'s own interfaces (independent recount)', () => {
+  it("counts exactly the initiating records on the workload's own interfaces (independent recount)", () => {
     for (const env of EXAMPLE_ENVS) {
       for (const e of truths.get(env)!.egress) {
         const w = e.workload as Workload;
@@ -203,13 +221,21 @@ describe('ground truth', () => {
         const dest = e.destination.replace(/\/(32|128)$/, '');
         const matching = recs(env).filter(
           (r) =>
-            inWindow(r) && enis.has(r['interface-id']!) && from.has(r.srcaddr!) && pktDst(r) === dest &&
-            r.protocol === proto && (e.port === undefined || r.dstport === String(e.port)) && r.action === 'ACCEPT' &&
+            inWindow(r) &&
+            enis.has(r['interface-id']!) &&
+            from.has(r.srcaddr!) &&
+            pktDst(r) === dest &&
+            r.protocol === proto &&
+            (e.port === undefined || r.dstport === String(e.port)) &&
+            r.action === 'ACCEPT' &&
             r['log-status'] === 'OK',
         );
         const label = `${env} ${w} ${e.destination} ${e.protocol}/${e.port ?? ''}`;
         expect(matching.length, label).toBe(e.flows);
-        expect(matching.reduce((a, r) => a + Number(r.bytes), 0), label).toBe(e.bytes);
+        expect(
+          matching.reduce((a, r) => a + Number(r.bytes), 0),
+          label,
+        ).toBe(e.bytes);
         const days = matching.map((r) => utcDate(Number(r.start))).sort();
         expect([days[0], days[days.length - 1]], label).toEqual([e.firstSeen, e.lastSeen]);
       }
@@ -241,14 +267,19 @@ describe('ground truth', () => {
       expect(has('web', `10.${o}.2.10/32`, 'tcp', 8080), env).toBe(true);
       expect(has('web', '203.0.113.5/32', 'tcp', 443), env).toBe(true);
       expect(has('web', '192.0.2.200/32', 'tcp', 443), env).toBe(true);
-      expect(egressOf(env, 'web').filter((e) => e.port === 443 && e.service === null && !e.destination.startsWith('10.')).length).toBeGreaterThan(5);
+      expect(
+        egressOf(env, 'web').filter((e) => e.port === 443 && e.service === null && !e.destination.startsWith('10.')).length,
+      ).toBeGreaterThan(5);
       expect(has('api', `10.${o}.10.5/32`, 'tcp', 5432), env).toBe(true);
       expect(has('api', '198.51.100.77/32', 'tcp', 443), env).toBe(true);
       expect(has('batch', '198.51.100.130/32', 'tcp', 22), env).toBe(true);
       // sqs: dev only; it has no endpoint yet and goes through the NAT gateway, so AWS can only say AMAZON, which
       // names no service: the truth reports it as not known.
       const sqs = egressOf(env, 'web').filter((e) => e.destination === '52.94.49.77/32');
-      expect(sqs.map((e) => e.service), env).toEqual(env === 'dev' ? [null] : []);
+      expect(
+        sqs.map((e) => e.service),
+        env,
+      ).toEqual(env === 'dev' ? [null] : []);
     }
   });
 });
@@ -256,16 +287,27 @@ describe('ground truth', () => {
 describe('traps', () => {
   it('responses to inbound clients are never egress (web:80 -> alb:51514)', () => {
     for (const env of EXAMPLE_ENVS) {
-      const albs = hostsOf(env).filter((h) => h.role === 'alb').map((h) => h.ipv4);
+      const albs = hostsOf(env)
+        .filter((h) => h.role === 'alb')
+        .map((h) => h.ipv4);
       const web = addressesOf(env, 'web');
       const responses = recs(env).filter((r) => web.has(r.srcaddr!) && r.srcport === '80' && albs.includes(r.dstaddr!));
       expect(responses.length, env).toBeGreaterThan(100);
-      expect(responses.some((r) => r.dstport === '51514' && inWindow(r)), env).toBe(true);
+      expect(
+        responses.some((r) => r.dstport === '51514' && inWindow(r)),
+        env,
+      ).toBe(true);
       // api answers web on 8080 from its own interface: not api's egress either.
-      expect(recs(env).some((r) => r.srcaddr === hostNamed(env, 'api').ipv4 && r.srcport === '8080'), env).toBe(true);
+      expect(
+        recs(env).some((r) => r.srcaddr === hostNamed(env, 'api').ipv4 && r.srcport === '8080'),
+        env,
+      ).toBe(true);
       const truth = truths.get(env)!;
       for (const e of truth.egress) {
-        expect(albs.map((a) => `${a}/32`), `${env} ${e.destination}`).not.toContain(e.destination);
+        expect(
+          albs.map((a) => `${a}/32`),
+          `${env} ${e.destination}`,
+        ).not.toContain(e.destination);
         expect([22, 80, 443, 1812, 4444, 5432, 6379, 8080], `${env} ${e.destination} port`).toContain(e.port ?? 443);
       }
       expect(egressOf(env, 'web').some((e) => e.destination.startsWith('2001:db8:1'))).toBe(false);
@@ -278,25 +320,52 @@ describe('traps', () => {
       const batch = hostNamed(env, 'batch');
       const onNat = recs(env).filter((r) => r['interface-id'] === nat.interfaceId);
       // instance -> NAT: dstaddr is the NAT's private address, pkt-dstaddr the host on the internet.
-      expect(onNat.some((r) => r.srcaddr === batch.ipv4 && r.dstaddr === nat.ipv4 && r['pkt-dstaddr'] === '203.0.113.99' && r['flow-direction'] === 'ingress'), env).toBe(true);
+      expect(
+        onNat.some(
+          (r) =>
+            r.srcaddr === batch.ipv4 && r.dstaddr === nat.ipv4 && r['pkt-dstaddr'] === '203.0.113.99' && r['flow-direction'] === 'ingress',
+        ),
+        env,
+      ).toBe(true);
       // NAT -> instance: srcaddr is the NAT, pkt-srcaddr the host: a record whose pkt-srcaddr differs from srcaddr.
-      expect(onNat.some((r) => r.srcaddr === nat.ipv4 && r['pkt-srcaddr'] !== r.srcaddr && r.dstaddr === batch.ipv4), env).toBe(true);
+      expect(
+        onNat.some((r) => r.srcaddr === nat.ipv4 && r['pkt-srcaddr'] !== r.srcaddr && r.dstaddr === batch.ipv4),
+        env,
+      ).toBe(true);
       expect(onNat.every((r) => r['instance-id'] === '-')).toBe(true);
       // The batch instance's own interface shows the real destination.
-      expect(recs(env).some((r) => r['interface-id'] === batch.interfaceId && r.dstaddr === '203.0.113.99' && r['pkt-dstaddr'] === '203.0.113.99'), env).toBe(true);
+      expect(
+        recs(env).some(
+          (r) => r['interface-id'] === batch.interfaceId && r.dstaddr === '203.0.113.99' && r['pkt-dstaddr'] === '203.0.113.99',
+        ),
+        env,
+      ).toBe(true);
       for (const e of truths.get(env)!.egress) expect(e.destination).not.toBe(`${nat.ipv4}/32`);
     }
     // stg logs its NAT gateway too; in v2 the NAT's records show the NAT as the destination of web's requests.
     const nat = hostNamed('stg', 'nat');
-    expect(recs('stg').some((r) => r['interface-id'] === nat.interfaceId && r.dstaddr === nat.ipv4 && addressesOf('stg', 'web').has(r.srcaddr!))).toBe(true);
+    expect(
+      recs('stg').some((r) => r['interface-id'] === nat.interfaceId && r.dstaddr === nat.ipv4 && addressesOf('stg', 'web').has(r.srcaddr!)),
+    ).toBe(true);
   });
 
-  it('IPv6: api -> 2001:db8:ffff:10::20 tcp/443 and web\'s IPv6 addresses', () => {
+  it("IPv6: api -> 2001:db8:ffff:10::20 tcp/443 and web's IPv6 addresses", () => {
     for (const env of EXAMPLE_ENVS) {
-      expect(egressOf(env, 'api').some((e) => e.destination === '2001:db8:ffff:10::20/128' && e.port === 443), env).toBe(true);
-      expect(egressOf(env, 'web').some((e) => e.destination.includes(':')), env).toBe(true);
-      const web6 = hostsOf(env).filter((h) => h.workload === 'web').map((h) => h.ipv6!);
-      expect(recs(env).some((r) => web6.includes(r.srcaddr!)), env).toBe(true);
+      expect(
+        egressOf(env, 'api').some((e) => e.destination === '2001:db8:ffff:10::20/128' && e.port === 443),
+        env,
+      ).toBe(true);
+      expect(
+        egressOf(env, 'web').some((e) => e.destination.includes(':')),
+        env,
+      ).toBe(true);
+      const web6 = hostsOf(env)
+        .filter((h) => h.workload === 'web')
+        .map((h) => h.ipv6!);
+      expect(
+        recs(env).some((r) => web6.includes(r.srcaddr!)),
+        env,
+      ).toBe(true);
     }
     expect(recs('dev').some((r) => r.type === 'IPv6')).toBe(true);
   });
@@ -310,23 +379,33 @@ describe('traps', () => {
       expect([...skip, ...nodata].every((r) => r.srcaddr === '-' && r.dstport === '-' && r.action === '-')).toBe(true);
       expect(truths.get(env)!.skippedWindows, env).toBe(skip.filter(inWindow).length);
     }
-    expect(recs('dev').filter((r) => r['log-status'] === 'SKIPDATA').some((r) => !inWindow(r))).toBe(true);
+    expect(
+      recs('dev')
+        .filter((r) => r['log-status'] === 'SKIPDATA')
+        .some((r) => !inWindow(r)),
+    ).toBe(true);
     // v5 writes `-` where a field does not apply.
     expect(recs('dev').some((r) => r['log-status'] === 'OK' && r['traffic-path'] === '-' && r['pkt-dst-aws-service'] === '-')).toBe(true);
   });
 
-  it('REJECT on the workload\'s own interface: web -> db:5432 (dev, stg)', () => {
+  it("REJECT on the workload's own interface: web -> db:5432 (dev, stg)", () => {
     for (const env of ['dev', 'stg'] as const) {
       const db = hostNamed(env, 'db').ipv4;
-      const rej = recs(env).filter((r) => r.action === 'REJECT' && ownEnis(env, 'web').has(r['interface-id']!) && r.dstaddr === db && r.dstport === '5432');
+      const rej = recs(env).filter(
+        (r) => r.action === 'REJECT' && ownEnis(env, 'web').has(r['interface-id']!) && r.dstaddr === db && r.dstport === '5432',
+      );
       expect(rej.length, env).toBe(5);
-      expect(recs(env).some((r) => r['interface-id'] === hostNamed(env, 'db').interfaceId && addressesOf(env, 'web').has(r.srcaddr!))).toBe(false);
-      expect(rejectedOf(env, 'web')).toEqual([{ workload: 'web', destination: `${db}/32`, protocol: 'tcp', port: 5432, flows: 5, lastSeen: '2026-11-20' }]);
+      expect(recs(env).some((r) => r['interface-id'] === hostNamed(env, 'db').interfaceId && addressesOf(env, 'web').has(r.srcaddr!))).toBe(
+        false,
+      );
+      expect(rejectedOf(env, 'web')).toEqual([
+        { workload: 'web', destination: `${db}/32`, protocol: 'tcp', port: 5432, flows: 5, lastSeen: '2026-11-20' },
+      ]);
       expect(egressOf(env, 'web').some((e) => e.destination === `${db}/32`)).toBe(false);
     }
   });
 
-  it('REJECT on an in-VPC peer\'s interface: api -> cache:6379 leaves api (ACCEPT, unanswered), refused at the cache', () => {
+  it("REJECT on an in-VPC peer's interface: api -> cache:6379 leaves api (ACCEPT, unanswered), refused at the cache", () => {
     for (const env of EXAMPLE_ENVS) {
       const api = hostNamed(env, 'api');
       const cache = hostNamed(env, 'cache');
@@ -334,7 +413,10 @@ describe('traps', () => {
       expect(refused.length, env).toBe(4);
       const left = recs(env).filter((r) => r['interface-id'] === api.interfaceId && r.dstaddr === cache.ipv4 && r.action === 'ACCEPT');
       expect(left.length, env).toBe(4);
-      expect(recs(env).some((r) => r['interface-id'] === api.interfaceId && r.srcaddr === cache.ipv4), env).toBe(false);
+      expect(
+        recs(env).some((r) => r['interface-id'] === api.interfaceId && r.srcaddr === cache.ipv4),
+        env,
+      ).toBe(false);
       expect(rejectedOf(env, 'api').map((e) => `${e.destination} ${e.port} ${e.flows}`)).toEqual([`${cache.ipv4}/32 6379 4`]);
       expect(egressOf(env, 'api').some((e) => e.destination === `${cache.ipv4}/32`)).toBe(false);
       // web does use the cache: the same destination and port is web's egress.
@@ -342,10 +424,12 @@ describe('traps', () => {
     }
   });
 
-  it('inbound attempts refused at the workload (scanner -> web:22) are not the workload\'s rejected egress', () => {
+  it("inbound attempts refused at the workload (scanner -> web:22) are not the workload's rejected egress", () => {
     for (const env of ['dev', 'stg'] as const) {
       const scanner = hostNamed(env, 'scanner').ipv4;
-      const refused = recs(env).filter((r) => r.action === 'REJECT' && r.srcaddr === scanner && r.dstport === '22' && ownEnis(env, 'web').has(r['interface-id']!));
+      const refused = recs(env).filter(
+        (r) => r.action === 'REJECT' && r.srcaddr === scanner && r.dstport === '22' && ownEnis(env, 'web').has(r['interface-id']!),
+      );
       expect(refused.length, env).toBe(4);
       expect(rejectedOf(env, 'web').some((e) => e.port === 22)).toBe(false);
       expect(truths.get(env)!.egress.some((e) => e.destination === `${scanner}/32`)).toBe(false);
@@ -399,7 +483,10 @@ describe('traps', () => {
   });
 
   it('a beacon: small flows every 300 s (+-2 s) to 198.51.100.200:4444 (dev batch, prod web)', () => {
-    for (const [env, w, min] of [['dev', 'batch', 1000], ['prod', 'web', 400]] as const) {
+    for (const [env, w, min] of [
+      ['dev', 'batch', 1000],
+      ['prod', 'web', 400],
+    ] as const) {
       const own = ownEnis(env, w);
       const starts = recs(env)
         .filter((r) => own.has(r['interface-id']!) && r.dstaddr === '198.51.100.200' && r.dstport === '4444')
@@ -424,7 +511,10 @@ describe('traps', () => {
       perDay.set(d, (perDay.get(d) ?? 0) + Number(r.bytes));
     }
     const spike = perDay.get('2026-11-19')!;
-    const others = [...perDay.entries()].filter(([d]) => d !== '2026-11-19').map(([, b]) => b).sort((a, b) => a - b);
+    const others = [...perDay.entries()]
+      .filter(([d]) => d !== '2026-11-19')
+      .map(([, b]) => b)
+      .sort((a, b) => a - b);
     const median = others[Math.floor(others.length / 2)]!;
     expect(spike / median).toBeGreaterThan(40);
     expect(spike / median).toBeLessThan(70);
@@ -441,10 +531,18 @@ describe('traps', () => {
       }
     }
     for (const env of ['dev', 'prod'] as const) {
-      expect(recs(env).some((r) => r['pkt-dst-aws-service'] === 'S3' && r['traffic-path'] === '7' && ownEnis(env, 'batch').has(r['interface-id']!))).toBe(true);
+      expect(
+        recs(env).some(
+          (r) => r['pkt-dst-aws-service'] === 'S3' && r['traffic-path'] === '7' && ownEnis(env, 'batch').has(r['interface-id']!),
+        ),
+      ).toBe(true);
       expect(recs(env).some((r) => r['pkt-dst-aws-service'] === 'DYNAMODB' && r['traffic-path'] === '7')).toBe(true);
       const ep = hostsOf(env).find((h) => h.role === 'endpoint')!;
-      expect(recs(env).filter((r) => r['interface-id'] === ep.interfaceId).every((r) => r['instance-id'] === '-' && r['account-id'] === 'unknown')).toBe(true);
+      expect(
+        recs(env)
+          .filter((r) => r['interface-id'] === ep.interfaceId)
+          .every((r) => r['instance-id'] === '-' && r['account-id'] === 'unknown'),
+      ).toBe(true);
     }
   });
 
@@ -464,7 +562,10 @@ describe('traps', () => {
 
   it('UDP to a partner on a service port (api -> 198.51.100.90 udp/1812)', () => {
     for (const env of EXAMPLE_ENVS) {
-      expect(egressOf(env, 'api').some((e) => e.protocol === 'udp' && e.port === 1812 && e.destination === '198.51.100.90/32'), env).toBe(true);
+      expect(
+        egressOf(env, 'api').some((e) => e.protocol === 'udp' && e.port === 1812 && e.destination === '198.51.100.90/32'),
+        env,
+      ).toBe(true);
     }
   });
 
@@ -472,7 +573,10 @@ describe('traps', () => {
     for (const env of EXAMPLE_ENVS) {
       const o = { dev: 20, stg: 30, prod: 40 }[env];
       const never = new Set(['169.254.169.254', '169.254.169.123', '169.254.169.253', `10.${o}.0.2`]);
-      expect(recs(env).some((r) => never.has(r.srcaddr!) || never.has(r.dstaddr!)), env).toBe(false);
+      expect(
+        recs(env).some((r) => never.has(r.srcaddr!) || never.has(r.dstaddr!)),
+        env,
+      ).toBe(false);
       expect(truths.get(env)!.egress.some((e) => e.destination.startsWith('169.254.'))).toBe(false);
     }
     const linkLocal = recs('dev').filter((r) => r.dstaddr?.startsWith('169.254.'));
@@ -494,13 +598,24 @@ describe('traps', () => {
     const stg = recs('stg');
     const inRange = (r: Rec, lo: number, hi: number): boolean => Number(r.srcport) >= lo && Number(r.srcport) <= hi;
     const requestsFrom = (w: Workload): Rec[] =>
-      stg.filter((r) => ownEnis('stg', w).has(r['interface-id']!) && addressesOf('stg', w).has(r.srcaddr!) && Number(r.dstport) < 10000 && r.protocol === '6' && !['80', '8080'].includes(r.srcport!));
+      stg.filter(
+        (r) =>
+          ownEnis('stg', w).has(r['interface-id']!) &&
+          addressesOf('stg', w).has(r.srcaddr!) &&
+          Number(r.dstport) < 10000 &&
+          r.protocol === '6' &&
+          !['80', '8080'].includes(r.srcport!),
+      );
     expect(requestsFrom('batch').length).toBeGreaterThan(100);
     expect(requestsFrom('batch').every((r) => inRange(r, 49152, 65535))).toBe(true);
     expect(requestsFrom('web').every((r) => inRange(r, 32768, 60999))).toBe(true);
     expect(requestsFrom('api').every((r) => inRange(r, 32768, 60999) || r.srcport === '8080')).toBe(true);
     const service = new Set(['22', '80', '123', '443', '1812', '4444', '5432', '6379', '8080', '8443']);
-    const albs = new Set(hostsOf('stg').filter((h) => h.role === 'alb').map((h) => h.ipv4));
+    const albs = new Set(
+      hostsOf('stg')
+        .filter((h) => h.role === 'alb')
+        .map((h) => h.ipv4),
+    );
     const albRequests = stg.filter((r) => albs.has(r.srcaddr!) && r['interface-id'] !== undefined && r.dstport === '80');
     expect(albRequests.length).toBeGreaterThan(100);
     expect(albRequests.every((r) => Number(r.srcport) >= 1024 && !service.has(r.srcport!))).toBe(true);

@@ -46,11 +46,17 @@ function expectValid(input: readonly AddressClass[], r: CompactionResult, budget
     expect([...picked].sort(compareCidr)).toEqual(picked);
     for (let a = 0; a < picked.length; a++) {
       for (let b = a + 1; b < picked.length; b++) {
-        expect(contains(picked[a]!, picked[b]!) || contains(picked[b]!, picked[a]!), `${picked[a]!.text} overlaps ${picked[b]!.text}`).toBe(false);
+        expect(contains(picked[a]!, picked[b]!) || contains(picked[b]!, picked[a]!), `${picked[a]!.text} overlaps ${picked[b]!.text}`).toBe(
+          false,
+        );
       }
     }
     const inputs = distinct(cls.cidrs).sort(compareCidr);
-    for (const c of inputs) expect(picked.filter((x) => contains(x, c)), `${c.text} covered once`).toHaveLength(1);
+    for (const c of inputs)
+      expect(
+        picked.filter((x) => contains(x, c)),
+        `${c.text} covered once`,
+      ).toHaveLength(1);
     const leaves = outermost(cls.cidrs);
     let extra = 0n;
     out.cidrs.forEach((x, j) => {
@@ -82,7 +88,10 @@ function expectOptimal(input: readonly AddressClass[], budget: number, mode: Bru
   expect(got.extraAddresses).toBe(b.extra);
   expect(got.units).toBe(b.units);
   for (const c of got.classes) {
-    expect(c.cidrs.map((x) => x.cidr), c.key).toEqual(b.classes.get(c.key)!.cidrs);
+    expect(
+      c.cidrs.map((x) => x.cidr),
+      c.key,
+    ).toEqual(b.classes.get(c.key)!.cidrs);
     expect(c.extraAddresses).toBe(b.classes.get(c.key)!.extra);
   }
 }
@@ -165,7 +174,9 @@ describe('compact against the brute force', () => {
       const n = distinctLeaves(input);
       const budget = rng.int(0, n + 1);
       if (budget >= n) {
-        expect(chosen(solved(compact(input, budget)))).toEqual(Object.fromEntries(input.map((c) => [c.key, outermost(c.cidrs).map((x) => x.text)])));
+        expect(chosen(solved(compact(input, budget)))).toEqual(
+          Object.fromEntries(input.map((c) => [c.key, outermost(c.cidrs).map((x) => x.text)])),
+        );
         continue;
       }
       expectOptimal(input, budget);
@@ -283,7 +294,10 @@ describe('compact with a width limit', () => {
         if (show(r) !== show(compact(input, budget))) constrained++;
         if (r.classes.some((c) => c.cidrs.some((x) => p(x.cidr).prefix < limit))) broadInputKept++;
         // Shuffled, duplicated and reordered input: the same bytes, class by class.
-        const shuffled = shuffle(rng, input.map((c) => ({ ...c, cidrs: shuffle(rng, [...c.cidrs, ...c.cidrs.slice(0, 2)]) })));
+        const shuffled = shuffle(
+          rng,
+          input.map((c) => ({ ...c, cidrs: shuffle(rng, [...c.cidrs, ...c.cidrs.slice(0, 2)]) })),
+        );
         const again = solved(compact(shuffled, budget, options));
         const byKey = new Map(again.classes.map((c) => [c.key, c]));
         expect(r.classes.map((c) => byKey.get(c.key))).toEqual(r.classes);
@@ -340,7 +354,11 @@ describe('compact with a width limit', () => {
     const six = solved(compact(input, 6, limits));
     expectValid(input, six, 6);
     expectWithinLimit(input, six, limits);
-    expect(chosen(six)).toEqual({ a: ['10.0.0.0/30', '10.0.1.1/32', '10.0.2.0/23', '10.0.4.5/32'], b: ['2001:db8::/62', '2001:db8:0:100::1/128'], c: [] });
+    expect(chosen(six)).toEqual({
+      a: ['10.0.0.0/30', '10.0.1.1/32', '10.0.2.0/23', '10.0.4.5/32'],
+      b: ['2001:db8::/62', '2001:db8:0:100::1/128'],
+      c: [],
+    });
     expect(six.classes[0]!.cidrs[2]).toEqual({ cidr: '10.0.2.0/23', covers: ['10.0.2.0/23', '10.0.2.9/32'] });
     expect(six.extraAddresses).toBe(2n + (2n ** 66n - 2n));
     // One more unit: b splits its /62 (saving 2^66 - 2), not a its /30 (saving 2). b may use 3 = 7 - 4 units.
@@ -372,7 +390,11 @@ describe('compact with a width limit', () => {
       {
         key: 'k6',
         family: 6 as const,
-        cidrs: Array.from({ length: 120 }, () => `2001:db8:${rng.int(0, 3).toString(16)}:${(rng.int(0, 3) * 256 + rng.int(0, 255)).toString(16)}::${rng.int(1, 255).toString(16)}`),
+        cidrs: Array.from(
+          { length: 120 },
+          () =>
+            `2001:db8:${rng.int(0, 3).toString(16)}:${(rng.int(0, 3) * 256 + rng.int(0, 255)).toString(16)}::${rng.int(1, 255).toString(16)}`,
+        ),
       },
     ];
     const limits: CompactionOptions = { minPrefix: { 4: 24, 6: 56 } };
@@ -419,7 +441,9 @@ describe('compact', () => {
   it('beats greedy pair merging where the cheapest first merge is the wrong one', () => {
     // Greedy merges .8 + .11 (adds 2), then .16 + .19 (adds 2), then folds .21 and .23 into 10.0.0.16/29 (adds 2):
     // 6 extra addresses. The optimum pays 4 once, for 10.0.0.16/29 holding four hosts, and keeps .8 and .11.
-    const input: AddressClass[] = [{ key: 'tcp|443', family: 4, cidrs: ['10.0.0.8', '10.0.0.11', '10.0.0.16', '10.0.0.19', '10.0.0.21', '10.0.0.23'] }];
+    const input: AddressClass[] = [
+      { key: 'tcp|443', family: 4, cidrs: ['10.0.0.8', '10.0.0.11', '10.0.0.16', '10.0.0.19', '10.0.0.21', '10.0.0.23'] },
+    ];
     const g = greedy(input, 3)!;
     expect(g.extra).toBe(6n);
     const r = solved(compact(input, 3));
@@ -511,7 +535,11 @@ describe('compact', () => {
     expect(compact(input, 0)).toEqual({ impossible: true, minimumBudget: 3 });
     expect(chosen(solved(compact(input, 3)))).toEqual({ a: ['10.0.0.1/32'], b: ['10.0.0.2/31'], c: ['2001:db8::1/128'], d: [] });
     expect(compact([], 0)).toEqual({ classes: [], units: 0, extraAddresses: 0n });
-    expect(compact([{ key: 'd', family: 4, cidrs: [] }], 0)).toEqual({ classes: [{ key: 'd', cidrs: [], extraAddresses: 0n }], units: 0, extraAddresses: 0n });
+    expect(compact([{ key: 'd', family: 4, cidrs: [] }], 0)).toEqual({
+      classes: [{ key: 'd', cidrs: [], extraAddresses: 0n }],
+      units: 0,
+      extraAddresses: 0n,
+    });
   });
 
   it('is deterministic: shuffled, duplicated or reordered input gives the same bytes', () => {
@@ -564,7 +592,15 @@ describe('compact', () => {
   it('refuses what it cannot compute', () => {
     expect(() => compact([{ key: 'a', family: 4, cidrs: ['2001:db8::1'] }], 1)).toThrow(/not an IPv4 CIDR/);
     expect(() => compact([{ key: 'a', family: 4, cidrs: ['10.0.0.300'] }], 1)).toThrow(/not an IPv4 CIDR/);
-    expect(() => compact([{ key: 'a', family: 4, cidrs: [] }, { key: 'a', family: 4, cidrs: [] }], 1)).toThrow(/twice/);
+    expect(() =>
+      compact(
+        [
+          { key: 'a', family: 4, cidrs: [] },
+          { key: 'a', family: 4, cidrs: [] },
+        ],
+        1,
+      ),
+    ).toThrow(/twice/);
     expect(() => compact([], -1)).toThrow(/budget/);
     expect(() => compact([], 1.5)).toThrow(/budget/);
   });

@@ -25,7 +25,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'leastpath-plan-html-'));
   repo = join(dir, 'repo');
   for (const d of ['policies', 'observed']) await cp(join(root, d), join(repo, d), { recursive: true });
-  const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
+  const git = (...args: string[]) =>
+    run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
   await git('init', '-q');
   await git('add', '-A');
   await git('commit', '-qm', 'baseline');
@@ -54,7 +55,9 @@ describe('plan --format html', () => {
     await writeFile(page, html);
     const { dom, requests } = await dumpDom(page, dir);
     expect(requests, 'requests the page made').toEqual([]);
-    expect(dom).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+    expect(dom).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(dom).toContain('<title>leastpath plan: dev</title>');
 
     // What would break comes before the rule diff, the exceptions and the rules.
@@ -68,9 +71,13 @@ describe('plan --format html', () => {
 
     const tiles = Object.fromEntries(elements(dom, 'div', 'tile(?: warn)?').map((t) => [t['data-key'], Number(t['data-value'])]));
     expect(tiles).toEqual({
-      breaksFlows: json.summary.breaksFlows, breaksWorkloads: json.summary.breaksWorkloads, rules: json.summary.rules,
-      added: json.changes.added.length, removed: json.changes.removed.length,
-      exceptions: json.exceptions.length, expiringSoon: json.exceptions.filter((e) => e.expiringSoon).length,
+      breaksFlows: json.summary.breaksFlows,
+      breaksWorkloads: json.summary.breaksWorkloads,
+      rules: json.summary.rules,
+      added: json.changes.added.length,
+      removed: json.changes.removed.length,
+      exceptions: json.exceptions.length,
+      expiringSoon: json.exceptions.filter((e) => e.expiringSoon).length,
     });
     expect(elements(dom, 'tr', 'denied').map((d) => [d['data-workload'], d['data-destination'], Number(d['data-flows'])])).toEqual(
       json.whatIf.denied.map((d) => [d.workload, d.destination, d.flows]),
@@ -78,9 +85,9 @@ describe('plan --format html', () => {
     expect(elements(dom, 'tr', 'rule').map((r) => [r['data-workload'], r['data-destination'], r['data-ports']])).toEqual(
       json.rules.map((r) => [r.workload, r.destination, r.ports === 'all' ? r.protocol : `${r.protocol}/${r.ports}`]),
     );
-    expect(elements(dom, 'tr', 'exception(?: soon)?').map((e) => [e['data-destination'], e['data-expires'], Number(e['data-days-left'])])).toEqual(
-      json.exceptions.map((e) => [e.destination, e.expires, e.daysLeft]),
-    );
+    expect(
+      elements(dom, 'tr', 'exception(?: soon)?').map((e) => [e['data-destination'], e['data-expires'], Number(e['data-days-left'])]),
+    ).toEqual(json.exceptions.map((e) => [e.destination, e.expires, e.daysLeft]));
 
     // The diff: the added rule, linked to the line it was written on; the removed one, with no link into today's file.
     expect(json.changes.added.map((r) => [r.workload, r.destination])).toEqual([['web', '192.0.2.10/32']]);
@@ -93,7 +100,7 @@ describe('plan --format html', () => {
     expect(removedRow).not.toContain('href=');
   });
 
-  it("links every rule and exception to a line of its file that holds it (relative to the repository root)", async () => {
+  it('links every rule and exception to a line of its file that holds it (relative to the repository root)', async () => {
     const html = (await runCli(['--root', repo, 'plan', '--env', 'dev', '--format', 'html'])).stdout;
     const links = elements(html, 'a', 'source');
     const json = JSON.parse((await runCli(['--root', repo, 'plan', '--env', 'dev', '--format', 'json'])).stdout) as PlanDocument;

@@ -19,10 +19,20 @@ function observed(workload: string, egress: Partial<ObservedEgress>[], addresses
     window: { from: '2026-11-08', to: '2026-11-21' },
     source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
     ...(addresses ? { addresses } : {}),
-    egress: egress.map((e) => ({
-      destination: '203.0.113.10/32', protocol: 'tcp', port: 443, service: null, flows: 10, bytes: 1000,
-      firstSeen: '2026-11-08', lastSeen: '2026-11-21', decidedBy: 'tcp-flags' as const, ...e,
-    })).sort(compareEntries),
+    egress: egress
+      .map((e) => ({
+        destination: '203.0.113.10/32',
+        protocol: 'tcp',
+        port: 443,
+        service: null,
+        flows: 10,
+        bytes: 1000,
+        firstSeen: '2026-11-08',
+        lastSeen: '2026-11-21',
+        decidedBy: 'tcp-flags' as const,
+        ...e,
+      }))
+      .sort(compareEntries),
     rejected: [],
   });
 }
@@ -40,16 +50,24 @@ async function writeOrg(files: Files): Promise<string> {
 async function plan(files: Files): Promise<{ code: number; plan: PlanDocument; stderr: string[] }> {
   const dir = await writeOrg(files);
   const r = await runCli(['--root', dir, 'plan', '--env', 'dev', '--format', 'json']);
-  return { code: r.code, plan: r.stdout ? (JSON.parse(r.stdout) as PlanDocument) : (undefined as unknown as PlanDocument), stderr: r.stderr };
+  return {
+    code: r.code,
+    plan: r.stdout ? (JSON.parse(r.stdout) as PlanDocument) : (undefined as unknown as PlanDocument),
+    stderr: r.stderr,
+  };
 }
 
-const rulesOf = (p: PlanDocument, w: string) => p.rules.filter((r) => r.workload === w).map((r) => `${r.destination} ${r.protocol}/${r.ports} ${r.provenance}`);
+const rulesOf = (p: PlanDocument, w: string) =>
+  p.rules.filter((r) => r.workload === w).map((r) => `${r.destination} ${r.protocol}/${r.ports} ${r.provenance}`);
 
 describe('resolution: intent', () => {
   it('workload, service, prefix list and CIDR destinations each become rules with one peer, keeping their why', async () => {
     const { code, plan: p } = await plan({
       // (the secretsmanager interface endpoint needs subnets, or synth refuses it: synth-ready)
-      'policies/dev/environment.yaml': devEnvironment('').replace('routeTables: [rtb-0a1b2c3d]', 'routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d]'),
+      'policies/dev/environment.yaml': devEnvironment('').replace(
+        'routeTables: [rtb-0a1b2c3d]',
+        'routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d]',
+      ),
       'policies/dev/workloads/web.yaml': web(`  - to: { workload: api }
     ports: [tcp/8080]
     why: renders pages from the API
@@ -73,12 +91,17 @@ describe('resolution: intent', () => {
       '2001:db8:ffff::/64 tcp/443 intent',
       '2001:db8:ffff::/64 udp/53 intent',
     ]);
-    expect(p.rules.find((r) => r.destination === 'workload:api')).toMatchObject({ why: 'renders pages from the API', source: 'policies/dev/workloads/web.yaml egress[0]' });
+    expect(p.rules.find((r) => r.destination === 'workload:api')).toMatchObject({
+      why: 'renders pages from the API',
+      source: 'policies/dev/workloads/web.yaml egress[0]',
+    });
     expect(p.endpoints.map((e) => [e.service, e.type, e.workloads])).toEqual([
       ['s3', 'Gateway', ['api']],
       ['secretsmanager', 'Interface', ['web']],
     ]);
-    expect(p.prefixLists.map((l) => [l.name, l.entries.map((e) => e.cidr), l.maxEntries])).toEqual([['card-partner', ['203.0.113.0/28'], 1]]);
+    expect(p.prefixLists.map((l) => [l.name, l.entries.map((e) => e.cidr), l.maxEntries])).toEqual([
+      ['card-partner', ['203.0.113.0/28'], 1],
+    ]);
   });
 
   it('quota counts a referenced prefix list by its max entries and an AWS-managed list by its weight', async () => {
@@ -103,7 +126,15 @@ describe('resolution: intent', () => {
 `),
     });
     expect(p.exceptions).toEqual([
-      expect.objectContaining({ workload: 'web', destination: '0.0.0.0/0', ports: 'tcp/443', owner: 'jane@example.com', expires: '2026-12-10', daysLeft: 17, expiringSoon: true }),
+      expect.objectContaining({
+        workload: 'web',
+        destination: '0.0.0.0/0',
+        ports: 'tcp/443',
+        owner: 'jane@example.com',
+        expires: '2026-12-10',
+        daysLeft: 17,
+        expiringSoon: true,
+      }),
     ]);
     expect(p.rules.find((r) => r.destination === '0.0.0.0/0')!.exception).toMatchObject({ owner: 'jane@example.com' });
   });
@@ -135,7 +166,10 @@ describe('resolution: observed evidence', () => {
     const { plan: p } = await plan({
       'observed/dev/web.yaml': observed('web', [{ destination: '2001:DB8:0:0::9/128' }, { destination: '2001:db8::9/128', port: 8443 }]),
     });
-    expect(rulesOf(p, 'web').filter((r) => r.startsWith('2001'))).toEqual(['2001:db8::9/128 tcp/443 observed', '2001:db8::9/128 tcp/8443 observed']);
+    expect(rulesOf(p, 'web').filter((r) => r.startsWith('2001'))).toEqual([
+      '2001:db8::9/128 tcp/443 observed',
+      '2001:db8::9/128 tcp/8443 observed',
+    ]);
   });
 
   it('an observed destination an intent rule covers adds no rule', async () => {
@@ -153,14 +187,19 @@ describe('resolution: observed evidence', () => {
 
   it('deny keeps an observed destination out, and the what-if lists it as what the change would break', async () => {
     const { plan: p } = await plan({
-      'policies/dev/workloads/web.yaml': web(`  - to: { workload: api }
+      'policies/dev/workloads/web.yaml': web(
+        `  - to: { workload: api }
     ports: [tcp/8080]
     why: renders pages
-`, '  - { to: { cidrs: [192.0.2.200/32] }, why: "under investigation, IR-42" }\n'),
+`,
+        '  - { to: { cidrs: [192.0.2.200/32] }, why: "under investigation, IR-42" }\n',
+      ),
       'observed/dev/web.yaml': observed('web', [{ destination: '192.0.2.200/32', flows: 7 }]),
     });
     expect(rulesOf(p, 'web')).toEqual(['workload:api tcp/8080 intent']);
-    expect(p.whatIf.denied).toEqual([{ workload: 'web', destination: '192.0.2.200/32', protocol: 'tcp', port: 443, flows: 7, lastSeen: '2026-11-21', reason: 'denied' }]);
+    expect(p.whatIf.denied).toEqual([
+      { workload: 'web', destination: '192.0.2.200/32', protocol: 'tcp', port: 443, flows: 7, lastSeen: '2026-11-21', reason: 'denied' },
+    ]);
   });
 
   it('review lists observed destinations without generating them; ignore drops them; both show in the what-if', async () => {
@@ -205,7 +244,9 @@ describe('resolution: observed evidence', () => {
         { destination: '10.20.10.5/32', port: 5432, flows: 1200 },
       ]),
     });
-    expect(p.whatIf.denied).toEqual([{ workload: 'api', destination: '10.20.10.5/32', protocol: 'tcp', port: 5432, flows: 1200, lastSeen: '2026-11-21', reason: 'review' }]);
+    expect(p.whatIf.denied).toEqual([
+      { workload: 'api', destination: '10.20.10.5/32', protocol: 'tcp', port: 5432, flows: 1200, lastSeen: '2026-11-21', reason: 'review' },
+    ]);
     expect(p.summary).toMatchObject({ breaksFlows: 1200, breaksWorkloads: 1 });
   });
 });
@@ -234,7 +275,9 @@ describe('resolution: quota', () => {
       'observed/dev/web.yaml': observed('web', [{ destination: '198.51.100.9/32' }, { destination: '198.51.100.9/32', port: 80 }]),
     });
     expect(code).toBe(1);
-    expect(stderr.join('\n')).toMatch(/^policies\/dev\/workloads\/web\.yaml:1:1: <root>: the security group of web needs 3 rule units at least but rulesPerGroup is 1/m);
+    expect(stderr.join('\n')).toMatch(
+      /^policies\/dev\/workloads\/web\.yaml:1:1: <root>: the security group of web needs 3 rule units at least but rulesPerGroup is 1/m,
+    );
   });
   it('no merge goes broader than the guard rails allow: a quota only a CIDR broader than /24 could meet is an error', async () => {
     // One intent rule leaves one unit for two destinations in different /24s: only 198.51.100.0/23 would hold both.
@@ -264,9 +307,14 @@ describe('resolution: quota', () => {
       '198.51.100.8/29 tcp/443 observed',
       '198.51.100.16/29 tcp/443 observed',
     ]);
-    const tight = await plan({ ...files, 'policies/dev/environment.yaml': devEnvironment('quotas: { rulesPerGroup: 3, naclRulesPerDirection: 20 }\n') });
+    const tight = await plan({
+      ...files,
+      'policies/dev/environment.yaml': devEnvironment('quotas: { rulesPerGroup: 3, naclRulesPerDirection: 20 }\n'),
+    });
     expect(tight.code).toBe(1);
-    expect(tight.stderr.join('\n')).toMatch(/needs 4 rule units at least but rulesPerGroup is 3, even merging observed destinations up to \/29 \(IPv4\) and \/64 \(IPv6\)/);
+    expect(tight.stderr.join('\n')).toMatch(
+      /needs 4 rule units at least but rulesPerGroup is 3, even merging observed destinations up to \/29 \(IPv4\) and \/64 \(IPv6\)/,
+    );
   });
 
   it('finds the rules a merge stands for whatever their spelling, keeping the evidence of each', async () => {
@@ -281,7 +329,11 @@ describe('resolution: quota', () => {
       ]),
     });
     expect(code).toBe(0);
-    expect(rulesOf(p, 'web')).toEqual(['workload:api tcp/8080 intent', '198.51.100.8/31 tcp/443 observed', '2001:db8::/126 tcp/443 observed']);
+    expect(rulesOf(p, 'web')).toEqual([
+      'workload:api tcp/8080 intent',
+      '198.51.100.8/31 tcp/443 observed',
+      '2001:db8::/126 tcp/443 observed',
+    ]);
     expect(p.rules.find((r) => r.destination === '198.51.100.8/31')).toMatchObject({ flows: 7 });
     expect(p.rules.find((r) => r.destination === '2001:db8::/126')).toMatchObject({ flows: 11 });
   });
@@ -318,7 +370,16 @@ describe('plan output', () => {
 
   it('compares with the committed baseline: rules added and removed since HEAD', async () => {
     const dir = await writeOrg({ 'observed/dev/web.yaml': observed('web', [{ destination: '198.51.100.9/32' }]) });
-    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', dir, ...args], {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      });
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'baseline');

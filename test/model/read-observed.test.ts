@@ -59,7 +59,10 @@ describe('fastObservedData reads what YAML reads', () => {
     ['an IPv6 prefix in a flow sequence', 'addresses: [10.0.0.1/32, 2001:db8::10/128]'],
     ['an address ending in ::', 'addresses: [2001:db8::]'],
     ['a wildcard name', 'names: [*.example.com]'],
-    ['a flow mapping in a flow mapping', 'coverage: { days: 14, covered: 2, gaps: [2026-11-08], skippedWindows: 0, kept: { from: 2026-10-01, to: 2026-10-14 } }'],
+    [
+      'a flow mapping in a flow mapping',
+      'coverage: { days: 14, covered: 2, gaps: [2026-11-08], skippedWindows: 0, kept: { from: 2026-10-01, to: 2026-10-14 } }',
+    ],
     ['an empty value in a flow mapping', 'a: { b: , c: 1 }'],
     ['a block item on more lines', 'egress:\n  - destination: 10.0.0.1/32\n    protocol: tcp\n    port: 443'],
     ['a nested item deeper than the form', 'egress:\n  - destination: 10.0.0.1/32\n      protocol: tcp'],

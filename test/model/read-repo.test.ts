@@ -42,10 +42,24 @@ describe('loadRepo', () => {
     expect(dev.environment.value.promoteFrom).toBeNull();
     expect(repo.environments.get('prod')!.environment.value.promoteFrom).toBe('stg');
     const webRules = dev.workloads.get('web')!.value.egress;
-    expect(webRules[1]).toMatchObject({ index: 1, to: { kind: 'service', service: 's3' }, ports: [{ protocol: 'tcp', from: 443, to: 443 }] });
+    expect(webRules[1]).toMatchObject({
+      index: 1,
+      to: { kind: 'service', service: 's3' },
+      ports: [{ protocol: 'tcp', from: 443, to: 443 }],
+    });
     // An unquoted date stays a string (the yaml package's core schema has no timestamp type).
-    expect(webRules[3]!.exception).toEqual({ reason: 'customer-defined webhook URLs', owner: 'jane@example.com', ticket: 'SEC-101', expires: '2027-03-01' });
-    expect(dev.prefixLists['card-partner']).toEqual({ name: 'card-partner', cidrs: ['203.0.113.0/28', '198.51.100.16/29'], why: 'card processor, per contract annex 3', maxEntries: 2 });
+    expect(webRules[3]!.exception).toEqual({
+      reason: 'customer-defined webhook URLs',
+      owner: 'jane@example.com',
+      ticket: 'SEC-101',
+      expires: '2027-03-01',
+    });
+    expect(dev.prefixLists['card-partner']).toEqual({
+      name: 'card-partner',
+      cidrs: ['203.0.113.0/28', '198.51.100.16/29'],
+      why: 'card processor, per contract annex 3',
+      maxEntries: 2,
+    });
   });
 
   it('fills in the contract defaults', async () => {
@@ -83,19 +97,26 @@ workloads:
   });
 
   it('keeps the defaults in place of guardrails that would loosen them, and tighter values as given', async () => {
-    const root = await writeOrg({ 'policies/guardrails.yaml': 'exceptions:\n  maxPrefixIPv4: 8\n  maxPrefixIPv6: 64\n  maxDays: 400\n  allProtocols: false\n' });
+    const root = await writeOrg({
+      'policies/guardrails.yaml': 'exceptions:\n  maxPrefixIPv4: 8\n  maxPrefixIPv6: 64\n  maxDays: 400\n  allProtocols: false\n',
+    });
     const { repo } = await readRepo(root);
     expect(repo.guardrails.exceptions).toMatchObject({ maxPrefixIPv4: 24, maxPrefixIPv6: 64, maxDays: 180, allProtocols: true });
   });
 
   it('leaves files with errors out of the model, reports them, and lists them as unloaded', async () => {
-    const root = await writeOrg({ 'policies/dev/workloads/web.yaml': 'workload: web\nowner: [\n', 'policies/dev/prefix-lists.yaml': 'prefixLists:\n  p: { cidr: [203.0.113.0/28] }\n' });
+    const root = await writeOrg({
+      'policies/dev/workloads/web.yaml': 'workload: web\nowner: [\n',
+      'policies/dev/prefix-lists.yaml': 'prefixLists:\n  p: { cidr: [203.0.113.0/28] }\n',
+    });
     const { repo, findings } = await readRepo(root);
     const dev = repo.environments.get('dev')!;
     expect([...dev.workloads.keys()]).toEqual(['api']);
     expect(dev.prefixLists).toEqual({});
     expect(dev.unloaded).toEqual(['policies/dev/prefix-lists.yaml', 'policies/dev/workloads/web.yaml']);
-    expect(findings.map((f) => `${f.rule} ${f.file}:${f.line}:${f.col} ${f.path}`)).toContain('schema policies/dev/prefix-lists.yaml:2:8 prefixLists.p.cidr');
+    expect(findings.map((f) => `${f.rule} ${f.file}:${f.line}:${f.col} ${f.path}`)).toContain(
+      'schema policies/dev/prefix-lists.yaml:2:8 prefixLists.p.cidr',
+    );
     expect(findings.some((f) => f.rule === 'yaml' && f.file === 'policies/dev/workloads/web.yaml')).toBe(true);
   });
 
@@ -129,7 +150,9 @@ workloads:
   it('throws InputError naming the root when there is no policies/ folder', async () => {
     const root = await mkdtemp(join(tmpdir(), 'leastpath-empty-'));
     dirs.push(root);
-    await expect(readRepo(root)).rejects.toThrow(new InputError(`no policies/ folder in ${root}: run leastpath from the repository root or pass --root DIR`));
+    await expect(readRepo(root)).rejects.toThrow(
+      new InputError(`no policies/ folder in ${root}: run leastpath from the repository root or pass --root DIR`),
+    );
   });
 
   it('throws InputError when policies/ holds no environment: nothing to validate is not "valid"', async () => {
@@ -137,7 +160,9 @@ workloads:
     dirs.push(root);
     await mkdir(join(root, 'policies'));
     await writeFile(join(root, 'policies', 'guardrails.yaml'), 'exceptions: {}\n');
-    await expect(readRepo(root)).rejects.toThrow(new InputError('policies/ holds no environment: add policies/<env>/environment.yaml (see the example organisation)'));
+    await expect(readRepo(root)).rejects.toThrow(
+      new InputError('policies/ holds no environment: add policies/<env>/environment.yaml (see the example organisation)'),
+    );
   });
 });
 
@@ -149,7 +174,9 @@ describe('loadRepoOrThrow', () => {
   });
 
   it('throws ValidationFailed carrying the findings when there are errors', async () => {
-    const root = await writeOrg({ 'policies/dev/workloads/web.yaml': web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: todo\n') });
+    const root = await writeOrg({
+      'policies/dev/workloads/web.yaml': web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: todo\n'),
+    });
     const err = await loadRepoOrThrow(root, { today: TODAY }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationFailed);
     expect((err as ValidationFailed).findings.map((f) => f.rule)).toEqual(['why-required']);
@@ -157,7 +184,9 @@ describe('loadRepoOrThrow', () => {
 
   it('fails an expired exception only against today', async () => {
     const root = await writeOrg({
-      'policies/dev/workloads/web.yaml': web('  - to: { cidrs: [0.0.0.0/0] }\n    ports: [tcp/443]\n    why: webhooks\n    exception: { reason: r, owner: o, expires: 2026-12-01 }\n'),
+      'policies/dev/workloads/web.yaml': web(
+        '  - to: { cidrs: [0.0.0.0/0] }\n    ports: [tcp/443]\n    why: webhooks\n    exception: { reason: r, owner: o, expires: 2026-12-01 }\n',
+      ),
     });
     await expect(loadRepoOrThrow(root, { today: '2026-12-01' })).resolves.toBeDefined();
     await expect(loadRepoOrThrow(root, { today: '2026-12-02' })).rejects.toBeInstanceOf(ValidationFailed);
@@ -172,7 +201,15 @@ describe('schemas/', () => {
 
   it('forbid unknown keys on every object with properties', async () => {
     const files = (await readdir(assetPath('schemas'))).filter((f) => f.endsWith('.schema.json'));
-    expect(files.sort()).toEqual(['ask.schema.json', 'common.schema.json', 'environment.schema.json', 'guardrails.schema.json', 'observed.schema.json', 'prefix-lists.schema.json', 'workload.schema.json']);
+    expect(files.sort()).toEqual([
+      'ask.schema.json',
+      'common.schema.json',
+      'environment.schema.json',
+      'guardrails.schema.json',
+      'observed.schema.json',
+      'prefix-lists.schema.json',
+      'workload.schema.json',
+    ]);
     const open: string[] = [];
     const walk = (node: unknown, where: string): void => {
       if (node === null || typeof node !== 'object') return;

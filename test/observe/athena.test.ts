@@ -58,7 +58,13 @@ describe('athena engine', () => {
         },
       });
     const waits: number[] = [];
-    const rows = await runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: q.sql, params: q.params, sleep: async (ms) => void waits.push(ms) });
+    const rows = await runAthenaQuery({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      config,
+      sql: q.sql,
+      params: q.params,
+      sleep: async (ms) => void waits.push(ms),
+    });
 
     expect(rows).toEqual([
       { kind: 'egress', workload: 'web', raddr: '203.0.113.10' },
@@ -79,11 +85,19 @@ describe('athena engine', () => {
     expect(q.sql).not.toContain('2026');
   });
 
-  it('a failed query is a ServiceError with Athena\'s reason', async () => {
+  it("a failed query is a ServiceError with Athena's reason", async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-2' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: vpc_flow_logs' } } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: vpc_flow_logs' } } });
     await expect(
-      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined }),
+      runAthenaQuery({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        config,
+        sql: 'SELECT 1',
+        params: [],
+        sleep: async () => undefined,
+      }),
     ).rejects.toThrow(new ServiceError('Athena query q-2 failed: TABLE_NOT_FOUND: vpc_flow_logs'));
   });
 
@@ -92,7 +106,14 @@ describe('athena engine', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
     athena.on(StopQueryExecutionCommand).resolves({});
     await expect(
-      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined, timeoutMs: -1 }),
+      runAthenaQuery({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        config,
+        sql: 'SELECT 1',
+        params: [],
+        sleep: async () => undefined,
+        timeoutMs: -1,
+      }),
     ).rejects.toThrow(/did not finish in time/);
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
@@ -125,9 +146,17 @@ describe('athena engine', () => {
 
   it("a query the workgroup's BytesScannedCutoffPerQuery cancelled says so", async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-5' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'CANCELLED', StateChangeReason: 'Query cancelled: Bytes scanned limit was exceeded' } } });
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: { Status: { State: 'CANCELLED', StateChangeReason: 'Query cancelled: Bytes scanned limit was exceeded' } },
+    });
     await expect(
-      runAthenaQuery({ client: new AthenaClient({ region: 'eu-west-1' }), config, sql: 'SELECT 1', params: [], sleep: async () => undefined }),
+      runAthenaQuery({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        config,
+        sql: 'SELECT 1',
+        params: [],
+        sleep: async () => undefined,
+      }),
     ).rejects.toThrow(
       new ServiceError(
         'Athena query q-5 cancelled: Query cancelled: Bytes scanned limit was exceeded (the cutoff of the workgroup leastpath-readonly, BytesScannedCutoffPerQuery: narrow the days the query reads, or raise it)',
@@ -146,7 +175,9 @@ describe('athena engine', () => {
     });
     athena.on(StopQueryExecutionCommand).resolves({});
     const err = await thrown(() => observeOrg(root, { athenaClient: new AthenaClient({ region: 'eu-west-1' }) }));
-    expect((err as Error).message).toBe('Athena query q-6 did not finish in time (0.001 s, flowLogs.maxSeconds in policies/dev/environment.yaml); it was stopped');
+    expect((err as Error).message).toBe(
+      'Athena query q-6 did not finish in time (0.001 s, flowLogs.maxSeconds in policies/dev/environment.yaml); it was stopped',
+    );
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
 
@@ -159,19 +190,41 @@ describe('athena engine', () => {
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-athena-sql-'));
     const file = join(dir, 'a.log.gz');
     const recs = [
-      { 'interface-id': 'eni-1', srcaddr: '10.0.1.10', dstaddr: '203.0.113.10', srcport: 51514, dstport: 443, protocol: 6, start: T0, 'tcp-flags': 2, 'flow-direction': 'egress' },
-      { 'interface-id': 'eni-1', srcaddr: '203.0.113.10', dstaddr: '10.0.1.10', srcport: 443, dstport: 51514, protocol: 6, start: T0, 'tcp-flags': 18, 'flow-direction': 'ingress' },
+      {
+        'interface-id': 'eni-1',
+        srcaddr: '10.0.1.10',
+        dstaddr: '203.0.113.10',
+        srcport: 51514,
+        dstport: 443,
+        protocol: 6,
+        start: T0,
+        'tcp-flags': 2,
+        'flow-direction': 'egress',
+      },
+      {
+        'interface-id': 'eni-1',
+        srcaddr: '203.0.113.10',
+        dstaddr: '10.0.1.10',
+        srcport: 443,
+        dstport: 51514,
+        protocol: 6,
+        start: T0,
+        'tcp-flags': 18,
+        'flow-direction': 'ingress',
+      },
     ];
     await writeFile(file, gzipSync(`${V5.join(' ')}\n${recs.map((r) => line(V5, r)).join('\n')}\n`));
     const duck = await openDuckDb();
-  const { connection } = duck;
+    const { connection } = duck;
     try {
       await createFlowLogsView(connection, [{ path: file, display: 'a.log.gz', kind: 'gzip' }]);
       await connection.run('CREATE SCHEMA flowlogs');
       await connection.run('CREATE VIEW flowlogs.vpc_flow_logs AS SELECT * FROM flow_logs');
       const q = renderObserveQuery(queryInput('flowlogs.vpc_flow_logs', selectors, windowEnding('2026-11-21', 14)));
       const rows = await query(connection, q.sql, q.params);
-      expect(rows.filter((r) => r.kind === 'egress').map((r) => [r.workload, r.raddr, Number(r.rport)])).toEqual([['web', '203.0.113.10', 443]]);
+      expect(rows.filter((r) => r.kind === 'egress').map((r) => [r.workload, r.raddr, Number(r.rport)])).toEqual([
+        ['web', '203.0.113.10', 443],
+      ]);
     } finally {
       duck.close();
     }
@@ -190,11 +243,37 @@ describe('athena engine: runObserve writes what the duckdb engine writes for the
       ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 51515, dst: '203.0.113.10', dport: 443, start: T0 + 86_400, flags: [3, 19] }),
       ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40000, dst: API, dport: 8080, start: T0, flags: [2, 18] }),
       ...exchange({ eni: 'eni-0e5f6a7b', side: 'dst', src: WEB, sport: 40000, dst: API, dport: 8080, start: T0, flags: [2, 18] }),
-      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40001, dst: '52.218.1.10', dport: 443, start: T0, flags: [2, 18], extra: { 'pkt-dst-aws-service': 'S3' } }),
-      ...exchange({ eni: 'eni-0a1b2c3d', src: '2001:db8:1::10', sport: 40002, dst: '2001:DB8:5::7', dport: 443, start: T0, flags: [2, 18] }),
+      ...exchange({
+        eni: 'eni-0a1b2c3d',
+        src: WEB,
+        sport: 40001,
+        dst: '52.218.1.10',
+        dport: 443,
+        start: T0,
+        flags: [2, 18],
+        extra: { 'pkt-dst-aws-service': 'S3' },
+      }),
+      ...exchange({
+        eni: 'eni-0a1b2c3d',
+        src: '2001:db8:1::10',
+        sport: 40002,
+        dst: '2001:DB8:5::7',
+        dport: 443,
+        start: T0,
+        flags: [2, 18],
+      }),
       ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 0, dst: '10.0.5.5', dport: 0, protocol: 1, start: T0 }),
       ...exchange({ eni: 'eni-0a1b2c3d', side: 'dst', src: '198.51.100.5', sport: 50000, dst: WEB, dport: 443, start: T0, flags: [2, 18] }),
-      ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40003, dst: '10.0.10.5', dport: 5432, start: T0, flags: [2, 0], action: 'REJECT' }),
+      ...exchange({
+        eni: 'eni-0a1b2c3d',
+        src: WEB,
+        sport: 40003,
+        dst: '10.0.10.5',
+        dport: 5432,
+        start: T0,
+        flags: [2, 0],
+        action: 'REJECT',
+      }),
       ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40004, dst: '203.0.113.11', dport: 443, start: WIN_FROM - 600, flags: [2, 18] }),
       ...exchange({ eni: 'eni-0a1b2c3d', src: WEB, sport: 40004, dst: '203.0.113.11', dport: 443, start: WIN_FROM + 600 }),
       statusRecord('eni-0a1b2c3d', 'NODATA', T0 + 600),
@@ -234,7 +313,9 @@ describe('flowLogsFor: flowLogs the engine cannot read is a usage error naming e
     const noTable = await thrown(async () => observeOrg(await writeOrg({ logs: [] }), { engine: 'athena' }));
     expect(noTable).toBeInstanceOf(UsageError);
     expect((noTable as Error).message).toBe(NO_TABLE);
-    const noFiles = await thrown(async () => observeOrg(await writeOrg({ logs: [], patterns: [], athena: true, engine: 'athena' }), { engine: 'duckdb' }));
+    const noFiles = await thrown(async () =>
+      observeOrg(await writeOrg({ logs: [], patterns: [], athena: true, engine: 'athena' }), { engine: 'duckdb' }),
+    );
     expect(noFiles).toBeInstanceOf(UsageError);
     expect((noFiles as Error).message).toBe(NO_FILES);
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);

@@ -44,7 +44,10 @@ function entryTo(observed: string, port: number): string {
 describe('a long-lived connection opened days before the window', () => {
   it('the documented case (tcp/6379, handshake four days before the window): the client keeps its egress', async () => {
     // 2026-11-03T10:15: the scan (from 2026-11-07) starts with keep-alives, 15 minutes after its first second
-    const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', records: longConnection(41234, 6379, at('2026-11-03T10:15:00Z')) }] });
+    const root = await writeOrg({
+      minCoverage: 0,
+      logs: [{ name: 'a.log', records: longConnection(41234, 6379, at('2026-11-03T10:15:00Z')) }],
+    });
     const observed = await observeTo(root, '2026-11-21');
     const entry = entryTo(observed, 6379);
     expect(entry, observed).toContain('protocol: tcp\n    port: 6379');
@@ -60,7 +63,10 @@ describe('a long-lived connection opened days before the window', () => {
   });
 
   it('on ports that say nothing (web:41000 -> 52000), the decision tcp-flags made in an earlier window is carried forward', async () => {
-    const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', records: longConnection(41000, 52000, at('2026-11-03T10:15:00Z')) }] });
+    const root = await writeOrg({
+      minCoverage: 0,
+      logs: [{ name: 'a.log', records: longConnection(41000, 52000, at('2026-11-03T10:15:00Z')) }],
+    });
     // the nightly run of 2026-11-10 saw the handshake: tcp-flags decided, and the connection is still open
     const first = await observeTo(root, '2026-11-10');
     expect(entryTo(first, 52000)).toContain('decidedBy: tcp-flags');

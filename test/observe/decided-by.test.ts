@@ -40,13 +40,13 @@ describe('tcp-flags: the side that sent the SYN initiated; the side that sent th
     expect(r.keys).toEqual([]);
   });
 
-  it('beats the well-known port: web opens from port 20 to a client\'s high port (active FTP data): egress to the high port', async () => {
+  it("beats the well-known port: web opens from port 20 to a client's high port (active FTP data): egress to the high port", async () => {
     const r = await webEgress(out({ sport: 20, dst: '198.51.100.21', dport: 50123, start: T0, flags: [2, 18] }));
     expect(r.keys).toEqual(['198.51.100.21/32 tcp/50123']);
     expect(r.decided).toEqual(['tcp-flags']);
   });
 
-  it('beats the well-known port the other way: a SYN from port 20 into web\'s high port is not egress to port 20', async () => {
+  it("beats the well-known port the other way: a SYN from port 20 into web's high port is not egress to port 20", async () => {
     const r = await webEgress(inbound({ src: '198.51.100.22', sport: 20, dport: 50123, start: T0, flags: [2, 18] }));
     expect(r.keys).toEqual([]);
   });
@@ -59,14 +59,14 @@ describe('tcp-flags: the side that sent the SYN initiated; the side that sent th
 });
 
 describe('reverse-flow: without flags, the direction whose first record starts strictly earlier initiated', () => {
-  it('web\'s record first, the reply later: egress, even where the port numbers would say the opposite', async () => {
+  it("web's record first, the reply later: egress, even where the port numbers would say the opposite", async () => {
     // well-known-port alone would call 40000 the service (the lower of two unregistered ports)
     const r = await webEgress(out({ sport: 40000, dst: '203.0.113.30', dport: 45000, start: T0, replyStart: T0 + 10 }));
     expect(r.keys).toEqual(['203.0.113.30/32 tcp/45000']);
     expect(r.decided).toEqual(['reverse-flow']);
   });
 
-  it('the peer\'s record first: web answered, nothing is egress (not 40000, the lower port)', async () => {
+  it("the peer's record first: web answered, nothing is egress (not 40000, the lower port)", async () => {
     const r = await webEgress(inbound({ src: '203.0.113.31', sport: 40000, dport: 45000, start: T0, replyStart: T0 + 10 }));
     expect(r.keys).toEqual([]);
   });
@@ -108,13 +108,13 @@ describe('reverse-flow: without flags, the direction whose first record starts s
 });
 
 describe('listening-port: a port the address is seen listening on is the service side', () => {
-  it('clients from several low ports to web:45000: web listens there, nothing is egress (not the clients\' lower ports)', async () => {
+  it("clients from several low ports to web:45000: web listens there, nothing is egress (not the clients' lower ports)", async () => {
     const records = [33000, 33001, 33002].flatMap((sport) => inbound({ src: '10.0.0.5', sport, dport: 45000, start: T0 }));
     const r = await webEgress(records, V2);
     expect(r.keys).toEqual([]);
   });
 
-  it('web calls a partner port seen answering two of web\'s ports: egress to it, decided by listening-port', async () => {
+  it("web calls a partner port seen answering two of web's ports: egress to it, decided by listening-port", async () => {
     const records = [33000, 33001].flatMap((sport) => out({ sport, dst: '198.51.100.7', dport: 45000, start: T0 }));
     const r = await webEgress(records, V2);
     expect(r.keys).toEqual(['198.51.100.7/32 tcp/45000']);
@@ -148,12 +148,13 @@ describe('well-known-port: a port below 1024 or a known service port against an 
     ['two unregistered ports: the lower (9999) is the service', 50000, 9999, 'web', ['203.0.113.50/32 tcp/9999']],
     ['inbound from a Windows client port 62000 to web:3389', 3389, 62000, 'remote', []],
     ['inbound from a Windows client port 49152 to web:443', 443, 49152, 'remote', []],
-    ['inbound from a load balancer\'s client port 1024 to web:8080', 8080, 1024, 'remote', []],
-    ['inbound from a load balancer\'s client port 1025 to web:9200', 9200, 1025, 'remote', []],
+    ["inbound from a load balancer's client port 1024 to web:8080", 8080, 1024, 'remote', []],
+    ["inbound from a load balancer's client port 1025 to web:9200", 9200, 1025, 'remote', []],
   ] as [string, number, number, 'web' | 'remote', string[]][])('%s', async (_name, lport, rport, opener, expected) => {
-    const x = opener === 'web'
-      ? exchange({ eni: ENI, src: WEB, sport: lport, dst: '203.0.113.50', dport: rport, start: T0, extra: { version: 2 } })
-      : exchange({ eni: ENI, side: 'dst', src: '203.0.113.50', sport: rport, dst: WEB, dport: lport, start: T0, extra: { version: 2 } });
+    const x =
+      opener === 'web'
+        ? exchange({ eni: ENI, src: WEB, sport: lport, dst: '203.0.113.50', dport: rport, start: T0, extra: { version: 2 } })
+        : exchange({ eni: ENI, side: 'dst', src: '203.0.113.50', sport: rport, dst: WEB, dport: lport, start: T0, extra: { version: 2 } });
     const r = await webEgress(x, V2);
     expect(r.keys).toEqual(expected);
     expect(r.decided).toEqual(expected.map(() => 'well-known-port'));
@@ -166,23 +167,40 @@ describe('flow-direction: portless protocols are egress where the workload sent 
     ['ICMP echo (v2, no flow-direction field)', 1, '10.0.5.5', '10.0.5.5/32 icmp', V2],
     ['ICMPv6 echo', 58, '2001:db8:5::5', '2001:db8:5::5/128 icmpv6', undefined],
     ['GRE (47)', 47, '198.51.100.47', '198.51.100.47/32 47', undefined],
-  ] as [string, number, string, string, string[] | undefined][])('%s: port absent in the output', async (_name, protocol, dst, key, fields) => {
-    const src = dst.includes(':') ? '2001:db8:1::10' : WEB;
-    const records = exchange({ eni: ENI, src, sport: 0, dst, dport: 0, protocol, start: T0 });
-    const { files } = await observeScenario({ workloads: { web: { cidrs: ['10.0.1.0/24', '2001:db8:1::/64'] } }, records, ...(fields ? { fields } : {}) });
-    const o = files.get('web')!;
-    expect(egressKeys(o)).toEqual([key]);
-    expect(o.egress[0]!.decidedBy).toBe('flow-direction');
-    expect('port' in o.egress[0]!).toBe(false);
-  });
+  ] as [string, number, string, string, string[] | undefined][])(
+    '%s: port absent in the output',
+    async (_name, protocol, dst, key, fields) => {
+      const src = dst.includes(':') ? '2001:db8:1::10' : WEB;
+      const records = exchange({ eni: ENI, src, sport: 0, dst, dport: 0, protocol, start: T0 });
+      const { files } = await observeScenario({
+        workloads: { web: { cidrs: ['10.0.1.0/24', '2001:db8:1::/64'] } },
+        records,
+        ...(fields ? { fields } : {}),
+      });
+      const o = files.get('web')!;
+      expect(egressKeys(o)).toEqual([key]);
+      expect(o.egress[0]!.decidedBy).toBe('flow-direction');
+      expect('port' in o.egress[0]!).toBe(false);
+    },
+  );
 
   it('an inbound ping whose reply is logged a second later is not egress (reverse-flow decides first)', async () => {
-    const records = exchange({ eni: ENI, side: 'dst', src: '10.0.5.6', sport: 0, dst: WEB, dport: 0, protocol: 1, start: T0, replyStart: T0 + 1 });
+    const records = exchange({
+      eni: ENI,
+      side: 'dst',
+      src: '10.0.5.6',
+      sport: 0,
+      dst: WEB,
+      dport: 0,
+      protocol: 1,
+      start: T0,
+      replyStart: T0 + 1,
+    });
     expect((await webEgress(records)).keys).toEqual([]);
   });
 });
 
-describe('responses are never egress: the workload\'s own ephemeral port is never a destination port', () => {
+describe("responses are never egress: the workload's own ephemeral port is never a destination port", () => {
   // A client opens web:443 from 51514; web's answers (443 -> 51514) must not become egress to port 51514.
   it.each([
     ['v5, SYN / SYN-ACK', undefined, { flags: [2, 18] as [number, number] }],
@@ -210,46 +228,76 @@ describe('responses are never egress: the workload\'s own ephemeral port is neve
 
 describe('established or rejected: egress needs an accepted request and an accepted response', () => {
   it.each([
-    ['a SYN out with no answer (v5)', out({ sport: 40001, dst: '203.0.113.20', dport: 443, start: T0, flags: [2, 0], reply: false }), undefined],
-    ['a request out with no answer (v2)', out({ sport: 40001, dst: '203.0.113.20', dport: 443, start: T0, reply: false, extra: { version: 2 } }), V2],
-  ] as [string, Rec[], string[] | undefined][])('accepted without any response is neither egress nor rejected: %s', async (_name, records, fields) => {
-    const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
-    expect(egressKeys(files.get('web'))).toEqual([]);
-    expect(rejectedKeys(files.get('web'))).toEqual([]);
-  });
+    [
+      'a SYN out with no answer (v5)',
+      out({ sport: 40001, dst: '203.0.113.20', dport: 443, start: T0, flags: [2, 0], reply: false }),
+      undefined,
+    ],
+    [
+      'a request out with no answer (v2)',
+      out({ sport: 40001, dst: '203.0.113.20', dport: 443, start: T0, reply: false, extra: { version: 2 } }),
+      V2,
+    ],
+  ] as [string, Rec[], string[] | undefined][])(
+    'accepted without any response is neither egress nor rejected: %s',
+    async (_name, records, fields) => {
+      const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
+      expect(egressKeys(files.get('web'))).toEqual([]);
+      expect(rejectedKeys(files.get('web'))).toEqual([]);
+    },
+  );
 
-  it('a REJECT on the workload\'s own interface is rejected, with its count and last day', async () => {
+  it("a REJECT on the workload's own interface is rejected, with its count and last day", async () => {
     const records = [T0, T0 + 600, T0 + 86_400].flatMap((start, i) =>
-      out({ sport: 40002 + i, dst: '10.0.10.5', dport: 5432, start, flags: [2, 0], action: 'REJECT' }));
+      out({ sport: 40002 + i, dst: '10.0.10.5', dport: 5432, start, flags: [2, 0], action: 'REJECT' }),
+    );
     const { files } = await observeScenario({ workloads: web, records });
-    expect(files.get('web')!.rejected).toEqual([{ destination: '10.0.10.5/32', protocol: 'tcp', port: 5432, flows: 3, lastSeen: '2026-11-11' }]);
+    expect(files.get('web')!.rejected).toEqual([
+      { destination: '10.0.10.5/32', protocol: 'tcp', port: 5432, flows: 3, lastSeen: '2026-11-11' },
+    ]);
     expect(egressKeys(files.get('web'))).toEqual([]);
   });
 
   it.each([
     ['v5, both interfaces logged', true, undefined],
     ['v2, both interfaces logged', true, V2],
-    ['v5, only the peer\'s interface logged', false, undefined],
-  ] as [string, boolean, string[] | undefined][])('a REJECT logged on an in-VPC peer\'s interface is rejected (%s)', async (_name, ownLogged, fields) => {
-    const records = [
-      // left web (ACCEPT on its interface, no answer) ...
-      ...(ownLogged ? out({ sport: 40010, dst: '10.0.20.5', dport: 6379, start: T0, flags: [2, 0], reply: false }) : []),
-      // ... and the peer's security group dropped it
-      ...exchange({ eni: 'eni-0redis', side: 'dst', src: WEB, sport: 40010, dst: '10.0.20.5', dport: 6379, start: T0, flags: [2, 0], action: 'REJECT' }),
-    ];
-    const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
-    expect(rejectedKeys(files.get('web'))).toEqual(['10.0.20.5/32 tcp/6379']);
-    expect(files.get('web')!.rejected[0]!.flows).toBe(1);
-    expect(egressKeys(files.get('web'))).toEqual([]);
-  });
+    ["v5, only the peer's interface logged", false, undefined],
+  ] as [string, boolean, string[] | undefined][])(
+    "a REJECT logged on an in-VPC peer's interface is rejected (%s)",
+    async (_name, ownLogged, fields) => {
+      const records = [
+        // left web (ACCEPT on its interface, no answer) ...
+        ...(ownLogged ? out({ sport: 40010, dst: '10.0.20.5', dport: 6379, start: T0, flags: [2, 0], reply: false }) : []),
+        // ... and the peer's security group dropped it
+        ...exchange({
+          eni: 'eni-0redis',
+          side: 'dst',
+          src: WEB,
+          sport: 40010,
+          dst: '10.0.20.5',
+          dport: 6379,
+          start: T0,
+          flags: [2, 0],
+          action: 'REJECT',
+        }),
+      ];
+      const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
+      expect(rejectedKeys(files.get('web'))).toEqual(['10.0.20.5/32 tcp/6379']);
+      expect(files.get('web')!.rejected[0]!.flows).toBe(1);
+      expect(egressKeys(files.get('web'))).toEqual([]);
+    },
+  );
 
   it.each([
     ['v5 with a SYN', undefined, { flags: [2, 0] as [number, number] }],
     ['v2', V2, { extra: { version: 2 } }],
-  ] as [string, string[] | undefined, Partial<Exchange>][])('an inbound attempt stopped at the workload is not its rejected egress (%s)', async (_name, fields, opts) => {
-    const records = inbound({ src: '192.0.2.66', sport: 45555, dport: 22, start: T0, action: 'REJECT', ...opts });
-    const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
-    expect(rejectedKeys(files.get('web'))).toEqual([]);
-    expect(egressKeys(files.get('web'))).toEqual([]);
-  });
+  ] as [string, string[] | undefined, Partial<Exchange>][])(
+    'an inbound attempt stopped at the workload is not its rejected egress (%s)',
+    async (_name, fields, opts) => {
+      const records = inbound({ src: '192.0.2.66', sport: 45555, dport: 22, start: T0, action: 'REJECT', ...opts });
+      const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
+      expect(rejectedKeys(files.get('web'))).toEqual([]);
+      expect(egressKeys(files.get('web'))).toEqual([]);
+    },
+  );
 });

@@ -12,7 +12,10 @@ import { ATHENA_CONFIG, exchange, T0, thrown, writeLogFiles } from './helpers.js
 
 /** Records per interface after a second: a query with one parameter, its rows decoded with named fields. */
 const perInterface: FlowLogQuery<{ iface: string; records: number }> = {
-  render: (relation) => ({ sql: `SELECT interface_id, count(*) AS n FROM ${relation} WHERE start >= ? GROUP BY interface_id ORDER BY interface_id`, params: [T0 - 60] }),
+  render: (relation) => ({
+    sql: `SELECT interface_id, count(*) AS n FROM ${relation} WHERE start >= ? GROUP BY interface_id ORDER BY interface_id`,
+    params: [T0 - 60],
+  }),
   countFrom: T0 - 86_400,
   decode: (r) => ({ iface: String(r.interface_id), records: Number(r.n) }),
 };
@@ -20,8 +23,14 @@ const perInterface: FlowLogQuery<{ iface: string; records: number }> = {
 async function logsAt(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'leastpath-engine-'));
   await writeLogFiles(join(root, 'logs'), [
-    { name: 'a.log', records: exchange({ eni: 'eni-0aaa', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }) },
-    { name: 'b.log', records: exchange({ eni: 'eni-0bbb', src: '10.0.2.10', sport: 40002, dst: '203.0.113.11', dport: 443, start: T0, flags: [2, 18] }) },
+    {
+      name: 'a.log',
+      records: exchange({ eni: 'eni-0aaa', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }),
+    },
+    {
+      name: 'b.log',
+      records: exchange({ eni: 'eni-0bbb', src: '10.0.2.10', sport: 40002, dst: '203.0.113.11', dport: 443, start: T0, flags: [2, 18] }),
+    },
   ]);
   return root;
 }
@@ -80,7 +89,9 @@ describe('withFlowLogs: DuckDB', () => {
 
   it('a pattern that matches nothing fails before any query, naming the pattern', async () => {
     const root = await logsAt();
-    const err = await thrown(() => withFlowLogs(duckdbSource(root, ['logs/*', 'none/*.log']), { label: 'test' }, (logs) => logs.read(perInterface)));
+    const err = await thrown(() =>
+      withFlowLogs(duckdbSource(root, ['logs/*', 'none/*.log']), { label: 'test' }, (logs) => logs.read(perInterface)),
+    );
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toContain('no flow-log files match "none/*.log"');
   });

@@ -25,14 +25,23 @@ async function expectTruth(org: string, env: ExampleEnv, seed?: string): Promise
   const window = windowEnding('2026-11-21', config.window.days);
   const obs = await readObservationsDuckDb({ root: org, environmentFile: join(org, policies.environment.source.file), config, window });
   const files = assembleObserved({
-    environment: env, workloads: [...policies.workloads.keys()], window, retainDays: config.window.retainDays,
-    rows: obs.rows, engine: 'duckdb', previous: new Map(), serviceOf: awsServiceLookup(config.region),
+    environment: env,
+    workloads: [...policies.workloads.keys()],
+    window,
+    retainDays: config.window.retainDays,
+    rows: obs.rows,
+    engine: 'duckdb',
+    previous: new Map(),
+    serviceOf: awsServiceLookup(config.region),
   });
   const truth = exampleTruth(env, seed);
   for (const workload of policies.workloads.keys()) {
     const o = files.get(workload)!;
     const strip = <T extends { workload: string }>({ workload: _w, ...rest }: T) => rest;
-    expect(o.egress.map(({ decidedBy: _d, ...e }) => e), `${workload} egress`).toEqual(truth.egress.filter((e) => e.workload === workload).map(strip));
+    expect(
+      o.egress.map(({ decidedBy: _d, ...e }) => e),
+      `${workload} egress`,
+    ).toEqual(truth.egress.filter((e) => e.workload === workload).map(strip));
     expect(o.rejected, `${workload} rejected`).toEqual(truth.rejected.filter((e) => e.workload === workload).map(strip));
     expect(o.source).toEqual({ engine: 'duckdb', records: truth.records, skippedWindows: truth.skippedWindows });
     expect(o.window).toEqual(truth.window);

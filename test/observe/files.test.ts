@@ -16,7 +16,21 @@ import { resolveFiles, sqlString } from '../../observe/duckdb-view.js';
 import { countFileLines, LineCounter } from '../../observe/sources.js';
 import { runReport } from '../../cli/commands/report.js';
 import {
-  errorLine, exchange, line, logText, observeOrg, observeScenario, T0, thrown, TODAY, V2, V5, writeLogFiles, writeOrg, type LogFile, type Rec,
+  errorLine,
+  exchange,
+  line,
+  logText,
+  observeOrg,
+  observeScenario,
+  T0,
+  thrown,
+  TODAY,
+  V2,
+  V5,
+  writeLogFiles,
+  writeOrg,
+  type LogFile,
+  type Rec,
 } from './helpers.js';
 
 const WEB = '10.0.1.10';
@@ -31,9 +45,35 @@ const traffic = (extra: Rec = {}): Rec[] => [
 
 /** v3-v5 fields in an order of their own, hyphenated, with fields observe does not read. */
 const SHUFFLED = [
-  'log-status', 'flow-direction', 'dstport', 'az-id', 'tcp-flags', 'srcaddr', 'vpc-id', 'action', 'end', 'pkt-dstaddr', 'protocol',
-  'instance-id', 'bytes', 'region', 'srcport', 'traffic-path', 'subnet-id', 'type', 'interface-id', 'pkt-src-aws-service',
-  'start', 'sublocation-type', 'dstaddr', 'pkt-srcaddr', 'packets', 'pkt-dst-aws-service', 'account-id', 'version', 'reject-reason',
+  'log-status',
+  'flow-direction',
+  'dstport',
+  'az-id',
+  'tcp-flags',
+  'srcaddr',
+  'vpc-id',
+  'action',
+  'end',
+  'pkt-dstaddr',
+  'protocol',
+  'instance-id',
+  'bytes',
+  'region',
+  'srcport',
+  'traffic-path',
+  'subnet-id',
+  'type',
+  'interface-id',
+  'pkt-src-aws-service',
+  'start',
+  'sublocation-type',
+  'dstaddr',
+  'pkt-srcaddr',
+  'packets',
+  'pkt-dst-aws-service',
+  'account-id',
+  'version',
+  'reject-reason',
 ];
 const V3_V5_VALUES: Rec = { 'vpc-id': 'vpc-1', 'az-id': 'euw1-az1', region: 'eu-west-1', type: 'IPv4', 'traffic-path': 1 };
 
@@ -55,11 +95,10 @@ describe('layouts: the header, not an assumed order, decides', () => {
       // v2 has no tcp-flags: the decision differs (and so the open connections it carries forward), nothing else does
       const { openConnections: _open, ...rest } = o;
       results.set(name, { ...rest, egress: o.egress.map(({ decidedBy: _d, ...e }) => e) });
-      expect(o.egress.map((e) => `${e.destination} ${e.protocol}${e.port ? `/${e.port}` : ''} ${e.flows} ${e.bytes}`), name).toEqual([
-        '10.0.0.53/32 udp/53 1 1000',
-        '10.0.5.5/32 icmp 1 1000',
-        '203.0.113.10/32 tcp/443 1 1000',
-      ]);
+      expect(
+        o.egress.map((e) => `${e.destination} ${e.protocol}${e.port ? `/${e.port}` : ''} ${e.flows} ${e.bytes}`),
+        name,
+      ).toEqual(['10.0.0.53/32 udp/53 1 1000', '10.0.5.5/32 icmp 1 1000', '203.0.113.10/32 tcp/443 1 1000']);
     }
     const first = results.get('v5 header');
     for (const [name, r] of results) expect(r, name).toEqual(first);
@@ -69,9 +108,21 @@ describe('layouts: the header, not an assumed order, decides', () => {
     const { files } = await observeScenario({
       workloads: web,
       files: [
-        { name: 'a.log.gz', fields: V2, header: false, records: exchange({ eni: 'eni-0web', src: WEB, sport: 40001, dst: '203.0.113.1', dport: 443, start: T0, extra: { version: 2 } }) },
-        { name: 'b.log', fields: SHUFFLED, records: exchange({ eni: 'eni-0web', src: WEB, sport: 40002, dst: '203.0.113.2', dport: 443, start: T0, flags: [2, 18] }) },
-        { name: 'c.parquet', records: exchange({ eni: 'eni-0web', src: WEB, sport: 40003, dst: '203.0.113.3', dport: 443, start: T0, flags: [2, 18] }) },
+        {
+          name: 'a.log.gz',
+          fields: V2,
+          header: false,
+          records: exchange({ eni: 'eni-0web', src: WEB, sport: 40001, dst: '203.0.113.1', dport: 443, start: T0, extra: { version: 2 } }),
+        },
+        {
+          name: 'b.log',
+          fields: SHUFFLED,
+          records: exchange({ eni: 'eni-0web', src: WEB, sport: 40002, dst: '203.0.113.2', dport: 443, start: T0, flags: [2, 18] }),
+        },
+        {
+          name: 'c.parquet',
+          records: exchange({ eni: 'eni-0web', src: WEB, sport: 40003, dst: '203.0.113.3', dport: 443, start: T0, flags: [2, 18] }),
+        },
       ],
     });
     expect(files.get('web')!.egress.map((e) => e.destination)).toEqual(['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32']);
@@ -111,19 +162,24 @@ describe('malformed lines: a few are skipped and reported with file and line', (
     const ln = (r: Rec) => line(fields, r);
     const sample = recs[0]!;
     const lines: (Rec | string)[] = [
-      recs[0]!, recs[1]!,
+      recs[0]!,
+      recs[1]!,
       ln(sample).split(' ').slice(0, -3).join(' '), // too few fields
       recs[2]!,
       `${ln(sample)} -`, // an extra '-' field
       recs[3]!,
       `${ln(sample)} extra`, // an extra word
       ln({ ...sample, dstport: 'https' }), // a non-numeric port
-      recs[4]!, recs[5]!,
+      recs[4]!,
+      recs[5]!,
     ];
     const { files, malformed } = await observeScenario({ workloads: web, fields, header, records: lines });
     const at = (i: number) => firstLine + i;
     expect(malformed.map((m) => [m.file, m.line])).toEqual([
-      ['logs/a.log.gz', at(2)], ['logs/a.log.gz', at(4)], ['logs/a.log.gz', at(6)], ['logs/a.log.gz', at(7)],
+      ['logs/a.log.gz', at(2)],
+      ['logs/a.log.gz', at(4)],
+      ['logs/a.log.gz', at(6)],
+      ['logs/a.log.gz', at(7)],
     ]);
     for (const m of malformed) expect(m.message).not.toBe('');
     const o = files.get('web')!;
@@ -132,13 +188,18 @@ describe('malformed lines: a few are skipped and reported with file and line', (
     expect(o.source.records).toBe(6);
   });
 
-  it.each(['a.log', 'a.log.gz'])('a line over DuckDB\'s max line size (%s) is one malformed line with file and line, not an internal error', async (name) => {
-    const root = await writeOrg({ logs: [{ name, records: [...good.slice(0, 2), 'x'.repeat(3_000_000), ...good.slice(2)] }] });
-    const r = await observeOrg(root);
-    expect(r.malformed).toEqual([{ file: `logs/${name}`, line: 4, message: 'Maximum line size of 2000000 bytes exceeded. Actual Size:3000000 bytes.' }]);
-    expect(r.written).toEqual(['observed/dev/web.yaml']);
-    expect(r.records).toBe(good.length);
-  });
+  it.each(['a.log', 'a.log.gz'])(
+    "a line over DuckDB's max line size (%s) is one malformed line with file and line, not an internal error",
+    async (name) => {
+      const root = await writeOrg({ logs: [{ name, records: [...good.slice(0, 2), 'x'.repeat(3_000_000), ...good.slice(2)] }] });
+      const r = await observeOrg(root);
+      expect(r.malformed).toEqual([
+        { file: `logs/${name}`, line: 4, message: 'Maximum line size of 2000000 bytes exceeded. Actual Size:3000000 bytes.' },
+      ]);
+      expect(r.written).toEqual(['observed/dev/web.yaml']);
+      expect(r.records).toBe(good.length);
+    },
+  );
 
   it('runObserve reports them in its result and still writes', async () => {
     const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: [...good.slice(0, 2), 'garbage line', ...good.slice(2)] }] });
@@ -151,7 +212,17 @@ describe('malformed lines: a few are skipped and reported with file and line', (
 describe('broken files: observe fails naming the file, and observed/ stays as it was', () => {
   /** Enough records that half of the gzip is a real cut inside the data. */
   const many = Array.from({ length: 300 }, (_, i) =>
-    exchange({ eni: 'eni-0web', src: WEB, sport: 33000 + i * 7, dst: `203.0.113.${i % 200}`, dport: 443, start: T0 + i * 61, flags: [2, 18], bytes: [100 + i * 13, 5000 + i * 17] })).flat();
+    exchange({
+      eni: 'eni-0web',
+      src: WEB,
+      sport: 33000 + i * 7,
+      dst: `203.0.113.${i % 200}`,
+      dport: 443,
+      start: T0 + i * 61,
+      flags: [2, 18],
+      bytes: [100 + i * 13, 5000 + i * 17],
+    }),
+  ).flat();
 
   async function orgWithObserved(): Promise<{ root: string; path: string; bytes: Buffer; mtime: number }> {
     const root = await writeOrg({ logs: [{ name: 'a.log.gz', records: traffic() }] });
@@ -221,8 +292,18 @@ describe('broken files: observe fails naming the file, and observed/ stays as it
   });
 
   it.each([
-    ['a carriage return alone inside line 3 (plain text)', 'c.log', (lines: string[]) => lines.map((l, i) => (i === 2 ? l.replace(' ', '\r ') : l)).join('\n'), 3],
-    ['an LF line 4 in a CRLF file (gzip)', 'c.log.gz', (lines: string[]) => `${lines.slice(0, 3).join('\r\n')}\r\n${lines.slice(3).join('\n')}`, 4],
+    [
+      'a carriage return alone inside line 3 (plain text)',
+      'c.log',
+      (lines: string[]) => lines.map((l, i) => (i === 2 ? l.replace(' ', '\r ') : l)).join('\n'),
+      3,
+    ],
+    [
+      'an LF line 4 in a CRLF file (gzip)',
+      'c.log.gz',
+      (lines: string[]) => `${lines.slice(0, 3).join('\r\n')}\r\n${lines.slice(3).join('\n')}`,
+      4,
+    ],
   ])('a file DuckDB cannot parse for its line endings: %s, named with the line', async (_name, file, make, line) => {
     const o = await orgWithObserved();
     const text = make(logText(V5, many).trimEnd().split('\n')) + '\n';
@@ -290,7 +371,11 @@ describe('fields observe and report need: a file without them fails naming the f
     }, `logs/b.parquet:1:1: <root>: the file lacks the columns interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action, log_status: ${NEEDS_PARQUET}`);
     // beside a complete Parquet file: each file is checked on its own, not the columns of all of them together
     await expectRefused(
-      (logs) => writeLogFiles(logs, [{ name: 'b.parquet', records: traffic() }, { name: 'c.parquet', fields: without('log-status'), records: traffic() }]),
+      (logs) =>
+        writeLogFiles(logs, [
+          { name: 'b.parquet', records: traffic() },
+          { name: 'c.parquet', fields: without('log-status'), records: traffic() },
+        ]),
       `logs/c.parquet:1:1: <root>: the file lacks the column log_status: ${NEEDS_PARQUET}`,
     );
   });
@@ -310,7 +395,10 @@ describe('fields observe and report need: a file without them fails naming the f
 
 describe('flowLogs.files: a pattern that matches nothing is pointed at in environment.yaml', () => {
   it('for observe and for report: its line and column, and its index', async () => {
-    const root = await writeOrg({ patterns: ['../../logs/*.log.gz', '../../logs/missing-*.log'], logs: [{ name: 'a.log.gz', records: traffic() }] });
+    const root = await writeOrg({
+      patterns: ['../../logs/*.log.gz', '../../logs/missing-*.log'],
+      logs: [{ name: 'a.log.gz', records: traffic() }],
+    });
     const env = (await readFile(join(root, 'policies/dev/environment.yaml'), 'utf8')).split('\n');
     const line = env.findIndex((l) => l.includes('missing-')) + 1;
     const col = env[line - 1]!.indexOf('"../../logs/missing-*.log"') + 1;
@@ -323,7 +411,12 @@ describe('flowLogs.files: a pattern that matches nothing is pointed at in enviro
 describe('a file name DuckDB would read as a pattern is refused, not read as other files', () => {
   it('a name holding *, ? or [ ]: named, nothing written (DuckDB would have read p*.log.gz as every p... file again)', async () => {
     for (const name of ['p*.log.gz', 'p?.log.gz', 'p[1].log.gz']) {
-      const root = await writeOrg({ logs: [{ name: 'p1.log.gz', records: traffic() }, { name, records: traffic() }] });
+      const root = await writeOrg({
+        logs: [
+          { name: 'p1.log.gz', records: traffic() },
+          { name, records: traffic() },
+        ],
+      });
       const err = await thrown(() => observeOrg(root));
       expect(err, name).toBeInstanceOf(InputError);
       expect(errorLine(err)).toContain(`holds one of * ? [ ], which DuckDB would read as a pattern (other files, or none): rename it`);
@@ -341,9 +434,10 @@ describe("a failure of DuckDB's own (no file to blame): one retry without the pa
       { name: 'b.log.gz', records: traffic() },
     ]);
     const duck = await openDuckDb();
-  const { connection } = duck;
+    const { connection } = duck;
     const files = await resolveFiles(connection, ['*.log', '*.log.gz'], dir, dir);
-    const viewSql = async () => String((await connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]);
+    const viewSql = async () =>
+      String((await connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]);
     const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
     return { connection, files, viewSql, count, close: duck.close };
   }
@@ -360,7 +454,9 @@ describe("a failure of DuckDB's own (no file to blame): one retry without the pa
       expect(r).toEqual({ value: 2 * traffic().length, fallback: 'INTERNAL Error: a parallel CSV scanner failure, simulated' });
       // Each read_csv of the view (as DuckDB stores it): its files and whether it may scan them in parallel.
       const reads = (sql: string) =>
-        [...sql.matchAll(/read_csv\(main\.list_value\(([^)]*)\)[^]*?\("parallel" = CAST\('(t|f)' AS BOOLEAN\)\)/g)].map((m) => `${m[1]!.replace(/'[^']*\//g, "'")} ${m[2]}`);
+        [...sql.matchAll(/read_csv\(main\.list_value\(([^)]*)\)[^]*?\("parallel" = CAST\('(t|f)' AS BOOLEAN\)\)/g)].map(
+          (m) => `${m[1]!.replace(/'[^']*\//g, "'")} ${m[2]}`,
+        );
       expect(reads(views[0]!)).toEqual(["'a.log' t", "'b.log.gz' f"]);
       expect(reads(views[1]!)).toEqual(["'a.log' f", "'b.log.gz' f"]);
     } finally {
@@ -371,10 +467,16 @@ describe("a failure of DuckDB's own (no file to blame): one retry without the pa
   it('a failure the sequential read shares is reported as it first was; a file that fails on its own is named', async () => {
     const s = await setup();
     try {
-      await expect(readFlowLogs(s.connection, s.files, 0, async () => { throw new Error('first'); })).rejects.toThrow('first');
+      await expect(
+        readFlowLogs(s.connection, s.files, 0, async () => {
+          throw new Error('first');
+        }),
+      ).rejects.toThrow('first');
       await writeFile(s.files[0]!.path.replace('a.log', 'c.log.gz'), 'not gzip at all');
       const more = await resolveFiles(s.connection, ['*.log', '*.log.gz'], dirname(s.files[0]!.path), dirname(s.files[0]!.path));
-      const err = await readFlowLogs(s.connection, more, 0, async () => { throw new Error('some scan error'); }).catch((e: unknown) => e);
+      const err = await readFlowLogs(s.connection, more, 0, async () => {
+        throw new Error('some scan error');
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InputError);
       expect((err as InputError).where?.file).toBe('c.log.gz');
     } finally {
@@ -388,7 +490,7 @@ describe('row counts: every record Node counts in a file is one DuckDB kept or r
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-rows-'));
     await writeLogFiles(dir, files);
     const duck = await openDuckDb();
-  const { connection } = duck;
+    const { connection } = duck;
     const found = files.length > 0 ? await resolveFiles(connection, ['*'], dir, dir) : [];
     const count = async () => Number((await connection.runAndReadAll('SELECT count(*) FROM flow_logs')).getRows()[0]![0]);
     return { dir, connection, files: found, count, close: duck.close };
@@ -427,7 +529,10 @@ describe('row counts: every record Node counts in a file is one DuckDB kept or r
   });
 
   it('a gzip file that grew after it was counted fails by name, with both counts', async () => {
-    const s = await setup([{ name: 'a.log.gz', records: traffic() }, { name: 'b.log.gz', records: traffic() }]);
+    const s = await setup([
+      { name: 'a.log.gz', records: traffic() },
+      { name: 'b.log.gz', records: traffic() },
+    ]);
     try {
       const counted = await countFileLines(s.files);
       await writeLogFiles(s.dir, [{ name: 'b.log.gz', records: [...traffic(), ...traffic()] }]);
@@ -452,7 +557,9 @@ describe('row counts: every record Node counts in a file is one DuckDB kept or r
         s.files,
         0,
         async () => {
-          views.push(String((await s.connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]));
+          views.push(
+            String((await s.connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows()[0]![0]),
+          );
           if (views.length > 1) return s.count();
           // The first scan sees half the file (as a scanner that lost records would), the second all of it.
           await writeFile(path, logText(V5, traffic()));
@@ -462,7 +569,10 @@ describe('row counts: every record Node counts in a file is one DuckDB kept or r
         },
         Promise.resolve(counted),
       );
-      expect(r).toEqual({ value: 2 * traffic().length, fallback: `it kept ${traffic().length} records of a.log, which hold ${2 * traffic().length}` });
+      expect(r).toEqual({
+        value: 2 * traffic().length,
+        fallback: `it kept ${traffic().length} records of a.log, which hold ${2 * traffic().length}`,
+      });
       expect(views.map((v) => /"parallel" = CAST\('(t|f)'/.exec(v)?.[1])).toEqual(['t', 'f']);
     } finally {
       s.close();

@@ -9,10 +9,28 @@ import { at, egressKeys, observeScenario, type Rec } from './helpers.js';
 const WEB = '10.0.1.10';
 const ENI = 'eni-0web';
 const out = (start: number, flags: number, bytes: number): Rec => ({
-  'interface-id': ENI, srcaddr: WEB, dstaddr: '203.0.113.10', srcport: 41000, dstport: 52000, protocol: 6, start, 'tcp-flags': flags, bytes, 'flow-direction': 'egress',
+  'interface-id': ENI,
+  srcaddr: WEB,
+  dstaddr: '203.0.113.10',
+  srcport: 41000,
+  dstport: 52000,
+  protocol: 6,
+  start,
+  'tcp-flags': flags,
+  bytes,
+  'flow-direction': 'egress',
 });
 const back = (start: number, flags: number, bytes: number): Rec => ({
-  'interface-id': ENI, srcaddr: '203.0.113.10', dstaddr: WEB, srcport: 52000, dstport: 41000, protocol: 6, start, 'tcp-flags': flags, bytes, 'flow-direction': 'ingress',
+  'interface-id': ENI,
+  srcaddr: '203.0.113.10',
+  dstaddr: WEB,
+  srcport: 52000,
+  dstport: 41000,
+  protocol: 6,
+  start,
+  'tcp-flags': flags,
+  bytes,
+  'flow-direction': 'ingress',
 });
 
 describe('observe: the fold per day', () => {

@@ -15,11 +15,43 @@ import { readObservationsDuckDb, windowEnding, type Observation } from '../../ob
 
 /** Fields of a v5-style custom format used by most semantic tests. */
 export const V5 = [
-  'version', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end',
-  'action', 'log-status', 'instance-id', 'subnet-id', 'tcp-flags', 'pkt-srcaddr', 'pkt-dstaddr', 'pkt-dst-aws-service',
+  'version',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
+  'instance-id',
+  'subnet-id',
+  'tcp-flags',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'pkt-dst-aws-service',
   'flow-direction',
 ];
-export const V2 = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'];
+export const V2 = [
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
+];
 
 /** 2026-11-10T12:00:00Z: inside the default test window (2026-11-08 .. 2026-11-21). */
 export const T0 = Date.parse('2026-11-10T12:00:00Z') / 1000;
@@ -39,7 +71,15 @@ export type Rec = Record<string, string | number>;
 /** A record, or a raw line written verbatim (malformed-line tests). */
 export type Line = Rec | string;
 
-const DEFAULTS: Rec = { version: 5, 'account-id': '111111111111', packets: 10, bytes: 1000, action: 'ACCEPT', 'log-status': 'OK', 'tcp-flags': 0 };
+const DEFAULTS: Rec = {
+  version: 5,
+  'account-id': '111111111111',
+  packets: 10,
+  bytes: 1000,
+  action: 'ACCEPT',
+  'log-status': 'OK',
+  'tcp-flags': 0,
+};
 
 /** The value of `field` in a record (defaults filled in; `end` = start + 60); undefined when absent (`-`). */
 function value(r: Rec, field: string): string | undefined {
@@ -99,11 +139,32 @@ export function exchange(x: Exchange): Rec[] {
   const [bReq, bRep] = x.bytes ?? [1000, 1000];
   const base: Rec = { 'interface-id': x.eni, protocol: x.protocol ?? 6, ...x.extra };
   const out: Rec[] = [
-    { ...base, srcaddr: x.src, dstaddr: x.dst, srcport: x.sport, dstport: x.dport, start: x.start, 'tcp-flags': fReq, bytes: bReq, action: x.action ?? 'ACCEPT', 'flow-direction': onSrc ? 'egress' : 'ingress' },
+    {
+      ...base,
+      srcaddr: x.src,
+      dstaddr: x.dst,
+      srcport: x.sport,
+      dstport: x.dport,
+      start: x.start,
+      'tcp-flags': fReq,
+      bytes: bReq,
+      action: x.action ?? 'ACCEPT',
+      'flow-direction': onSrc ? 'egress' : 'ingress',
+    },
   ];
   if (x.reply !== false && x.action !== 'REJECT') {
     const { 'pkt-dst-aws-service': _svc, ...replyBase } = base;
-    out.push({ ...replyBase, srcaddr: x.dst, dstaddr: x.src, srcport: x.dport, dstport: x.sport, start: x.replyStart ?? x.start, 'tcp-flags': fRep, bytes: bRep, 'flow-direction': onSrc ? 'ingress' : 'egress' });
+    out.push({
+      ...replyBase,
+      srcaddr: x.dst,
+      dstaddr: x.src,
+      srcport: x.dport,
+      dstport: x.sport,
+      start: x.replyStart ?? x.start,
+      'tcp-flags': fRep,
+      bytes: bRep,
+      'flow-direction': onSrc ? 'ingress' : 'egress',
+    });
   }
   return out;
 }
@@ -131,7 +192,12 @@ export async function writeLogFiles(dir: string, files: readonly LogFile[]): Pro
     const fields = f.fields ?? V5;
     const path = join(dir, f.name);
     await mkdir(dirname(path), { recursive: true });
-    if (f.name.endsWith('.parquet')) await writeParquet(path, fields, f.records.filter((r): r is Rec => typeof r !== 'string'));
+    if (f.name.endsWith('.parquet'))
+      await writeParquet(
+        path,
+        fields,
+        f.records.filter((r): r is Rec => typeof r !== 'string'),
+      );
     else if (f.name.endsWith('.gz')) await writeFile(path, gzipSync(logText(fields, f.records, f.header ?? true)));
     else await writeFile(path, logText(fields, f.records, f.header ?? true));
   }
@@ -196,17 +262,37 @@ export async function observeScenario(s: Scenario): Promise<ScenarioResult> {
     workloads[name] = { cidrs: [], interfaces: [], instances: [], subnets: [], ...sel };
   }
   const config: EnvironmentConfig = {
-    environment: 'dev', account: '111111111111', region: 'eu-west-1', vpc: 'vpc-1', vpcCidrs: ['10.0.0.0/16'],
-    mode: 'audit', promoteFrom: null, soakDays: 0,
+    environment: 'dev',
+    account: '111111111111',
+    region: 'eu-west-1',
+    vpc: 'vpc-1',
+    vpcCidrs: ['10.0.0.0/16'],
+    mode: 'audit',
+    promoteFrom: null,
+    soakDays: 0,
     flowLogs: { engine: 'duckdb', files: s.patterns ?? ['../logs/*'] },
-    window: { days: s.days ?? 14, retainDays: s.retainDays ?? 30 }, workloads,
-    endpoints: { routeTables: [], subnets: [] }, quarantine: [], quotas: { rulesPerGroup: 60, naclRulesPerDirection: 20 },
+    window: { days: s.days ?? 14, retainDays: s.retainDays ?? 30 },
+    workloads,
+    endpoints: { routeTables: [], subnets: [] },
+    quarantine: [],
+    quotas: { rulesPerGroup: 60, naclRulesPerDirection: 20 },
   };
   const window = windowEnding(s.to ?? '2026-11-21', config.window.days);
-  const obs: Observation = await readObservationsDuckDb({ root, environmentFile: join(root, 'policies', 'environment.yaml'), config, window });
+  const obs: Observation = await readObservationsDuckDb({
+    root,
+    environmentFile: join(root, 'policies', 'environment.yaml'),
+    config,
+    window,
+  });
   const observed = assembleObserved({
-    environment: 'dev', workloads: Object.keys(workloads), window, retainDays: config.window.retainDays, rows: obs.rows, engine: 'duckdb',
-    previous: s.previous ?? new Map(), serviceOf: awsServiceLookup(config.region),
+    environment: 'dev',
+    workloads: Object.keys(workloads),
+    window,
+    retainDays: config.window.retainDays,
+    rows: obs.rows,
+    engine: 'duckdb',
+    previous: s.previous ?? new Map(),
+    serviceOf: awsServiceLookup(config.region),
   });
   return { files: observed, malformed: obs.malformed, rows: obs.rows, window };
 }
@@ -257,7 +343,12 @@ export interface Org {
   extraFiles?: Record<string, string>;
 }
 
-export const ATHENA_CONFIG = { database: 'flowlogs', table: 'vpc_flow_logs', workgroup: 'leastpath-readonly', outputLocation: 's3://bucket/athena/' };
+export const ATHENA_CONFIG = {
+  database: 'flowlogs',
+  table: 'vpc_flow_logs',
+  workgroup: 'leastpath-readonly',
+  outputLocation: 's3://bucket/athena/',
+};
 
 /** Writes the repository to a temp folder and returns its root. */
 export async function writeOrg(org: Org): Promise<string> {

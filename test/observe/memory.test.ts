@@ -12,7 +12,15 @@ import { exchange, observeOrg, T0, thrown, writeLogFiles, writeOrg, type Rec } f
 
 const traffic = (): Rec[] =>
   Array.from({ length: 40 }, (_, i) =>
-    exchange({ eni: 'eni-0web', src: '10.0.1.10', sport: 40000 + i, dst: `203.0.113.${i + 1}`, dport: 443, start: T0 + i * 60, flags: [2, 18] }),
+    exchange({
+      eni: 'eni-0web',
+      src: '10.0.1.10',
+      sport: 40000 + i,
+      dst: `203.0.113.${i + 1}`,
+      dport: 443,
+      start: T0 + i * 60,
+      flags: [2, 18],
+    }),
   ).flat();
 
 async function observedFiles(root: string): Promise<Record<string, string>> {
@@ -25,7 +33,8 @@ async function observedFiles(root: string): Promise<Record<string, string>> {
 describe('flowLogs.memoryLimit', () => {
   it("is DuckDB's limit; DuckDB spills into a private temp directory, removed on close", async () => {
     const duck = await openDuckDb({ memoryLimit: '64MB' });
-    const setting = async (name: string) => String((await duck.connection.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]![0]);
+    const setting = async (name: string) =>
+      String((await duck.connection.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]![0]);
     expect(await setting('memory_limit')).toBe('61.0 MiB');
     const spill = await setting('temp_directory');
     expect(spill.startsWith(join(tmpdir(), 'leastpath-duckdb-'))).toBe(true);
@@ -63,7 +72,10 @@ describe('flowLogs.memoryLimit', () => {
   });
 
   it('validate refuses a value that is not a size, at its line', async () => {
-    await expectFinding({ 'policies/dev/environment.yaml': devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  memoryLimit: lots\n') }, 'policies/dev/environment.yaml:9:16: flowLogs.memoryLimit: expected');
+    await expectFinding(
+      { 'policies/dev/environment.yaml': devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  memoryLimit: lots\n') },
+      'policies/dev/environment.yaml:9:16: flowLogs.memoryLimit: expected',
+    );
   });
 
   it('a spill disk that is full is blamed on the disk and TMPDIR, not on memoryLimit', async () => {
@@ -74,11 +86,21 @@ describe('flowLogs.memoryLimit', () => {
       // DuckDB caps what it spills at the free space of the spill folder's disk: a cap of 1MB is that disk nearly full.
       await duck.connection.run("SET max_temp_directory_size = '1MB'");
       const files = await resolveFiles(duck.connection, ['logs/*'], dir, dir);
-      const err = await thrown(() => readFlowLogs(duck.connection, files, 0, () => duck.connection.runAndReadAll("SELECT count(*) FROM (SELECT DISTINCT 'key-' || i AS k FROM range(4000000) t(i))")));
+      const err = await thrown(() =>
+        readFlowLogs(duck.connection, files, 0, () =>
+          duck.connection.runAndReadAll("SELECT count(*) FROM (SELECT DISTINCT 'key-' || i AS k FROM range(4000000) t(i))"),
+        ),
+      );
       expect(err).toBeInstanceOf(UsageError);
       const message = (err as Error).message;
-      expect(message).toMatch(new RegExp(`^DuckDB's spill folder ${join(tmpdir(), 'leastpath-duckdb-')}\\d+-\\w+ \\(under TMPDIR\\) has no room for what exceeds its memory limit of 61\\.0 MiB`));
-      expect(message).toContain('the disk is full there; free space, point TMPDIR at a folder on a disk with room, or raise flowLogs.memoryLimit');
+      expect(message).toMatch(
+        new RegExp(
+          `^DuckDB's spill folder ${join(tmpdir(), 'leastpath-duckdb-')}\\d+-\\w+ \\(under TMPDIR\\) has no room for what exceeds its memory limit of 61\\.0 MiB`,
+        ),
+      );
+      expect(message).toContain(
+        'the disk is full there; free space, point TMPDIR at a folder on a disk with room, or raise flowLogs.memoryLimit',
+      );
     } finally {
       duck.close();
     }

@@ -26,7 +26,9 @@ async function stringParquet(recs: readonly Rec[]): Promise<Buffer> {
   const rows = recs.map((r) => `(${line(V5, r).split(' ').map(sqlString).join(', ')})`).join(', ');
   const duck = await openDuckDb();
   try {
-    await duck.connection.run(`COPY (SELECT * FROM (VALUES ${rows}) AS t (${V5.map((f) => `"${columnName(f)}"`).join(', ')})) TO ${sqlString(path)} (FORMAT parquet)`);
+    await duck.connection.run(
+      `COPY (SELECT * FROM (VALUES ${rows}) AS t (${V5.map((f) => `"${columnName(f)}"`).join(', ')})) TO ${sqlString(path)} (FORMAT parquet)`,
+    );
   } finally {
     duck.close();
   }
@@ -43,8 +45,11 @@ describe('Parquet columns keep their types', () => {
       await createFlowLogsView(duck.connection, files);
       const [row] = (await duck.connection.runAndReadAll("SELECT sql FROM duckdb_views() WHERE view_name = 'flow_logs'")).getRows();
       const sql = String(row?.[0]);
-      for (const col of ['start', 'srcport', 'dstport', 'protocol', 'bytes', 'tcp_flags']) expect(sql, col).not.toMatch(new RegExp(`CAST\\("${col}" AS VARCHAR\\)`, 'i'));
-      const [rec] = (await duck.connection.runAndReadAll('SELECT start, srcport, protocol FROM flow_logs ORDER BY start, srcport LIMIT 1')).getRows();
+      for (const col of ['start', 'srcport', 'dstport', 'protocol', 'bytes', 'tcp_flags'])
+        expect(sql, col).not.toMatch(new RegExp(`CAST\\("${col}" AS VARCHAR\\)`, 'i'));
+      const [rec] = (
+        await duck.connection.runAndReadAll('SELECT start, srcport, protocol FROM flow_logs ORDER BY start, srcport LIMIT 1')
+      ).getRows();
       expect(rec?.map(Number)).toEqual([T0, 443, 6]);
     } finally {
       duck.close();

@@ -25,9 +25,17 @@ const DNS = 'examples/dns-logs/dev/AWSLogs/111111111111/vpcdnsquerylogs/vpc-020a
 
 describe('deliveryDays: the day AWS delivered a file, from its path', () => {
   it.each([
-    ['AWS flow-log path and file name', `s3://b/AWSLogs/1/vpcflowlogs/eu-west-1/2026/11/05/1_vpcflowlogs_eu-west-1_fl-1_20261105T0000Z_ab12.log.gz`, ['2026-11-05']],
+    [
+      'AWS flow-log path and file name',
+      `s3://b/AWSLogs/1/vpcflowlogs/eu-west-1/2026/11/05/1_vpcflowlogs_eu-west-1_fl-1_20261105T0000Z_ab12.log.gz`,
+      ['2026-11-05'],
+    ],
     ['hourly partitions', 'AWSLogs/1/vpcflowlogs/eu-west-1/2026/11/05/13/x.log.gz', ['2026-11-05']],
-    ['Hive-style partitions', 'AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=05/hour=13/x.parquet', ['2026-11-05']],
+    [
+      'Hive-style partitions',
+      'AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=05/hour=13/x.parquet',
+      ['2026-11-05'],
+    ],
     ['the file name alone', 'logs/1_vpcflowlogs_eu-west-1_fl-1_20261105T2355Z_ab12.log.gz', ['2026-11-05']],
     ['query-log path', `${DNS}/2026/11/05/1_vpcdnsquerylogs_vpc-1_20261105T0000Z_ab12.log.gz`, ['2026-11-05']],
     ['folder and name disagreeing: both', 'logs/2026/11/05/x_20261121T0000Z_y.log.gz', ['2026-11-05', '2026-11-21']],
@@ -109,7 +117,9 @@ describe('observe and report over the example with unreadable files dated outsid
     await garbage(`${FLOW}/2026/10/20/111111111111_vpcflowlogs_eu-west-1_fl-020f10a0b0c0d0e0f_20261020T0000Z_00000000.log.gz`);
     await garbage(`${FLOW}/2026/11/05/111111111111_vpcflowlogs_eu-west-1_fl-020f10a0b0c0d0e0f_20261105T1800Z_00000000.log.gz`);
     await garbage(`${FLOW}/2026/11/23/111111111111_vpcflowlogs_eu-west-1_fl-020f10a0b0c0d0e0f_20261123T0000Z_00000000.log.gz`);
-    await garbage('examples/flow-logs/dev/AWSLogs/aws-account-id=111111111111/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=09/day=01/x.log.gz');
+    await garbage(
+      'examples/flow-logs/dev/AWSLogs/aws-account-id=111111111111/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=09/day=01/x.log.gz',
+    );
     await garbage(`${DNS}/2026/10/20/111111111111_vpcdnsquerylogs_vpc-020a1b2c3d4e5f607_20261020T0000Z_00000000.log.gz`);
     await garbage(`${DNS}/2026/11/30/111111111111_vpcdnsquerylogs_vpc-020a1b2c3d4e5f607_20261130T0000Z_00000000.log.gz`);
   });

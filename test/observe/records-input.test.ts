@@ -13,11 +13,21 @@ const WEB = '10.0.1.10';
 const ENI = 'eni-0web';
 
 /** A good connection of web to 203.0.113.10:443 (handshake seen), so that the file is mostly well-formed. */
-const good = (i: number): Rec[] => exchange({ eni: ENI, src: WEB, sport: 50000 + i, dst: '203.0.113.10', dport: 443, start: T0 + i * 120, flags: [2, 18] });
+const good = (i: number): Rec[] =>
+  exchange({ eni: ENI, src: WEB, sport: 50000 + i, dst: '203.0.113.10', dport: 443, start: T0 + i * 120, flags: [2, 18] });
 
 /** An accepted exchange of web to 198.51.100.9 whose request record has `over` (both records take the protocol). */
 function odd(over: Rec, protocol = 6): Rec[] {
-  const [req, rep] = exchange({ eni: ENI, src: WEB, sport: 40001, dst: '198.51.100.9', dport: 8443, protocol, start: T0 + 7200, flags: [2, 18] });
+  const [req, rep] = exchange({
+    eni: ENI,
+    src: WEB,
+    sport: 40001,
+    dst: '198.51.100.9',
+    dport: 8443,
+    protocol,
+    start: T0 + 7200,
+    flags: [2, 18],
+  });
   return [{ ...req!, ...over }, rep!];
 }
 
@@ -38,8 +48,18 @@ describe('a record out of range is a malformed line, with file and line, and nev
     ['a fractional dstport (DuckDB would round 1.5 to 2)', { dstport: '1.5' }, 6, 'dstport 1.5 is not a whole number'],
     ['dstport 1e3', { dstport: '1e3' }, 6, 'dstport 1e3 is not a whole number'],
     ['protocol 300', { protocol: 300 }, 6, 'protocol 300 is outside 0-255'],
-    ['start in milliseconds', { start: (T0 + 7200) * 1000, end: (T0 + 7260) * 1000 }, 6, `start ${(T0 + 7200) * 1000} is not a time in epoch seconds (milliseconds?)`],
-    ['start more than 60 s after end', { start: T0 + 7200, end: T0 + 7139 }, 6, `start ${T0 + 7200} is more than 60 s after end ${T0 + 7139}`],
+    [
+      'start in milliseconds',
+      { start: (T0 + 7200) * 1000, end: (T0 + 7260) * 1000 },
+      6,
+      `start ${(T0 + 7200) * 1000} is not a time in epoch seconds (milliseconds?)`,
+    ],
+    [
+      'start more than 60 s after end',
+      { start: T0 + 7200, end: T0 + 7139 },
+      6,
+      `start ${T0 + 7200} is more than 60 s after end ${T0 + 7139}`,
+    ],
   ] as [string, Rec, number, string][])('%s', async (_name, over, protocol, why) => {
     const records = [...good(0), ...good(1), ...odd(over, protocol), ...good(2), ...good(3)];
     const { run, observed } = await observe(records);
@@ -96,7 +116,9 @@ describe('synth and validate refuse a tcp/udp observed entry without a port (def
     const root = await writeOrg({ minCoverage: 0, logs: [{ name: 'a.log', records: good(0) }], observed: { web: portless } });
     const v = await runCli(['--root', root, 'validate']);
     expect(v.code).toBe(1);
-    expect(v.stderr).toContain('observed/dev/web.yaml:7:5: egress[0]: a tcp entry without a port would allow every port: no flow log records that; re-run leastpath observe');
+    expect(v.stderr).toContain(
+      'observed/dev/web.yaml:7:5: egress[0]: a tcp entry without a port would allow every port: no flow log records that; re-run leastpath observe',
+    );
     const s = await runCli(['--root', root, 'synth', '--env', 'dev']);
     expect(s.code).toBe(1);
     expect(s.stderr.join('\n')).toContain('observed/dev/web.yaml:7:5: egress[0]: a tcp entry without a port');
@@ -117,13 +139,17 @@ describe('a header field leastpath does not know is read past, with one warning 
     });
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(run.code, run.stderr.join('\n')).toBe(0);
-    expect(run.stderr).toEqual(['logs/a.log:1:1: <header>: warning: unknown flow-log fields read past, not used: another-new-one, v9-future-field (and 1 more file)']);
+    expect(run.stderr).toEqual([
+      'logs/a.log:1:1: <header>: warning: unknown flow-log fields read past, not used: another-new-one, v9-future-field (and 1 more file)',
+    ]);
     const observed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
     expect(observed).toContain('destination: 203.0.113.10/32\n    protocol: tcp\n    port: 443');
     expect(observed).toContain('source: { engine: duckdb, records: 4, skippedWindows: 0 }');
     // report reads the same files, and says the same once
     const report = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);
-    expect(report.stderr).toContain('logs/a.log:1:1: <header>: warning: unknown flow-log fields read past, not used: another-new-one, v9-future-field (and 1 more file)');
+    expect(report.stderr).toContain(
+      'logs/a.log:1:1: <header>: warning: unknown flow-log fields read past, not used: another-new-one, v9-future-field (and 1 more file)',
+    );
     expect(report.code, report.stderr.join('\n')).toBe(0);
   });
 
@@ -132,7 +158,9 @@ describe('a header field leastpath does not know is read past, with one warning 
     await writeFile(join(root, 'logs/a.log'), 'hello world\n');
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(run.code).toBe(2);
-    expect(run.stderr.join('\n')).toContain('logs/a.log:1:1: <root>: unknown field "hello" in the header (field 1), and no field of a flow log');
+    expect(run.stderr.join('\n')).toContain(
+      'logs/a.log:1:1: <root>: unknown field "hello" in the header (field 1), and no field of a flow log',
+    );
   });
 });
 
@@ -142,7 +170,9 @@ describe('a file or folder under a pattern that cannot be read is an error namin
     await mkdir(join(root, 'logs/2026/12'));
     await symlink('loop', join(root, 'logs/2026/12/loop'));
     const run = await runCli(['--root', root, 'observe', '--env', 'dev', '--to', '2026-11-21']);
-    expect(run.stderr.join('\n')).toContain('policies/dev/environment.yaml:7:39: flowLogs.files[0]: cannot read logs/2026/12/loop under "logs/**/*.log" (ELOOP): its flow logs would go unread');
+    expect(run.stderr.join('\n')).toContain(
+      'policies/dev/environment.yaml:7:39: flowLogs.files[0]: cannot read logs/2026/12/loop under "logs/**/*.log" (ELOOP): its flow logs would go unread',
+    );
     expect(run.code).toBe(2);
     await expect(readFile(join(root, 'observed/dev/web.yaml'))).rejects.toThrow();
   });

@@ -12,7 +12,15 @@ import { exchange, observeOrg, T0, thrown, writeOrg, type Rec } from './helpers.
 
 const traffic = (): Rec[] =>
   Array.from({ length: 400 }, (_, i) =>
-    exchange({ eni: 'eni-0web', src: '10.0.1.10', sport: 40000 + (i % 2000), dst: `203.0.113.${(i % 250) + 1}`, dport: 443, start: T0 + i * 60, flags: [2, 18] }),
+    exchange({
+      eni: 'eni-0web',
+      src: '10.0.1.10',
+      sport: 40000 + (i % 2000),
+      dst: `203.0.113.${(i % 250) + 1}`,
+      dport: 443,
+      start: T0 + i * 60,
+      flags: [2, 18],
+    }),
   ).flat();
 
 /** An organisation whose environment.yaml sets flowLogs.maxSeconds. */
@@ -71,9 +79,21 @@ describe('flowLogs.maxSeconds', () => {
 
   it('validate refuses a bound that is no positive number, and a bytes cutoff that is no size, at their lines', async () => {
     const env = devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  maxSeconds: 0\n');
-    await expectFinding({ 'policies/dev/environment.yaml': env }, 'policies/dev/environment.yaml:9:15: flowLogs.maxSeconds: expected the time bound of one observe or report query in seconds');
-    const athenaEnv = devEnvironment('').replace('  engine: duckdb\n', '  engine: duckdb\n  athena: { database: d, table: t, workgroup: w, maxBytesScanned: lots }\n');
-    await expectFinding({ 'policies/dev/environment.yaml': athenaEnv }, 'policies/dev/environment.yaml:9:67: flowLogs.athena.maxBytesScanned: expected the most one query may scan');
-    await expectFinding({ 'policies/ask.yaml': 'maxSeconds: -1\n' }, 'policies/ask.yaml:1:13: maxSeconds: expected the time bound of the query ask --run runs');
+    await expectFinding(
+      { 'policies/dev/environment.yaml': env },
+      'policies/dev/environment.yaml:9:15: flowLogs.maxSeconds: expected the time bound of one observe or report query in seconds',
+    );
+    const athenaEnv = devEnvironment('').replace(
+      '  engine: duckdb\n',
+      '  engine: duckdb\n  athena: { database: d, table: t, workgroup: w, maxBytesScanned: lots }\n',
+    );
+    await expectFinding(
+      { 'policies/dev/environment.yaml': athenaEnv },
+      'policies/dev/environment.yaml:9:67: flowLogs.athena.maxBytesScanned: expected the most one query may scan',
+    );
+    await expectFinding(
+      { 'policies/ask.yaml': 'maxSeconds: -1\n' },
+      'policies/ask.yaml:1:13: maxSeconds: expected the time bound of the query ask --run runs',
+    );
   });
 });

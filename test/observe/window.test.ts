@@ -11,7 +11,20 @@ import { parse } from 'yaml';
 import type { ObservedFile } from '../../model/types.js';
 import { renderObservedYaml } from '../../observe/assemble.js';
 import {
-  at, egressKeys, exchange, loggedDaily, observeOrg, observeScenario, rejectedKeys, statusRecord, T0, V2, WIN_FROM, WIN_TO, writeOrg, type Rec,
+  at,
+  egressKeys,
+  exchange,
+  loggedDaily,
+  observeOrg,
+  observeScenario,
+  rejectedKeys,
+  statusRecord,
+  T0,
+  V2,
+  WIN_FROM,
+  WIN_TO,
+  writeOrg,
+  type Rec,
 } from './helpers.js';
 
 const WEB = '10.0.1.10';
@@ -36,11 +49,21 @@ describe('long connections: one destination, flows = records of the initiating d
     ];
     const { files } = await observeScenario({ workloads: web, records, ...(fields ? { fields } : {}) });
     expect(files.get('web')!.egress).toEqual([
-      { destination: '203.0.113.10/32', protocol: 'tcp', port: 443, service: null, flows: 4, bytes: 400, firstSeen: '2026-11-10', lastSeen: '2026-11-11', decidedBy },
+      {
+        destination: '203.0.113.10/32',
+        protocol: 'tcp',
+        port: 443,
+        service: null,
+        flows: 4,
+        bytes: 400,
+        firstSeen: '2026-11-10',
+        lastSeen: '2026-11-11',
+        decidedBy,
+      },
     ]);
   });
 
-  it('a connection opened before the window (SYN the day before, flags 0 inside) is egress from the window\'s first day', async () => {
+  it("a connection opened before the window (SYN the day before, flags 0 inside) is egress from the window's first day", async () => {
     const records = [
       ...seg('203.0.113.11', WIN_FROM - 3600, [2, 18]),
       ...seg('203.0.113.11', WIN_FROM - 600),
@@ -51,7 +74,17 @@ describe('long connections: one destination, flows = records of the initiating d
     const { files } = await observeScenario({ workloads: web, records });
     expect(files.get('web')!.egress).toEqual([
       // only the three records inside the window count
-      { destination: '203.0.113.11/32', protocol: 'tcp', port: 443, service: null, flows: 3, bytes: 300, firstSeen: '2026-11-08', lastSeen: '2026-11-10', decidedBy: 'tcp-flags' },
+      {
+        destination: '203.0.113.11/32',
+        protocol: 'tcp',
+        port: 443,
+        service: null,
+        flows: 3,
+        bytes: 300,
+        firstSeen: '2026-11-08',
+        lastSeen: '2026-11-10',
+        decidedBy: 'tcp-flags',
+      },
     ]);
   });
 
@@ -87,14 +120,26 @@ describe('window: --to and window.days bound it to the second', () => {
     const o = files.get('web')!;
     expect(o.window).toEqual({ from, to });
     expect(egressKeys(o)).toEqual(['203.0.113.2/32 tcp/443', '203.0.113.3/32 tcp/443']);
-    expect(o.egress.map((e) => [e.firstSeen, e.lastSeen])).toEqual([[from, from], [to, to]]);
+    expect(o.egress.map((e) => [e.firstSeen, e.lastSeen])).toEqual([
+      [from, from],
+      [to, to],
+    ]);
     expect(o.source.records).toBe(4);
   });
 
   it('runObserve: --to and window.days give the window of the file and of the result', async () => {
     const root = await writeOrg({
       days: 7,
-      logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...seg('203.0.113.6', at('2026-11-13T23:59:59Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-14', 7)] }],
+      logs: [
+        {
+          name: 'a.log.gz',
+          records: [
+            ...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]),
+            ...seg('203.0.113.6', at('2026-11-13T23:59:59Z'), [2, 18]),
+            ...loggedDaily(ENI, '2026-11-14', 7),
+          ],
+        },
+      ],
     });
     const r = await observeOrg(root, { to: '2026-11-20' });
     expect(r.window).toEqual({ from: '2026-11-14', to: '2026-11-20' });
@@ -105,10 +150,17 @@ describe('window: --to and window.days bound it to the second', () => {
   });
 
   it('refuses a --to after today, or before the end of the committed window: observed/ is left as it was', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-10', 14)] }] });
+    const root = await writeOrg({
+      days: 7,
+      logs: [
+        { name: 'a.log.gz', records: [...seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-10', 14)] },
+      ],
+    });
     await observeOrg(root, { to: '2026-11-20' });
     const committed = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
-    await expect(observeOrg(root, { to: '2026-11-24' })).rejects.toThrow('--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet');
+    await expect(observeOrg(root, { to: '2026-11-24' })).rejects.toThrow(
+      '--to 2026-11-24 is after today (2026-11-23): no flow logs cover those days yet',
+    );
     await expect(observeOrg(root, { to: '2026-11-19' })).rejects.toThrow(
       '--to 2026-11-19 is before the end of the committed window of observed/dev/web.yaml (2026-11-20): observe only moves a window forward',
     );
@@ -121,7 +173,10 @@ describe('window: --to and window.days bound it to the second', () => {
 
 describe('a hand-edited observed file: observe rewrites it, as its errors say to', () => {
   it('an invalid observed file of the environment does not stop observe, which rewrites it and says so', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    const root = await writeOrg({
+      days: 7,
+      logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }],
+    });
     await observeOrg(root, { to: '2026-11-20' });
     const file = join(root, 'observed/dev/web.yaml');
     const good = await readFile(file, 'utf8');
@@ -130,20 +185,31 @@ describe('a hand-edited observed file: observe rewrites it, as its errors say to
     expect(r.replaced).toEqual(['observed/dev/web.yaml']);
     expect(r.written).toEqual(['observed/dev/web.yaml']);
     expect(await readFile(file, 'utf8')).toBe(good);
-    expect(formatObserveSummary(r)).toContain('observed/dev/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained');
+    expect(formatObserveSummary(r)).toContain(
+      'observed/dev/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained',
+    );
   });
 
   it('an invalid observed file observe would not rewrite (no such workload) still stops it', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    const root = await writeOrg({
+      days: 7,
+      logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }],
+    });
     await observeOrg(root, { to: '2026-11-20' });
     const web = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');
-    await writeFile(join(root, 'observed/dev/ghost.yaml'), web.replace('workload: web', 'workload: ghost').replace('environment: dev', 'environment: stg'));
+    await writeFile(
+      join(root, 'observed/dev/ghost.yaml'),
+      web.replace('workload: web', 'workload: ghost').replace('environment: dev', 'environment: stg'),
+    );
     await expect(observeOrg(root, { to: '2026-11-20' })).rejects.toThrow(ValidationFailed);
     expect(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')).toBe(web);
   });
 
   it('an error anywhere else still stops it, and nothing is written', async () => {
-    const root = await writeOrg({ days: 7, logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }] });
+    const root = await writeOrg({
+      days: 7,
+      logs: [{ name: 'a.log.gz', records: seg('203.0.113.5', at('2026-11-14T00:00:00Z'), [2, 18]) }],
+    });
     await observeOrg(root, { to: '2026-11-20' });
     const file = join(root, 'observed/dev/web.yaml');
     const edited = (await readFile(file, 'utf8')).replace('environment: dev', 'environment: stg');
@@ -183,7 +249,17 @@ describe('NODATA and SKIPDATA: never destinations; source counts the records of 
       statusRecord(ENI, 'SKIPDATA', T0 + 600),
       ...seg('198.51.100.99', T0, [2, 18], [100, 100], { 'log-status': 'SKIPDATA' }),
       ...seg('198.51.100.98', T0, [2, 18], [100, 100], { 'log-status': 'NODATA' }),
-      ...exchange({ eni: ENI, src: WEB, sport: 40000, dst: '10.0.10.5', dport: 5432, start: T0, flags: [2, 0], action: 'REJECT', extra: { 'log-status': 'SKIPDATA' } }),
+      ...exchange({
+        eni: ENI,
+        src: WEB,
+        sport: 40000,
+        dst: '10.0.10.5',
+        dport: 5432,
+        start: T0,
+        flags: [2, 0],
+        action: 'REJECT',
+        extra: { 'log-status': 'SKIPDATA' },
+      }),
     ];
     const { files } = await observeScenario({ workloads: web, records });
     const o = files.get('web')!;
@@ -196,11 +272,20 @@ describe('NODATA and SKIPDATA: never destinations; source counts the records of 
 /** A previous observed file of web with these egress entries (as observe writes it). */
 function previousWeb(entries: { destination: string; lastSeen: string; flows?: number }[]): string {
   const file: ObservedFile = {
-    workload: 'web', environment: 'dev', window: { from: '2026-10-01', to: '2026-10-14' },
+    workload: 'web',
+    environment: 'dev',
+    window: { from: '2026-10-01', to: '2026-10-14' },
     source: { engine: 'duckdb', records: 10, skippedWindows: 0 },
     egress: entries.map((e) => ({
-      destination: e.destination, protocol: 'tcp', port: 443, service: null, flows: e.flows ?? 7, bytes: 700,
-      firstSeen: '2026-10-01', lastSeen: e.lastSeen, decidedBy: 'tcp-flags' as const,
+      destination: e.destination,
+      protocol: 'tcp',
+      port: 443,
+      service: null,
+      flows: e.flows ?? 7,
+      bytes: 700,
+      firstSeen: '2026-10-01',
+      lastSeen: e.lastSeen,
+      decidedBy: 'tcp-flags' as const,
     })),
     rejected: [],
   };
@@ -209,7 +294,11 @@ function previousWeb(entries: { destination: string; lastSeen: string; flows?: n
 
 describe('retainDays: what an earlier run saw is kept while last seen within retainDays of --to', () => {
   it.each([
-    ['retainDays 30: last seen 2026-10-23 (29 days before) is kept, 2026-10-22 (30 days) is dropped', 30, ['198.51.100.1/32 tcp/443', '203.0.113.10/32 tcp/443']],
+    [
+      'retainDays 30: last seen 2026-10-23 (29 days before) is kept, 2026-10-22 (30 days) is dropped',
+      30,
+      ['198.51.100.1/32 tcp/443', '203.0.113.10/32 tcp/443'],
+    ],
     ['retainDays 14 (the window): nothing older than the window is kept', 14, ['203.0.113.10/32 tcp/443']],
   ] as [string, number, string[]][])('%s', async (_name, retainDays, expected) => {
     const root = await writeOrg({
@@ -239,14 +328,16 @@ describe('re-runs: the same records give the same bytes, and the file is not rew
   it('a second run over the same records leaves observed/ untouched', async () => {
     const root = await writeOrg({
       workloads: { web: { cidrs: ['10.0.1.0/24'] }, api: { interfaces: ['eni-0a11b22c'] } },
-      logs: [{
-        name: 'a.log.gz',
-        records: [
-          ...seg('203.0.113.10', T0, [2, 18]),
-          ...seg('203.0.113.10', T0 + DAY),
-          ...exchange({ eni: 'eni-0web2', src: '10.0.1.11', sport: 40000, dst: '198.51.100.20', dport: 8443, start: T0, flags: [2, 18] }),
-        ],
-      }],
+      logs: [
+        {
+          name: 'a.log.gz',
+          records: [
+            ...seg('203.0.113.10', T0, [2, 18]),
+            ...seg('203.0.113.10', T0 + DAY),
+            ...exchange({ eni: 'eni-0web2', src: '10.0.1.11', sport: 40000, dst: '198.51.100.20', dport: 8443, start: T0, flags: [2, 18] }),
+          ],
+        },
+      ],
     });
     const first = await observeOrg(root);
     expect(first.written).toEqual(['observed/dev/api.yaml', 'observed/dev/web.yaml']);
@@ -270,7 +361,7 @@ describe('coverage: retainDays counts covered days; a silent workload keeps its 
       { destination: '198.51.100.2/32', lastSeen: '2026-10-22' },
     ]);
 
-  it('days without a record from the workload do not count towards retainDays: 2026-10-22 is kept while 7 of the window\'s days were gaps', async () => {
+  it("days without a record from the workload do not count towards retainDays: 2026-10-22 is kept while 7 of the window's days were gaps", async () => {
     const root = await writeOrg({
       observed: { web: previous() },
       // web logged 2026-11-08 .. 2026-11-14 only: 7 of 14 days (the default minCoverage is half the window)
@@ -280,14 +371,20 @@ describe('coverage: retainDays counts covered days; a silent workload keeps its 
     expect(r.gaps).toEqual([]);
     const o = parse(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')) as ObservedFile;
     expect(egressKeys(o)).toEqual(['198.51.100.1/32 tcp/443', '198.51.100.2/32 tcp/443', '203.0.113.10/32 tcp/443']);
-    expect(o.coverage).toMatchObject({ days: 14, covered: 7, gaps: ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'] });
+    expect(o.coverage).toMatchObject({
+      days: 14,
+      covered: 7,
+      gaps: ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'],
+    });
   });
 
   it('a workload that logged too little of the window keeps all its earlier evidence (old entries too) and adds what it did log', async () => {
     // web logged 2026-11-21 only: 1 of 14 days, below the default minCoverage. 203.0.113.10 is new in this window.
     const root = await writeOrg({
       observed: { web: previous() },
-      logs: [{ name: 'a.log.gz', records: [...seg('203.0.113.10', at('2026-11-21T09:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-21', 1)] }],
+      logs: [
+        { name: 'a.log.gz', records: [...seg('203.0.113.10', at('2026-11-21T09:00:00Z'), [2, 18]), ...loggedDaily(ENI, '2026-11-21', 1)] },
+      ],
     });
     const r = await observeOrg(root);
     expect(r.gaps).toMatchObject([{ workload: 'web', covered: 1, days: 14 }]);
@@ -298,8 +395,23 @@ describe('coverage: retainDays counts covered days; a silent workload keeps its 
   it('a workload whose interface logged nothing keeps its evidence unchanged and is a gap; marked retired, its evidence goes', async () => {
     const logs = [{ name: 'a.log.gz', records: [...seg('203.0.113.10', T0, [2, 18]), ...loggedDaily(ENI, '2026-11-08')] }];
     const api = renderObservedYaml({
-      workload: 'api', environment: 'dev', window: { from: '2026-10-31', to: '2026-11-13' }, source: { engine: 'duckdb', records: 10, skippedWindows: 0 },
-      egress: [{ destination: '10.0.9.9/32', protocol: 'tcp', port: 5432, service: null, flows: 40, bytes: 4000, firstSeen: '2026-11-01', lastSeen: '2026-11-12', decidedBy: 'tcp-flags' }],
+      workload: 'api',
+      environment: 'dev',
+      window: { from: '2026-10-31', to: '2026-11-13' },
+      source: { engine: 'duckdb', records: 10, skippedWindows: 0 },
+      egress: [
+        {
+          destination: '10.0.9.9/32',
+          protocol: 'tcp',
+          port: 5432,
+          service: null,
+          flows: 40,
+          bytes: 4000,
+          firstSeen: '2026-11-01',
+          lastSeen: '2026-11-12',
+          decidedBy: 'tcp-flags',
+        },
+      ],
       rejected: [],
     });
     const workloads = { web: { cidrs: ['10.0.1.0/24'] }, api: { interfaces: ['eni-0a9b1c2d'] } };
@@ -311,7 +423,11 @@ describe('coverage: retainDays counts covered days; a silent workload keeps its 
     expect(kept.window).toEqual({ from: '2026-11-08', to: '2026-11-21' });
     expect(kept.coverage).toMatchObject({ covered: 0, kept: { from: '2026-10-31', to: '2026-11-13' } });
 
-    const retired = await writeOrg({ workloads: { ...workloads, api: { interfaces: ['eni-0a9b1c2d'], retired: true } }, observed: { api }, logs });
+    const retired = await writeOrg({
+      workloads: { ...workloads, api: { interfaces: ['eni-0a9b1c2d'], retired: true } },
+      observed: { api },
+      logs,
+    });
     const gone = await observeOrg(retired);
     expect(gone.gaps).toEqual([]);
     expect((parse(await readFile(join(retired, 'observed/dev/api.yaml'), 'utf8')) as ObservedFile).egress).toEqual([]);

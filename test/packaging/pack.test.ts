@@ -23,14 +23,29 @@ afterAll(async () => {
 describe('npm pack', () => {
   it('packs dist/, bin, schemas and data, and the unpacked CLI runs the example from an empty folder', async () => {
     dir = await mkdtemp(join(tmpdir(), 'leastpath-pack-'));
-    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, env: { ...process.env, npm_config_loglevel: 'error' } });
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: root,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    });
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = files.map((f) => f.path);
-    for (const needed of ['bin/leastpath.js', 'dist/cli/main.js', 'dist/stacks/render.js', 'schemas/environment.schema.json', 'schemas/aws-services.json', 'observe/data/aws-ip-ranges.json']) {
+    for (const needed of [
+      'bin/leastpath.js',
+      'dist/cli/main.js',
+      'dist/stacks/render.js',
+      'schemas/environment.schema.json',
+      'schemas/aws-services.json',
+      'observe/data/aws-ip-ranges.json',
+    ]) {
       expect(paths, needed).toContain(needed);
     }
     // Sources, tests and the example stay out: a tool dependency has no use for them.
-    expect(paths.filter((p) => p.startsWith('test/') || p.startsWith('policies/') || p.startsWith('examples/') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(
+      paths.filter(
+        (p) =>
+          p.startsWith('test/') || p.startsWith('policies/') || p.startsWith('examples/') || (p.endsWith('.ts') && !p.endsWith('.d.ts')),
+      ),
+    ).toEqual([]);
 
     const consumer = join(dir, 'consumer');
     const pkg = join(consumer, 'node_modules', 'leastpath');
@@ -53,9 +68,13 @@ describe('npm pack', () => {
     // What the packed CLI wrote is what the repository's own run committed.
     for (const env of ['dev', 'prod', 'stg']) {
       for (const f of await readdir(join(root, 'observed', env))) {
-        expect(await readFile(join(repo, 'observed', env, f), 'utf8'), `observed/${env}/${f}`).toBe(await readFile(join(root, 'observed', env, f), 'utf8'));
+        expect(await readFile(join(repo, 'observed', env, f), 'utf8'), `observed/${env}/${f}`).toBe(
+          await readFile(join(root, 'observed', env, f), 'utf8'),
+        );
       }
-      expect(await readFile(join(repo, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8')).toBe(await readFile(join(root, 'test', 'scenarios', 'example', 'expected', `${env}.cdk.tf.json`), 'utf8'));
+      expect(await readFile(join(repo, 'cdktf.out', 'stacks', env, 'cdk.tf.json'), 'utf8')).toBe(
+        await readFile(join(root, 'test', 'scenarios', 'example', 'expected', `${env}.cdk.tf.json`), 'utf8'),
+      );
     }
   }, 300_000);
 });

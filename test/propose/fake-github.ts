@@ -115,7 +115,16 @@ export class FakeGithub {
     return execFileSync('git', args, {
       cwd: this.bare,
       input: opts.input,
-      env: { ...process.env, GIT_AUTHOR_NAME: 'github', GIT_AUTHOR_EMAIL: 'noreply@github.com', GIT_COMMITTER_NAME: 'github', GIT_COMMITTER_EMAIL: 'noreply@github.com', GIT_AUTHOR_DATE: SERVER_DATE, GIT_COMMITTER_DATE: SERVER_DATE, ...opts.env },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'github',
+        GIT_AUTHOR_EMAIL: 'noreply@github.com',
+        GIT_COMMITTER_NAME: 'github',
+        GIT_COMMITTER_EMAIL: 'noreply@github.com',
+        GIT_AUTHOR_DATE: SERVER_DATE,
+        GIT_COMMITTER_DATE: SERVER_DATE,
+        ...opts.env,
+      },
       encoding: 'utf8',
     }).trim();
   }
@@ -154,8 +163,16 @@ export class FakeGithub {
   /** What a person does: a commit on `branch` changing `files`, by a person. */
   personCommit(branch: string, files: Record<string, string | null>, message = 'hand edit'): string {
     const head = this.refSha(branch)!;
-    const tree = this.writeTree(head, Object.entries(files).map(([path, content]) => (content === null ? { path, sha: null } : { path, content })));
-    const env = { GIT_AUTHOR_NAME: 'Jane Doe', GIT_AUTHOR_EMAIL: 'jane@example.com', GIT_COMMITTER_NAME: 'Jane Doe', GIT_COMMITTER_EMAIL: 'jane@example.com' };
+    const tree = this.writeTree(
+      head,
+      Object.entries(files).map(([path, content]) => (content === null ? { path, sha: null } : { path, content })),
+    );
+    const env = {
+      GIT_AUTHOR_NAME: 'Jane Doe',
+      GIT_AUTHOR_EMAIL: 'jane@example.com',
+      GIT_COMMITTER_NAME: 'Jane Doe',
+      GIT_COMMITTER_EMAIL: 'jane@example.com',
+    };
     const sha = this.git(['commit-tree', tree, '-p', head, '-m', message], { env });
     this.git(['update-ref', `refs/heads/${branch}`, sha]);
     return sha;
@@ -186,7 +203,11 @@ export class FakeGithub {
       body: p.body,
       state: p.state,
       html_url: `https://github.example/${this.owner}/${this.repo}/pull/${p.number}`,
-      head: { ref: p.head, label: `${this.owner}:${p.head}`, sha: p.state === 'closed' ? (p.closedAt ?? this.refSha(p.head)) : this.refSha(p.head) },
+      head: {
+        ref: p.head,
+        label: `${this.owner}:${p.head}`,
+        sha: p.state === 'closed' ? (p.closedAt ?? this.refSha(p.head)) : this.refSha(p.head),
+      },
       base: { ref: p.base },
       merged_at: null,
       labels: p.labels.map((name) => ({ name })),
@@ -278,22 +299,34 @@ export class FakeGithub {
       }
       if ((m = /^GET \/git\/trees\/([0-9a-f]{40})$/.exec(route))) {
         const out = this.git(['ls-tree', '-r', '-t', m[1]!]);
-        const tree = out ? out.split('\n').map((l) => {
-          const [meta, p] = l.split('\t');
-          const [mode, type, sha] = meta!.split(' ');
-          return { path: p, mode, type, sha };
-        }) : [];
+        const tree = out
+          ? out.split('\n').map((l) => {
+              const [meta, p] = l.split('\t');
+              const [mode, type, sha] = meta!.split(' ');
+              return { path: p, mode, type, sha };
+            })
+          : [];
         return send(200, { sha: m[1], tree, truncated: false });
       }
       if (route === 'POST /git/trees') {
-        const sha = this.writeTree(body.base_tree ? String(body.base_tree) : null, body.tree as { path: string; sha?: string | null; content?: string }[]);
+        const sha = this.writeTree(
+          body.base_tree ? String(body.base_tree) : null,
+          body.tree as { path: string; sha?: string | null; content?: string }[],
+        );
         return send(201, { sha });
       }
       if (route === 'GET /commits') {
         const args = ['log', '--format=%H%x09%cI', url.searchParams.get('sha') ?? 'main'];
         const p = url.searchParams.get('path');
         const out = this.git(p ? [...args, '--', p] : args);
-        return page(out ? out.split('\n').map((l) => { const [sha, date] = l.split('\t'); return { sha, commit: { committer: { date }, author: { date } } }; }) : []);
+        return page(
+          out
+            ? out.split('\n').map((l) => {
+                const [sha, date] = l.split('\t');
+                return { sha, commit: { committer: { date }, author: { date } } };
+              })
+            : [],
+        );
       }
       if ((m = /^GET \/compare\/([^.]+)\.\.\.(.+)$/.exec(route))) {
         // What GitHub's compare gives: the commits reachable from head and not from base, oldest first.
@@ -306,13 +339,27 @@ export class FakeGithub {
       if (route === 'GET /pulls') {
         const head = url.searchParams.get('head');
         const state = url.searchParams.get('state') ?? 'open';
-        return page(this.pulls.filter((p) => (!head || `${this.owner}:${p.head}` === head) && (state === 'all' || p.state === state)).map((p) => this.pullJson(p)));
+        return page(
+          this.pulls
+            .filter((p) => (!head || `${this.owner}:${p.head}` === head) && (state === 'all' || p.state === state))
+            .map((p) => this.pullJson(p)),
+        );
       }
       if (route === 'POST /pulls') {
         const head = String(body.head);
         if (!this.refSha(head)) return send(422, { message: `head ${head} does not exist` });
-        if (this.pulls.some((p) => p.head === head && p.state === 'open')) return send(422, { message: `A pull request already exists for ${this.owner}:${head}.` });
-        const p: Pull = { number: this.pulls.length + 1, title: String(body.title), body: String(body.body ?? ''), head, base: String(body.base), state: 'open', labels: [], comments: [] };
+        if (this.pulls.some((p) => p.head === head && p.state === 'open'))
+          return send(422, { message: `A pull request already exists for ${this.owner}:${head}.` });
+        const p: Pull = {
+          number: this.pulls.length + 1,
+          title: String(body.title),
+          body: String(body.body ?? ''),
+          head,
+          base: String(body.base),
+          state: 'open',
+          labels: [],
+          comments: [],
+        };
         this.pulls.push(p);
         return send(201, this.pullJson(p));
       }
@@ -336,7 +383,10 @@ export class FakeGithub {
         const p = this.pulls[Number(m[1]) - 1];
         if (!p) return send(404, { message: 'Not Found' });
         for (const l of body.labels as string[]) if (!p.labels.includes(l)) p.labels.push(l);
-        return send(200, p.labels.map((name) => ({ name })));
+        return send(
+          200,
+          p.labels.map((name) => ({ name })),
+        );
       }
       return send(404, { message: `fake GitHub: no route ${route}` });
     } catch (err) {

@@ -22,16 +22,23 @@ export function observed(env: string, workload: string, egress: Partial<Observed
     source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
     egress: egress
       .map((e) => ({
-        destination: '203.0.113.10/32', protocol: 'tcp', port: 443, service: null, flows: 10, bytes: 1000,
-        firstSeen: '2026-11-08', lastSeen: '2026-11-21', decidedBy: 'tcp-flags' as const, ...e,
+        destination: '203.0.113.10/32',
+        protocol: 'tcp',
+        port: 443,
+        service: null,
+        flows: 10,
+        bytes: 1000,
+        firstSeen: '2026-11-08',
+        lastSeen: '2026-11-21',
+        decidedBy: 'tcp-flags' as const,
+        ...e,
       }))
       .sort(compareEntries),
     rejected: [],
   });
 }
 
-const STG_ENV = BASE['policies/dev/environment.yaml']!
-  .replace('environment: dev', 'environment: stg')
+const STG_ENV = BASE['policies/dev/environment.yaml']!.replace('environment: dev', 'environment: stg')
   .replace('111111111111', '222222222222')
   .replace('vpc-0a1b2c3d', 'vpc-0b1b2c3d')
   .replace('flow-logs/dev', 'flow-logs/stg')
@@ -57,7 +64,15 @@ function git(cwd: string, args: string[], date: string): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Platform', GIT_AUTHOR_EMAIL: 'platform@example.com', GIT_COMMITTER_NAME: 'Platform', GIT_COMMITTER_EMAIL: 'platform@example.com', GIT_AUTHOR_DATE: d, GIT_COMMITTER_DATE: d },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Platform',
+      GIT_AUTHOR_EMAIL: 'platform@example.com',
+      GIT_COMMITTER_NAME: 'Platform',
+      GIT_COMMITTER_EMAIL: 'platform@example.com',
+      GIT_AUTHOR_DATE: d,
+      GIT_COMMITTER_DATE: d,
+    },
   }).trim();
 }
 
@@ -82,7 +97,9 @@ export function commitAndPush(fx: Fixture, message: string, date: string): void 
  * The organisation committed on main (on `committed`, default 2026-11-01), a bare clone served by a fake GitHub;
  * `uncommitted` files are then written to the working tree only (new evidence, as observe leaves it).
  */
-export async function fixture(opts: { committed?: Record<string, string | null>; uncommitted?: Record<string, string | null>; date?: string } = {}): Promise<Fixture> {
+export async function fixture(
+  opts: { committed?: Record<string, string | null>; uncommitted?: Record<string, string | null>; date?: string } = {},
+): Promise<Fixture> {
   const root = await mkdtemp(join(tmpdir(), 'leastpath-propose-'));
   const work = join(root, 'work');
   const bare = join(root, 'origin.git');
@@ -100,7 +117,13 @@ export async function fixture(opts: { committed?: Record<string, string | null>;
   return {
     work,
     gh,
-    env: { LEASTPATH_TODAY: TODAY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: 'acme/network', GITHUB_API_URL: gh.url, LEASTPATH_GITHUB_BACKOFF_MS: '5' },
+    env: {
+      LEASTPATH_TODAY: TODAY,
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: 'acme/network',
+      GITHUB_API_URL: gh.url,
+      LEASTPATH_GITHUB_BACKOFF_MS: '5',
+    },
     cleanup: async () => {
       await gh.stop();
       await rm(root, { recursive: true, force: true });
@@ -119,7 +142,12 @@ export const runs: Run[] = [];
 export async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env): Promise<Run> {
   let stdout = '';
   const stderr: string[] = [];
-  const code = await main(['--root', fx.work, ...args], { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) }, env, new Date('2000-01-01T00:00:00Z'));
+  const code = await main(
+    ['--root', fx.work, ...args],
+    { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) },
+    env,
+    new Date('2000-01-01T00:00:00Z'),
+  );
   const run = { code, stdout, stderr };
   runs.push(run);
   return run;

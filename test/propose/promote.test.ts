@@ -32,7 +32,9 @@ describe('promote: soak, then a verbatim copy into the target', () => {
     const fx = await upstreamChangedOn('2026-11-20');
     const r = await cli(fx, ['promote', '--to', 'stg']);
     expect(r.code).toBe(1);
-    expect(r.stderr.join('\n')).toContain('promotion refused: policies/dev last changed on the default branch on 2026-11-20, 3 days ago; stg needs 7 days of soak (promotable from 2026-11-27)');
+    expect(r.stderr.join('\n')).toContain(
+      'promotion refused: policies/dev last changed on the default branch on 2026-11-20, 3 days ago; stg needs 7 days of soak (promotable from 2026-11-27)',
+    );
     expect(fx.gh.writes()).toEqual([]);
     expect(fx.gh.refSha('leastpath/promote-stg')).toBeNull();
     expect(fx.gh.pulls).toHaveLength(0);
@@ -116,8 +118,13 @@ describe('promote carries domain intent; the DNS Firewall stays per environment'
     const out = join(fx.work, 'synth-out');
     const synth = await cli(fx, ['synth', '--out', out]);
     expect(synth.code, synth.stderr.join('\n')).toBe(0);
-    for (const [env, action] of [['dev', 'ALERT'], ['stg', 'BLOCK']] as const) {
-      const tf = JSON.parse(await readFile(join(out, 'stacks', env, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    for (const [env, action] of [
+      ['dev', 'ALERT'],
+      ['stg', 'BLOCK'],
+    ] as const) {
+      const tf = JSON.parse(await readFile(join(out, 'stacks', env, 'cdk.tf.json'), 'utf8')) as {
+        resource: Record<string, Record<string, Record<string, unknown>>>;
+      };
       const lists = Object.values(tf.resource.aws_route53_resolver_firewall_domain_list!).map((l) => l.domains);
       expect(lists, env).toContainEqual(['*.amazonaws.com', '*.githubusercontent.com', 'api.stripe.com']);
       const rest = Object.values(tf.resource.aws_route53_resolver_firewall_rule!).find((x) => x.action !== 'ALLOW')!;

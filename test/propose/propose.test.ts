@@ -69,12 +69,23 @@ describe('propose: one branch and one pull request, updated in place', () => {
       environment: 'dev',
       anomalies: [
         {
-          kind: 'beacon', workload: 'batch', destination: '198.51.100.200/32', protocol: 'tcp', port: 4444, flows: 1044, bytes: 584640,
-          from: '2026-11-18', to: '2026-11-21', why: '1044 connections every 300 s (jitter 0.5%), 560 bytes each',
+          kind: 'beacon',
+          workload: 'batch',
+          destination: '198.51.100.200/32',
+          protocol: 'tcp',
+          port: 4444,
+          flows: 1044,
+          bytes: 584640,
+          from: '2026-11-18',
+          to: '2026-11-21',
+          why: '1044 connections every 300 s (jitter 0.5%), 560 bytes each',
         },
       ],
     };
-    await writeFiles(fx.work, { 'report-dev.json': JSON.stringify(report), 'report-stg.json': JSON.stringify({ ...report, environment: 'stg' }) });
+    await writeFiles(fx.work, {
+      'report-dev.json': JSON.stringify(report),
+      'report-stg.json': JSON.stringify({ ...report, environment: 'stg' }),
+    });
     const wrong = await cli(fx, ['propose', '--env', 'dev', '--report', join(fx.work, 'report-stg.json')]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.join('\n')).toContain('expected the JSON report of environment "dev"');
@@ -82,7 +93,9 @@ describe('propose: one branch and one pull request, updated in place', () => {
     const r = await cli(fx, ['propose', '--env', 'dev', '--report', join(fx.work, 'report-dev.json')]);
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(fx.gh.pulls[0]!.body).toContain('### Anomalies to look at (1; a triage list, not proof)');
-    expect(fx.gh.pulls[0]!.body).toContain('| beacon | batch | 198.51.100.200/32 | tcp/4444 | 1044 | 584640 | 1044 connections every 300 s (jitter 0.5%), 560 bytes each |');
+    expect(fx.gh.pulls[0]!.body).toContain(
+      '| beacon | batch | 198.51.100.200/32 | tcp/4444 | 1044 | 584640 | 1044 connections every 300 s (jitter 0.5%), 560 bytes each |',
+    );
   });
 
   it("a person's commit on the branch is kept: the bot builds on it, or holds back once when it touched the bot's files", async () => {
@@ -146,7 +159,9 @@ describe('propose: one branch and one pull request, updated in place', () => {
     const old = fx.gh.refSha('leastpath/dev')!;
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
     const dry = await cli(fx, ['propose', '--env', 'dev', '--dry-run']);
-    expect(dry.stdout).toContain(`would start afresh leastpath/dev with a commit on ${fx.gh.refSha('main')!.slice(0, 12)} (its old head ${old.slice(0, 12)} kept as second parent)`);
+    expect(dry.stdout).toContain(
+      `would start afresh leastpath/dev with a commit on ${fx.gh.refSha('main')!.slice(0, 12)} (its old head ${old.slice(0, 12)} kept as second parent)`,
+    );
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(fx.gh.refSha('main'));
@@ -217,7 +232,9 @@ describe('propose: the bot keeps its word', () => {
     const writes = fx.gh.writes().length;
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
-    expect(r.stdout).toContain(`held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`);
+    expect(r.stdout).toContain(
+      `held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`,
+    );
     expect(fx.gh.refSha('leastpath/dev')).toBe(person);
     expect(fx.gh.pulls.map((p) => p.state)).toEqual(['closed']);
     expect(fx.gh.writes()).toHaveLength(writes);
@@ -227,11 +244,18 @@ describe('propose: the bot keeps its word', () => {
     const fx = await setup();
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
     let person = '';
-    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 1, run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })) });
+    fx.gh.before({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      times: 1,
+      run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })),
+    });
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
-    expect(r.stdout).toContain('leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward): reading it again (try 2 of 3)');
+    expect(r.stdout).toContain(
+      'leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward): reading it again (try 2 of 3)',
+    );
     expect(r.stdout).toContain(`building on commit ${person.slice(0, 12)}`);
     expect(fx.gh.git(['rev-parse', 'leastpath/dev~1'])).toBe(person);
     expect(fx.gh.show('leastpath/dev', 'docs/why.md')).toBe('context\n');
@@ -244,12 +268,19 @@ describe('propose: the bot keeps its word', () => {
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
     fx.gh.close(1);
     let person = '';
-    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 1, run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })) });
+    fx.gh.before({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      times: 1,
+      run: () => (person = fx.gh.personCommit('leastpath/dev', { 'docs/why.md': 'context\n' })),
+    });
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(r.stdout).toContain('moved since the bot read it');
-    expect(r.stdout).toContain(`held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`);
+    expect(r.stdout).toContain(
+      `held back: leastpath/dev has no open pull request and holds commits a person pushed (${person.slice(0, 12)})`,
+    );
     expect(fx.gh.refSha('leastpath/dev')).toBe(person);
     expect(fx.gh.pulls.map((p) => p.state)).toEqual(['closed']);
   });
@@ -259,11 +290,18 @@ describe('propose: the bot keeps its word', () => {
     expect((await cli(fx, ['propose', '--env', 'dev'])).code).toBe(0);
     let last = '';
     let n = 0;
-    fx.gh.before({ method: 'POST', path: /\/git\/trees$/, times: 3, run: () => (last = fx.gh.personCommit('leastpath/dev', { [`docs/note-${++n}.md`]: `${n}\n` })) });
+    fx.gh.before({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      times: 3,
+      run: () => (last = fx.gh.personCommit('leastpath/dev', { [`docs/note-${++n}.md`]: `${n}\n` })),
+    });
     await writeFiles(fx.work, { 'observed/dev/web.yaml': MORE });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code, r.stderr.join('\n')).toBe(0);
-    expect(r.stdout).toContain('held back: leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward), on each of 3 tries');
+    expect(r.stdout).toContain(
+      'held back: leastpath/dev moved since the bot read it (GitHub: Update is not a fast forward), on each of 3 tries',
+    );
     expect(fx.gh.refSha('leastpath/dev')).toBe(last);
     expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
   });
@@ -279,7 +317,9 @@ describe('propose: failures', () => {
     expect(fx.gh.pulls).toHaveLength(0);
     // Retried with backoff: the first try and three retries, each said and counted.
     expect(fx.gh.log.filter((l) => l.status === 502)).toHaveLength(4);
-    expect(failed.stderr.filter((l) => l.includes('answered 502'))).toEqual([1, 2, 3].map((n) => `leastpath: GitHub POST /repos/acme/network/pulls answered 502: retry ${n} of 3`));
+    expect(failed.stderr.filter((l) => l.includes('answered 502'))).toEqual(
+      [1, 2, 3].map((n) => `leastpath: GitHub POST /repos/acme/network/pulls answered 502: retry ${n} of 3`),
+    );
     expect(failed.stderr.join('\n')).toContain('failed: 502 Bad Gateway (tried 4 times)');
     const head = fx.gh.refSha('leastpath/dev');
     expect(fx.gh.show(head!, 'observed/dev/web.yaml')).toBe(EVIDENCE);
@@ -321,11 +361,15 @@ describe('propose: failures', () => {
     const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '300' });
     expect(r.code).toBe(2);
     const err = r.stderr.join('\n');
-    expect(err).toContain('GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS) (tried 4 times)');
+    expect(err).toContain(
+      'GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS) (tried 4 times)',
+    );
     expect(err).not.toMatch(/\b500\b/);
     expect(fx.gh.log.filter((l) => l.status === 0)).toHaveLength(4);
     expect(r.stderr.filter((l) => l.includes('no answer'))).toHaveLength(4);
-    expect(err).toContain('leastpath: GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS): retry 3 of 3');
+    expect(err).toContain(
+      'leastpath: GitHub GET /repos/acme/network failed: network error, no answer within 300 ms (LEASTPATH_GITHUB_TIMEOUT_MS): retry 3 of 3',
+    );
     expect(err).not.toContain('retry 4');
     expect(fx.gh.writes()).toEqual([]);
   });
@@ -336,12 +380,19 @@ describe('propose: failures', () => {
     fx.gh.dropAnswer({ method: 'POST', path: /\/pulls$/, times: 1 });
     const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '500' });
     expect(r.code, r.stderr.join('\n')).toBe(0);
-    expect(r.stdout).toContain('leastpath/dev moved since the bot read it (GitHub: Reference already exists): reading it again (try 2 of 3)');
+    expect(r.stdout).toContain(
+      'leastpath/dev moved since the bot read it (GitHub: Reference already exists): reading it again (try 2 of 3)',
+    );
     expect(r.stdout).toContain('a pull request from leastpath/dev was opened since the bot looked');
     expect(fx.gh.pulls).toHaveLength(1);
     expect(fx.gh.pulls[0]).toMatchObject({ state: 'open', labels: ['leastpath', 'env:dev'] });
     expect(fx.gh.show('leastpath/dev', 'observed/dev/web.yaml')).toBe(EVIDENCE);
-    expect(fx.gh.writes().map((w) => w.status).filter((st) => st === 0)).toHaveLength(2);
+    expect(
+      fx.gh
+        .writes()
+        .map((w) => w.status)
+        .filter((st) => st === 0),
+    ).toHaveLength(2);
   });
 
   it('a refused connection is named a network error, not a status; a bad timeout setting is a usage error', async () => {
@@ -355,7 +406,11 @@ describe('propose: failures', () => {
     const err = r.stderr.join('\n');
     expect(err).toContain('GitHub GET /repos/acme/network failed: network error, ECONNREFUSED');
     expect(err).toContain('(tried 4 times)');
-    expect(r.stderr.filter((l) => /^leastpath: GitHub GET \/repos\/acme\/network failed: network error, ECONNREFUSED: .*: retry \d of 3$/.test(l))).toHaveLength(3);
+    expect(
+      r.stderr.filter((l) =>
+        /^leastpath: GitHub GET \/repos\/acme\/network failed: network error, ECONNREFUSED: .*: retry \d of 3$/.test(l),
+      ),
+    ).toHaveLength(3);
     expect(err).not.toMatch(/\b500\b/);
 
     const bad = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_TIMEOUT_MS: '10s' });
@@ -368,14 +423,23 @@ describe('propose: failures', () => {
     for (const raw of ['1s', '-5', '1e3', '2.5']) {
       const r = await cli(fx, ['propose', '--env', 'dev'], { ...fx.env, LEASTPATH_GITHUB_BACKOFF_MS: raw });
       expect(r.code).toBe(2);
-      expect(r.stderr.join('\n')).toContain(`LEASTPATH_GITHUB_BACKOFF_MS must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+      expect(r.stderr.join('\n')).toContain(
+        `LEASTPATH_GITHUB_BACKOFF_MS must be a whole number of milliseconds, got ${JSON.stringify(raw)}`,
+      );
     }
     expect(fx.gh.log).toHaveLength(0);
   });
 
   it('a rate limit that persists is retried three times, counted right, then fails the run', async () => {
     const fx = await setup();
-    fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 10, status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '1' } });
+    fx.gh.fail({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      times: 10,
+      status: 403,
+      message: 'You have exceeded a secondary rate limit',
+      headers: { 'retry-after': '1' },
+    });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code).toBe(2);
     const waits = r.stderr.filter((l) => l.includes('secondary rate limit on POST'));
@@ -393,11 +457,20 @@ describe('propose: failures', () => {
   it('a rate limit asking for a longer wait than leastpath sits through fails at once, saying so', async () => {
     const fx = await setup();
     const reset = String(Math.floor(Date.now() / 1000) + 3600);
-    fx.gh.fail({ method: 'POST', path: /\/git\/trees$/, times: 10, status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } });
+    fx.gh.fail({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      times: 10,
+      status: 403,
+      message: 'API rate limit exceeded',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+    });
     const r = await cli(fx, ['propose', '--env', 'dev']);
     expect(r.code).toBe(2);
     const err = r.stderr.join('\n');
-    expect(err).toMatch(/GitHub rate limit on POST \/repos\/acme\/network\/git\/trees: GitHub asks to wait 3\d{3} s, longer than leastpath waits \(60 s\): giving up; run again later/);
+    expect(err).toMatch(
+      /GitHub rate limit on POST \/repos\/acme\/network\/git\/trees: GitHub asks to wait 3\d{3} s, longer than leastpath waits \(60 s\): giving up; run again later/,
+    );
     expect(err).toContain('GitHub POST /repos/acme/network/git/trees failed: 403 API rate limit exceeded');
     expect(fx.gh.log.filter((l) => l.status === 403)).toHaveLength(1);
   });

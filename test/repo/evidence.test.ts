@@ -34,7 +34,9 @@ describe('issue 14 case 1: an empty window does not erase evidence', () => {
     const before = await observedFiles(dir);
     const r = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-12-10'], '2026-12-12');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^policies\/dev\/environment\.yaml:11:10: flowLogs\.files: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/);
+    expect(r.err).toMatch(
+      /^policies\/dev\/environment\.yaml:11:10: flowLogs\.files: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/,
+    );
     expect(r.err).toContain('patterns "../../examples/flow-logs/dev/**/*.log.gz" matched 64 file(s)');
     expect(r.err).toMatch(/newest record seen: 2026-11-21T2\d:\d\d:\d\dZ/);
     expect(await observedFiles(dir)).toEqual(before);
@@ -47,7 +49,8 @@ describe('issue 14 case 1: an empty window does not erase evidence', () => {
 
   it('logs cut off after 5 days of the window: every workload keeps its evidence unchanged, is named as a gap, and observe exits 1', async () => {
     const dir = await exampleCopy();
-    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21']) await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
+    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21'])
+      await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
     const committed = await observed(dir, 'dev', 'web');
     const r = await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21']);
     expect(r.code).toBe(1);
@@ -77,8 +80,15 @@ describe('issue 14 case 1: report over a window without records', () => {
     const dir = await exampleCopy();
     const json = await cli(dir, ['report', '--env', 'dev', '--to', '2026-12-10', '--format', 'json'], '2026-12-12');
     expect(json.code).toBe(1);
-    expect(json.err).toMatch(/^policies\/dev\/environment\.yaml:\d+:\d+: flowLogs: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/m);
-    const doc = JSON.parse(json.out) as { window: { noRecords: boolean }; unused: unknown[]; noEvidence: { counted: boolean }[]; summary: { counted: number; unused: number; noEvidence: number } };
+    expect(json.err).toMatch(
+      /^policies\/dev\/environment\.yaml:\d+:\d+: flowLogs: no flow-log records in the window 2026-11-27 \.\. 2026-12-10/m,
+    );
+    const doc = JSON.parse(json.out) as {
+      window: { noRecords: boolean };
+      unused: unknown[];
+      noEvidence: { counted: boolean }[];
+      summary: { counted: number; unused: number; noEvidence: number };
+    };
     expect(doc.window.noRecords).toBe(true);
     expect(doc.unused).toEqual([]);
     expect(doc.summary.unused).toBe(0);
@@ -97,7 +107,11 @@ describe('issue 14 case 1: report over a window without records', () => {
 
     // over the example's own window every workload logged every day, and the report is as before: no banner
     const ok = await cli(dir, ['report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);
-    const full = JSON.parse(ok.out) as { window: { noRecords: boolean }; coverage: { workload: string; covered: number; days: number }[]; noEvidence: unknown[] };
+    const full = JSON.parse(ok.out) as {
+      window: { noRecords: boolean };
+      coverage: { workload: string; covered: number; days: number }[];
+      noEvidence: unknown[];
+    };
     expect(full.window.noRecords).toBe(false);
     expect(full.noEvidence).toEqual([]);
     expect(full.coverage.map((c) => `${c.workload} ${c.covered}/${c.days}`)).toEqual(['api 14/14', 'batch 14/14', 'web 14/14']);
@@ -108,7 +122,15 @@ describe('issue 14 case 1: plan says what evidence it stands on', () => {
   it('an observed file emptied as the old observe did: the headline counts the observed rules removed and their flows; --detailed-exitcode exits 1 in enforce', async () => {
     const dir = await exampleCopy();
     const git = (...args: string[]) =>
-      execFileSync('git', ['-C', dir, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+      execFileSync('git', ['-C', dir, ...args], {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      });
     git('init', '-q');
     git('add', 'policies', 'observed');
     git('commit', '-qm', 'baseline');
@@ -120,22 +142,29 @@ describe('issue 14 case 1: plan says what evidence it stands on', () => {
     const plain = await cli(dir, ['plan', '--env', 'dev']);
     expect(plain.code).toBe(0);
     const headline = plain.out.split('\n')[1]!;
-    const json = JSON.parse((await cli(dir, ['plan', '--env', 'dev', '--format', 'json'])).out) as { evidence: { removedObservedRules: number; removedObservedFlows: number } };
+    const json = JSON.parse((await cli(dir, ['plan', '--env', 'dev', '--format', 'json'])).out) as {
+      evidence: { removedObservedRules: number; removedObservedFlows: number };
+    };
     expect(json.evidence.removedObservedRules).toBeGreaterThan(0);
     expect(json.evidence.removedObservedFlows).toBeGreaterThan(0);
     // the flows of the removed rules are flows of the evidence that was there
     expect(json.evidence.removedObservedFlows).toBeLessThanOrEqual(committed.egress.reduce((n, e) => n + e.flows, 0));
-    expect(headline).toContain(`It removes ${json.evidence.removedObservedRules} observed rules that carried ${json.evidence.removedObservedFlows} flows.`);
+    expect(headline).toContain(
+      `It removes ${json.evidence.removedObservedRules} observed rules that carried ${json.evidence.removedObservedFlows} flows.`,
+    );
 
     const ci = await cli(dir, ['plan', '--env', 'dev', '--detailed-exitcode']);
     expect(ci.code).toBe(1);
     expect(ci.err).toMatch(/^policies\/dev\/environment\.yaml:6:7: mode: plan stops CI/m);
-    expect(ci.err).toContain(`it removes ${json.evidence.removedObservedRules} rule(s) that carried ${json.evidence.removedObservedFlows} observed flows`);
+    expect(ci.err).toContain(
+      `it removes ${json.evidence.removedObservedRules} rule(s) that carried ${json.evidence.removedObservedFlows} observed flows`,
+    );
   });
 
   it('a workload with gaps in its logs is named in the headline', async () => {
     const dir = await exampleCopy();
-    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21']) await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
+    for (const day of ['13', '14', '15', '16', '17', '18', '19', '20', '21'])
+      await rm(join(dir, DEV_LOGS, day), { recursive: true, force: true });
     expect((await cli(dir, ['observe', '--env', 'dev', '--to', '2026-11-21'])).code).toBe(1);
     const plan = await cli(dir, ['plan', '--env', 'dev']);
     expect(plan.out.split('\n')[1]).toContain(

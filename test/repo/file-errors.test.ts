@@ -13,7 +13,11 @@ describe('file-system refusals', () => {
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true });
     await writeFile(join(dir, 'outfile'), 'not a folder\n');
     const err: string[] = [];
-    const code = await main(['--root', dir, 'synth', '--out', 'outfile'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    const code = await main(
+      ['--root', dir, 'synth', '--out', 'outfile'],
+      { stdout: () => undefined, stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23' },
+    );
     expect(code).toBe(2);
     const text = err.join('\n');
     expect(text).toMatch(/^leastpath: cannot use a file or folder: E[A-Z]+: .*outfile/);
@@ -29,11 +33,20 @@ describe('file-system refusals', () => {
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true });
     await rm(join(dir, rel));
     await mkdir(join(dir, rel, 'inside'), { recursive: true });
-    for (const args of [['validate', '--env', 'dev'], ['synth', '--env', 'dev']]) {
+    for (const args of [
+      ['validate', '--env', 'dev'],
+      ['synth', '--env', 'dev'],
+    ]) {
       const err: string[] = [];
-      const code = await main(['--root', dir, ...args], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+      const code = await main(
+        ['--root', dir, ...args],
+        { stdout: () => undefined, stderr: (l) => err.push(l) },
+        { LEASTPATH_TODAY: '2026-11-23' },
+      );
       expect(code).toBe(1);
-      expect(err).toContain(`${rel}:1:1: <root>: is a folder, where leastpath reads a ${rel.startsWith('observed') ? 'observed' : 'workload'} file: move it away and put the YAML file in its place`);
+      expect(err).toContain(
+        `${rel}:1:1: <root>: is a folder, where leastpath reads a ${rel.startsWith('observed') ? 'observed' : 'workload'} file: move it away and put the YAML file in its place`,
+      );
     }
     expect((await readdir(dir)).sort()).toEqual(['observed', 'policies']);
   });
@@ -41,7 +54,11 @@ describe('file-system refusals', () => {
   it('a --root that does not exist is said so, and the one-writer lock does not create it', async () => {
     const missing = join(await mkdtemp(join(tmpdir(), 'leastpath-fs-errors-')), 'no-such-repo');
     const err: string[] = [];
-    const code = await main(['--root', missing, 'synth'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    const code = await main(
+      ['--root', missing, 'synth'],
+      { stdout: () => undefined, stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23' },
+    );
     expect(code).toBe(2);
     expect(err.join('\n')).not.toContain('internal error');
     await expect(readdir(missing)).rejects.toThrow('ENOENT');

@@ -87,7 +87,9 @@ describe('one writer per repository; a killed write is completed by the next run
     // A person, meanwhile, with an older window: refused, naming the holder; nothing written.
     const second = cli(root, ['observe', '--env', 'dev', '--to', '2026-11-20'], { TMPDIR: temp });
     expect(await second.exit).toBe(2);
-    expect(second.stderr()).toContain('.leastpath/lock:1:1: <root>: another leastpath run is writing this repository: "leastpath observe --env dev"');
+    expect(second.stderr()).toContain(
+      '.leastpath/lock:1:1: <root>: another leastpath run is writing this repository: "leastpath observe --env dev"',
+    );
     expect(second.stderr()).toContain(`(pid ${first.proc.pid} on `);
     expect(await windowTo(root, 'web')).toBe('2026-11-20');
 
@@ -107,7 +109,9 @@ describe('one writer per repository; a killed write is completed by the next run
     // to move the window back.
     const third = cli(root, ['observe', '--env', 'dev', '--to', '2026-11-20'], { TMPDIR: temp });
     expect(await third.exit).toBe(2);
-    expect(third.stderr()).toContain('leastpath: completed the write a killed run left half-done (all new now): observed/dev/api.yaml, observed/dev/web.yaml');
+    expect(third.stderr()).toContain(
+      'leastpath: completed the write a killed run left half-done (all new now): observed/dev/api.yaml, observed/dev/web.yaml',
+    );
     expect(third.stderr()).toContain('--to 2026-11-20 is before the end of the committed window');
     expect([await windowTo(root, 'api'), await windowTo(root, 'web')]).toEqual(['2026-11-21', '2026-11-21']);
     expect(await readFile(join(root, 'observed/dev/web.yaml'), 'utf8')).toContain('198.51.100.1/32');
@@ -125,7 +129,9 @@ describe('one writer per repository; a killed write is completed by the next run
     for (const args of [['synth'], ['run', '--to', '2026-11-21']]) {
       const c = cli(root, args);
       expect(await c.exit).toBe(2);
-      expect(c.stderr()).toContain(`another leastpath run is writing this repository: "leastpath observe --env dev" (pid ${process.pid} on `);
+      expect(c.stderr()).toContain(
+        `another leastpath run is writing this repository: "leastpath observe --env dev" (pid ${process.pid} on `,
+      );
     }
     await expect(stat(join(root, 'cdktf.out'))).rejects.toThrow('ENOENT');
     await held.release();
@@ -154,7 +160,15 @@ describe('one writer per repository; a killed write is completed by the next run
         {
           name: 'a.log.gz',
           records: [
-            ...exchange({ eni: 'eni-0web', src: '10.0.1.10', sport: 51514, dst: '192.0.2.7', dport: 443, start: at('2026-11-07T12:00:00Z'), flags: [2, 18] }),
+            ...exchange({
+              eni: 'eni-0web',
+              src: '10.0.1.10',
+              sport: 51514,
+              dst: '192.0.2.7',
+              dport: 443,
+              start: at('2026-11-07T12:00:00Z'),
+              flags: [2, 18],
+            }),
             ...exchange({ eni: 'eni-0api', src: '10.0.2.10', sport: 51515, dst: '203.0.113.20', dport: 443, start: T0, flags: [2, 18] }),
           ],
         },
@@ -169,7 +183,9 @@ describe('one writer per repository; a killed write is completed by the next run
         .replace('window: { from: 2026-11-07, to: 2026-11-20 }', 'window: { from: 2026-11-08, to: 2026-11-21 }')
         .replace(/^coverage: .*$/m, 'coverage: { days: 14, covered: 14, gaps: [], skippedWindows: 0 }'),
     );
-    expect((await loadRepo(root, { today: TODAY })).findings.map((f) => `${f.file} ${f.rule}`)).toEqual(['observed/dev/web.yaml observed-window-mixed']);
+    expect((await loadRepo(root, { today: TODAY })).findings.map((f) => `${f.file} ${f.rule}`)).toEqual([
+      'observed/dev/web.yaml observed-window-mixed',
+    ]);
     const r = await observeOrg(root);
     expect(r.replaced).toEqual([]);
     const web = await readFile(join(root, 'observed/dev/web.yaml'), 'utf8');

@@ -16,7 +16,9 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 let repo = '';
 
-interface Workflow { jobs: Record<string, { steps?: { id?: string; name?: string; run?: string }[] }> }
+interface Workflow {
+  jobs: Record<string, { steps?: { id?: string; name?: string; run?: string }[] }>;
+}
 
 async function step(file: string, job: string, match: (s: { id?: string; name?: string; run?: string }) => boolean): Promise<string> {
   const wf = parse(await readFile(join(root, '.github', 'workflows', file), 'utf8')) as Workflow;
@@ -29,7 +31,15 @@ async function step(file: string, job: string, match: (s: { id?: string; name?: 
 function runStep(script: string, env: Record<string, string>) {
   return run('bash', ['-e', '-o', 'pipefail', '-c', script], {
     cwd: repo,
-    env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false', LEASTPATH: 'npx --no-install leastpath', LEASTPATH_ROOT: '.', LEASTPATH_TODAY: '2026-11-23', ...env },
+    env: {
+      ...process.env,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+      LEASTPATH: 'npx --no-install leastpath',
+      LEASTPATH_ROOT: '.',
+      LEASTPATH_TODAY: '2026-11-23',
+      ...env,
+    },
     maxBuffer: 64 * 1024 * 1024,
   });
 }
@@ -42,7 +52,8 @@ beforeAll(async () => {
   await mkdir(join(repo, 'node_modules', '.bin'), { recursive: true });
   await symlink(root, join(repo, 'node_modules', 'leastpath'), 'dir');
   await symlink(join('..', 'leastpath', 'bin', 'leastpath.js'), join(repo, 'node_modules', '.bin', 'leastpath'));
-  const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
+  const git = (...args: string[]) =>
+    run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
   await writeFile(join(repo, '.gitignore'), 'node_modules/\nnode_modules\ncdktf.out/\n');
   await git('init', '-q');
   await git('add', '-A');
@@ -64,7 +75,10 @@ describe('a policies repository with leastpath as a dev dependency', () => {
   it("plan.yml's plan and synth steps work there: the plan in the job summary, the HTML page, the stack", async () => {
     const summary = join(repo, '..', 'summary.md');
     await writeFile(summary, '');
-    await runStep(await step('plan.yml', 'plan', (s) => s.name === 'leastpath plan (job summary)'), { ENVIRONMENT: 'dev', GITHUB_STEP_SUMMARY: summary });
+    await runStep(await step('plan.yml', 'plan', (s) => s.name === 'leastpath plan (job summary)'), {
+      ENVIRONMENT: 'dev',
+      GITHUB_STEP_SUMMARY: summary,
+    });
     expect(await readFile(summary, 'utf8')).toMatch(/^### Plan for `dev` \(enforce\)\n\n\*\*This change would break /);
     expect(await readFile(join(repo, 'plan-dev.html'), 'utf8')).toMatch(/^<!DOCTYPE html>[\s\S]*<title>leastpath plan: dev<\/title>/);
     await runStep(await step('plan.yml', 'plan', (s) => s.run?.includes(' synth ') === true), { ENVIRONMENT: 'dev' });

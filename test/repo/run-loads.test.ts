@@ -34,7 +34,12 @@ describe('leastpath run: loads and resolutions', () => {
     expect(code).toBe(0);
     expect(vi.mocked(checkRepo)).toHaveBeenCalledTimes(2);
     // once in each validation (rule synth-ready: what plan or synth would refuse), whose resolution plan, synth and report take
-    expect(vi.mocked(resolveEnvironment).mock.calls.map(([input]) => input.env.name).sort()).toEqual(['dev', 'dev', 'prod', 'prod', 'stg', 'stg']);
+    expect(
+      vi
+        .mocked(resolveEnvironment)
+        .mock.calls.map(([input]) => input.env.name)
+        .sort(),
+    ).toEqual(['dev', 'dev', 'prod', 'prod', 'stg', 'stg']);
 
     // The stacks of a synth on its own, now that observed/ is written, are the ones run wrote.
     expect(await main(['--root', dir, 'synth', '--out', 'again'], quiet, ENV)).toBe(0);
@@ -45,10 +50,14 @@ describe('leastpath run: loads and resolutions', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('plan and synth on their own validate once and take the validation\'s resolutions: each environment is resolved once', async () => {
+  it("plan and synth on their own validate once and take the validation's resolutions: each environment is resolved once", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-plan-loads-'));
     for (const d of ['policies', 'observed']) await cp(join(root, d), join(dir, d), { recursive: true });
-    const resolvedNames = () => vi.mocked(resolveEnvironment).mock.calls.map(([input]) => input.env.name).sort();
+    const resolvedNames = () =>
+      vi
+        .mocked(resolveEnvironment)
+        .mock.calls.map(([input]) => input.env.name)
+        .sort();
     vi.mocked(checkRepo).mockClear();
     vi.mocked(resolveEnvironment).mockClear();
     expect(await main(['--root', dir, 'plan', '--env', 'dev', '--format', 'json'], quiet, ENV)).toBe(0);

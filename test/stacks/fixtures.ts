@@ -22,7 +22,11 @@ export function rule(workload: string, peer: Peer, protocol: Protocol, o: RuleOp
     peer,
     protocol,
     ...(o.from !== undefined ? { fromPort: o.from } : {}),
-    ...(o.to !== undefined ? { toPort: o.to } : o.from !== undefined && (protocol === 'tcp' || protocol === 'udp') ? { toPort: o.from } : {}),
+    ...(o.to !== undefined
+      ? { toPort: o.to }
+      : o.from !== undefined && (protocol === 'tcp' || protocol === 'udp')
+        ? { toPort: o.from }
+        : {}),
     provenance: o.provenance ?? 'intent',
     why: o.why ?? `${workload} needs this`,
     source: { file: `policies/dev/workloads/${workload}.yaml`, path: `egress[${o.index ?? 0}]` },
@@ -75,8 +79,17 @@ export function richEnv(): ResolvedEnvironment {
     rule('web', { kind: 'workload', workload: 'api' }, 'tcp', { from: 8080, why: 'renders pages from the API', index: 0 }),
     rule('web', { kind: 'awsPrefixList', service: 's3' }, 'tcp', { from: 443, why: 'static assets', index: 1 }),
     rule('web', { kind: 'prefixList', name: 'card-partner' }, 'tcp', { from: 443, why: 'card payments', index: 2 }),
-    rule('web', { kind: 'cidr', cidr: '0.0.0.0/0' }, 'tcp', { from: 443, why: 'webhooks to customer endpoints', exception: EXCEPTION, index: 3 }),
-    rule('web', { kind: 'endpoint', service: 'ecr.api' }, 'tcp', { from: 443, why: 'Container images → ECR – “pulls” for the déploiement (50% of traffic) <fast>', index: 4 }),
+    rule('web', { kind: 'cidr', cidr: '0.0.0.0/0' }, 'tcp', {
+      from: 443,
+      why: 'webhooks to customer endpoints',
+      exception: EXCEPTION,
+      index: 3,
+    }),
+    rule('web', { kind: 'endpoint', service: 'ecr.api' }, 'tcp', {
+      from: 443,
+      why: 'Container images → ECR – “pulls” for the déploiement (50% of traffic) <fast>',
+      index: 4,
+    }),
     rule('web', { kind: 'cidr', cidr: '203.0.113.10/32' }, 'tcp', {
       from: 443,
       provenance: 'observed',
@@ -90,8 +103,17 @@ export function richEnv(): ResolvedEnvironment {
   const api = group(
     'api',
     [
-      rule('api', { kind: 'cidr', cidr: '10.20.10.0/24' }, 'tcp', { from: 5432, to: 5433, why: 'PostgreSQL primary and replica', index: 0 }),
-      rule('api', { kind: 'cidr', cidr: '10.30.0.0/16' }, 'all', { why: 'legacy flat network', exception: { ...EXCEPTION, reason: 'migration' }, index: 1 }),
+      rule('api', { kind: 'cidr', cidr: '10.20.10.0/24' }, 'tcp', {
+        from: 5432,
+        to: 5433,
+        why: 'PostgreSQL primary and replica',
+        index: 0,
+      }),
+      rule('api', { kind: 'cidr', cidr: '10.30.0.0/16' }, 'all', {
+        why: 'legacy flat network',
+        exception: { ...EXCEPTION, reason: 'migration' },
+        index: 1,
+      }),
       rule('api', { kind: 'cidr', cidr: '10.40.0.0/16' }, 47, { why: 'GRE tunnel to the branch office', index: 2 }),
       rule('api', { kind: 'endpoint', service: 'ecr.api' }, 'tcp', { from: 443, why: 'container images', index: 3 }),
       rule('api', { kind: 'cidr', cidr: '2001:db8::/32' }, 'icmpv6', { from: 128, why: 'echo requests', index: 4 }),
@@ -130,9 +152,23 @@ export function richEnv(): ResolvedEnvironment {
       },
     ],
     endpoints: [
-      { service: 's3', type: 'Gateway', routeTables: ['rtb-0b2c3d4e', 'rtb-0a1b2c3d'], subnets: [], workloads: ['web'], why: 'static assets' },
+      {
+        service: 's3',
+        type: 'Gateway',
+        routeTables: ['rtb-0b2c3d4e', 'rtb-0a1b2c3d'],
+        subnets: [],
+        workloads: ['web'],
+        why: 'static assets',
+      },
       { service: 'dynamodb', type: 'Gateway', routeTables: ['rtb-0a1b2c3d'], subnets: [], workloads: ['api'], why: 'sessions' },
-      { service: 'ecr.api', type: 'Interface', routeTables: [], subnets: ['subnet-0e5f6a7b', 'subnet-0a1b2c3d'], workloads: ['web', 'api'], why: 'container images' },
+      {
+        service: 'ecr.api',
+        type: 'Interface',
+        routeTables: [],
+        subnets: ['subnet-0e5f6a7b', 'subnet-0a1b2c3d'],
+        workloads: ['web', 'api'],
+        why: 'container images',
+      },
       { service: 'sts', type: 'Interface', routeTables: [], subnets: ['subnet-0a1b2c3d'], workloads: ['batch'], why: 'assume role' },
     ],
     quarantine: [
@@ -164,7 +200,12 @@ export function shuffledEnv(env: ResolvedEnvironment, seed: number): ResolvedEnv
     ...env,
     groups: shuffled(env.groups, seed).map((g) => ({ ...g, rules: shuffled(g.rules, seed + 1) })),
     prefixLists: shuffled(env.prefixLists, seed + 2).map((p) => ({ ...p, entries: shuffled(p.entries, seed + 3) })),
-    endpoints: shuffled(env.endpoints, seed + 4).map((e) => ({ ...e, routeTables: shuffled(e.routeTables, seed), subnets: shuffled(e.subnets, seed), workloads: shuffled(e.workloads, seed) })),
+    endpoints: shuffled(env.endpoints, seed + 4).map((e) => ({
+      ...e,
+      routeTables: shuffled(e.routeTables, seed),
+      subnets: shuffled(e.subnets, seed),
+      workloads: shuffled(e.workloads, seed),
+    })),
     quarantine: shuffled(env.quarantine, seed + 5),
   };
 }

@@ -3,11 +3,17 @@ import { cidrPart, ids, namePart, portsPart, TERRAFORM_NAME } from '../../stacks
 
 describe('construct ids: readable, valid Terraform names, derived from content', () => {
   it('names an egress rule by workload, protocol, ports and peer', () => {
-    expect(ids.egressRule('web', 'tcp', 443, 443, { kind: 'cidr', cidr: '203.0.113.10/32' })).toBe('egress_web_tcp-443_cidr_203-0-113-10_32');
+    expect(ids.egressRule('web', 'tcp', 443, 443, { kind: 'cidr', cidr: '203.0.113.10/32' })).toBe(
+      'egress_web_tcp-443_cidr_203-0-113-10_32',
+    );
     expect(ids.egressRule('web', 'tcp', 8000, 8100, { kind: 'workload', workload: 'api' })).toBe('egress_web_tcp-8000-8100_sg_api');
-    expect(ids.egressRule('web', 'udp', undefined, undefined, { kind: 'prefixList', name: 'card-partner' })).toBe('egress_web_udp-all_pl_card-partner');
+    expect(ids.egressRule('web', 'udp', undefined, undefined, { kind: 'prefixList', name: 'card-partner' })).toBe(
+      'egress_web_udp-all_pl_card-partner',
+    );
     expect(ids.egressRule('web', 'all', undefined, undefined, { kind: 'awsPrefixList', service: 's3' })).toBe('egress_web_all_awspl_s3');
-    expect(ids.egressRule('1web', 47, undefined, undefined, { kind: 'cidr', cidr: '2001:db8::/32' })).toBe('egress_1web_proto-47_cidr_2001-db8--_32');
+    expect(ids.egressRule('1web', 47, undefined, undefined, { kind: 'cidr', cidr: '2001:db8::/32' })).toBe(
+      'egress_1web_proto-47_cidr_2001-db8--_32',
+    );
   });
 
   it.each([

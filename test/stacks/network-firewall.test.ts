@@ -42,7 +42,9 @@ describe('Network Firewall rule groups', () => {
       capacity: 100,
       rule_group: {
         rule_variables: { ip_sets: [{ key: 'HOME_NET', ip_set: { definition: ['10.20.1.0/24', '2001:db8:1200:1::/64'] } }] },
-        rules_source: { rules_source_list: { generated_rules_type: 'ALLOWLIST', target_types: ['HTTP_HOST', 'TLS_SNI'], targets: ['hooks.example.com'] } },
+        rules_source: {
+          rules_source_list: { generated_rules_type: 'ALLOWLIST', target_types: ['HTTP_HOST', 'TLS_SNI'], targets: ['hooks.example.com'] },
+        },
       },
       tags: { ManagedBy: 'leastpath', Workload: 'web' },
     });
@@ -71,7 +73,9 @@ describe('Network Firewall rule groups', () => {
         }),
       }),
     ]);
-    expect(resources(tf, 'aws_networkfirewall_rule_group').nfw_api!.rule_group).toMatchObject({ stateful_rule_options: { rule_order: 'STRICT_ORDER' } });
+    expect(resources(tf, 'aws_networkfirewall_rule_group').nfw_api!.rule_group).toMatchObject({
+      stateful_rule_options: { rule_order: 'STRICT_ORDER' },
+    });
 
     const audit = await renderJson(emptyEnv({ mode: 'audit', networkFirewall: managed }));
     expect(Object.keys(resources(audit, 'aws_networkfirewall_rule_group'))).toEqual(['nfw_api', 'nfw_web']);
@@ -83,7 +87,10 @@ describe('Network Firewall rule groups', () => {
     const mirror = await findMirror(process.env);
     const out = await tempDir('leastpath-nfw-');
     const managed = nfw({ policyName: 'egress', manage: true, ruleOrder: 'strict' });
-    for (const [name, env] of [['attached', emptyEnv({ networkFirewall: nfw() })], ['managed', emptyEnv({ networkFirewall: managed })]] as const) {
+    for (const [name, env] of [
+      ['attached', emptyEnv({ networkFirewall: nfw() })],
+      ['managed', emptyEnv({ networkFirewall: managed })],
+    ] as const) {
       await mkdir(join(out, 'stacks', name), { recursive: true });
       await writeFile(join(out, 'stacks', name, 'cdk.tf.json'), JSON.stringify(await renderJson(env)));
     }
@@ -98,20 +105,53 @@ describe('Network Firewall rule groups', () => {
 describe('networkFirewall in environment.yaml', () => {
   it("gives each workload with names (intent and adopted) a group of its names and the environment's allow, from its addresses", async () => {
     const out = await tempDir('leastpath-nfw-synth-');
-    const run = await runOrg({
-      'policies/dev/environment.yaml': devEnvironment(`networkFirewall: { policyArn: "${ARN}", allow: ["*.amazonaws.com"] }\n`),
-      'policies/dev/workloads/web.yaml': web('  - to: { domains: [api.stripe.com, "*.githubusercontent.com"] }\n    ports: [tcp/443]\n    why: payments and downloads\n').replace('observed: adopt\n', 'observed: adopt\nadoptNames: true\n'),
-      'observed/dev/web.yaml': renderObservedYaml({
-        workload: 'web', environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' }, source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
-        egress: [{ destination: '198.51.100.9/32', protocol: 'tcp', port: 443, service: null, flows: 5, bytes: 500, firstSeen: '2026-11-09', lastSeen: '2026-11-20', decidedBy: 'tcp-flags', names: ['files.example.org'] }],
-        rejected: [],
-        domains: [{ name: 'files.example.org', queries: 5, connected: true, firstSeen: '2026-11-09', lastSeen: '2026-11-20', addresses: ['198.51.100.9'] }],
-      }),
-      'policies/dev/workloads/api.yaml': 'workload: api\nowner: team-api\nobserved: adopt\negress:\n  - to: { domains: [api.vendor.example.com] }\n    ports: [tcp/443]\n    why: the vendor\n',
-    }, ['synth', '--out', out]);
+    const run = await runOrg(
+      {
+        'policies/dev/environment.yaml': devEnvironment(`networkFirewall: { policyArn: "${ARN}", allow: ["*.amazonaws.com"] }\n`),
+        'policies/dev/workloads/web.yaml': web(
+          '  - to: { domains: [api.stripe.com, "*.githubusercontent.com"] }\n    ports: [tcp/443]\n    why: payments and downloads\n',
+        ).replace('observed: adopt\n', 'observed: adopt\nadoptNames: true\n'),
+        'observed/dev/web.yaml': renderObservedYaml({
+          workload: 'web',
+          environment: 'dev',
+          window: { from: '2026-11-08', to: '2026-11-21' },
+          source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+          egress: [
+            {
+              destination: '198.51.100.9/32',
+              protocol: 'tcp',
+              port: 443,
+              service: null,
+              flows: 5,
+              bytes: 500,
+              firstSeen: '2026-11-09',
+              lastSeen: '2026-11-20',
+              decidedBy: 'tcp-flags',
+              names: ['files.example.org'],
+            },
+          ],
+          rejected: [],
+          domains: [
+            {
+              name: 'files.example.org',
+              queries: 5,
+              connected: true,
+              firstSeen: '2026-11-09',
+              lastSeen: '2026-11-20',
+              addresses: ['198.51.100.9'],
+            },
+          ],
+        }),
+        'policies/dev/workloads/api.yaml':
+          'workload: api\nowner: team-api\nobserved: adopt\negress:\n  - to: { domains: [api.vendor.example.com] }\n    ports: [tcp/443]\n    why: the vendor\n',
+      },
+      ['synth', '--out', out],
+    );
     expect(run.code, run.stderr.join('\n')).toBe(0);
     // api is selected by interface only and nothing observed its addresses: no group, and a warning says why.
-    expect(run.stderr.join('\n')).toMatch(/^policies\/dev\/environment\.yaml:\d+:\d+: networkFirewall: warning: api has names but no known address/m);
+    expect(run.stderr.join('\n')).toMatch(
+      /^policies\/dev\/environment\.yaml:\d+:\d+: networkFirewall: warning: api has names but no known address/m,
+    );
     const tf = JSON.parse(await readFile(join(out, 'stacks', 'dev', 'cdk.tf.json'), 'utf8')) as TerraformJson;
     const groups = resources(tf, 'aws_networkfirewall_rule_group');
     expect(Object.keys(groups)).toEqual(['nfw_web']);
@@ -123,13 +163,25 @@ describe('networkFirewall in environment.yaml', () => {
 
   it("plan shows the groups and what they would drop: TCP out of the VPC to names all off the workload's list", async () => {
     const entry = (destination: string, port: number, names: string[]) => ({
-      destination, protocol: 'tcp', port, service: null, flows: 7, bytes: 700, firstSeen: '2026-11-09', lastSeen: '2026-11-20', decidedBy: 'tcp-flags' as const, names,
+      destination,
+      protocol: 'tcp',
+      port,
+      service: null,
+      flows: 7,
+      bytes: 700,
+      firstSeen: '2026-11-09',
+      lastSeen: '2026-11-20',
+      decidedBy: 'tcp-flags' as const,
+      names,
     });
     const files = {
       'policies/dev/environment.yaml': devEnvironment(`networkFirewall: { policyArn: "${ARN}", allow: ["*.amazonaws.com"] }\n`),
       'policies/dev/workloads/web.yaml': web('  - to: { domains: [api.stripe.com] }\n    ports: [tcp/443]\n    why: payments\n'),
       'observed/dev/web.yaml': renderObservedYaml({
-        workload: 'web', environment: 'dev', window: { from: '2026-11-08', to: '2026-11-21' }, source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+        workload: 'web',
+        environment: 'dev',
+        window: { from: '2026-11-08', to: '2026-11-21' },
+        source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
         egress: [
           entry('10.20.5.5/32', 5432, ['db.corp.internal']),
           entry('52.94.49.77/32', 443, ['sqs.eu-west-1.amazonaws.com']),
@@ -145,7 +197,9 @@ describe('networkFirewall in environment.yaml', () => {
     expect(json.code, json.stderr.join('\n')).toBe(0);
     const plan = JSON.parse(json.stdout) as { networkFirewall: ResolvedNetworkFirewall };
     expect(plan.networkFirewall.groups.map((g) => [g.workload, g.targets])).toEqual([['web', ['.amazonaws.com', 'api.stripe.com']]]);
-    expect(plan.networkFirewall.dropped).toEqual([{ workload: 'web', destination: '203.0.113.9/32', port: 443, names: ['hooks.example.com'], flows: 7 }]);
+    expect(plan.networkFirewall.dropped).toEqual([
+      { workload: 'web', destination: '203.0.113.9/32', port: 443, names: ['hooks.example.com'], flows: 7 },
+    ]);
     const text = await runOrg(files, ['plan', '--env', 'dev']);
     expect(text.stdout).toContain(
       "Network Firewall: rule groups for web; they would drop 7 flows to 1 destination whose names are not on the workload's list.\n" +
@@ -164,7 +218,9 @@ describe('networkFirewall in environment.yaml', () => {
       expect(run.code, nf).toBe(1);
       expect(run.stderr.join('\n'), nf).toMatch(new RegExp(`^policies/dev/environment\\.yaml:13:\\d+: ${message.source}`, 'm'));
     }
-    const managed = await runOrg({ 'policies/dev/environment.yaml': devEnvironment('networkFirewall: { policyName: egress, manage: true }\n') });
+    const managed = await runOrg({
+      'policies/dev/environment.yaml': devEnvironment('networkFirewall: { policyName: egress, manage: true }\n'),
+    });
     expect(managed.code, managed.stderr.join('\n')).toBe(0);
   });
 });

@@ -29,7 +29,10 @@ describe('egress rules', () => {
     const rules = resources(tf, 'aws_vpc_security_group_egress_rule');
     expect(Object.keys(rules).length).toBe(richEnv().groups.reduce((n, g) => n + g.rules.length, 0));
     for (const [name, r] of Object.entries(rules)) {
-      expect(DESTINATIONS.filter((d) => d in r), name).toHaveLength(1);
+      expect(
+        DESTINATIONS.filter((d) => d in r),
+        name,
+      ).toHaveLength(1);
     }
   });
 
@@ -62,7 +65,9 @@ describe('egress rules', () => {
       referenced_security_group_id: '${aws_security_group.sg_api.id}',
     });
     expect(rules['egress_web_tcp-443_pl_card-partner']!.prefix_list_id).toBe('${aws_ec2_managed_prefix_list.pl_card-partner.id}');
-    expect(rules['egress_web_tcp-443_vpce_ecr-api-fa7287']!.referenced_security_group_id).toBe('${aws_security_group.sg_vpce_ecr-api-fa7287.id}');
+    expect(rules['egress_web_tcp-443_vpce_ecr-api-fa7287']!.referenced_security_group_id).toBe(
+      '${aws_security_group.sg_vpce_ecr-api-fa7287.id}',
+    );
   });
 
   it('carry the why as description, within the AWS character set and 255 characters', () => {
@@ -71,13 +76,19 @@ describe('egress rules', () => {
       ...Object.values(resources(tf, 'aws_vpc_security_group_ingress_rule')),
       ...Object.values(resources(tf, 'aws_security_group')),
     ];
-    for (const r of described) if (r.description !== undefined) expect(isAwsDescription(r.description as string), String(r.description)).toBe(true);
+    for (const r of described)
+      if (r.description !== undefined) expect(isAwsDescription(r.description as string), String(r.description)).toBe(true);
     for (const pl of Object.values(resources(tf, 'aws_ec2_managed_prefix_list'))) {
-      for (const e of pl.entry as { description?: string }[]) if (e.description !== undefined) expect(isAwsDescription(e.description)).toBe(true);
+      for (const e of pl.entry as { description?: string }[])
+        if (e.description !== undefined) expect(isAwsDescription(e.description)).toBe(true);
     }
     const rules = resources(tf, 'aws_vpc_security_group_egress_rule');
-    expect(rules['egress_web_tcp-443_vpce_ecr-api-fa7287']!.description).toBe('Container images - ECR - pulls for the deploiement (50 percent of traffic) (fast)');
-    expect(rules['egress_web_tcp-443_cidr_203-0-113-10_32']!.description).toBe('observed: 120 flows 2026-11-08..2026-11-21 (initiator by tcp-flags)');
+    expect(rules['egress_web_tcp-443_vpce_ecr-api-fa7287']!.description).toBe(
+      'Container images - ECR - pulls for the deploiement (50 percent of traffic) (fast)',
+    );
+    expect(rules['egress_web_tcp-443_cidr_203-0-113-10_32']!.description).toBe(
+      'observed: 120 flows 2026-11-08..2026-11-21 (initiator by tcp-flags)',
+    );
   });
 
   it('are tagged with their workload and provenance, exceptions with their expiry', () => {
@@ -94,7 +105,9 @@ describe('egress rules', () => {
 
 describe('references', () => {
   it('every ${type.name.attr} names a resource of this JSON', () => {
-    const refs = strings(tf).flatMap(({ path, text }) => [...text.matchAll(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g)].map((m) => ({ path, type: m[1]!, name: m[2]! })));
+    const refs = strings(tf).flatMap(({ path, text }) =>
+      [...text.matchAll(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g)].map((m) => ({ path, type: m[1]!, name: m[2]! })),
+    );
     expect(refs.length).toBeGreaterThan(20);
     for (const ref of refs) expect(resources(tf, ref.type)[ref.name], `${ref.path}: ${ref.type}.${ref.name}`).toBeDefined();
   });
@@ -110,7 +123,11 @@ describe('references', () => {
 describe('the stack', () => {
   it('has the provider with region, the account guard and the default tags', () => {
     expect(tf.provider.aws).toEqual([
-      { region: 'eu-west-1', allowed_account_ids: ['111111111111'], default_tags: [{ tags: { ManagedBy: 'leastpath', Environment: 'dev' } }] },
+      {
+        region: 'eu-west-1',
+        allowed_account_ids: ['111111111111'],
+        default_tags: [{ tags: { ManagedBy: 'leastpath', Environment: 'dev' } }],
+      },
     ]);
   });
 
@@ -141,17 +158,34 @@ describe('the stack', () => {
     expect(tf['//']).toEqual({ 'generated-by': GENERATED_MARKER });
   });
 
-  it('keeps state in S3 when environment.yaml says so: encrypted, with S3\'s own lock file (Terraform 1.10) or a DynamoDB table', async () => {
-    const lockfile = await renderJson(emptyEnv({ state: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-central-1', lock: { kind: 'lockfile' } } }));
+  it("keeps state in S3 when environment.yaml says so: encrypted, with S3's own lock file (Terraform 1.10) or a DynamoDB table", async () => {
+    const lockfile = await renderJson(
+      emptyEnv({ state: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-central-1', lock: { kind: 'lockfile' } } }),
+    );
     expect(lockfile.terraform.backend).toEqual({
       s3: { bucket: 'acme-tfstate', key: 'leastpath/dev.tfstate', region: 'eu-central-1', encrypt: true, use_lockfile: true },
     });
     expect(lockfile.terraform.required_version).toBe(REQUIRED_TERRAFORM_LOCKFILE);
     const table = await renderJson(
-      emptyEnv({ state: { bucket: 'acme-tfstate', key: 'k/dev.tfstate', region: 'eu-west-1', lock: { kind: 'dynamodb', table: 'tf-locks' }, kmsKeyId: 'alias/tfstate' } }),
+      emptyEnv({
+        state: {
+          bucket: 'acme-tfstate',
+          key: 'k/dev.tfstate',
+          region: 'eu-west-1',
+          lock: { kind: 'dynamodb', table: 'tf-locks' },
+          kmsKeyId: 'alias/tfstate',
+        },
+      }),
     );
     expect(table.terraform.backend).toEqual({
-      s3: { bucket: 'acme-tfstate', key: 'k/dev.tfstate', region: 'eu-west-1', encrypt: true, dynamodb_table: 'tf-locks', kms_key_id: 'alias/tfstate' },
+      s3: {
+        bucket: 'acme-tfstate',
+        key: 'k/dev.tfstate',
+        region: 'eu-west-1',
+        encrypt: true,
+        dynamodb_table: 'tf-locks',
+        kms_key_id: 'alias/tfstate',
+      },
     });
     expect(table.terraform.required_version).toBe(REQUIRED_TERRAFORM);
   });
@@ -173,7 +207,12 @@ describe('the stack', () => {
     expect(api).not.toHaveProperty('tags');
     expect(api.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ['description', 'tags', 'tags_all'] });
     const tags = Object.values(resources(tf, 'aws_ec2_tag')).filter((t) => t.resource_id === '${aws_security_group.sg_api.id}');
-    expect(Object.fromEntries(tags.map((t) => [t.key, t.value]))).toEqual({ ManagedBy: 'leastpath', Environment: 'dev', Workload: 'api', Owner: 'team-api' });
+    expect(Object.fromEntries(tags.map((t) => [t.key, t.value]))).toEqual({
+      ManagedBy: 'leastpath',
+      Environment: 'dev',
+      Workload: 'api',
+      Owner: 'team-api',
+    });
   });
 
   it('renders prefix lists with family, max entries and sorted entries', () => {
@@ -187,7 +226,10 @@ describe('the stack', () => {
         { cidr: '203.0.113.0/28', description: 'card processor, per contract annex 3' },
       ],
     });
-    expect(pls['pl_web-v6-partners']).toMatchObject({ address_family: 'IPv6', entry: [{ cidr: '2001:db8:10::/48' }, { cidr: '2001:db8:20::/48' }] });
+    expect(pls['pl_web-v6-partners']).toMatchObject({
+      address_family: 'IPv6',
+      entry: [{ cidr: '2001:db8:10::/48' }, { cidr: '2001:db8:20::/48' }],
+    });
   });
 
   it('puts a gateway endpoint for s3 on the route tables, and the rule targets its prefix_list_id', () => {
@@ -199,7 +241,9 @@ describe('the stack', () => {
       route_table_ids: ['rtb-0a1b2c3d', 'rtb-0b2c3d4e'],
     });
     expect(s3).not.toHaveProperty('subnet_ids');
-    expect(resources(tf, 'aws_vpc_security_group_egress_rule')['egress_web_tcp-443_awspl_s3']!.prefix_list_id).toBe('${aws_vpc_endpoint.vpce_s3.prefix_list_id}');
+    expect(resources(tf, 'aws_vpc_security_group_egress_rule')['egress_web_tcp-443_awspl_s3']!.prefix_list_id).toBe(
+      '${aws_vpc_endpoint.vpce_s3.prefix_list_id}',
+    );
   });
 
   it('gives an interface endpoint private DNS, its subnets and a group admitting 443 from each using workload', () => {
@@ -211,7 +255,9 @@ describe('the stack', () => {
       subnet_ids: ['subnet-0a1b2c3d', 'subnet-0e5f6a7b'],
       security_group_ids: ['${aws_security_group.sg_vpce_ecr-api-fa7287.id}'],
     });
-    const ingress = Object.values(resources(tf, 'aws_vpc_security_group_ingress_rule')).filter((r) => r.security_group_id === '${aws_security_group.sg_vpce_ecr-api-fa7287.id}');
+    const ingress = Object.values(resources(tf, 'aws_vpc_security_group_ingress_rule')).filter(
+      (r) => r.security_group_id === '${aws_security_group.sg_vpce_ecr-api-fa7287.id}',
+    );
     expect(ingress.map((r) => [r.ip_protocol, r.from_port, r.to_port, r.referenced_security_group_id]).sort()).toEqual([
       ['tcp', 443, 443, '${aws_security_group.sg_api.id}'],
       ['tcp', 443, 443, '${aws_security_group.sg_web.id}'],
@@ -252,7 +298,9 @@ describe('the stack', () => {
   });
 
   it('an environment without groups still renders (provider, outputs)', async () => {
-    const empty = await renderJson(emptyEnv({ groups: [group('web', [rule('web', { kind: 'cidr', cidr: '10.0.0.0/8' }, 'tcp', { from: 443 })])] }));
+    const empty = await renderJson(
+      emptyEnv({ groups: [group('web', [rule('web', { kind: 'cidr', cidr: '10.0.0.0/8' }, 'tcp', { from: 443 })])] }),
+    );
     expect(Object.keys(resources(empty, 'aws_vpc_security_group_egress_rule'))).toEqual(['egress_web_tcp-443_cidr_10-0-0-0_8']);
     expect(empty.import).toBeUndefined();
   });
@@ -275,7 +323,10 @@ describe('terraform itself', () => {
     const dir = await tempDir('leastpath-tf-');
     const { terraform: block, ...rest } = tf;
     await writeFile(join(dir, 'main.tf.json'), JSON.stringify({ ...rest, terraform: { ...block, backend: undefined } }));
-    const run = await promisify(execFile)('terraform', ['providers', '-no-color'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' } });
+    const run = await promisify(execFile)('terraform', ['providers', '-no-color'], {
+      cwd: dir,
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' },
+    });
     expect(run.stdout).toContain('provider[registry.terraform.io/hashicorp/aws] >= 5.100.0, < 7.0.0');
   });
 });

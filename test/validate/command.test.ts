@@ -53,7 +53,11 @@ describe('leastpath validate', () => {
   });
 
   it('exits 0 when there are only warnings, and prints them', async () => {
-    const run = await runOrg({ [WEB]: web('  - to: { workload: api }\n    ports: [tcp/8080]\n    why: a\n  - to: { workload: api }\n    ports: [tcp/8080]\n    why: b\n') });
+    const run = await runOrg({
+      [WEB]: web(
+        '  - to: { workload: api }\n    ports: [tcp/8080]\n    why: a\n  - to: { workload: api }\n    ports: [tcp/8080]\n    why: b\n',
+      ),
+    });
     expect(run.code).toBe(0);
     expect(run.stderr[0]).toMatch(/^policies\/dev\/workloads\/web\.yaml:8:5: egress\[1\]: warning: /);
     expect(run.stderr.at(-1)).toBe('validate: 1 environment: valid, 0 errors, 1 warning');

@@ -85,7 +85,12 @@ export async function runOrg(files: Files, args: string[] = ['validate'], env: N
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let stdout = '';
   const stderr: string[] = [];
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) }, { LEASTPATH_TODAY: TODAY, ...env }, new Date('2000-01-01T00:00:00Z'));
+  const code = await main(
+    argv,
+    { stdout: (t) => (stdout += t), stderr: (l) => stderr.push(l) },
+    { LEASTPATH_TODAY: TODAY, ...env },
+    new Date('2000-01-01T00:00:00Z'),
+  );
   return { code, stdout, stderr };
 }
 

@@ -27,14 +27,23 @@ describe('synth-ready: validate reports what synth and plan refuse', () => {
   });
 
   it('a workload whose group would take the name of an endpoint group', async () => {
-    const env = devEnvironment('  sts-vpce: { cidrs: [10.20.7.0/24] }\n').replace('routeTables: [rtb-0a1b2c3d]', 'routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d]');
+    const env = devEnvironment('  sts-vpce: { cidrs: [10.20.7.0/24] }\n').replace(
+      'routeTables: [rtb-0a1b2c3d]',
+      'routeTables: [rtb-0a1b2c3d], subnets: [subnet-0a1b2c3d]',
+    );
     const stsVpce = 'workload: sts-vpce\nowner: team-x\nobserved: adopt\negress:\n  - to: { service: sts }\n    why: assumes roles\n';
-    await expectFinding({ [ENV]: env, 'policies/dev/workloads/sts-vpce.yaml': stsVpce }, 'policies/dev/workloads/sts-vpce.yaml:1:11: workload: its security group would have the name of the sts endpoint');
+    await expectFinding(
+      { [ENV]: env, 'policies/dev/workloads/sts-vpce.yaml': stsVpce },
+      'policies/dev/workloads/sts-vpce.yaml:1:11: workload: its security group would have the name of the sts endpoint',
+    );
   });
 
   it('intent rules over the quota (the resolver merges observed destinations only): at the egress of the workload', async () => {
     const env = devEnvironment('').replace('workloads:\n', 'quotas: { rulesPerGroup: 1 }\nworkloads:\n');
     const two = web('  - to: { workload: api }\n    ports: [tcp/8080, tcp/8081]\n    why: renders pages from the API\n');
-    await expectFinding({ [ENV]: env, [WEB]: two }, `${WEB}:5:3: egress: 2 egress rules (intent rules count one per port) are over quotas.rulesPerGroup 1`);
+    await expectFinding(
+      { [ENV]: env, [WEB]: two },
+      `${WEB}:5:3: egress: 2 egress rules (intent rules count one per port) are over quotas.rulesPerGroup 1`,
+    );
   });
 });

@@ -43,7 +43,13 @@ describe('report --engine athena (mocked Athena that runs the SQL it receives on
 
     const root = await writeReportOrg({ ...org, athena: true });
     athenaOverDuckDb(athena, join(root, 'logs'));
-    const viaAthena = await runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', athenaClient: new AthenaClient({ region: 'eu-west-1' }) });
+    const viaAthena = await runReport({
+      root,
+      env: 'dev',
+      today: TODAY,
+      to: '2026-11-21',
+      athenaClient: new AthenaClient({ region: 'eu-west-1' }),
+    });
 
     // The document is the engine's answer: the same hits, unused rules and rejections either way.
     expect(viaAthena.report).toEqual(viaDuckDb.report);
@@ -69,7 +75,9 @@ describe('report --engine duckdb where flowLogs.engine is athena', () => {
   it('reads the listed files with DuckDB and never calls Athena (on Athena a report reads the table about 65 times)', async () => {
     const viaDuckDb = await runReport({ root: await writeReportOrg(org), env: 'dev', today: TODAY, to: '2026-11-21' });
     const root = await writeReportOrg({ ...org, athena: true });
-    const r = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--engine', 'duckdb', '--format', 'json'], { LEASTPATH_TODAY: TODAY });
+    const r = await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--engine', 'duckdb', '--format', 'json'], {
+      LEASTPATH_TODAY: TODAY,
+    });
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(viaDuckDb.report)));
   });
@@ -80,7 +88,9 @@ describe('report: flowLogs the engine cannot read is a usage error naming enviro
     const root = await writeReportOrg(org);
     const err = await thrown(() => runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', engine: 'athena' }));
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toBe('policies/dev/environment.yaml: flowLogs.athena is not set: the athena engine needs database, table and workgroup');
+    expect((err as Error).message).toBe(
+      'policies/dev/environment.yaml: flowLogs.athena is not set: the athena engine needs database, table and workgroup',
+    );
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
   });
 

@@ -25,26 +25,63 @@ describe('report --current: parsing DescribeSecurityGroupRules', () => {
     const text = JSON.stringify({
       SecurityGroupRules: [
         {
-          SecurityGroupRuleId: 'sgr-0123456789abcdef0', GroupId: 'sg-0a9100000000000a', GroupOwnerId: '111111111111', IsEgress: true,
-          IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIpv4: '0.0.0.0/0', Description: 'webhooks', Tags: [],
+          SecurityGroupRuleId: 'sgr-0123456789abcdef0',
+          GroupId: 'sg-0a9100000000000a',
+          GroupOwnerId: '111111111111',
+          IsEgress: true,
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          CidrIpv4: '0.0.0.0/0',
+          Description: 'webhooks',
+          Tags: [],
         },
-        { GroupId: 'sg-0a9100000000000a', IsEgress: false, IpProtocol: '-1', FromPort: -1, ToPort: -1, ReferencedGroupInfo: { GroupId: 'sg-0aeb000000000000a', UserId: '111111111111' } },
+        {
+          GroupId: 'sg-0a9100000000000a',
+          IsEgress: false,
+          IpProtocol: '-1',
+          FromPort: -1,
+          ToPort: -1,
+          ReferencedGroupInfo: { GroupId: 'sg-0aeb000000000000a', UserId: '111111111111' },
+        },
       ],
     });
     expect(parseCurrentRules(text, 'current.json').rules).toEqual([
-      { SecurityGroupRuleId: 'sgr-0123456789abcdef0', GroupId: 'sg-0a9100000000000a', IsEgress: true, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIpv4: '0.0.0.0/0', Description: 'webhooks' },
-      { GroupId: 'sg-0a9100000000000a', IsEgress: false, IpProtocol: '-1', FromPort: -1, ToPort: -1, ReferencedGroupInfo: { GroupId: 'sg-0aeb000000000000a' } },
+      {
+        SecurityGroupRuleId: 'sgr-0123456789abcdef0',
+        GroupId: 'sg-0a9100000000000a',
+        IsEgress: true,
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        CidrIpv4: '0.0.0.0/0',
+        Description: 'webhooks',
+      },
+      {
+        GroupId: 'sg-0a9100000000000a',
+        IsEgress: false,
+        IpProtocol: '-1',
+        FromPort: -1,
+        ToPort: -1,
+        ReferencedGroupInfo: { GroupId: 'sg-0aeb000000000000a' },
+      },
     ]);
   });
 
   it('refuses what is not that answer, naming the entry', () => {
     expect(parseError('{')).toMatch(/^: not JSON/);
     expect(parseError('[]')).toBe('SecurityGroupRules: expected the answer of DescribeSecurityGroupRules: {"SecurityGroupRules": [...]}');
-    expect(parseError('{"SecurityGroupRules": [{"IsEgress": true, "IpProtocol": "tcp"}]}')).toBe('SecurityGroupRules[0]: GroupId is missing');
-    expect(parseError('{"SecurityGroupRules": [{"GroupId": "sg-1", "IsEgress": "yes", "IpProtocol": "tcp"}]}')).toBe('SecurityGroupRules[0]: IsEgress must be true or false');
-    expect(parseError('{"SecurityGroupRules": [{"GroupId": "sg-1", "IsEgress": true, "IpProtocol": "tcp", "CidrIpv4": "0.0.0.0/0", "PrefixListId": "pl-1"}]}')).toMatch(
-      /^SecurityGroupRules\[0\]: a rule needs exactly one of/,
+    expect(parseError('{"SecurityGroupRules": [{"IsEgress": true, "IpProtocol": "tcp"}]}')).toBe(
+      'SecurityGroupRules[0]: GroupId is missing',
     );
+    expect(parseError('{"SecurityGroupRules": [{"GroupId": "sg-1", "IsEgress": "yes", "IpProtocol": "tcp"}]}')).toBe(
+      'SecurityGroupRules[0]: IsEgress must be true or false',
+    );
+    expect(
+      parseError(
+        '{"SecurityGroupRules": [{"GroupId": "sg-1", "IsEgress": true, "IpProtocol": "tcp", "CidrIpv4": "0.0.0.0/0", "PrefixListId": "pl-1"}]}',
+      ),
+    ).toMatch(/^SecurityGroupRules\[0\]: a rule needs exactly one of/);
   });
 
   it('maps groups to workloads through securityGroup; -1 and 0-65535 mean every port; ICMP type/code is not a port range', () => {
@@ -86,24 +123,71 @@ describe('report --current: parsing DescribeSecurityGroupRules', () => {
 
 describe('report --current: egress rules of adopted groups that leastpath did not write', () => {
   const WEB_GROUP = 'sg-0aeb000000000000a';
-  const leastpathTags = [{ Key: 'ManagedBy', Value: 'leastpath' }, { Key: 'Environment', Value: 'dev' }];
+  const leastpathTags = [
+    { Key: 'ManagedBy', Value: 'leastpath' },
+    { Key: 'Environment', Value: 'dev' },
+  ];
   const current = {
     SecurityGroupRules: [
       // the default rule every group is created with: adopting the group does not remove it
-      { SecurityGroupRuleId: 'sgr-0default00000000a', GroupId: WEB_GROUP, IsEgress: true, IpProtocol: '-1', FromPort: -1, ToPort: -1, CidrIpv4: '0.0.0.0/0' },
+      {
+        SecurityGroupRuleId: 'sgr-0default00000000a',
+        GroupId: WEB_GROUP,
+        IsEgress: true,
+        IpProtocol: '-1',
+        FromPort: -1,
+        ToPort: -1,
+        CidrIpv4: '0.0.0.0/0',
+      },
       // written by the stack (synth tags every resource ManagedBy=leastpath)
-      { SecurityGroupRuleId: 'sgr-0stack000000000a', GroupId: WEB_GROUP, IsEgress: true, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIpv4: '203.0.113.0/24', Tags: leastpathTags },
+      {
+        SecurityGroupRuleId: 'sgr-0stack000000000a',
+        GroupId: WEB_GROUP,
+        IsEgress: true,
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        CidrIpv4: '203.0.113.0/24',
+        Tags: leastpathTags,
+      },
       // ingress is not the stack's to own
-      { SecurityGroupRuleId: 'sgr-0ingress00000000a', GroupId: WEB_GROUP, IsEgress: false, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIpv4: '10.0.0.0/16' },
+      {
+        SecurityGroupRuleId: 'sgr-0ingress00000000a',
+        GroupId: WEB_GROUP,
+        IsEgress: false,
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        CidrIpv4: '10.0.0.0/16',
+      },
       // a group no workload adopts is not leastpath's either way
-      { SecurityGroupRuleId: 'sgr-0other000000000a', GroupId: 'sg-0999000000000000a', IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' },
+      {
+        SecurityGroupRuleId: 'sgr-0other000000000a',
+        GroupId: 'sg-0999000000000000a',
+        IsEgress: true,
+        IpProtocol: '-1',
+        CidrIpv4: '0.0.0.0/0',
+      },
     ],
   };
   const org = (mode: 'audit' | 'enforce') =>
     writeReportOrg({
       mode,
       current,
-      logs: [{ name: 'a.log', records: exchange({ eni: 'eni-0aeb', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }) }],
+      logs: [
+        {
+          name: 'a.log',
+          records: exchange({
+            eni: 'eni-0aeb',
+            src: '10.0.1.10',
+            sport: 40001,
+            dst: '203.0.113.10',
+            dport: 443,
+            start: T0,
+            flags: [2, 18],
+          }),
+        },
+      ],
     });
   const report = (root: string, format: string) =>
     runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--current', join(root, 'current.json'), '--format', format]);
@@ -115,7 +199,15 @@ describe('report --current: egress rules of adopted groups that leastpath did no
     const doc = JSON.parse(run.stdout) as ReportDocument;
     expect(doc.summary.outside).toBe(1);
     expect(doc.outside.map((r) => [r.group, r.ruleId, r.peer, r.outside])).toEqual([
-      ['web', 'sgr-0default00000000a', '0.0.0.0/0', { groupId: WEB_GROUP, revoke: `aws ec2 revoke-security-group-egress --group-id ${WEB_GROUP} --security-group-rule-ids sgr-0default00000000a` }],
+      [
+        'web',
+        'sgr-0default00000000a',
+        '0.0.0.0/0',
+        {
+          groupId: WEB_GROUP,
+          revoke: `aws ec2 revoke-security-group-egress --group-id ${WEB_GROUP} --security-group-rule-ids sgr-0default00000000a`,
+        },
+      ],
     ]);
     // the allow-all rule admitted the traffic too: its hits say what it carries today
     expect(doc.outside[0]!.hits).toBe(1);
@@ -125,7 +217,9 @@ describe('report --current: egress rules of adopted groups that leastpath did no
     );
     const md = await report(root, 'md');
     expect(md.stdout).toContain('### Rules outside leastpath on adopted groups');
-    expect(md.stdout).toContain('`aws ec2 revoke-security-group-egress --group-id sg-0aeb000000000000a --security-group-rule-ids sgr-0default00000000a`');
+    expect(md.stdout).toContain(
+      '`aws ec2 revoke-security-group-egress --group-id sg-0aeb000000000000a --security-group-rule-ids sgr-0default00000000a`',
+    );
     expect(md.stdout).not.toContain('sgr-0stack000000000a |');
     const html = await report(root, 'html');
     expect(html.stdout).toContain('<div class="tile warn" data-key="outside" data-value="1">');

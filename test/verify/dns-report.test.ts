@@ -30,13 +30,18 @@ describe.each(['dev', 'stg', 'prod'] as const)('report names, %s', (env) => {
     }
     expect(doc.dns!.unused).toEqual([]);
     const alerted = mine.filter((q) => q.firewallAction === 'ALERT');
-    expect(doc.dns!.firewall).toEqual(alerted.length === 0 ? [] : [{ workload: 'web', name: 'drop.files-share.example.org', action: 'ALERT', queries: alerted.length }]);
+    expect(doc.dns!.firewall).toEqual(
+      alerted.length === 0 ? [] : [{ workload: 'web', name: 'drop.files-share.example.org', action: 'ALERT', queries: alerted.length }],
+    );
     // Tunnels: where the generator's implant queried, and nowhere else.
     const tunnelling = [...new Set(mine.filter((q) => q.purpose === 'tunnel').map((q) => q.workload))];
-    expect(doc.anomalies.filter((a) => a.kind === 'dns-tunnel').map((a) => [a.workload, a.domain])).toEqual(tunnelling.map((w) => [w, TUNNEL_DOMAIN]));
+    expect(doc.anomalies.filter((a) => a.kind === 'dns-tunnel').map((a) => [a.workload, a.domain])).toEqual(
+      tunnelling.map((w) => [w, TUNNEL_DOMAIN]),
+    );
     const bursts = mine.filter((q) => q.purpose === 'nxdomain-burst');
-    expect(doc.anomalies.filter((a) => a.kind === 'nxdomain-burst').map((a) => [a.workload, a.domain, a.flows]))
-      .toEqual(bursts.length === 0 ? [] : [[bursts[0]!.workload, 'example.org', bursts.length]]);
+    expect(doc.anomalies.filter((a) => a.kind === 'nxdomain-burst').map((a) => [a.workload, a.domain, a.flows])).toEqual(
+      bursts.length === 0 ? [] : [[bursts[0]!.workload, 'example.org', bursts.length]],
+    );
   });
 });
 
@@ -46,10 +51,16 @@ describe('report names with adoptNames and dnsFirewall.allowAdopted', () => {
     try {
       const envFile = join(dir, 'policies', 'dev', 'environment.yaml');
       const text = await readFile(envFile, 'utf8');
-      const edited = text.replace('dnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"] }', 'adoptNames: true\ndnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"], allowAdopted: true }');
+      const edited = text.replace(
+        'dnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"] }',
+        'adoptNames: true\ndnsFirewall: { mode: alert, allow: ["*.amazonaws.com", "*.corp.internal"], allowAdopted: true }',
+      );
       expect(edited).not.toBe(text);
       await writeFile(envFile, edited);
-      const plan = JSON.parse((await runCli(['--root', dir, 'plan', '--env', 'dev', '--format', 'json'])).stdout) as { adoptedNames: { name: string }[]; dnsWhatIf: { allowlist: string[] } };
+      const plan = JSON.parse((await runCli(['--root', dir, 'plan', '--env', 'dev', '--format', 'json'])).stdout) as {
+        adoptedNames: { name: string }[];
+        dnsWhatIf: { allowlist: string[] };
+      };
       const adopted = plan.adoptedNames.map((a) => a.name);
       expect(adopted).toContain('radius.partner.example.net');
       const run = await runCli(['--root', dir, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json']);

@@ -35,7 +35,9 @@ describe('report on the example organisation', () => {
     const doc = JSON.parse((await report('dev', 'json')).stdout) as ReportDocument;
     const volume = doc.anomalies.find((a) => a.kind === 'volume')!;
     expect(volume).toMatchObject({ from: '2026-11-19', baseline: { days: 13, of: 'destination' } });
-    expect(volume.why).toMatch(/^sent 212\.\d MB on 2026-11-19 \(mostly tcp\/443\), 4\d\.\d times its median day of 5\.0 MB to this destination over 13 other day\(s\)$/);
+    expect(volume.why).toMatch(
+      /^sent 212\.\d MB on 2026-11-19 \(mostly tcp\/443\), 4\d\.\d times its median day of 5\.0 MB to this destination over 13 other day\(s\)$/,
+    );
     const beacon = doc.anomalies.find((a) => a.kind === 'beacon')!;
     expect(beacon.periodSeconds).toBeCloseTo(300, 0);
     expect(beacon.jitter).toBeLessThan(0.01);

@@ -49,13 +49,24 @@ export function writeReportOrg(org: ReportOrg): Promise<string> {
 /** `leastpath report --env dev --to 2026-11-21 [--current current.json]` on a repository from writeReportOrg. */
 export async function reportOf(org: ReportOrg): Promise<ReportDocument> {
   const root = await writeReportOrg(org);
-  const { report } = await runReport({ root, env: 'dev', today: TODAY, to: '2026-11-21', ...(org.current !== undefined ? { current: join(root, 'current.json') } : {}) });
+  const { report } = await runReport({
+    root,
+    env: 'dev',
+    today: TODAY,
+    to: '2026-11-21',
+    ...(org.current !== undefined ? { current: join(root, 'current.json') } : {}),
+  });
   return report;
 }
 
 /** `group direction peer ports` of a rule, for compact assertions. */
 export function ruleKey(r: ReportRule): string {
-  const ports = r.protocol === '-1' ? 'all' : r.fromPort === null ? r.protocol : `${r.protocol}/${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ''}`;
+  const ports =
+    r.protocol === '-1'
+      ? 'all'
+      : r.fromPort === null
+        ? r.protocol
+        : `${r.protocol}/${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ''}`;
   return `${r.group} ${r.direction} ${r.peer} ${ports}`;
 }
 
@@ -65,6 +76,21 @@ export function hitsByRule(doc: ReportDocument): Record<string, number | null> {
 }
 
 /** A DescribeSecurityGroupRules entry. */
-export function sgRule(id: string, group: string, egress: boolean, protocol: string, from: number | undefined, to: number | undefined, peer: Record<string, unknown>) {
-  return { SecurityGroupRuleId: id, GroupId: group, IsEgress: egress, IpProtocol: protocol, ...(from !== undefined ? { FromPort: from, ToPort: to } : { FromPort: -1, ToPort: -1 }), ...peer };
+export function sgRule(
+  id: string,
+  group: string,
+  egress: boolean,
+  protocol: string,
+  from: number | undefined,
+  to: number | undefined,
+  peer: Record<string, unknown>,
+) {
+  return {
+    SecurityGroupRuleId: id,
+    GroupId: group,
+    IsEgress: egress,
+    IpProtocol: protocol,
+    ...(from !== undefined ? { FromPort: from, ToPort: to } : { FromPort: -1, ToPort: -1 }),
+    ...peer,
+  };
 }

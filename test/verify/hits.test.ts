@@ -18,7 +18,16 @@ function records(): Rec[] {
     ...exchange({ eni: 'eni-0aeb', side: 'dst', src: '198.51.100.7', sport: 51514, dst: WEB, dport: 443, start: T0 + 10, flags: [2, 18] }),
     ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40002, dst: API, dport: 8080, start: T0 + 20, flags: [2, 18] }),
     ...exchange({ eni: 'eni-0a91', side: 'dst', src: WEB, sport: 40002, dst: API, dport: 8080, start: T0 + 20, flags: [2, 18] }),
-    ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40003, dst: '52.218.16.34', dport: 443, start: T0 + 30, flags: [2, 18], extra: { 'pkt-dst-aws-service': 'S3' } }),
+    ...exchange({
+      eni: 'eni-0aeb',
+      src: WEB,
+      sport: 40003,
+      dst: '52.218.16.34',
+      dport: 443,
+      start: T0 + 30,
+      flags: [2, 18],
+      extra: { 'pkt-dst-aws-service': 'S3' },
+    }),
     ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40004, dst: '198.51.100.18', dport: 443, start: T0 + 40, flags: [2, 18] }),
     ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40005, dst: '198.51.100.90', dport: 1812, protocol: 17, start: T0 + 50 }),
     ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 0, dst: API, dport: 0, protocol: 1, start: T0 + 60 }),
@@ -74,7 +83,12 @@ describe('report: hits per rule (--current)', () => {
       'web egress workload:api tcp/8080 sgr-03': 1,
       'web ingress 0.0.0.0/0 tcp/443 sgr-08': 1, // the client's request, not web's answer
     });
-    expect(doc.unused.map(ruleKey)).toEqual(['api egress 0.0.0.0/0 all', 'web egress 0.0.0.0/0 tcp/22', 'web egress 198.51.100.90/32 tcp/1812', 'web egress ::/0 all']);
+    expect(doc.unused.map(ruleKey)).toEqual([
+      'api egress 0.0.0.0/0 all',
+      'web egress 0.0.0.0/0 tcp/22',
+      'web egress 198.51.100.90/32 tcp/1812',
+      'web egress ::/0 all',
+    ]);
     const aws = doc.rules.find((r) => r.ruleId === 'sgr-05')!;
     expect(aws).toMatchObject({ counted: false, hits: null, lastHit: null });
     expect(aws.notCounted).toMatch(/AWS-managed prefix list com\.amazonaws\.eu-west-1\.s3/);
@@ -89,12 +103,25 @@ describe('report: hits per rule (--current)', () => {
       ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }),
       ...exchange({ eni: 'eni-0aeb', src: WEB, sport: 40002, dst: '203.0.113.11', dport: 443, start: T0, flags: [2, 0], action: 'REJECT' }),
       // a NAT gateway's view of web's traffic: not web's own interface
-      { 'interface-id': 'eni-0ea7', srcaddr: WEB, dstaddr: '10.0.0.50', 'pkt-dstaddr': '203.0.113.10', srcport: 40001, dstport: 443, protocol: 6, start: T0, 'tcp-flags': 2, 'flow-direction': 'ingress' },
+      {
+        'interface-id': 'eni-0ea7',
+        srcaddr: WEB,
+        dstaddr: '10.0.0.50',
+        'pkt-dstaddr': '203.0.113.10',
+        srcport: 40001,
+        dstport: 443,
+        protocol: 6,
+        start: T0,
+        'tcp-flags': 2,
+        'flow-direction': 'ingress',
+      },
     ];
     const current = { SecurityGroupRules: [sgRule('sgr-1', WEB_SG, true, 'tcp', 443, 443, { CidrIpv4: '0.0.0.0/0' })] };
     const doc = await reportOf({ logs: [{ name: 'a.log.gz', records: recs }], current });
     expect(doc.rules[0]!.hits).toBe(1);
-    expect(doc.rejected).toEqual([{ workload: 'web', destination: '203.0.113.11/32', protocol: 'tcp', port: 443, flows: 1, lastSeen: '2026-11-10' }]);
+    expect(doc.rejected).toEqual([
+      { workload: 'web', destination: '203.0.113.11/32', protocol: 'tcp', port: 443, flows: 1, lastSeen: '2026-11-10' },
+    ]);
   });
 });
 

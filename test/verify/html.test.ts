@@ -30,12 +30,17 @@ describe('report --format html in headless Chromium', () => {
     expect((await dumpDom(control, dir)).requests).toContain('leastpath.invalid');
     // ...and that the report's Content-Security-Policy stops the same request.
     const guarded = join(dir, 'guarded.html');
-    await writeFile(guarded, `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"></head><body><img src="http://leastpath.invalid/x.png"></body></html>`);
+    await writeFile(
+      guarded,
+      `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"></head><body><img src="http://leastpath.invalid/x.png"></body></html>`,
+    );
     expect((await dumpDom(guarded, dir)).requests).toEqual([]);
   });
 
   it('loads with no request at all, and shows the JSON numbers', async () => {
-    const json = JSON.parse((await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'])).stdout) as ReportDocument;
+    const json = JSON.parse(
+      (await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'json'])).stdout,
+    ) as ReportDocument;
     const html = (await runCli(['--root', root, 'report', '--env', 'dev', '--to', '2026-11-21', '--format', 'html'])).stdout;
     expect(html).not.toMatch(/<script|<link|\bsrc=|url\(|@import|https?:\/\//i);
     const page = join(dir, 'report.html');
@@ -43,13 +48,19 @@ describe('report --format html in headless Chromium', () => {
     const { dom, requests } = await dumpDom(page, dir);
     expect(requests, 'requests the page made').toEqual([]);
 
-    expect(dom).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+    expect(dom).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(dom).toContain('<title>leastpath report: dev</title>');
 
     const tiles = Object.fromEntries(elements(dom, 'div', 'tile(?: warn)?').map((t) => [t['data-key'], Number(t['data-value'])]));
     expect(tiles).toEqual({
-      hits: json.summary.hits, counted: json.summary.counted, unused: json.summary.unused, notCounted: json.summary.notCounted,
-      rejected: json.summary.rejected, anomalies: json.summary.anomalies,
+      hits: json.summary.hits,
+      counted: json.summary.counted,
+      unused: json.summary.unused,
+      notCounted: json.summary.notCounted,
+      rejected: json.summary.rejected,
+      anomalies: json.summary.anomalies,
     });
 
     const bars = elements(dom, 'g', 'rule');
@@ -57,7 +68,9 @@ describe('report --format html in headless Chromium', () => {
       json.rules.map((r) => [r.group, r.peer, r.hits]),
     );
     // The label drawn next to each bar is the same number.
-    const labels = [...dom.matchAll(/<g class="rule" [^>]*>(?:(?!<\/g>)[\s\S])*?<text class="(?:axis )?value"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const labels = [...dom.matchAll(/<g class="rule" [^>]*>(?:(?!<\/g>)[\s\S])*?<text class="(?:axis )?value"[^>]*>([^<]*)<\/text>/g)].map(
+      (m) => m[1],
+    );
     expect(labels).toEqual(json.rules.map((r) => (!r.counted ? 'not counted' : r.hits === 0 ? '0 (unused)' : String(r.hits))));
 
     const charts = elements(dom, 'svg', 'flows-chart');
@@ -66,9 +79,9 @@ describe('report --format html in headless Chromium', () => {
     expect(charts.map((c) => [c['data-workload'], Number(c['data-total'])])).toEqual([...totals]);
 
     const rows = elements(dom, 'tr', 'anomaly');
-    expect(rows.map((a) => [a['data-kind'], a['data-workload'], a['data-destination'], Number(a['data-flows']), Number(a['data-bytes'])])).toEqual(
-      json.anomalies.map((a) => [a.kind, a.workload, a.destination, a.flows, a.bytes]),
-    );
+    expect(
+      rows.map((a) => [a['data-kind'], a['data-workload'], a['data-destination'], Number(a['data-flows']), Number(a['data-bytes'])]),
+    ).toEqual(json.anomalies.map((a) => [a.kind, a.workload, a.destination, a.flows, a.bytes]));
     expect(elements(dom, 'g', 'anomaly-mark')).toHaveLength(json.anomalies.length);
     expect(elements(dom, 'tr', 'rejected').map((r) => Number(r['data-flows']))).toEqual(json.rejected.map((r) => r.flows));
   });

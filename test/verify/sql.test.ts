@@ -12,10 +12,26 @@ import { decodeReportRow, renderReportQuery } from '../../verify/report-sql.js';
 import { exchange, T0, writeLogFiles } from '../observe/helpers.js';
 
 describe('report query', () => {
-  const base = queryInput('flowlogs.vpc_flow_logs', { web: { cidrs: ['10.0.1.0/24'], interfaces: [], instances: [], subnets: [] } }, windowEnding('2026-11-21', 14), ['10.0.0.0/16']);
+  const base = queryInput(
+    'flowlogs.vpc_flow_logs',
+    { web: { cidrs: ['10.0.1.0/24'], interfaces: [], instances: [], subnets: [] } },
+    windowEnding('2026-11-21', 14),
+    ['10.0.0.0/16'],
+  );
   const input = {
     ...base,
-    rules: [{ id: 0, workload: 'web', direction: 'egress' as const, protocol: 6, fromPort: 443, toPort: 443, peer: rangeMatch(['203.0.113.0/24']), peerWorkloads: [] }],
+    rules: [
+      {
+        id: 0,
+        workload: 'web',
+        direction: 'egress' as const,
+        protocol: 6,
+        fromPort: 443,
+        toPort: 443,
+        peer: rangeMatch(['203.0.113.0/24']),
+        peerWorkloads: [],
+      },
+    ],
     thresholds: DEFAULT_ANOMALIES,
   };
 
@@ -32,9 +48,14 @@ describe('report query', () => {
 
   it('runs on a database.table relation (the Athena form) and counts the hit', async () => {
     const root = await mkdtemp(join(tmpdir(), 'leastpath-report-sql-'));
-    await writeLogFiles(join(root, 'logs'), [{ name: 'a.log', records: exchange({ eni: 'eni-0aeb', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }) }]);
+    await writeLogFiles(join(root, 'logs'), [
+      {
+        name: 'a.log',
+        records: exchange({ eni: 'eni-0aeb', src: '10.0.1.10', sport: 40001, dst: '203.0.113.10', dport: 443, start: T0, flags: [2, 18] }),
+      },
+    ]);
     const duck = await openDuckDb();
-  const { connection } = duck;
+    const { connection } = duck;
     try {
       const files = await resolveFiles(connection, ['logs/*'], root, root);
       await createFlowLogsView(connection, files, base.winFrom);
@@ -43,7 +64,9 @@ describe('report query', () => {
       const q = renderReportQuery(input);
       const rows = (await query(connection, q.sql, q.params)).map(decodeReportRow);
       expect(rows.filter((r) => r.kind === 'hit')).toMatchObject([{ rule: 0, hits: 1, lastStart: T0 }]);
-      expect(rows.filter((r) => r.kind === 'daily')).toMatchObject([{ workload: 'web', raddr: '203.0.113.10', port: 443, proto: 6, day: 2, flows: 1, bytes: 1000 }]);
+      expect(rows.filter((r) => r.kind === 'daily')).toMatchObject([
+        { workload: 'web', raddr: '203.0.113.10', port: 443, proto: 6, day: 2, flows: 1, bytes: 1000 },
+      ]);
     } finally {
       duck.close();
     }

@@ -11,7 +11,19 @@ function daily(raddr: string, day: number, bytes: number, port = 443, external =
 
 /** The volume row of a day: the daily row's destination and day, with its baseline. */
 function volume(d: DailyRow, flows: number, baseline: number, baselineDays: number, of: 'destination' | 'external') {
-  return { kind: 'volume', workload: d.workload, raddr: d.raddr, port: d.port, proto: d.proto, day: d.day, flows, bytes: d.bytes, baseline, baselineDays, of };
+  return {
+    kind: 'volume',
+    workload: d.workload,
+    raddr: d.raddr,
+    port: d.port,
+    proto: d.proto,
+    day: d.day,
+    flows,
+    bytes: d.bytes,
+    baseline,
+    baselineDays,
+    of,
+  };
 }
 
 describe('volumeRows', () => {
@@ -23,13 +35,14 @@ describe('volumeRows', () => {
 
   it("flags a day at volumeFactor times the median of the destination's other days, named by its largest port", () => {
     const rows = [
-      daily('203.0.113.9', 0, 10), daily('203.0.113.9', 1, 20), daily('203.0.113.9', 2, 30),
+      daily('203.0.113.9', 0, 10),
+      daily('203.0.113.9', 1, 20),
+      daily('203.0.113.9', 2, 30),
       // day 3: 1000 bytes over two ports of 500 each: the lower port names it
-      daily('203.0.113.9', 3, 500, 8443), daily('203.0.113.9', 3, 500, 443),
+      daily('203.0.113.9', 3, 500, 8443),
+      daily('203.0.113.9', 3, 500, 443),
     ];
-    expect(volumeRows(rows, T)).toEqual([
-      volume(daily('203.0.113.9', 3, 1000, 443), 2, 20, 3, 'destination'),
-    ]);
+    expect(volumeRows(rows, T)).toEqual([volume(daily('203.0.113.9', 3, 1000, 443), 2, 20, 3, 'destination')]);
     // Just under the factor: nothing
     expect(volumeRows(rows, { ...T, volumeFactor: 51 })).toEqual([]);
     // Under volumeMinBytes: nothing
@@ -38,7 +51,10 @@ describe('volumeRows', () => {
 
   it('a destination seen one day only is compared with the workload’s other days to all external destinations', () => {
     const rows = [
-      daily('203.0.113.9', 0, 10), daily('198.51.100.1', 0, 10), daily('203.0.113.9', 1, 40), daily('203.0.113.9', 2, 60),
+      daily('203.0.113.9', 0, 10),
+      daily('198.51.100.1', 0, 10),
+      daily('203.0.113.9', 1, 40),
+      daily('203.0.113.9', 2, 60),
       daily('192.0.2.7', 2, 2000, 8080),
     ];
     // The workload's external days: 0 -> 20, 1 -> 40, 2 -> 2060; the new destination's day 2 against days 0 and 1: 30.

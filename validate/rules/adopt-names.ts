@@ -15,15 +15,39 @@ function adoptNames(ctx: RuleContext): Finding[] {
   for (const w of workloads(ctx.repo)) {
     if (w.intent.adoptNames !== true) continue;
     if (w.intent.observed !== 'adopt') {
-      out.push(findingAt(w.src, ['adoptNames'], rule.id, `adoptNames has no effect with observed: ${w.intent.observed}: only an adopting workload adopts names`, 'warning'));
+      out.push(
+        findingAt(
+          w.src,
+          ['adoptNames'],
+          rule.id,
+          `adoptNames has no effect with observed: ${w.intent.observed}: only an adopting workload adopts names`,
+          'warning',
+        ),
+      );
     } else if (!w.env.environment.value.dnsLogs) {
-      out.push(findingAt(w.src, ['adoptNames'], rule.id, `environment ${w.env.name} has no dnsLogs: without query logs no entry has names, so every address is adopted as before`, 'warning'));
+      out.push(
+        findingAt(
+          w.src,
+          ['adoptNames'],
+          rule.id,
+          `environment ${w.env.name} has no dnsLogs: without query logs no entry has names, so every address is adopted as before`,
+          'warning',
+        ),
+      );
     }
   }
   for (const env of environments(ctx.repo)) {
     const config = env.environment.value;
     if (config.adoptNames === true && !config.dnsLogs) {
-      out.push(findingAt(env.environment.source, ['adoptNames'], rule.id, 'adoptNames without dnsLogs: without query logs no entry has names, so every address is adopted as before', 'warning'));
+      out.push(
+        findingAt(
+          env.environment.source,
+          ['adoptNames'],
+          rule.id,
+          'adoptNames without dnsLogs: without query logs no entry has names, so every address is adopted as before',
+          'warning',
+        ),
+      );
     }
   }
   return out;

@@ -29,9 +29,18 @@ function awsProviderRange(ctx: RuleContext): Finding[] {
     } else if (isEmpty(range)) {
       out.push(at(`${JSON.stringify(constraint)} admits no version: terraform init would find no AWS provider`));
     } else if (admitsBelow(range, FIRST_MAJOR)) {
-      out.push(at(`${JSON.stringify(constraint)} admits AWS provider versions before 5.0, which the generated resources are not written for: give a lower bound of 5.0 or later (e.g. ">= 5.100")`));
+      out.push(
+        at(
+          `${JSON.stringify(constraint)} admits AWS provider versions before 5.0, which the generated resources are not written for: give a lower bound of 5.0 or later (e.g. ">= 5.100")`,
+        ),
+      );
     } else if (admitsFrom(range, UNKNOWN_MAJOR)) {
-      out.push(at(`${JSON.stringify(constraint)} admits AWS provider 7.0 or later, whose breaking changes the stack has not been checked against: add an upper bound (e.g. "< 7.0")`, 'warning'));
+      out.push(
+        at(
+          `${JSON.stringify(constraint)} admits AWS provider 7.0 or later, whose breaking changes the stack has not been checked against: add an upper bound (e.g. "< 7.0")`,
+          'warning',
+        ),
+      );
     }
   }
   return out;

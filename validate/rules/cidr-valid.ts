@@ -13,7 +13,8 @@ export const rule: Rule = {
 
 function cidrValid(ctx: RuleContext): Finding[] {
   const out: Finding[] = [];
-  const checkList = (src: YamlSource, path: PathSegment[], cidrs: readonly string[]) => cidrs.forEach((c, j) => checkOne(out, src, [...path, j], c));
+  const checkList = (src: YamlSource, path: PathSegment[], cidrs: readonly string[]) =>
+    cidrs.forEach((c, j) => checkOne(out, src, [...path, j], c));
 
   for (const env of environments(ctx.repo)) {
     const src = env.environment.source;
@@ -37,7 +38,14 @@ function cidrValid(ctx: RuleContext): Finding[] {
 function checkOne(out: Finding[], src: YamlSource, path: PathSegment[], text: string): void {
   const c = parseCidr(text);
   if (!c) {
-    out.push(findingAt(src, path, rule.id, `${JSON.stringify(text)} is not a CIDR: write an IPv4 or IPv6 network with its prefix length, like 10.0.0.0/24 or 2001:db8::/56`));
+    out.push(
+      findingAt(
+        src,
+        path,
+        rule.id,
+        `${JSON.stringify(text)} is not a CIDR: write an IPv4 or IPv6 network with its prefix length, like 10.0.0.0/24 or 2001:db8::/56`,
+      ),
+    );
   } else if (!text.includes('/')) {
     out.push(findingAt(src, path, rule.id, `${JSON.stringify(text)} has no prefix length: did you mean ${c.text}?`));
   } else if (c.hostBitsSet) {

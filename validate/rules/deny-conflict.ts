@@ -35,7 +35,12 @@ function denyConflict(ctx: RuleContext): Finding[] {
         const path = ['egress', allow.index, 'to'];
         out.push(
           o.how === 'within'
-            ? findingAt(w.src, path, rule.id, `allows ${o.text}, which ${denied} forbids: intent cannot allow what deny forbids; remove or narrow this rule, or lift the deny`)
+            ? findingAt(
+                w.src,
+                path,
+                rule.id,
+                `allows ${o.text}, which ${denied} forbids: intent cannot allow what deny forbids; remove or narrow this rule, or lift the deny`,
+              )
             : findingAt(
                 w.src,
                 path,
@@ -52,14 +57,17 @@ function denyConflict(ctx: RuleContext): Finding[] {
 
 function overlap(env: EnvironmentPolicies, allow: IntentRule, deny: Destination, denyIndex: number): Overlap | undefined {
   const a = allow.to;
-  if (a.kind === 'workload' && deny.kind === 'workload') return a.workload === deny.workload ? { how: 'within', text: `workload "${a.workload}"` } : undefined;
-  if (a.kind === 'service' && deny.kind === 'service') return a.service === deny.service ? { how: 'within', text: `service "${a.service}"` } : undefined;
+  if (a.kind === 'workload' && deny.kind === 'workload')
+    return a.workload === deny.workload ? { how: 'within', text: `workload "${a.workload}"` } : undefined;
+  if (a.kind === 'service' && deny.kind === 'service')
+    return a.service === deny.service ? { how: 'within', text: `service "${a.service}"` } : undefined;
   const allowCidrs = destinationCidrs(env, a, ['egress', allow.index]);
   const denyCidrs = destinationCidrs(env, deny, ['deny', denyIndex]);
   let broader: Overlap | undefined;
   for (const x of allowCidrs) {
     for (const y of denyCidrs) {
-      if (contains(y.cidr, x.cidr)) return { how: 'within', text: x.cidr.text === y.cidr.text ? x.cidr.text : `${x.cidr.text} (inside ${y.cidr.text})` };
+      if (contains(y.cidr, x.cidr))
+        return { how: 'within', text: x.cidr.text === y.cidr.text ? x.cidr.text : `${x.cidr.text} (inside ${y.cidr.text})` };
       if (!broader && overlaps(x.cidr, y.cidr)) broader = { how: 'contains', text: `${y.cidr.text} (through ${x.cidr.text})` };
     }
   }

@@ -25,7 +25,13 @@ function duplicateRule(ctx: RuleContext): Finding[] {
         continue;
       }
       out.push(
-        findingAt(w.src, ['egress', r.index], rule.id, `same destination and ports as egress[${earlier}]: merge the two rules (and their whys) into one`, 'warning'),
+        findingAt(
+          w.src,
+          ['egress', r.index],
+          rule.id,
+          `same destination and ports as egress[${earlier}]: merge the two rules (and their whys) into one`,
+          'warning',
+        ),
       );
     }
   }

@@ -19,7 +19,9 @@ function nameFormat(ctx: RuleContext): Finding[] {
   for (const env of environments(ctx.repo)) {
     const envSrc = env.environment.source;
     if (!isSafeName(env.name)) {
-      out.push(findingAtFile(envSrc.file, rule.id, `environment folder name ${JSON.stringify(env.name)} must match ${FORMAT}: rename the folder`));
+      out.push(
+        findingAtFile(envSrc.file, rule.id, `environment folder name ${JSON.stringify(env.name)} must match ${FORMAT}: rename the folder`),
+      );
     }
     for (const name of Object.keys(env.environment.value.workloads)) {
       if (!isSafeName(name)) {
@@ -28,7 +30,14 @@ function nameFormat(ctx: RuleContext): Finding[] {
     }
     for (const [file, w] of env.workloads) {
       if (!isSafeName(file)) {
-        out.push(findingAt(w.source, ['workload'], rule.id, `workload file name ${JSON.stringify(`${file}.yaml`)} must be a name that matches ${FORMAT}, then .yaml: rename the file`));
+        out.push(
+          findingAt(
+            w.source,
+            ['workload'],
+            rule.id,
+            `workload file name ${JSON.stringify(`${file}.yaml`)} must be a name that matches ${FORMAT}, then .yaml: rename the file`,
+          ),
+        );
       }
     }
     const plSrc = env.prefixListsSource;

@@ -31,12 +31,24 @@ function prefixListValid(ctx: RuleContext): Finding[] {
         family ??= c.family;
         if (c.family !== family) {
           out.push(
-            findingAt(src, [...base, 'cidrs', j], rule.id, `${c.text} is IPv${c.family} but the list began with IPv${family}: an AWS prefix list has one address family; split it into two lists`),
+            findingAt(
+              src,
+              [...base, 'cidrs', j],
+              rule.id,
+              `${c.text} is IPv${c.family} but the list began with IPv${family}: an AWS prefix list has one address family; split it into two lists`,
+            ),
           );
         }
       });
       if (list.maxEntries < list.cidrs.length) {
-        out.push(findingAt(src, [...base, 'maxEntries'], rule.id, `maxEntries ${list.maxEntries} is less than the ${list.cidrs.length} entries: raise it to at least ${list.cidrs.length}`));
+        out.push(
+          findingAt(
+            src,
+            [...base, 'maxEntries'],
+            rule.id,
+            `maxEntries ${list.maxEntries} is less than the ${list.cidrs.length} entries: raise it to at least ${list.cidrs.length}`,
+          ),
+        );
       }
     }
   }

@@ -19,11 +19,25 @@ function promoteChain(ctx: RuleContext): Finding[] {
     if (from === null) continue;
     const src = env.environment.source;
     if (from === env.name) {
-      out.push(findingAt(src, ['promoteFrom'], rule.id, `${env.name} cannot be promoted from itself: name the environment upstream of it, or null`));
+      out.push(
+        findingAt(
+          src,
+          ['promoteFrom'],
+          rule.id,
+          `${env.name} cannot be promoted from itself: name the environment upstream of it, or null`,
+        ),
+      );
       continue;
     }
     if (!repo.environmentNames.includes(from)) {
-      out.push(findingAt(src, ['promoteFrom'], rule.id, `no environment ${JSON.stringify(from)} under policies/: name an existing one, or null${didYouMean(from, repo.environmentNames)}`));
+      out.push(
+        findingAt(
+          src,
+          ['promoteFrom'],
+          rule.id,
+          `no environment ${JSON.stringify(from)} under policies/: name an existing one, or null${didYouMean(from, repo.environmentNames)}`,
+        ),
+      );
       continue;
     }
     // Follow the chain through every environment (loaded or not, under --env); a cycle is reported on each of its
@@ -35,7 +49,14 @@ function promoteChain(ctx: RuleContext): Finding[] {
       cur = repo.promoteFrom.get(cur);
     }
     if (cur === env.name) {
-      out.push(findingAt(src, ['promoteFrom'], rule.id, `promotion cycle ${[...chain, env.name].join(' <- ')}: one environment of the chain must have promoteFrom: null`));
+      out.push(
+        findingAt(
+          src,
+          ['promoteFrom'],
+          rule.id,
+          `promotion cycle ${[...chain, env.name].join(' <- ')}: one environment of the chain must have promoteFrom: null`,
+        ),
+      );
     }
   }
   return out;

@@ -24,17 +24,32 @@ function quarantineValid(ctx: RuleContext): Finding[] {
     cfg.quarantine.forEach((q, k) => {
       const path = ['quarantine', k];
       if (isPlaceholder(q.reason)) {
-        out.push(findingAt(src, [...path, 'reason'], rule.id, 'a quarantine cuts a subnet off at once: say why in reason: "<incident id and what happened>"'));
+        out.push(
+          findingAt(
+            src,
+            [...path, 'reason'],
+            rule.id,
+            'a quarantine cuts a subnet off at once: say why in reason: "<incident id and what happened>"',
+          ),
+        );
       }
       const first = firstBySubnet.get(q.subnet);
       if (first !== undefined) {
-        out.push(findingAt(src, [...path, 'subnet'], rule.id, `${q.subnet} is already quarantined by quarantine[${first}]: merge the two entries`));
+        out.push(
+          findingAt(src, [...path, 'subnet'], rule.id, `${q.subnet} is already quarantined by quarantine[${first}]: merge the two entries`),
+        );
       } else {
         firstBySubnet.set(q.subnet, k);
       }
       if (cfg.endpoints.subnets.includes(q.subnet)) {
         out.push(
-          findingAt(src, [...path, 'subnet'], rule.id, `${q.subnet} holds the VPC endpoints: quarantining it cuts every workload off from AWS services; move the endpoints first`, 'warning'),
+          findingAt(
+            src,
+            [...path, 'subnet'],
+            rule.id,
+            `${q.subnet} holds the VPC endpoints: quarantining it cuts every workload off from AWS services; move the endpoints first`,
+            'warning',
+          ),
         );
       }
       const acl = byAcl.get(q.networkAcl) ?? { first: k, allows: new Set<string>(), ipv6: vpcHasIPv6 };

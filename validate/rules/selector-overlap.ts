@@ -33,7 +33,8 @@ function selectorOverlap(ctx: RuleContext): Finding[] {
         });
         for (const field of ID_FIELDS) {
           sel[field].forEach((id, j) => {
-            if (otherSel[field].includes(id)) out.push(findingAt(src, ['workloads', name, field, j], rule.id, `${id} is also one of the ${clash(field)}`));
+            if (otherSel[field].includes(id))
+              out.push(findingAt(src, ['workloads', name, field, j], rule.id, `${id} is also one of the ${clash(field)}`));
           });
         }
         if (sel.securityGroup !== undefined && sel.securityGroup === otherSel.securityGroup) {

@@ -12,7 +12,8 @@ import { environments } from '../walk.js';
 
 export const rule: Rule = {
   id: 'synth-ready',
-  summary: 'what plan or synth would refuse: a quota no merge can meet, an endpoint without route tables or subnets, a group name taken twice',
+  summary:
+    'what plan or synth would refuse: a quota no merge can meet, an endpoint without route tables or subnets, a group name taken twice',
   check: synthReady,
 };
 
@@ -36,24 +37,58 @@ function synthReady(ctx: RuleContext): Finding[] {
     for (const ep of resolution.resolved.endpoints) {
       const users = `for ${ep.workloads.join(', ')}`;
       if (ep.type === 'Gateway' && ep.routeTables.length === 0) {
-        out.push(findingAt(src, ['endpoints', 'routeTables'], rule.id, `the ${ep.service} gateway endpoint (${users}) needs route tables in endpoints.routeTables: ${later}`, severity));
+        out.push(
+          findingAt(
+            src,
+            ['endpoints', 'routeTables'],
+            rule.id,
+            `the ${ep.service} gateway endpoint (${users}) needs route tables in endpoints.routeTables: ${later}`,
+            severity,
+          ),
+        );
       }
       if (ep.type === 'Interface' && ep.subnets.length === 0) {
-        out.push(findingAt(src, ['endpoints', 'subnets'], rule.id, `the ${ep.service} interface endpoint (${users}) needs subnets in endpoints.subnets: ${later}`, severity));
+        out.push(
+          findingAt(
+            src,
+            ['endpoints', 'subnets'],
+            rule.id,
+            `the ${ep.service} interface endpoint (${users}) needs subnets in endpoints.subnets: ${later}`,
+            severity,
+          ),
+        );
       }
     }
     // The resolver merges observed destinations to fit the quota; intent rules alone over it, synth refuses.
     for (const g of resolution.resolved.groups) {
       const w = env.workloads.get(g.workload);
       if (!w || g.rules.length <= g.quota.limit) continue;
-      out.push(findingAt(w.source, ['egress'], rule.id, `${g.rules.length} egress rules (intent rules count one per port) are over quotas.rulesPerGroup ${g.quota.limit}, which no merge of observed destinations can meet: ${later}`, severity));
+      out.push(
+        findingAt(
+          w.source,
+          ['egress'],
+          rule.id,
+          `${g.rules.length} egress rules (intent rules count one per port) are over quotas.rulesPerGroup ${g.quota.limit}, which no merge of observed destinations can meet: ${later}`,
+          severity,
+        ),
+      );
     }
     // Group names are unique in a VPC: the group of an interface endpoint is named <service>-vpce after leastpath-<env>-.
-    const endpointGroups = new Map(resolution.resolved.endpoints.filter((e) => e.type === 'Interface').map((e) => [`${e.service.replace(/\./g, '-')}-vpce`, e.service]));
+    const endpointGroups = new Map(
+      resolution.resolved.endpoints.filter((e) => e.type === 'Interface').map((e) => [`${e.service.replace(/\./g, '-')}-vpce`, e.service]),
+    );
     for (const [name, w] of env.workloads) {
       const service = endpointGroups.get(name);
       if (service === undefined || env.environment.value.workloads[name]?.securityGroup !== undefined) continue;
-      out.push(findingAt(w.source, ['workload'], rule.id, `its security group would have the name of the ${service} endpoint's group (leastpath-${env.name}-${name}): rename the workload; ${later}`, severity));
+      out.push(
+        findingAt(
+          w.source,
+          ['workload'],
+          rule.id,
+          `its security group would have the name of the ${service} endpoint's group (leastpath-${env.name}-${name}): rename the workload; ${later}`,
+          severity,
+        ),
+      );
     }
   }
   return out;

@@ -18,7 +18,8 @@ function whyRequired(ctx: RuleContext): Finding[] {
   for (const env of environments(ctx.repo)) {
     const src = env.prefixListsSource;
     if (!src) continue;
-    for (const list of Object.values(env.prefixLists)) check(out, src, ['prefixLists', list.name], list.why, 'prefix list', 'whose addresses these are');
+    for (const list of Object.values(env.prefixLists))
+      check(out, src, ['prefixLists', list.name], list.why, 'prefix list', 'whose addresses these are');
   }
   return out;
 }

@@ -30,12 +30,24 @@ function workloadCoverage(ctx: RuleContext): Finding[] {
     for (const [name, s] of Object.entries(selectors)) {
       if (!workloadFileExists(env, name)) {
         out.push(
-          findingAtKey(envSrc, ['workloads', name], rule.id, `selector for ${JSON.stringify(name)} but no ${workloadFile(env, name)}: add the workload file or remove the selector`, 'warning'),
+          findingAtKey(
+            envSrc,
+            ['workloads', name],
+            rule.id,
+            `selector for ${JSON.stringify(name)} but no ${workloadFile(env, name)}: add the workload file or remove the selector`,
+            'warning',
+          ),
         );
       }
       if (s.cidrs.length + s.interfaces.length + s.instances.length + s.subnets.length === 0) {
         out.push(
-          findingAtKey(envSrc, ['workloads', name], rule.id, `selector for ${JSON.stringify(name)} matches nothing: give it cidrs, interfaces, instances or subnets`, 'warning'),
+          findingAtKey(
+            envSrc,
+            ['workloads', name],
+            rule.id,
+            `selector for ${JSON.stringify(name)} matches nothing: give it cidrs, interfaces, instances or subnets`,
+            'warning',
+          ),
         );
       }
     }

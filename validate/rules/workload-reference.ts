@@ -22,13 +22,30 @@ function workloadReference(ctx: RuleContext): Finding[] {
     if (!hasFile && !hasSelector) {
       const known = new Set([...r.env.workloads.keys(), ...Object.keys(r.env.environment.value.workloads)]);
       out.push(
-        findingAt(r.src, path, rule.id, `no workload ${JSON.stringify(target)} in ${r.env.name}: a workload reference becomes its security group, so it must be defined here${didYouMean(target, known)}`),
+        findingAt(
+          r.src,
+          path,
+          rule.id,
+          `no workload ${JSON.stringify(target)} in ${r.env.name}: a workload reference becomes its security group, so it must be defined here${didYouMean(target, known)}`,
+        ),
       );
     } else if (!hasFile) {
-      out.push(findingAt(r.src, path, rule.id, `workload ${JSON.stringify(target)} has a selector but no ${workloadFile(r.env, target)}: add that file (its security group is what this rule points at)`));
+      out.push(
+        findingAt(
+          r.src,
+          path,
+          rule.id,
+          `workload ${JSON.stringify(target)} has a selector but no ${workloadFile(r.env, target)}: add that file (its security group is what this rule points at)`,
+        ),
+      );
     } else if (!hasSelector) {
       out.push(
-        findingAt(r.src, path, rule.id, `workload ${JSON.stringify(target)} has no selector in policies/${r.env.name}/environment.yaml: add workloads.${target} there so its group can be attached`),
+        findingAt(
+          r.src,
+          path,
+          rule.id,
+          `workload ${JSON.stringify(target)} has no selector in policies/${r.env.name}/environment.yaml: add workloads.${target} there so its group can be attached`,
+        ),
       );
     }
   }
