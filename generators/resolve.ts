@@ -17,6 +17,7 @@ import type {
   IntentRule,
   ObservedEgress,
   ObservedFile,
+  Sourced,
   StateConfig,
   WorkloadIntent,
 } from '../model/types.js';
@@ -58,71 +59,115 @@ export interface ResolveResult {
   findings: Finding[];
 }
 
-/** Resolves one environment. */
+/**
+ * Resolves one environment: each workload's group from its own intent and evidence (`resolveWorkload`), then what the
+ * environment shares (prefix lists, endpoints, quarantine, DNS Firewall, Network Firewall).
+ */
 export function resolveEnvironment(input: ResolveInput): ResolveResult {
-  const { env, guardrails, today } = input;
+  const { env } = input;
   const config = env.environment.value;
-  const findings: Finding[] = [];
   const ctx = matchContext(env);
   const ownAddress = ownAddressTest(config, ctx);
-  const endpoints = new Map<string, ResolvedEndpoint>();
-  const usedPrefixLists = new Set<string>();
-  const notAdopted: NotAdopted[] = [];
-  const compaction: CompactionReport[] = [];
-  const exceptions: ExceptionUse[] = [];
-  const groups: ResolvedGroup[] = [];
-  const adoptedNames: AdoptedName[] = [];
-
-  const useEndpoint = (service: string, workload: string, why: string) => {
-    const type = endpointType(service) === 'gateway' ? 'Gateway' : 'Interface';
-    const e = endpoints.get(service) ?? {
-      service,
-      type,
-      routeTables: type === 'Gateway' ? [...config.endpoints.routeTables].sort() : [],
-      subnets: type === 'Interface' ? [...config.endpoints.subnets].sort() : [],
-      workloads: [],
-      why,
-    };
-    if (!e.workloads.includes(workload)) e.workloads.push(workload);
-    e.workloads.sort();
-    endpoints.set(service, e);
+  const scope: WorkloadScope = { ...input, ctx, ownAddress };
+  const workloads = [...env.workloads]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([name, sourced]) => resolveWorkload(scope, name, sourced));
+  const adoptedNames = workloads.flatMap((w) => w.adoptedNames);
+  const networkFirewall = networkFirewallOf(env, adoptedNames, ownAddress);
+  const dnsFirewall = dnsFirewallOf(env, adoptedNames);
+  return {
+    resolved: {
+      environment: env.name,
+      account: config.account,
+      region: config.region,
+      vpc: config.vpc,
+      mode: config.mode,
+      groups: workloads.map((w) => w.group),
+      prefixLists: policyPrefixLists(env),
+      endpoints: endpointsOf(
+        env,
+        workloads.flatMap((w) => w.endpointUses),
+      ),
+      quarantine: quarantineRules(env),
+      ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
+      ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
+      ...(dnsFirewall ? { dnsFirewall } : {}),
+      ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
+      ...(networkFirewall ? { networkFirewall } : {}),
+      notAdopted: sortNotAdopted(workloads.flatMap((w) => w.notAdopted)),
+      compaction: workloads.flatMap((w) => w.compaction),
+      exceptions: workloads
+        .flatMap((w) => w.exceptions)
+        .sort((a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path)),
+    },
+    findings: [...workloads.flatMap((w) => w.findings), ...homeNetFindings(env, networkFirewall)],
   };
+}
 
-  for (const [name, sourced] of [...env.workloads].sort(([a], [b]) => compareText(a, b))) {
-    const intent = sourced.value;
-    const file = sourced.source.file;
-    const rules: ResolvedRule[] = [];
-    // Domain intent, as the addresses observed for its names: compacted with the observed rules when over quota.
-    const domainRules: ResolvedRule[] = [];
+/** What every workload's resolution reads: the input, the workloads' addresses, and the VPC's own-address test. */
+interface WorkloadScope extends ResolveInput {
+  ctx: MatchContext;
+  ownAddress: (address: string) => boolean;
+}
 
-    for (const rule of intent.egress) {
-      if (rule.to.kind === 'domains') {
-        const fromNames = domainRulesOf(name, file, rule, rule.to.domains, env.observed.get(name)?.value, intent, ownAddress);
-        // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
-        if (fromNames.length === 0) {
-          const own = ownAnswers(rule.to.domains, env.observed.get(name)?.value, ownAddress);
-          findings.push(
-            findingAt(
-              sourced.source,
-              ['egress', rule.index, 'to', 'domains'],
-              'domain-unresolved',
-              own > 0
-                ? `${rule.to.domains.join(', ')} resolved only inside the VPC or link-local in the window (${own} addresses): a name never opens the VPC's own addresses, so the rule allows nothing; allow them with a workload or cidrs rule`
-                : `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
-              'warning',
-            ),
-          );
-        }
-        domainRules.push(...fromNames);
-        if (rule.exception) exceptions.push(exceptionUse(name, file, rule, today, guardrails.expiringSoonDays));
-        continue;
-      }
-      const peers = intentPeers(rule.to);
-      if (rule.to.kind === 'service') useEndpoint(rule.to.service, name, rule.why);
-      if (rule.to.kind === 'prefixList') usedPrefixLists.add(rule.to.prefixList);
-      for (const peer of peers) {
-        for (const ports of rule.ports) {
-          rules.push({
+/** A workload that needs a VPC endpoint, and why (the first use of a service gives the endpoint its why). */
+interface EndpointUse {
+  service: string;
+  workload: string;
+  why: string;
+}
+
+/** One workload's share of the resolved environment. */
+interface WorkloadResolution {
+  group: ResolvedGroup;
+  findings: Finding[];
+  endpointUses: EndpointUse[];
+  notAdopted: NotAdopted[];
+  compaction: CompactionReport[];
+  exceptions: ExceptionUse[];
+  adoptedNames: AdoptedName[];
+}
+
+/**
+ * One workload: intent rules, domain rules, the observed entries by the workload's policy (names adopted where asked),
+ * then compaction to the quota. Intent first, so an observed entry an intent rule covers is not adopted again.
+ */
+function resolveWorkload(scope: WorkloadScope, name: string, sourced: Sourced<WorkloadIntent>): WorkloadResolution {
+  const { env, guardrails, today } = scope;
+  const intent = sourced.value;
+  const file = sourced.source.file;
+  const observed = env.observed.get(name);
+  const securityGroup = env.environment.value.workloads[name]?.securityGroup;
+  const rules = intentRules(name, file, intent);
+  const domains = domainRules(scope, name, sourced, observed?.value);
+  const byPolicy = observedByPolicy(scope, name, file, intent, observed, [...rules, ...domains.rules]);
+  const named = observed ? adoptedNameRules(scope, name, intent, observed, byPolicy.candidates) : { rules: [], adopted: [], byAddress: [] };
+  const observedRules = observedAddressRules(name, observed?.source.file ?? file, [...byPolicy.adopt, ...named.byAddress]);
+  const fitted = fitGroup(scope, name, file, rules, [...domains.rules, ...named.rules, ...observedRules], observed?.value, observedRules);
+  return {
+    group: {
+      workload: name,
+      owner: intent.owner,
+      ...(securityGroup ? { adoptId: securityGroup } : {}),
+      rules: fitted.rules,
+      quota: quotaUse(name, fitted.rules, env.environment.value.quotas.rulesPerGroup, env),
+    },
+    findings: [...domains.findings, ...fitted.findings],
+    endpointUses: [...intentEndpointUses(name, intent), ...byPolicy.endpointUses],
+    notAdopted: byPolicy.notAdopted,
+    compaction: fitted.compaction,
+    exceptions: intent.egress.filter((r) => r.exception).map((r) => exceptionUse(name, file, r, today, guardrails.expiringSoonDays)),
+    adoptedNames: named.adopted,
+  };
+}
+
+/** Intent rules other than domains: every rule × peer × port range, as written (the policy is the authority). */
+function intentRules(name: string, file: string, intent: WorkloadIntent): ResolvedRule[] {
+  return intent.egress.flatMap((rule) =>
+    rule.to.kind === 'domains'
+      ? []
+      : intentPeers(rule.to).flatMap((peer) =>
+          rule.ports.map((ports): ResolvedRule => ({
             workload: name,
             peer,
             ...portFields(ports),
@@ -130,141 +175,217 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
             why: rule.why,
             source: { file, path: `egress[${rule.index}]` },
             ...(rule.exception ? { exception: rule.exception } : {}),
-          });
-        }
-      }
-      if (rule.exception) exceptions.push(exceptionUse(name, file, rule, today, guardrails.expiringSoonDays));
-    }
+          })),
+        ),
+  );
+}
 
-    const observed = env.observed.get(name);
-    const observedRules: ResolvedRule[] = [];
-    // adoptNames: entries to external addresses wait for adoptByName, which adopts the names that explain them.
-    const adoptsNames = intent.observed === 'adopt' && (intent.adoptNames ?? config.adoptNames ?? false);
-    const candidates: AdoptCandidate[] = [];
-    const nameRules: ResolvedRule[] = [];
-    if (observed) {
-      const ofile = observed.source.file;
-      const adoptAddress = (e: ObservedEgress, i: number, peer: Peer) => {
-        const ports = observedPorts(e);
-        const existing = observedRules.find(
-          (r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort,
-        );
-        if (existing) {
-          mergeEvidence(existing.evidence!, e, [e.destination]);
-          return;
-        }
-        observedRules.push({
-          workload: name,
-          peer,
-          ...ports,
-          provenance: 'observed',
-          why: observedWhy(e),
-          source: { file: ofile, path: `egress[${i}]` },
-          evidence: {
-            flows: e.flows,
-            bytes: e.bytes,
-            firstSeen: e.firstSeen,
-            lastSeen: e.lastSeen,
-            decidedBy: e.decidedBy,
-            destinations: [e.destination],
-          },
-        });
-      };
-      observed.value.egress.forEach((e, i) => {
-        const flow = toFlow(e);
-        const base = {
-          workload: name,
-          destination: e.destination,
-          protocol: e.protocol,
-          ...(e.port !== undefined ? { port: e.port } : {}),
-          flows: e.flows,
-        };
-        const covering = rules.find((r) => ruleAdmits(r, flow, ctx)) ?? domainRules.find((r) => ruleAdmits(r, flow, ctx));
-        if (covering) {
-          notAdopted.push({ ...base, reason: 'covered', detail: `${covering.source.file} ${covering.source.path}` });
-          return;
-        }
-        if (intent.observed !== 'adopt') {
-          notAdopted.push({ ...base, reason: intent.observed, detail: `observed: ${intent.observed} in ${file}` });
-          return;
-        }
-        const deny = denyFor(intent, flow);
-        if (deny) {
-          notAdopted.push({ ...base, reason: 'denied', detail: deny });
-          return;
-        }
-        const gateway = e.service !== null && endpointType(e.service.toLowerCase()) === 'gateway' ? e.service.toLowerCase() : undefined;
-        const peer: Peer = gateway
-          ? { kind: 'awsPrefixList', service: gateway }
-          : (peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: parseCidr(e.destination)?.text ?? e.destination });
-        if (gateway) {
-          useEndpoint(gateway, name, `observed ${e.service} traffic`);
-          notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });
-        }
-        if (adoptsNames && peer.kind === 'cidr') {
-          candidates.push({ entry: e, index: i });
-          return;
-        }
-        adoptAddress(e, i, peer);
-      });
-      if (candidates.length > 0) {
-        const byName = adoptByName(name, ofile, observed.value, candidates, {
-          toFlow,
-          portsOf: observedPorts,
-          denyFor: (f) => denyFor(intent, f),
-          ownAddress,
-        });
-        nameRules.push(...byName.rules);
-        adoptedNames.push(...byName.adopted);
-        for (const c of byName.byAddress)
-          adoptAddress(c.entry, c.index, { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination });
-      }
-    }
+/** The endpoints the workload's service rules need: a service rule is only reachable privately through one. */
+function intentEndpointUses(name: string, intent: WorkloadIntent): EndpointUse[] {
+  return intent.egress.flatMap((rule) => (rule.to.kind === 'service' ? [{ service: rule.to.service, workload: name, why: rule.why }] : []));
+}
 
-    const all = [...rules, ...domainRules, ...nameRules, ...observedRules];
-    const limit = config.quotas.rulesPerGroup;
-    let final = all;
-    if (quotaUnits(all, env) > limit) {
-      const fitted = fitQuota(name, rules, [...domainRules, ...nameRules, ...observedRules], limit, env, guardrails);
-      if ('error' in fitted) {
-        findings.push({
-          rule: 'quota',
-          severity: 'error',
-          file: file,
-          line: 1,
-          col: 1,
-          path: '<root>',
-          message: fitted.error + domainSuggestion(observed?.value, observedRules),
-        });
-      } else {
-        final = fitted.rules;
-        compaction.push(...fitted.reports);
-      }
+/**
+ * Domain intent as the addresses observed for its names (compacted with the observed rules when over quota); a rule
+ * whose names resolved to no usable address allows nothing, and says so.
+ */
+function domainRules(
+  scope: WorkloadScope,
+  name: string,
+  sourced: Sourced<WorkloadIntent>,
+  observed: ObservedFile | undefined,
+): { rules: ResolvedRule[]; findings: Finding[] } {
+  const intent = sourced.value;
+  const rules: ResolvedRule[] = [];
+  const findings: Finding[] = [];
+  for (const rule of intent.egress) {
+    if (rule.to.kind !== 'domains') continue;
+    const fromNames = domainRulesOf(name, sourced.source.file, rule, rule.to.domains, observed, intent, scope.ownAddress);
+    // No address observed for the names (no query logs, or not asked for in the window): the rule allows nothing yet.
+    if (fromNames.length === 0) {
+      const own = ownAnswers(rule.to.domains, observed, scope.ownAddress);
+      findings.push(
+        findingAt(
+          sourced.source,
+          ['egress', rule.index, 'to', 'domains'],
+          'domain-unresolved',
+          own > 0
+            ? `${rule.to.domains.join(', ')} resolved only inside the VPC or link-local in the window (${own} addresses): a name never opens the VPC's own addresses, so the rule allows nothing; allow them with a workload or cidrs rule`
+            : `no address observed for ${rule.to.domains.join(', ')} in the window (needs dnsLogs and queries for the names): the rule allows nothing until observe sees them resolve`,
+          'warning',
+        ),
+      );
     }
-    const sorted = dedupeRules(final).sort(compareRules);
-    groups.push({
+    rules.push(...fromNames);
+  }
+  return { rules, findings };
+}
+
+/** An observed entry to adopt as a rule to this peer. */
+interface Adoption {
+  entry: ObservedEgress;
+  index: number;
+  peer: Peer;
+}
+
+/**
+ * Each observed entry by the workload's policy: covered by intent, not adopted (`observed` is not `adopt`), denied,
+ * or adopted (to a gateway's prefix list, a workload, or an address; external addresses wait for names when
+ * adoptNames asks). A record is input, not truth: only the policy turns one into a rule.
+ */
+function observedByPolicy(
+  scope: WorkloadScope,
+  name: string,
+  file: string,
+  intent: WorkloadIntent,
+  observed: Sourced<ObservedFile> | undefined,
+  covering: readonly ResolvedRule[],
+): { adopt: Adoption[]; candidates: AdoptCandidate[]; notAdopted: NotAdopted[]; endpointUses: EndpointUse[] } {
+  const { ctx } = scope;
+  const out = {
+    adopt: [] as Adoption[],
+    candidates: [] as AdoptCandidate[],
+    notAdopted: [] as NotAdopted[],
+    endpointUses: [] as EndpointUse[],
+  };
+  if (!observed) return out;
+  const adoptsNames = intent.observed === 'adopt' && (intent.adoptNames ?? scope.env.environment.value.adoptNames ?? false);
+  observed.value.egress.forEach((e, i) => {
+    const flow = toFlow(e);
+    const base = {
       workload: name,
-      owner: intent.owner,
-      ...(config.workloads[name]?.securityGroup ? { adoptId: config.workloads[name]!.securityGroup! } : {}),
-      rules: sorted,
-      quota: quotaUse(name, sorted, limit, env),
+      destination: e.destination,
+      protocol: e.protocol,
+      ...(e.port !== undefined ? { port: e.port } : {}),
+      flows: e.flows,
+    };
+    const cover = covering.find((r) => ruleAdmits(r, flow, ctx));
+    if (cover) {
+      out.notAdopted.push({ ...base, reason: 'covered', detail: `${cover.source.file} ${cover.source.path}` });
+      return;
+    }
+    if (intent.observed !== 'adopt') {
+      out.notAdopted.push({ ...base, reason: intent.observed, detail: `observed: ${intent.observed} in ${file}` });
+      return;
+    }
+    const deny = denyFor(intent, flow);
+    if (deny) {
+      out.notAdopted.push({ ...base, reason: 'denied', detail: deny });
+      return;
+    }
+    const gateway = e.service !== null && endpointType(e.service.toLowerCase()) === 'gateway' ? e.service.toLowerCase() : undefined;
+    const peer: Peer = gateway
+      ? { kind: 'awsPrefixList', service: gateway }
+      : (peerWorkload(flow, name, ctx) ?? { kind: 'cidr', cidr: parseCidr(e.destination)?.text ?? e.destination });
+    if (gateway) {
+      out.endpointUses.push({ service: gateway, workload: name, why: `observed ${e.service} traffic` });
+      out.notAdopted.push({ ...base, reason: 'aws-service', detail: `gateway endpoint ${gateway}` });
+    }
+    if (adoptsNames && peer.kind === 'cidr') out.candidates.push({ entry: e, index: i });
+    else out.adopt.push({ entry: e, index: i, peer });
+  });
+  return out;
+}
+
+/** adoptNames: the names that explain the entries to external addresses become rules; what no name explains stays an address. */
+function adoptedNameRules(
+  scope: WorkloadScope,
+  name: string,
+  intent: WorkloadIntent,
+  observed: Sourced<ObservedFile>,
+  candidates: readonly AdoptCandidate[],
+): { rules: ResolvedRule[]; adopted: AdoptedName[]; byAddress: Adoption[] } {
+  if (candidates.length === 0) return { rules: [], adopted: [], byAddress: [] };
+  const byName = adoptByName(name, observed.source.file, observed.value, [...candidates], {
+    toFlow,
+    portsOf: observedPorts,
+    denyFor: (f) => denyFor(intent, f),
+    ownAddress: scope.ownAddress,
+  });
+  return {
+    rules: byName.rules,
+    adopted: byName.adopted,
+    byAddress: byName.byAddress.map((c) => ({
+      ...c,
+      peer: { kind: 'cidr', cidr: parseCidr(c.entry.destination)?.text ?? c.entry.destination },
+    })),
+  };
+}
+
+/** Adopted entries as rules, one per peer and port range: entries that meet in one rule add their evidence to it. */
+function observedAddressRules(name: string, file: string, adoptions: readonly Adoption[]): ResolvedRule[] {
+  const rules: ResolvedRule[] = [];
+  for (const { entry: e, index: i, peer } of adoptions) {
+    const ports = observedPorts(e);
+    const existing = rules.find(
+      (r) => samePeer(r.peer, peer) && r.protocol === ports.protocol && r.fromPort === ports.fromPort && r.toPort === ports.toPort,
+    );
+    if (existing) {
+      mergeEvidence(existing.evidence!, e, [e.destination]);
+      continue;
+    }
+    rules.push({
+      workload: name,
+      peer,
+      ...ports,
+      provenance: 'observed',
+      why: observedWhy(e),
+      source: { file, path: `egress[${i}]` },
+      evidence: {
+        flows: e.flows,
+        bytes: e.bytes,
+        firstSeen: e.firstSeen,
+        lastSeen: e.lastSeen,
+        decidedBy: e.decidedBy,
+        destinations: [e.destination],
+      },
     });
   }
+  return rules;
+}
 
-  const networkFirewall = networkFirewallOf(env, adoptedNames, ownAddress);
-  for (const w of networkFirewall?.unplaced ?? []) {
-    findings.push(
-      findingAt(
-        env.environment.source,
-        ['networkFirewall'],
-        'network-firewall-home-net',
-        `${w} has names but no known address (no cidrs selector, no addresses observed): no Network Firewall rule group for it, since one without HOME_NET would filter every workload of the VPC`,
-        'warning',
-      ),
-    );
+/**
+ * The group's rules within the quota: over it, the derived rules are compacted (intent never is); when compaction
+ * cannot meet it, an error, and the rules stay as they were so the plan still shows them.
+ */
+function fitGroup(
+  scope: WorkloadScope,
+  name: string,
+  file: string,
+  intent: readonly ResolvedRule[],
+  derived: readonly ResolvedRule[],
+  observed: ObservedFile | undefined,
+  observedRules: readonly ResolvedRule[],
+): { rules: ResolvedRule[]; findings: Finding[]; compaction: CompactionReport[] } {
+  const { env, guardrails } = scope;
+  const all = [...intent, ...derived];
+  const limit = env.environment.value.quotas.rulesPerGroup;
+  const out = { rules: all, findings: [] as Finding[], compaction: [] as CompactionReport[] };
+  if (quotaUnits(all, env) > limit) {
+    const fitted = fitQuota(name, [...intent], [...derived], limit, env, guardrails);
+    if ('error' in fitted) {
+      out.findings.push({
+        rule: 'quota',
+        severity: 'error',
+        file,
+        line: 1,
+        col: 1,
+        path: '<root>',
+        message: fitted.error + domainSuggestion(observed, observedRules),
+      });
+    } else {
+      out.rules = fitted.rules;
+      out.compaction = fitted.reports;
+    }
   }
+  return { ...out, rules: dedupeRules(out.rules).sort(compareRules) };
+}
 
-  const prefixLists: ResolvedPrefixList[] = [...usedPrefixLists].sort().flatMap((n) => {
+/** The policy prefix lists intent rules name, in name order: only a list some rule uses becomes a resource. */
+function policyPrefixLists(env: EnvironmentPolicies): ResolvedPrefixList[] {
+  const used = new Set<string>();
+  for (const [, sourced] of env.workloads) for (const r of sourced.value.egress) if (r.to.kind === 'prefixList') used.add(r.to.prefixList);
+  return [...used].sort().flatMap((n) => {
     const pl = env.prefixLists[n];
     if (!pl) return [];
     const cidrs = pl.cidrs
@@ -282,44 +403,58 @@ export function resolveEnvironment(input: ResolveInput): ResolveResult {
       },
     ];
   });
+}
 
-  return {
-    resolved: {
-      environment: env.name,
-      account: config.account,
-      region: config.region,
-      vpc: config.vpc,
-      mode: config.mode,
-      groups,
-      prefixLists,
-      endpoints: [...endpoints.values()].sort((a, b) => compareText(a.service, b.service)),
-      quarantine: quarantineRules(env),
-      ...(config.state ? { state: resolveState(env.name, config.region, config.state) } : {}),
-      ...(config.terraform?.awsProvider !== undefined ? { awsProvider: config.terraform.awsProvider } : {}),
-      ...(config.dnsFirewall
-        ? {
-            dnsFirewall: {
-              mode: config.dnsFirewall.mode,
-              domains: dnsAllowlist(env, config.dnsFirewall.allowAdopted ? adoptedNames.map((a) => a.name) : []),
-            },
-          }
-        : {}),
-      ...(adoptedNames.length > 0 ? { adoptedNames } : {}),
-      ...(networkFirewall ? { networkFirewall } : {}),
-      notAdopted: notAdopted.sort(
-        (a, b) =>
-          compareText(a.workload, b.workload) ||
-          cmpCidrText(a.destination, b.destination) ||
-          compareText(a.protocol, b.protocol) ||
-          (a.port ?? -1) - (b.port ?? -1),
-      ),
-      compaction,
-      exceptions: exceptions.sort(
-        (a, b) => compareText(a.expires, b.expires) || compareText(a.workload, b.workload) || compareText(a.path, b.path),
-      ),
-    },
-    findings,
-  };
+/** One endpoint per service the workloads use, in service order; the first use (in workload order) gives its why. */
+function endpointsOf(env: EnvironmentPolicies, uses: readonly EndpointUse[]): ResolvedEndpoint[] {
+  const config = env.environment.value;
+  const endpoints = new Map<string, ResolvedEndpoint>();
+  for (const { service, workload, why } of uses) {
+    const type = endpointType(service) === 'gateway' ? 'Gateway' : 'Interface';
+    const e = endpoints.get(service) ?? {
+      service,
+      type,
+      routeTables: type === 'Gateway' ? [...config.endpoints.routeTables].sort() : [],
+      subnets: type === 'Interface' ? [...config.endpoints.subnets].sort() : [],
+      workloads: [],
+      why,
+    };
+    if (!e.workloads.includes(workload)) e.workloads.push(workload);
+    e.workloads.sort();
+    endpoints.set(service, e);
+  }
+  return [...endpoints.values()].sort((a, b) => compareText(a.service, b.service));
+}
+
+/** The DNS Firewall allowlist, when the environment has one: intent's names, and the adopted names when allowed. */
+function dnsFirewallOf(env: EnvironmentPolicies, adoptedNames: readonly AdoptedName[]): ResolvedEnvironment['dnsFirewall'] {
+  const dns = env.environment.value.dnsFirewall;
+  if (!dns) return undefined;
+  return { mode: dns.mode, domains: dnsAllowlist(env, dns.allowAdopted ? adoptedNames.map((a) => a.name) : []) };
+}
+
+/** Workloads with names but no known address: no Network Firewall group, since one without HOME_NET filters the whole VPC. */
+function homeNetFindings(env: EnvironmentPolicies, networkFirewall: ReturnType<typeof networkFirewallOf>): Finding[] {
+  return (networkFirewall?.unplaced ?? []).map((w) =>
+    findingAt(
+      env.environment.source,
+      ['networkFirewall'],
+      'network-firewall-home-net',
+      `${w} has names but no known address (no cidrs selector, no addresses observed): no Network Firewall rule group for it, since one without HOME_NET would filter every workload of the VPC`,
+      'warning',
+    ),
+  );
+}
+
+/** Entries not adopted, by workload, destination, protocol and port (a stable sort: ties keep entry order). */
+function sortNotAdopted(list: NotAdopted[]): NotAdopted[] {
+  return list.sort(
+    (a, b) =>
+      compareText(a.workload, b.workload) ||
+      cmpCidrText(a.destination, b.destination) ||
+      compareText(a.protocol, b.protocol) ||
+      (a.port ?? -1) - (b.port ?? -1),
+  );
 }
 
 /** The addresses of every workload (observed addresses, CIDR selectors; in name order) and the prefix lists' entries. */

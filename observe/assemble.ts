@@ -19,7 +19,7 @@ import type {
 } from '../model/types.js';
 import { coverageByWorkload, coveredDaysAfter } from './coverage.js';
 import { DECISION_RANK } from './sql.js';
-import type { ObserveRow, ObserveWindow } from './observe-row.js';
+import type { AddressRow, EgressRow, ObserveRow, ObserveWindow, OpenRow, RejectedRow, StatsRow } from './observe-row.js';
 
 export type { ObserveRow, ObserveWindow };
 
@@ -69,13 +69,14 @@ const RECORD_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
 
 /** Statistics of the scan from the rows of kind `stats`. */
 export function sourceStats(rows: readonly ObserveRow[], engine: Engine): SourceStats {
-  const by = (status: string) => rows.find((r) => r.kind === 'stats' && r.workload === status);
+  const stats = rows.filter((r): r is StatsRow => r.kind === 'stats');
+  const by = (status: string) => stats.find((r) => r.status === status);
   return {
     engine,
-    records: rows.filter((r) => r.kind === 'stats' && RECORD_STATUSES.has(r.workload)).reduce((n, r) => n + r.flows, 0),
-    skippedWindows: by('SKIPDATA')?.flows ?? 0,
-    nodata: by('NODATA')?.flows ?? 0,
-    incomplete: rows.filter((r) => r.kind === 'stats').reduce((n, r) => n + r.bytes, 0),
+    records: stats.filter((r) => RECORD_STATUSES.has(r.status)).reduce((n, r) => n + r.records, 0),
+    skippedWindows: by('SKIPDATA')?.records ?? 0,
+    nodata: by('NODATA')?.records ?? 0,
+    incomplete: stats.reduce((n, r) => n + r.incomplete, 0),
   };
 }
 
@@ -103,9 +104,9 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
     if (text === undefined) dayCache.set(d, (text = dayOf(d * 86_400)));
     return text;
   };
-  const rowsOf = new Map<string, (ObserveRow & { raddr: string })[]>();
+  const rowsOf = new Map<string, WorkloadRow[]>();
   for (const row of input.rows) {
-    if (row.kind === 'stats' || row.kind === 'coverage' || !hasAddress(row)) continue;
+    if (!isWorkloadRow(row)) continue;
     const list = rowsOf.get(row.workload);
     if (list) list.push(row);
     else rowsOf.set(row.workload, [row]);
@@ -136,7 +137,7 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
         continue;
       }
       if (row.kind === 'address') {
-        const own = hostOf(row.raddr);
+        const own = hostOf(row.address);
         if (own) addresses.add(own);
         continue;
       }
@@ -151,7 +152,7 @@ export function assembleObservedWithGaps(input: AssembleInput): { files: Map<str
           destination,
           protocol,
           ...(port !== undefined ? { port } : {}),
-          service: row.svc ?? serviceOf?.(destination) ?? null,
+          service: row.service ?? serviceOf?.(destination) ?? null,
           flows: row.flows,
           bytes: row.bytes,
           firstSeen: day(row.firstSeen),
@@ -220,13 +221,13 @@ function retentionCheck(
 }
 
 /** The connection of an `open` row, client first (undefined when a port is not one). */
-function openConnection(row: ObserveRow & { raddr: string }): OpenConnection | undefined {
+function openConnection(row: OpenRow & { raddr: string }): OpenConnection | undefined {
   const port = (n: number | null | undefined) =>
     n !== null && n !== undefined && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
   const lport = port(row.lport);
   const rport = port(row.rport);
   if (!row.laddr || lport === undefined || rport === undefined) return undefined;
-  return row.rank === 1
+  return row.opener === 'workload'
     ? { client: row.laddr, clientPort: lport, server: row.raddr, serverPort: rport }
     : { client: row.raddr, clientPort: rport, server: row.laddr, serverPort: lport };
 }
@@ -235,8 +236,12 @@ function compareOpen(a: OpenConnection, b: OpenConnection): number {
   return compareText(a.client, b.client) || a.clientPort - b.clientPort || compareText(a.server, b.server) || a.serverPort - b.serverPort;
 }
 
-function hasAddress(row: ObserveRow): row is ObserveRow & { raddr: string } {
-  return row.raddr !== null;
+/** A row of one workload's evidence that names its address (egress, rejected and open: the remote one; address: its own). */
+type WorkloadRow = ((EgressRow | RejectedRow | OpenRow) & { raddr: string }) | (AddressRow & { address: string });
+
+function isWorkloadRow(row: ObserveRow): row is WorkloadRow {
+  if (row.kind === 'stats' || row.kind === 'coverage') return false;
+  return row.kind === 'address' ? row.address !== null : row.raddr !== null;
 }
 
 /** Addresses in CIDR order (IPv4 first, numerically). */

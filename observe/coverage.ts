@@ -6,7 +6,7 @@
  */
 import { addDays, epochOf } from '../core/dates.js';
 import type { ObservedCoverage, WorkloadSelector } from '../model/types.js';
-import type { ObserveRow, ObserveWindow } from './observe-row.js';
+import type { CoverageRow, ObserveRow, ObserveWindow } from './observe-row.js';
 
 /** Log statuses that show an interface's log was delivered: records, or "no traffic in this interval". */
 const LOGGED = new Set(['OK', 'NODATA']);
@@ -21,25 +21,31 @@ export function coverageByWorkload(
   // A workload's interfaces: those its selectors name, and those whose own address is one of the workload's.
   const ownIfaces = new Map<string, Set<string>>();
   for (const r of rows) {
-    if (r.kind !== 'address' || r.svc === null) continue;
+    if (r.kind !== 'address' || r.iface === null) continue;
     const set = ownIfaces.get(r.workload);
-    if (set) set.add(r.svc);
-    else ownIfaces.set(r.workload, new Set([r.svc]));
+    if (set) set.add(r.iface);
+    else ownIfaces.set(r.workload, new Set([r.iface]));
   }
   const first = epochOf(window.from) / 86_400;
-  // rport: days since 1970; the look-back day before the window, and any day after it, are not the window's.
+  // The look-back day before the window, and any day after it, are not the window's.
   const cells = rows
     .filter(
-      (r) => r.kind === 'coverage' && r.raddr !== null && r.rport !== null && r.rport >= first && r.rport < first + days && r.flows > 0,
+      (r): r is CoverageRow & { iface: string; epochDay: number } =>
+        r.kind === 'coverage' &&
+        r.iface !== null &&
+        r.epochDay !== null &&
+        r.epochDay >= first &&
+        r.epochDay < first + days &&
+        r.records > 0,
     )
-    .map((r) => ({ ...r, rport: r.rport! - first }));
+    .map((r) => ({ ...r, day: r.epochDay - first }));
   const out = new Map<string, ObservedCoverage>();
   for (const name of Object.keys(selectors).sort()) {
     const sel = selectors[name]!;
     const ifaces = ownIfaces.get(name) ?? new Set<string>();
-    const mine = (r: ObserveRow): boolean => {
-      const iface = r.raddr!;
-      const [inst = '', subnet = ''] = (r.svc ?? '').split(' ');
+    const mine = (r: CoverageRow & { iface: string }): boolean => {
+      const iface = r.iface;
+      const [inst = '', subnet = ''] = (r.place ?? '').split(' ');
       return (
         ifaces.has(iface) ||
         sel.interfaces.includes(iface) ||
@@ -51,8 +57,8 @@ export function coverageByWorkload(
     let skipped = 0;
     for (const r of cells) {
       if (!mine(r)) continue;
-      if (LOGGED.has(r.workload)) covered.add(r.rport!);
-      else if (r.workload === 'SKIPDATA') skipped += r.flows;
+      if (LOGGED.has(r.status)) covered.add(r.day);
+      else if (r.status === 'SKIPDATA') skipped += r.records;
     }
     const gaps: string[] = [];
     for (let d = 0; d < days; d++) if (!covered.has(d)) gaps.push(addDays(window.from, d));

@@ -1,12 +1,8 @@
-/** The rows the observe query answers, and the window it reads: shared by assembly and coverage. */
+/** The rows the observe query answers, by kind with named fields, and the window it reads: shared by assembly and coverage. */
 
-/**
- * One row of the observe query, with numbers as numbers and times as epoch seconds. `coverage` rows: `workload` is
- * the log status, `raddr` the interface, `rport` the UTC day (days since 1970), `flows` its records, `svc`
- * "instance subnet"; `address` rows: `svc` is the interface whose own address it is.
- */
-export interface ObserveRow {
-  kind: 'egress' | 'rejected' | 'stats' | 'address' | 'coverage' | 'open';
+/** A destination the workload sent to and was answered (or a record said accepted): numbers as numbers, times epoch seconds. */
+export interface EgressRow {
+  kind: 'egress';
   workload: string;
   raddr: string | null;
   proto: number | null;
@@ -15,12 +11,65 @@ export interface ObserveRow {
   bytes: number;
   firstSeen: number | null;
   lastSeen: number | null;
+  /** 1-based index into DECISION_RANK: what decided the workload was the client. */
   rank: number;
-  svc: string | null;
-  /** kind `open`: the workload's own end of the connection (`rank` 1: it sent the SYN; 2: the peer did). */
-  laddr?: string | null;
-  lport?: number | null;
+  /** The AWS service the records named (pkt-dst-aws-service), if any. */
+  service: string | null;
 }
+
+/** A destination the workload's traffic to was rejected. */
+export interface RejectedRow {
+  kind: 'rejected';
+  workload: string;
+  raddr: string | null;
+  proto: number | null;
+  rport: number | null;
+  flows: number;
+  lastSeen: number | null;
+}
+
+/** One of the workload's own addresses, with the interface it belongs to. */
+export interface AddressRow {
+  kind: 'address';
+  workload: string;
+  address: string | null;
+  iface: string | null;
+}
+
+/** A connection still open at the window's end, seen from the workload's end. */
+export interface OpenRow {
+  kind: 'open';
+  workload: string;
+  laddr: string | null;
+  lport: number | null;
+  raddr: string | null;
+  rport: number | null;
+  /** Who sent the SYN: the workload's end or its peer. */
+  opener: 'workload' | 'peer';
+}
+
+/** Per log status, the scan's records in the window and its incomplete OK records (a malformed file: `MALFORMED:<path>`). */
+export interface StatsRow {
+  kind: 'stats';
+  status: string;
+  records: number;
+  incomplete: number;
+}
+
+/** Records of one interface on one UTC day with one log status. */
+export interface CoverageRow {
+  kind: 'coverage';
+  status: string;
+  iface: string | null;
+  /** Days since 1970. */
+  epochDay: number | null;
+  records: number;
+  /** "instance subnet" of the interface, as the records named them. */
+  place: string | null;
+}
+
+/** One row of the observe query (decoded by `decodeObserveRow` in sql.ts, next to the SELECT that produces it). */
+export type ObserveRow = EgressRow | RejectedRow | AddressRow | OpenRow | StatsRow | CoverageRow;
 
 export interface ObserveWindow {
   /** First and last day of the window, YYYY-MM-DD (both inclusive). */

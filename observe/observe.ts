@@ -4,7 +4,7 @@
  * (core/atomic.ts). The engine is observe/engine.ts, shared with report; the SQL is observe/sql.ts.
  */
 import { addDays, dayOf, epochOf } from '../core/dates.js';
-import { numberOrNull, stringOrNull } from '../core/sql-values.js';
+import { numberOrNull } from '../core/sql-values.js';
 import { dirname, join } from 'node:path';
 import type { PlannedFile } from '../core/atomic.js';
 import { bits, parseCidr } from '../core/cidr.js';
@@ -13,12 +13,20 @@ import { compareText } from '../core/text.js';
 import type { YamlSource } from '../core/yaml-source.js';
 import type { Engine, EnvironmentConfig, ObservedFile, WorkloadSelector } from '../model/types.js';
 import { renderObservedYaml, sourceStats, type ObserveRow, type ObserveWindow } from './assemble.js';
+import type { StatsRow } from './observe-row.js';
 import { checkGarbage, malformedLines, readRejects, type MalformedLine, type UnknownFields } from './duckdb-checks.js';
 import { query, withTimeBound } from './duckdb-session.js';
 import { withFlowLogs, type FlowLogProgress, type FlowLogSource } from './engine.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FlowLogFile } from './sources.js';
-import { renderObserveQuery, type CarriedConnection, type ObserveQueryInput, type RangeMatch, type WorkloadMatch } from './sql.js';
+import {
+  decodeObserveRow,
+  renderObserveQuery,
+  type CarriedConnection,
+  type ObserveQueryInput,
+  type RangeMatch,
+  type WorkloadMatch,
+} from './sql.js';
 
 /** Seconds before the window that are read for handshakes (a SYN just before the window still counts). */
 const LOOKBACK_SECONDS = 86_400;
@@ -141,7 +149,7 @@ export async function readObservations(opts: {
   const observeQuery = {
     render: (relation: string) => renderObserveQuery(input(relation)),
     countFrom: input('flow_logs').winFrom,
-    decode: toRow,
+    decode: decodeObserveRow,
   };
   const scanned = input('flow_logs');
   return withFlowLogs({ ...opts.source, scan: { from: scanned.scanFrom, to: scanned.winTo } }, opts.shown, async (logs) => {
@@ -183,8 +191,8 @@ async function newestRecord(connection: DuckDBConnection): Promise<string> {
   return newest === null ? 'none' : new Date(newest * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-function isMalformedStats(r: ObserveRow): boolean {
-  return r.kind === 'stats' && r.workload.startsWith(MALFORMED);
+function isMalformedStats(r: ObserveRow): r is StatsRow {
+  return r.kind === 'stats' && r.status.startsWith(MALFORMED);
 }
 
 /** Malformed lines with file and line: those the CSV reader refused, and those the view marked. */
@@ -196,7 +204,7 @@ async function collectMalformed(
 ): Promise<MalformedLine[]> {
   const found = new Map<string, MalformedLine>();
   for (const m of await readRejects(connection, root)) found.set(`${m.file}:${m.line}`, m);
-  const marked = new Set(rows.filter(isMalformedStats).map((r) => r.workload.slice(MALFORMED.length)));
+  const marked = new Set(rows.filter(isMalformedStats).map((r) => r.status.slice(MALFORMED.length)));
   for (const f of files) {
     if (!marked.has(f.path)) continue;
     const refused = [...found.values()].filter((m) => m.file === f.display).map((m) => m.line);
@@ -204,25 +212,6 @@ async function collectMalformed(
       if (!found.has(`${m.file}:${m.line}`)) found.set(`${m.file}:${m.line}`, m);
   }
   return [...found.values()].sort((a, b) => compareText(a.file, b.file) || a.line - b.line);
-}
-
-/** A query row (DuckDB values or Athena strings) as an ObserveRow. */
-export function toRow(r: Record<string, unknown>): ObserveRow {
-  const num = numberOrNull;
-  return {
-    kind: String(r.kind) as ObserveRow['kind'],
-    workload: String(r.workload),
-    raddr: stringOrNull(r.raddr),
-    proto: num(r.proto),
-    rport: num(r.rport),
-    flows: num(r.flows) ?? 0,
-    bytes: num(r.bytes) ?? 0,
-    firstSeen: num(r.first_seen),
-    lastSeen: num(r.last_seen),
-    rank: num(r.rank) ?? 0,
-    svc: stringOrNull(r.svc),
-    ...(r.kind === 'open' ? { laddr: stringOrNull(r.laddr), lport: num(r.lport) } : {}),
-  };
 }
 
 /** Writes observed/<env>/<workload>.yaml for every workload at once (all or none; unchanged files untouched). */

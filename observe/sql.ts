@@ -11,6 +11,8 @@
  * REJECT -> rejected.
  */
 import { UsageError } from '../core/errors.js';
+import { numberOrNull, stringOrNull } from '../core/sql-values.js';
+import type { ObserveRow } from './observe-row.js';
 
 export type SqlParam = string | number;
 
@@ -257,6 +259,63 @@ FROM coverage
 GROUP BY GROUPING SETS ((log_status), (${['log_status', 'iface', ...(byInst ? ['inst'] : []), ...(bySubnet ? ['subnet'] : []), 'dix'].join(', ')}))
 ORDER BY kind, workload, raddr, proto, rport, laddr, lport`;
   return renderOnConversations(input, () => tail, true);
+}
+
+/**
+ * One row of the observe query (DuckDB values or Athena strings) by its kind, with the fields the final SELECT above
+ * gives that kind: the SELECT shares its columns between kinds, this is the one place that reads them.
+ */
+export function decodeObserveRow(r: Record<string, unknown>): ObserveRow {
+  const num = numberOrNull;
+  const str = stringOrNull;
+  // egress and rejected: a destination of the workload and its records.
+  const destination = () => ({
+    workload: String(r.workload),
+    raddr: str(r.raddr),
+    proto: num(r.proto),
+    rport: num(r.rport),
+    flows: num(r.flows) ?? 0,
+  });
+  const kind = String(r.kind);
+  switch (kind) {
+    case 'egress':
+      return {
+        kind,
+        ...destination(),
+        bytes: num(r.bytes) ?? 0,
+        firstSeen: num(r.first_seen),
+        lastSeen: num(r.last_seen),
+        rank: num(r.rank) ?? 0,
+        service: str(r.svc),
+      };
+    case 'rejected':
+      return { kind, ...destination(), lastSeen: num(r.last_seen) };
+    case 'address':
+      return { kind, workload: String(r.workload), address: str(r.raddr), iface: str(r.svc) };
+    case 'open':
+      return {
+        kind,
+        workload: String(r.workload),
+        laddr: str(r.laddr),
+        lport: num(r.lport),
+        raddr: str(r.raddr),
+        rport: num(r.rport),
+        opener: num(r.rank) === 1 ? 'workload' : 'peer',
+      };
+    case 'stats':
+      return { kind, status: String(r.workload), records: num(r.flows) ?? 0, incomplete: num(r.bytes) ?? 0 };
+    case 'coverage':
+      return {
+        kind,
+        status: String(r.workload),
+        iface: str(r.raddr),
+        epochDay: num(r.rport),
+        records: num(r.flows) ?? 0,
+        place: str(r.svc),
+      };
+    default:
+      throw new Error(`observe query: a row of unknown kind ${JSON.stringify(kind)}`);
+  }
 }
 
 /**

@@ -178,20 +178,10 @@ const RECORD_STATUSES = new Set(['OK', 'NODATA', 'SKIPDATA']);
 function reportCoverage(input: AssembleReportInput, days: number): ReportCoverage[] {
   if (!input.selectors) return [];
   const rows: ObserveRow[] = [];
-  const base = { proto: null, bytes: 0, firstSeen: null, lastSeen: null, rank: 0 };
   for (const r of input.rows) {
     if (r.kind === 'coverage')
-      rows.push({
-        ...base,
-        kind: 'coverage',
-        workload: r.status ?? '-',
-        raddr: r.iface,
-        rport: r.epochDay,
-        flows: r.records,
-        svc: r.place,
-      });
-    else if (r.kind === 'iface' && r.workload !== null)
-      rows.push({ ...base, kind: 'address', workload: r.workload, raddr: null, rport: null, flows: 0, svc: r.iface });
+      rows.push({ kind: 'coverage', status: r.status ?? '-', iface: r.iface, epochDay: r.epochDay, records: r.records, place: r.place });
+    else if (r.kind === 'iface' && r.workload !== null) rows.push({ kind: 'address', workload: r.workload, address: null, iface: r.iface });
   }
   const by = coverageByWorkload(rows, input.selectors, input.window, days);
   return [...by].map(([workload, c]) => ({ workload, days: c.days, covered: c.covered, gaps: c.gaps }));

@@ -16,8 +16,8 @@ import { assembleObserved, type ObserveRow, type ObserveWindow } from '../../obs
 import { awsServiceLookup } from '../../observe/aws-ranges.js';
 import { openDuckDb, query } from '../../observe/duckdb-session.js';
 import { createFlowLogsView, resolveFiles } from '../../observe/duckdb-view.js';
-import { observedFiles, queryInput, toRow, windowEnding } from '../../observe/observe.js';
-import { renderObserveQuery, type ObserveQueryInput, type RenderedQuery } from '../../observe/sql.js';
+import { observedFiles, queryInput, windowEnding } from '../../observe/observe.js';
+import { decodeObserveRow, renderObserveQuery, type ObserveQueryInput, type RenderedQuery } from '../../observe/sql.js';
 import { renderBaselineObserveQuery } from './baseline-sql.js';
 import { benchEnvironment, ensureDataSet, WINDOW_DAYS, WINDOW_TO } from './generate.js';
 
@@ -38,7 +38,7 @@ async function run(
 ): Promise<Outcome> {
   const q = render(input);
   const c0 = process.cpuUsage();
-  const rows = (await query(connection, q.sql, q.params)).map(toRow);
+  const rows = (await query(connection, q.sql, q.params)).map(decodeObserveRow);
   const c = process.cpuUsage(c0);
   return { rows, cpuSeconds: (c.user + c.system) / 1e6 };
 }

@@ -235,6 +235,15 @@ describe('resolution: observed evidence', () => {
     expect(p.whatIf.denied).toEqual([]);
   });
 
+  it("an endpoint's why is its first use in workload order: api's intent rule, else web's observed traffic", async () => {
+    const s3 = observed('web', [{ destination: '52.218.16.34/32', service: 'S3' }]);
+    const both = await plan({ 'observed/dev/web.yaml': s3 });
+    expect(both.plan.endpoints.map((e) => [e.service, e.workloads, e.why])).toEqual([['s3', ['api', 'web'], 'reads objects']]);
+    const apiWithout = BASE['policies/dev/workloads/api.yaml']!.replace(/egress:[\s\S]*/, 'egress: []\n');
+    const webOnly = await plan({ 'observed/dev/web.yaml': s3, 'policies/dev/workloads/api.yaml': apiWithout });
+    expect(webOnly.plan.endpoints.map((e) => [e.service, e.workloads, e.why])).toEqual([['s3', ['web'], 'observed S3 traffic']]);
+  });
+
   it('what-if: a flow no rule allows (a missing intent rule, observed: review) is reported as broken, with its flows', async () => {
     const review = BASE['policies/dev/workloads/api.yaml']!.replace('observed: adopt', 'observed: review');
     const { plan: p } = await plan({
