@@ -46,6 +46,16 @@ describe('guard rails', () => {
       /an observed udp destination without one port \(1-65535\)/,
     ],
     [
+      'a rule adopted by name without a port (every port)',
+      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'tcp', { provenance: 'observed-domain' })),
+      /an observed tcp destination without one port \(-\) would allow every port/,
+    ],
+    [
+      'a rule adopted by name over a port range',
+      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'udp', { from: 1, to: 65535, provenance: 'observed-domain' })),
+      /an observed udp destination without one port \(1-65535\)/,
+    ],
+    [
       'more rules than the quota',
       emptyEnv({
         groups: [
