@@ -1,13 +1,14 @@
 /**
  * The plan as ONE self-contained HTML page for a reviewer, in the order a reviewer needs it: what the change would
- * break first, then the rule diff against the committed baseline, the exceptions and their expiry, every rule with
+ * break first (with names, the DNS what-if and the Network Firewall drops next to it), then the rule diff against
+ * the committed baseline, the exceptions and their expiry, every rule with
  * a link to the line of its policy or observed file, and the quota. Inline CSS, no script, no request of any kind
  * (a Content-Security-Policy of `default-src 'none'`). Every number is the JSON plan's, also in a data- attribute so
  * a test can compare. Pure and deterministic: same plan and lines, same bytes.
  */
 import { escapeHtml, pageStart, tile } from '../core/html.js';
 import { protocolPort } from '../core/ports.js';
-import { breakLine } from './render-plan.js';
+import { adoptedLine, breakLine, dnsLine, networkFirewallLine } from './render-plan.js';
 import { planRulePorts, reviewWhy, type PlanDocument, type PlanRule } from './plan.js';
 
 const CSS = `
@@ -89,10 +90,13 @@ export function renderPlanHtml(p: PlanDocument, lineOf: (source: string) => numb
     tile('expiringSoon', soon, 'expiring soon', true),
     '</div>',
     breaksSection(p),
+    dnsSection(p),
+    networkFirewallSection(p),
     changesSection(p, lineOf),
     exceptionsSection(p, lineOf),
     rulesSection(p, lineOf),
     quotaSection(p),
+    adoptedSection(p),
     otherSections(p),
     '</main>',
     '</body>',
@@ -117,6 +121,45 @@ function breaksSection(p: PlanDocument): string {
     '</tbody></table>',
     '</section>',
   ].join('\n');
+}
+
+/** A section with a title and a headline, then a table of `rows` when there are any. */
+function headedTable(id: string, title: string, headline: string, head: string, rows: readonly string[]): string {
+  const table = rows.length === 0 ? [] : [`<table><thead><tr>${head}</tr></thead><tbody>`, ...rows, '</tbody></table>'];
+  return [`<section id="${id}">`, `<h2>${esc(title)}</h2>`, headline, ...table, '</section>'].join('\n');
+}
+
+/** The DNS what-if, next to what would break: names the window's queries asked for that the allowlist would not allow. */
+function dnsSection(p: PlanDocument): string {
+  const d = p.dnsWhatIf;
+  if (!d) return '';
+  const rows = d.blocked.map(
+    (b) =>
+      `<tr class="dns-blocked" data-workload="${esc(b.workload)}" data-name="${esc(b.name)}" data-queries="${b.queries}">` +
+      `<td>${esc(b.workload)}</td><td><code>${esc(b.name)}</code></td><td class="n">${b.queries}</td></tr>`,
+  );
+  const headline = `<p id="dns-headline" data-blocked-queries="${d.blockedQueries}">${esc(dnsLine(d))}</p>`;
+  return headedTable(
+    'dns',
+    'Names the DNS Firewall would not allow',
+    headline,
+    '<th>workload</th><th>name</th><th class="n">queries</th>',
+    rows,
+  );
+}
+
+/** What the Network Firewall's rule groups would drop of the window's connections, by name. */
+function networkFirewallSection(p: PlanDocument): string {
+  const nf = p.networkFirewall;
+  if (!nf) return '';
+  const rows = nf.dropped.map(
+    (d) =>
+      `<tr class="nf-dropped" data-workload="${esc(d.workload)}" data-destination="${esc(d.destination)}" data-port="tcp/${d.port}" data-flows="${d.flows}">` +
+      `<td>${esc(d.workload)}</td><td><code>${esc(d.destination)}</code></td><td>tcp/${d.port}</td><td>${esc(d.names.join(', '))}</td><td class="n">${d.flows}</td></tr>`,
+  );
+  const headline = `<p id="network-firewall-headline">${esc(networkFirewallLine(nf))}</p>`;
+  const head = '<th>workload</th><th>destination</th><th>port</th><th>names</th><th class="n">flows</th>';
+  return headedTable('network-firewall', 'Network Firewall', headline, head, rows);
 }
 
 function changesSection(p: PlanDocument, lineOf: (source: string) => number | undefined): string {
@@ -182,6 +225,22 @@ function quotaSection(p: PlanDocument): string {
     ...rows,
     '</tbody></table>',
     ...(compaction.length > 0 ? ['<h2>Compaction</h2>', '<ul>', ...compaction, '</ul>'] : []),
+    '</section>',
+  ].join('\n');
+}
+
+/** The names `observed: adopt` adopted instead of addresses (adoptNames). */
+function adoptedSection(p: PlanDocument): string {
+  if (!p.adoptedNames) return '';
+  return [
+    '<section id="adopted">',
+    '<h2>Adopted by name</h2>',
+    '<ul>',
+    ...p.adoptedNames.map(
+      (a) =>
+        `<li class="adopted" data-workload="${esc(a.workload)}" data-name="${esc(a.name)}" data-addresses="${a.addresses.length}">${esc(adoptedLine(a))}</li>`,
+    ),
+    '</ul>',
     '</section>',
   ].join('\n');
 }

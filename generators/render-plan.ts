@@ -61,7 +61,7 @@ function boldTable(out: string[], headline: string, head: string, rows: readonly
 }
 
 /** The Network Firewall headline: which workloads have rule groups, and what they would drop of the window. */
-function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
+export function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
   const groups = nf.groups.map((g) => g.workload).join(', ') || 'none';
   const unplaced = nf.unplaced.length > 0 ? `; no group for ${nf.unplaced.join(', ')} (no known address)` : '';
   if (nf.dropped.length === 0)
@@ -72,12 +72,46 @@ function networkFirewallLine(nf: ResolvedNetworkFirewall): string {
 }
 
 /** One adopted name: what it allows and which observed destinations it explains. */
-function adoptedLine(a: AdoptedName): string {
+export function adoptedLine(a: AdoptedName): string {
   const extra = a.addresses.filter((x) => !a.explains.includes(x)).length;
   return (
     `${a.workload} ${a.name} ${a.ports.join(', ')}: ${a.addresses.length} address${a.addresses.length === 1 ? '' : 'es'} ` +
     `(explains ${a.explains.length} observed, ${extra} more the name answered with) (${a.source})`
   );
+}
+
+/**
+ * The name layer's what-if in markdown (the DNS what-if, then the Network Firewall drops), each line led by an empty
+ * one; shared by the markdown plan and the pull-request bodies so both say the same.
+ */
+export function nameWhatIfMarkdown(p: PlanDocument): string[] {
+  const out: string[] = [];
+  if (p.dnsWhatIf) {
+    boldTable(
+      out,
+      dnsLine(p.dnsWhatIf),
+      '| workload | name | queries |\n|---|---|---:|',
+      p.dnsWhatIf.blocked.map((b) => `| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`),
+    );
+  }
+  if (p.networkFirewall) {
+    const rows = p.networkFirewall.dropped.map(
+      (d) => `| ${d.workload} | ${d.destination} | tcp/${d.port} | ${markdownCell(d.names.join(', '))} | ${d.flows} |`,
+    );
+    boldTable(
+      out,
+      networkFirewallLine(p.networkFirewall),
+      '| workload | destination | port | names | flows |\n|---|---|---|---|---:|',
+      rows,
+    );
+  }
+  return out;
+}
+
+/** The names `observed: adopt` adopted, as a markdown section (nothing without adoptNames). */
+export function adoptedMarkdown(p: PlanDocument): string[] {
+  if (!p.adoptedNames) return [];
+  return ['', '#### Adopted by name', '', ...p.adoptedNames.map((a) => `- ${markdownCell(adoptedLine(a))}`)];
 }
 
 function ruleLine(r: PlanRule): string {
@@ -186,25 +220,7 @@ function renderMarkdown(p: PlanDocument): string {
       out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${d.reason} |`);
     }
   }
-  if (p.dnsWhatIf) {
-    boldTable(
-      out,
-      dnsLine(p.dnsWhatIf),
-      '| workload | name | queries |\n|---|---|---:|',
-      p.dnsWhatIf.blocked.map((b) => `| ${b.workload} | ${markdownCell(b.name)} | ${b.queries} |`),
-    );
-  }
-  if (p.networkFirewall) {
-    const rows = p.networkFirewall.dropped.map(
-      (d) => `| ${d.workload} | ${d.destination} | tcp/${d.port} | ${markdownCell(d.names.join(', '))} | ${d.flows} |`,
-    );
-    boldTable(
-      out,
-      networkFirewallLine(p.networkFirewall),
-      '| workload | destination | port | names | flows |\n|---|---|---|---|---:|',
-      rows,
-    );
-  }
+  out.push(...nameWhatIfMarkdown(p));
   out.push('');
   out.push(`${p.summary.rules} rules (${p.summary.intent} intent, ${p.summary.observed} observed) for ${p.summary.workloads} workloads.`);
   if (p.changes.baseline !== null) {
@@ -232,12 +248,7 @@ function renderMarkdown(p: PlanDocument): string {
   out.push('| security group | used | limit |');
   out.push('|---|---:|---:|');
   for (const q of p.quota) out.push(`| ${q.workload} | ${q.used} | ${q.limit} |`);
-  if (p.adoptedNames) {
-    out.push('');
-    out.push('#### Adopted by name');
-    out.push('');
-    for (const a of p.adoptedNames) out.push(`- ${markdownCell(adoptedLine(a))}`);
-  }
+  out.push(...adoptedMarkdown(p));
   const soon = p.exceptions.filter((e) => e.expiringSoon);
   if (p.exceptions.length > 0) {
     out.push('');

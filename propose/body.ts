@@ -5,7 +5,7 @@
 import { protocolPort } from '../core/ports.js';
 import { markdownCell } from '../core/text.js';
 import { planRulePorts, reviewWhy, type PlanDocument } from '../generators/plan.js';
-import { breakLine } from '../generators/render-plan.js';
+import { adoptedLine, breakLine, nameWhatIfMarkdown } from '../generators/render-plan.js';
 import type { FileChange } from './decide.js';
 import type { Anomaly } from '../verify/anomaly.js';
 
@@ -55,7 +55,15 @@ function whatIfSection(plan: PlanDocument): string {
     for (const d of w.denied)
       out.push(`| ${d.workload} | ${d.destination} | ${protocolPort(d)} | ${d.flows} | ${d.lastSeen} | ${markdownCell(d.reason)} |`);
   }
+  // Names come first like flows: the DNS what-if and the Network Firewall drops, as the markdown plan has them.
+  out.push(...nameWhatIfMarkdown(plan));
   return out.join('\n');
+}
+
+/** The names `observed: adopt` adopted instead of addresses; none without adoptNames. */
+function adoptedSection(plan: PlanDocument): string | null {
+  if (!plan.adoptedNames || plan.adoptedNames.length === 0) return null;
+  return ['### Adopted by name', '', ...plan.adoptedNames.map((a) => `- ${markdownCell(adoptedLine(a))}`)].join('\n');
 }
 
 function expiringSection(plan: PlanDocument): string | null {
@@ -116,6 +124,7 @@ export function proposeBody(plan: PlanDocument, files: FileChange[], anomalies: 
     summarySection(lead, plan),
     whatIfSection(plan),
     ruleChangesSection(plan),
+    adoptedSection(plan),
     expiringSection(plan),
     anomaliesSection(anomalies),
     synthSection(plan),
@@ -134,6 +143,7 @@ export function promoteBody(plan: PlanDocument, from: string, soak: { lastChange
     summarySection(lead, plan),
     whatIfSection(plan),
     ruleChangesSection(plan),
+    adoptedSection(plan),
     expiringSection(plan),
     synthSection(plan),
     filesSection(files),

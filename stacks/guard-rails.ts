@@ -116,8 +116,10 @@ function checkPorts(at: string, r: ResolvedRule): void {
   const given = [r.fromPort, r.toPort].filter((x) => x !== undefined);
   const ports = `${r.fromPort ?? ''}-${r.toPort ?? ''}`;
   if (p === 'tcp' || p === 'udp') {
-    // Evidence names one port: an observed tcp/udp rule without one would open all of them, past every guard rail.
-    if (r.provenance === 'observed' && (given.length === 0 || r.fromPort !== r.toPort || r.fromPort! < 1)) {
+    // Evidence names one port: an observed tcp/udp rule (by address or adopted by name) without one would open all of
+    // them, past every guard rail.
+    const observed = r.provenance === 'observed' || r.provenance === 'observed-domain';
+    if (observed && (given.length === 0 || r.fromPort !== r.toPort || r.fromPort! < 1)) {
       throw new StackError(
         `${at}: an observed ${p} destination without one port (${ports}) would allow every port: re-run leastpath observe`,
       );

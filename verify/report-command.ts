@@ -29,7 +29,7 @@ export interface ReportInput {
   root: string;
   /** The environment, from the CLI's load. */
   environment: EnvironmentPolicies;
-  /** `environment` resolved (validation's resolution, handed on by the CLI): the rules to count, unless `current`. */
+  /** `environment` resolved (validation's resolution, handed on by the CLI): the rules to count, unless `current`; the DNS allowlist always. */
   resolution: ResolveResult;
   today: string;
   /** Last day of the window (default today). */
@@ -82,8 +82,9 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
 
   let rules: RuleToCount[];
   let rulesFrom: string;
-  // The resolution's allowlist holds the adopted names where dnsFirewall.allowAdopted says so; --current has none.
-  let allowlist: string[] | undefined;
+  // The resolution's allowlist (the one synth writes) holds the adopted names where dnsFirewall.allowAdopted says so;
+  // --current counts other rules, but the names are the VPC's firewall all the same.
+  const allowlist = hasErrors(opts.resolution.findings) ? undefined : opts.resolution.resolved.dnsFirewall?.domains;
   const findings: Finding[] = [];
   if (opts.current) {
     const path = resolve(opts.current);
@@ -98,7 +99,6 @@ export async function reportEnvironment(opts: ReportInput): Promise<ReportResult
     findings.push(...resolved.findings);
     rules = rulesFromResolved(resolved.resolved);
     rulesFrom = 'resolved';
-    allowlist = resolved.resolved.dnsFirewall?.domains;
   }
 
   const thresholds = config.anomalies ?? DEFAULT_ANOMALIES;

@@ -27,6 +27,23 @@ function web(...rules: ReturnType<typeof rule>[]): ResolvedEnvironment {
   return emptyEnv({ groups: [group('web', rules)] });
 }
 
+/** An observed rule and one adopted by name (observed-domain) both stand on evidence of one port. */
+const ONE_PORT = (['observed', 'observed-domain'] as const).flatMap((provenance): [string, ResolvedEnvironment, RegExp][] => {
+  const to = { kind: 'cidr', cidr: '198.51.100.9/32' } as const;
+  return [
+    [
+      `an ${provenance} tcp rule without a port (every port)`,
+      web(rule('web', to, 'tcp', { provenance })),
+      /an observed tcp destination without one port \(-\) would allow every port/,
+    ],
+    [
+      `an ${provenance} udp rule over a port range`,
+      web(rule('web', to, 'udp', { from: 1, to: 65535, provenance })),
+      /an observed udp destination without one port \(1-65535\)/,
+    ],
+  ];
+});
+
 describe('guard rails', () => {
   it.each([
     [
@@ -35,16 +52,7 @@ describe('guard rails', () => {
       /egress to 0\.0\.0\.0\/0 without an exception/,
     ],
     ['::/0 without an exception', web(rule('web', { kind: 'cidr', cidr: '::/0' }, 'all')), /egress to ::\/0 without an exception/],
-    [
-      'an observed tcp rule without a port (every port)',
-      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'tcp', { provenance: 'observed' })),
-      /an observed tcp destination without one port \(-\) would allow every port/,
-    ],
-    [
-      'an observed udp rule over a port range',
-      web(rule('web', { kind: 'cidr', cidr: '198.51.100.9/32' }, 'udp', { from: 1, to: 65535, provenance: 'observed' })),
-      /an observed udp destination without one port \(1-65535\)/,
-    ],
+    ...ONE_PORT,
     [
       'more rules than the quota',
       emptyEnv({

@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { Finding } from '../../core/findings.js';
+import type { ObservedDomain, ObservedEgress } from '../../model/types.js';
+import { renderObservedYaml } from '../../observe/assemble.js';
 
 export const TODAY = '2026-11-23';
 
@@ -49,6 +51,26 @@ egress:
 /** web.yaml with these egress lines (indented, starting on line 5) and optional deny lines after `deny:`. */
 export function web(egress: string, deny?: string): string {
   return `workload: web\nowner: team-web\nobserved: adopt\negress:\n${egress}${deny !== undefined ? `deny:\n${deny}` : ''}`;
+}
+
+/** An observed TCP entry of the window with the names that gave the workload its address. */
+export function namedEntry(destination: string, port: number, names: string[], flows = 7): ObservedEgress {
+  const seen = { firstSeen: '2026-11-09', lastSeen: '2026-11-20' };
+  return { destination, protocol: 'tcp', port, service: null, flows, bytes: flows * 100, ...seen, decidedBy: 'tcp-flags', names };
+}
+
+/** observed/dev/web.yaml over the window 2026-11-08 .. 2026-11-21 with these entries and resolved names. */
+export function observedWeb(egress: ObservedEgress[], domains: ObservedDomain[] = []): string {
+  const window = { from: '2026-11-08', to: '2026-11-21' };
+  return renderObservedYaml({
+    workload: 'web',
+    environment: 'dev',
+    window,
+    source: { engine: 'duckdb', records: 100, skippedWindows: 0 },
+    egress,
+    rejected: [],
+    domains,
+  });
 }
 
 /** environment.yaml of the base with `extra` lines appended to its workloads (before its endpoints line). */

@@ -46,7 +46,7 @@ describe.each(['dev', 'stg', 'prod'] as const)('report names, %s', (env) => {
 });
 
 describe('report names with adoptNames and dnsFirewall.allowAdopted', () => {
-  it('counts the queries of the names dev adopted as allowed names, as plan puts them on the allowlist', async () => {
+  it('counts the queries of the names dev adopted as allowed names, as plan puts them on the allowlist, with --current too', async () => {
     const dir = await exampleCopy();
     try {
       const envFile = join(dir, 'policies', 'dev', 'environment.yaml');
@@ -71,6 +71,22 @@ describe('report names with adoptNames and dnsFirewall.allowAdopted', () => {
       for (const name of adopted) {
         expect(doc.dns!.allowed.find((a) => a.name === name)?.queries, name).toBe(mine.filter((q) => q.name === name).length);
       }
+      // --current counts AWS's rules, not the resolution's, but the names are checked against the same allowlist.
+      await writeFile(join(dir, 'current.json'), '{"SecurityGroupRules": []}');
+      const current = await runCli([
+        '--root',
+        dir,
+        'report',
+        '--env',
+        'dev',
+        '--to',
+        '2026-11-21',
+        '--format',
+        'json',
+        '--current',
+        join(dir, 'current.json'),
+      ]);
+      expect((JSON.parse(current.stdout) as ReportDocument).dns).toEqual(doc.dns);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
