@@ -152,8 +152,8 @@ export async function observeEnvironment(opts: ObserveInput): Promise<ObservedEn
     source,
     config,
     window,
-    // As before the shared engine: only the duckdb read left the carried connections out under --rebuild.
-    previous: opts.rebuild && engine === 'duckdb' ? [] : [...environment.observed.values()].map((o) => o.value),
+    // --rebuild keeps nothing of the earlier files, their carried decisions included, on every engine.
+    previous: opts.rebuild ? [] : [...environment.observed.values()].map((o) => o.value),
     shown: { progress: opts.progress, label: `observe ${environmentName}` },
   });
 

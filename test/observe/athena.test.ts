@@ -20,7 +20,7 @@ import { queryInput, windowEnding } from '../../observe/observe.js';
 import { flowLogsFor } from '../../observe/sources.js';
 import { renderObserveQuery } from '../../observe/sql.js';
 import { athenaOverDuckDb } from '../athena-over-duckdb.js';
-import { exchange, line, observeOrg, statusRecord, T0, thrown, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
+import { at, exchange, line, observeOrg, statusRecord, T0, thrown, V2, V5, WIN_FROM, writeOrg, type Rec } from './helpers.js';
 
 const athena = mockClient(AthenaClient);
 afterEach(() => athena.reset());
@@ -325,5 +325,34 @@ describe('flowLogsFor: flowLogs the engine cannot read is a usage error naming e
     const { repo } = await readRepo(await writeOrg({ logs: [], engine: 'athena' }));
     expect(() => flowLogsFor(repo.environments.get('dev')!)).toThrow(NO_TABLE);
     expect(flowLogsFor(repo.environments.get('dev')!, 'duckdb')).toMatchObject({ engine: 'duckdb', files: ['../../logs/*'] });
+  });
+});
+
+describe('athena engine: observe --rebuild keeps nothing of the earlier files, as on duckdb', () => {
+  it('a decision carried in openConnections is not carried into a rebuilt window on either engine', async () => {
+    const WEB = '10.0.1.10';
+    const SERVER = '198.51.100.50';
+    // web opens a connection on ports that say nothing (41000 -> 52000) on 2026-11-03 and keeps it open with keep-alives
+    // in which the server's record starts a second before web's; the handshake is only in the first window.
+    const base = { eni: 'eni-0a1b2c3d', src: WEB, sport: 41000, dst: SERVER, dport: 52000 };
+    const opened = at('2026-11-03T10:15:00Z');
+    const records: Rec[] = exchange({ ...base, start: opened, flags: [2, 18] });
+    for (let t = opened + 1800; t < at('2026-11-22T00:00:00Z'); t += 1800)
+      records.push(...exchange({ ...base, start: t + 1, replyStart: t }));
+    const root = await writeOrg({ athena: true, minCoverage: 0, logs: [{ name: 'a.log', records }] });
+    const file = join(root, 'observed/dev/web.yaml');
+    await observeOrg(root, { engine: 'duckdb', to: '2026-11-10' });
+    const earlier = await readFile(file, 'utf8');
+    expect(earlier).toContain(`openConnections:\n  - { client: ${WEB}, clientPort: 41000, server: ${SERVER}, serverPort: 52000 }`);
+
+    // --rebuild: "rebuilt from the flow logs alone, nothing of the earlier observed files kept", on each engine
+    await observeOrg(root, { engine: 'duckdb', to: '2026-11-21', rebuild: true });
+    const duck = await readFile(file, 'utf8');
+    await writeFile(file, earlier);
+    athenaOverDuckDb(athena, join(root, 'logs'));
+    await observeOrg(root, { engine: 'athena', athenaClient: new AthenaClient({ region: 'eu-west-1' }), to: '2026-11-21', rebuild: true });
+    const ath = await readFile(file, 'utf8');
+    expect(ath.replace('engine: athena', 'engine: duckdb')).toBe(duck);
+    expect(duck).not.toContain('decidedBy: tcp-flags');
   });
 });
