@@ -84,7 +84,7 @@ export const DEFAULT_FORMAT: readonly FieldName[] = [
 ];
 
 /** dev: a version 5 custom format whose order has nothing to do with the default one. */
-const DEV_FORMAT: readonly FieldName[] = [
+export const DEV_FORMAT: readonly FieldName[] = [
   'start',
   'end',
   'interface-id',

@@ -871,24 +871,18 @@ function quarantineRules(env: EnvironmentPolicies): NaclRule[] {
           reason: `forensics access: ${q.reason}`,
         });
       }
-      out.push({
-        subnet: q.subnet,
-        networkAcl: q.networkAcl,
-        ruleNumber: n++,
-        egress,
-        action: 'deny',
-        cidr: formatCidr(4, 0n, 0),
-        reason: q.reason,
-      });
-      out.push({
-        subnet: q.subnet,
-        networkAcl: q.networkAcl,
-        ruleNumber: n++,
-        egress,
-        action: 'deny',
-        cidr: formatCidr(6, 0n, 0),
-        reason: q.reason,
-      });
+      // then everything else, IPv4 before IPv6
+      for (const version of [4, 6] as const) {
+        out.push({
+          subnet: q.subnet,
+          networkAcl: q.networkAcl,
+          ruleNumber: n++,
+          egress,
+          action: 'deny',
+          cidr: formatCidr(version, 0n, 0),
+          reason: q.reason,
+        });
+      }
       next.set(counter, n);
     }
   }
